@@ -1,0 +1,321 @@
+//! The client: start-up and handshake, generic requests, thread helpers, turn start, close.
+
+use super::error::{Error, ErrorKind, Result};
+use super::event::Event;
+use super::inbound::{InboundRouter, InboundStats};
+use super::options::Options;
+use super::queue::{Taken, Wait};
+use super::router::Router;
+use super::rpc::{notification_line, Rpc};
+use super::transport::Transport;
+use super::turn::Turn;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How long `close` lets the server exit after stdin closes before killing it.
+const CLOSE_GRACE: Duration = Duration::from_millis(500);
+
+/// Shared by the client handle and every turn handle, so they may be freed in any order.
+pub(crate) struct Shared {
+    pub(crate) transport: Transport,
+    pub(crate) rpc: Arc<Rpc>,
+    pub(crate) router: Arc<Router>,
+    stats: Arc<InboundStats>,
+    failure: Arc<Mutex<Option<Error>>>,
+    request_timeout: Option<Duration>,
+    closed: AtomicBool,
+}
+
+/// How long a request waits.
+#[derive(Clone, Copy, Debug)]
+pub enum Timeout {
+    /// The client's default (`Options::request_timeout`).
+    Default,
+    Forever,
+    After(Duration),
+}
+
+pub struct Client {
+    shared: Arc<Shared>,
+    init_result: String,
+}
+
+impl Client {
+    /// Spawns the app-server and completes the `initialize` / `initialized` handshake.
+    pub fn start(options: &Options) -> Result<Client> {
+        let rpc = Arc::new(Rpc::default());
+        let router = Arc::new(Router::new(options.client_stream_capacity));
+        let stats = Arc::new(InboundStats::default());
+        let failure = Arc::new(Mutex::new(None));
+        let inbound = InboundRouter {
+            rpc: rpc.clone(),
+            router: router.clone(),
+            stats: stats.clone(),
+            failure: failure.clone(),
+            wakes: Vec::new(),
+        };
+        let transport = Transport::spawn(options, inbound)?;
+        let shared = Arc::new(Shared {
+            transport,
+            rpc,
+            router,
+            stats,
+            failure,
+            request_timeout: options.request_timeout,
+            closed: AtomicBool::new(false),
+        });
+        let params = initialize_params(options);
+        let init_result = match shared.call("initialize", Some(&params), Timeout::Default) {
+            Ok(result) => result,
+            Err(err) => {
+                shared.close();
+                return Err(err);
+            }
+        };
+        if let Err(err) = shared.transport.send(notification_line("initialized")) {
+            shared.close();
+            return Err(err);
+        }
+        Ok(Client { shared, init_result })
+    }
+
+    /// Raw JSON of the `initialize` result (`userAgent`, `codexHome`, ...).
+    pub fn initialize_result(&self) -> &str {
+        &self.init_result
+    }
+
+    pub fn server_pid(&self) -> u32 {
+        self.shared.transport.pid()
+    }
+
+    /// Sends any protocol method; `params` is raw JSON (an object or array) or `None`.
+    pub fn request(&self, method: &str, params: Option<&str>, timeout: Timeout) -> Result<String> {
+        if method.is_empty() {
+            return Err(Error::invalid_argument("method: must not be empty"));
+        }
+        if let Some(p) = params {
+            check_params_json(p, "params_json")?;
+        }
+        self.shared.call(method, params, timeout)
+    }
+
+    /// `thread/start`; returns the new thread's id and the full result JSON.
+    pub fn thread_start(&self, params: Option<&str>) -> Result<(String, String)> {
+        let params = object_params(params, "params_json", &[])?;
+        let result = self.shared.call("thread/start", Some(&params), Timeout::Default)?;
+        Ok((thread_id_of(&result, "thread/start")?, result))
+    }
+
+    /// `thread/resume` of `thread_id`; returns its id and the full result JSON.
+    pub fn thread_resume(&self, thread_id: &str, params: Option<&str>) -> Result<(String, String)> {
+        let mut map = object_map(params, "params_json", &["threadId"])?;
+        map.insert("threadId".into(), Value::String(thread_id.to_owned()));
+        let result =
+            self.shared.call("thread/resume", Some(&Value::Object(map).to_string()), Timeout::Default)?;
+        Ok((thread_id_of(&result, "thread/resume")?, result))
+    }
+
+    /// Starts a turn on `thread_id`. `input` is plain text, or a JSON array of input items when
+    /// it is one. Events that arrive before the response are kept for the returned turn.
+    pub fn turn_start(&self, thread_id: &str, input: &str, params: Option<&str>) -> Result<Turn> {
+        if thread_id.is_empty() {
+            return Err(Error::invalid_argument("thread_id: must not be empty"));
+        }
+        let mut map = object_map(params, "params_json", &["threadId", "input"])?;
+        map.insert("threadId".into(), Value::String(thread_id.to_owned()));
+        map.insert("input".into(), input_items(input));
+        let params = Value::Object(map).to_string();
+        let queue = self.shared.router.begin_turn(thread_id)?;
+        let result = match self.shared.call("turn/start", Some(&params), Timeout::Default) {
+            Ok(result) => result,
+            Err(err) => {
+                self.shared.router.abandon_turn(thread_id, &queue);
+                return Err(err);
+            }
+        };
+        let turn_id = match turn_id_of(&result) {
+            Ok(id) => id,
+            Err(err) => {
+                self.shared.router.abandon_turn(thread_id, &queue);
+                return Err(err);
+            }
+        };
+        self.shared.router.confirm_turn(thread_id, &queue, &turn_id);
+        Ok(Turn::new(self.shared.clone(), thread_id.to_owned(), turn_id, queue))
+    }
+
+    /// The next event of the client stream (events of no turn held by a handle).
+    /// `Ok(None)` never happens while the client is open: the stream ends with an error.
+    pub fn next_event(&self, wait: Wait) -> Result<Event> {
+        match self.shared.router.client_stream().take_one(wait) {
+            Taken::Got(event) => Ok(event),
+            Taken::TimedOut => Err(Error::new(ErrorKind::Timeout, "no client event in time")),
+            Taken::Ended(end) => Err(self.shared.end_error(end)),
+        }
+    }
+
+    /// Events dropped from the full client stream so far.
+    pub fn dropped_events(&self) -> u64 {
+        self.shared.router.client_stream().dropped()
+    }
+
+    /// Lines from the server that were not JSON-RPC messages, skipped so far.
+    pub fn skipped_lines(&self) -> u64 {
+        self.shared.stats.skipped_lines.load(Ordering::Relaxed)
+    }
+
+    /// Closes the client: every waiter and turn wakes with `Closed`; the server is stopped.
+    /// Idempotent.
+    pub fn close(&self) {
+        self.shared.close();
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.shared.close();
+    }
+}
+
+impl Shared {
+    pub(crate) fn call(&self, method: &str, params: Option<&str>, timeout: Timeout) -> Result<String> {
+        let timeout = match timeout {
+            Timeout::Default => self.request_timeout,
+            Timeout::Forever => None,
+            Timeout::After(d) => Some(d),
+        };
+        self.rpc.call(&self.transport, method, params, timeout)
+    }
+
+    /// The error a finished stream reports: the transport's failure or the close.
+    pub(crate) fn end_error(&self, end: super::queue::StreamEnd) -> Error {
+        match end {
+            super::queue::StreamEnd::Failed(err) => err,
+            super::queue::StreamEnd::Completed => self
+                .failure
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+                .unwrap_or_else(|| Error::new(ErrorKind::Closed, "the stream has ended")),
+        }
+    }
+
+    fn close(&self) {
+        if self.closed.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let err = Error::new(ErrorKind::Closed, "the client was closed by the program");
+        self.failure.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| err.clone());
+        self.rpc.fail_all(&err);
+        self.router.fail_all(&err);
+        self.transport.shutdown(CLOSE_GRACE);
+    }
+}
+
+fn initialize_params(options: &Options) -> String {
+    let mut info = Map::new();
+    info.insert("name".into(), Value::String(options.client_name.clone()));
+    if let Some(title) = &options.client_title {
+        info.insert("title".into(), Value::String(title.clone()));
+    }
+    info.insert("version".into(), Value::String(options.client_version.clone()));
+    serde_json::json!({
+        "clientInfo": info,
+        "capabilities": { "experimentalApi": options.experimental_api },
+    })
+    .to_string()
+}
+
+/// Params must be valid JSON and, for JSON-RPC, an object or an array.
+pub fn check_params_json(json: &str, name: &str) -> Result<()> {
+    let raw: Box<RawValue> = serde_json::from_str(json)
+        .map_err(|e| Error::invalid_argument(format!("{name}: invalid JSON: {e}")))?;
+    match raw.get().trim_start().as_bytes().first() {
+        Some(b'{') | Some(b'[') => Ok(()),
+        _ => Err(Error::invalid_argument(format!("{name}: must be a JSON object or array"))),
+    }
+}
+
+/// Optional object params, with keys the library sets itself refused.
+fn object_map(params: Option<&str>, name: &str, reserved: &[&str]) -> Result<Map<String, Value>> {
+    let Some(json) = params else { return Ok(Map::new()) };
+    let map = match serde_json::from_str::<Value>(json) {
+        Ok(Value::Object(map)) => map,
+        Ok(Value::Null) => Map::new(),
+        Ok(_) => return Err(Error::invalid_argument(format!("{name}: must be a JSON object"))),
+        Err(e) => return Err(Error::invalid_argument(format!("{name}: invalid JSON: {e}"))),
+    };
+    if let Some(key) = reserved.iter().find(|k| map.contains_key(**k)) {
+        return Err(Error::invalid_argument(format!(
+            "{name}: must not contain \"{key}\"; it is set from its own argument"
+        )));
+    }
+    Ok(map)
+}
+
+fn object_params(params: Option<&str>, name: &str, reserved: &[&str]) -> Result<String> {
+    Ok(Value::Object(object_map(params, name, reserved)?).to_string())
+}
+
+/// Text becomes one text item; a JSON array is taken as the items themselves.
+pub(crate) fn input_items(input: &str) -> Value {
+    if input.trim_start().starts_with('[') {
+        if let Ok(items @ Value::Array(_)) = serde_json::from_str::<Value>(input) {
+            return items;
+        }
+    }
+    serde_json::json!([{ "type": "text", "text": input }])
+}
+
+#[derive(Deserialize)]
+struct IdHolder {
+    id: String,
+}
+
+fn thread_id_of(result: &str, method: &str) -> Result<String> {
+    #[derive(Deserialize)]
+    struct R {
+        thread: IdHolder,
+    }
+    serde_json::from_str::<R>(result)
+        .map(|r| r.thread.id)
+        .map_err(|_| Error::protocol(format!("{method}: the result has no thread.id: {result}")))
+}
+
+fn turn_id_of(result: &str) -> Result<String> {
+    #[derive(Deserialize)]
+    struct R {
+        turn: IdHolder,
+    }
+    serde_json::from_str::<R>(result)
+        .map(|r| r.turn.id)
+        .map_err(|_| Error::protocol(format!("turn/start: the result has no turn.id: {result}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_text_or_items() {
+        assert_eq!(input_items("hi"), serde_json::json!([{"type":"text","text":"hi"}]));
+        assert_eq!(input_items("[1] fix it"), serde_json::json!([{"type":"text","text":"[1] fix it"}]));
+        let items = r#"[{"type":"localImage","path":"/a.png"}]"#;
+        assert_eq!(input_items(items), serde_json::from_str::<Value>(items).unwrap());
+    }
+
+    #[test]
+    fn params_are_checked() {
+        assert!(check_params_json("{\"a\":1}", "p").is_ok());
+        assert!(check_params_json("[]", "p").is_ok());
+        assert_eq!(check_params_json("{", "p").unwrap_err().kind, ErrorKind::InvalidArgument);
+        assert!(check_params_json("3", "p").unwrap_err().message.contains("object or array"));
+        let err = object_map(Some(r#"{"threadId":"x"}"#), "params_json", &["threadId"]).unwrap_err();
+        assert!(err.message.contains("threadId"));
+        assert!(object_map(Some("[1]"), "params_json", &[]).is_err());
+    }
+}

@@ -1,0 +1,103 @@
+//! What the reader thread does with each line: parse it once, then hand a response to its
+//! waiter, an event to the router, and answer server requests.
+
+use super::event::{Event, EventKind, EventParts};
+use super::requests;
+use super::router::{Router, Wakes};
+use super::rpc::{answer_line, Rpc};
+use super::transport::Inbound;
+use super::wire::{self, Message, Notice, ResponseId};
+use super::error::Error;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Counters a program can read to see what the reader passed over.
+#[derive(Default)]
+pub struct InboundStats {
+    /// Lines that were not valid UTF-8 JSON messages.
+    pub skipped_lines: AtomicU64,
+    /// Responses whose id matched no waiting request (e.g. after a timeout).
+    pub unmatched_responses: AtomicU64,
+}
+
+pub struct InboundRouter {
+    pub rpc: Arc<Rpc>,
+    pub router: Arc<Router>,
+    pub stats: Arc<InboundStats>,
+    /// Where the transport's failure is kept for later calls.
+    pub failure: Arc<Mutex<Option<Error>>>,
+    pub wakes: Wakes,
+}
+
+impl InboundRouter {
+    fn skip(&self) {
+        self.stats.skipped_lines.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn event_of(kind: EventKind, notice: &Notice<'_>, request_id: Option<&str>) -> Event {
+    Event::new(
+        kind,
+        &EventParts {
+            method: &notice.method,
+            thread_id: notice.thread_id.as_deref(),
+            turn_id: notice.turn_id.as_deref(),
+            params: notice.params,
+            delta: if kind.carries_delta() { notice.delta.as_deref() } else { None },
+            turn_status: notice.turn_status.as_deref(),
+            request_id,
+        },
+    )
+}
+
+impl Inbound for InboundRouter {
+    fn line(&mut self, bytes: &[u8]) -> Option<Vec<u8>> {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            self.skip();
+            return None;
+        };
+        if text.trim().is_empty() {
+            return None;
+        }
+        match wire::parse_line(text) {
+            Err(_) => {
+                self.skip();
+                None
+            }
+            Ok(Message::Response { id: ResponseId::Number(id), outcome }) => {
+                if !self.rpc.complete(id, outcome) {
+                    self.stats.unmatched_responses.fetch_add(1, Ordering::Relaxed);
+                }
+                None
+            }
+            Ok(Message::Response { id: ResponseId::Foreign(_), .. }) => {
+                self.stats.unmatched_responses.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+            Ok(Message::Notification(notice)) => {
+                let kind = EventKind::of_notification(&notice.method);
+                let completes = kind == EventKind::TurnCompleted;
+                self.router.route(event_of(kind, &notice, None), completes, &mut self.wakes);
+                None
+            }
+            Ok(Message::ServerRequest { id, notice }) => {
+                let answer = requests::fail_closed_answer(&notice.method);
+                let event = event_of(EventKind::ServerRequest, &notice, Some(id.get()));
+                self.router.route(event, false, &mut self.wakes);
+                Some(answer_line(id.get(), &answer))
+            }
+        }
+    }
+
+    fn batch_end(&mut self) {
+        for queue in self.wakes.drain(..) {
+            queue.wake();
+        }
+    }
+
+    fn closed(&mut self, error: Error) {
+        self.failure.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| error.clone());
+        self.rpc.fail_all(&error);
+        self.router.fail_all(&error);
+    }
+}

@@ -1,0 +1,25 @@
+//! The client core: safe Rust, no C types.
+//!
+//! Data flows one way per direction. Inbound: transport (the one stdout reader thread) →
+//! inbound (one parse per line via `wire`) → rpc waiters / router → per-turn queues → consumer.
+//! Outbound: caller → rpc → transport writer thread.
+
+pub mod client;
+pub mod error;
+pub mod event;
+mod inbound;
+pub mod options;
+pub mod queue;
+mod requests;
+mod router;
+mod rpc;
+mod transport;
+pub mod turn;
+pub mod turn_summary;
+pub mod wire;
+
+pub use client::Client;
+pub use error::{Error, ErrorKind};
+pub use event::{Event, EventKind};
+pub use options::Options;
+pub use turn::Turn;

@@ -1,0 +1,43 @@
+//! How a client is started.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The codex binary; `None` tries `$CODEX_BIN`, then `codex` on PATH.
+    pub codex_bin: Option<PathBuf>,
+    /// Arguments before the `app-server` subcommand (e.g. `-c`, `key=value`).
+    pub args: Vec<String>,
+    /// Environment changes for the child: `None` removes the variable.
+    pub env: Vec<(String, Option<String>)>,
+    pub cwd: Option<PathBuf>,
+    pub client_name: String,
+    pub client_title: Option<String>,
+    pub client_version: String,
+    pub experimental_api: bool,
+    /// Used by requests that do not give their own timeout; `None` waits forever.
+    pub request_timeout: Option<Duration>,
+    /// Size of the client stream; when full, its oldest events are dropped.
+    pub client_stream_capacity: usize,
+}
+
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+pub const DEFAULT_CLIENT_STREAM_CAPACITY: usize = 1024;
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            codex_bin: None,
+            args: Vec::new(),
+            env: Vec::new(),
+            cwd: None,
+            client_name: "libcodex_app_server".to_owned(),
+            client_title: None,
+            client_version: env!("CARGO_PKG_VERSION").to_owned(),
+            experimental_api: false,
+            request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
+            client_stream_capacity: DEFAULT_CLIENT_STREAM_CAPACITY,
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! Where each notification goes: the stream of the turn it belongs to, or the client stream.
+//!
+//! A thread has at most one active turn (this client refuses a second). The turn's queue is
+//! registered *before* `turn/start` is sent, so events that arrive before the response are
+//! buffered in the queue the turn handle will read. While the turn id is still unknown, the
+//! first turn id seen on that thread (and not of an earlier turn) is adopted.
+
+use super::error::{Error, ErrorKind, Result};
+use super::event::Event;
+use super::queue::{EventQueue, StreamEnd};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+pub type TurnQueue = EventQueue<Event>;
+
+/// Turn ids remembered per thread after they complete, so their late events are not adopted.
+const FINISHED_TURNS_KEPT: usize = 8;
+
+/// Queues owed a wake at the end of the current read batch.
+pub type Wakes = Vec<Arc<TurnQueue>>;
+
+struct ActiveTurn {
+    turn_id: Option<String>,
+    /// `None` once the program dropped its handle: the events go to the client stream.
+    queue: Option<Arc<TurnQueue>>,
+}
+
+#[derive(Default)]
+struct ThreadRoute {
+    active: Option<ActiveTurn>,
+    finished: VecDeque<String>,
+}
+
+#[derive(Default)]
+struct RouteTable {
+    threads: HashMap<String, ThreadRoute>,
+    failed: Option<Error>,
+}
+
+pub struct Router {
+    table: Mutex<RouteTable>,
+    client_stream: Arc<TurnQueue>,
+}
+
+impl Router {
+    pub fn new(client_stream_capacity: usize) -> Router {
+        Router {
+            table: Mutex::new(RouteTable::default()),
+            client_stream: Arc::new(EventQueue::bounded(client_stream_capacity)),
+        }
+    }
+
+    fn table(&self) -> MutexGuard<'_, RouteTable> {
+        self.table.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn client_stream(&self) -> &Arc<TurnQueue> {
+        &self.client_stream
+    }
+
+    /// Delivers one event. `completes_turn` is true for `turn/completed`, which ends the stream.
+    pub fn route(&self, event: Event, completes_turn: bool, wakes: &mut Wakes) {
+        let queue = match (event.thread_id(), event.turn_id()) {
+            (Some(thread), Some(turn)) => self.turn_queue(thread, turn, completes_turn),
+            _ => None,
+        };
+        let event = match queue {
+            Some(queue) => match queue.push(event) {
+                Ok(owed) => {
+                    if completes_turn {
+                        queue.finish(StreamEnd::Completed);
+                    } else if owed {
+                        wakes.push(queue);
+                    }
+                    return;
+                }
+                Err(event) => event,
+            },
+            None => event,
+        };
+        if let Ok(true) = self.client_stream.push(event) {
+            wakes.push(self.client_stream.clone());
+        }
+    }
+
+    fn turn_queue(&self, thread: &str, turn: &str, completes: bool) -> Option<Arc<TurnQueue>> {
+        let mut table = self.table();
+        let route = table.threads.get_mut(thread)?;
+        let active = route.active.as_mut()?;
+        match &active.turn_id {
+            Some(id) if id == turn => {}
+            Some(_) => return None,
+            None if route.finished.iter().any(|t| t == turn) => return None,
+            None => active.turn_id = Some(turn.to_owned()),
+        }
+        let queue = active.queue.clone();
+        if completes {
+            route.active = None;
+            if route.finished.len() == FINISHED_TURNS_KEPT {
+                route.finished.pop_front();
+            }
+            route.finished.push_back(turn.to_owned());
+        }
+        queue
+    }
+
+    /// Claims `thread` for a turn about to be started; refused while another is active.
+    pub fn begin_turn(&self, thread: &str) -> Result<Arc<TurnQueue>> {
+        let mut table = self.table();
+        if let Some(err) = &table.failed {
+            return Err(err.clone());
+        }
+        let route = table.threads.entry(thread.to_owned()).or_default();
+        if let Some(active) = &route.active {
+            let which = match &active.turn_id {
+                Some(id) => format!("turn {id} is still running"),
+                None => "a turn is still starting".to_owned(),
+            };
+            return Err(Error::new(
+                ErrorKind::TurnActive,
+                format!(
+                    "thread {thread} already has an active turn: {which}. Add input to it with \
+                     codex_turn_steer (turn/steer), or stop it with codex_turn_interrupt \
+                     (turn/interrupt) and start the next turn once it has completed"
+                ),
+            ));
+        }
+        let queue = Arc::new(EventQueue::unbounded());
+        route.active = Some(ActiveTurn { turn_id: None, queue: Some(queue.clone()) });
+        Ok(queue)
+    }
+
+    /// The `turn/start` response named the turn.
+    pub fn confirm_turn(&self, thread: &str, queue: &Arc<TurnQueue>, turn_id: &str) {
+        let mut table = self.table();
+        if let Some(active) = Self::active_with(&mut table, thread, queue) {
+            active.turn_id = Some(turn_id.to_owned());
+        }
+    }
+
+    /// `turn/start` failed: release the thread; anything buffered goes to the client stream.
+    pub fn abandon_turn(&self, thread: &str, queue: &Arc<TurnQueue>) {
+        {
+            let mut table = self.table();
+            if Self::active_with(&mut table, thread, queue).is_some() {
+                if let Some(route) = table.threads.get_mut(thread) {
+                    route.active = None;
+                }
+            }
+        }
+        for event in queue.drain() {
+            let _ = self.client_stream.push(event);
+        }
+        self.client_stream.wake();
+    }
+
+    /// The program dropped its handle: the turn's later events go to the client stream.
+    pub fn detach(&self, thread: &str, queue: &Arc<TurnQueue>) {
+        let mut table = self.table();
+        if let Some(active) = Self::active_with(&mut table, thread, queue) {
+            active.queue = None;
+        }
+    }
+
+    fn active_with<'t>(
+        table: &'t mut RouteTable,
+        thread: &str,
+        queue: &Arc<TurnQueue>,
+    ) -> Option<&'t mut ActiveTurn> {
+        let active = table.threads.get_mut(thread)?.active.as_mut()?;
+        match &active.queue {
+            Some(q) if Arc::ptr_eq(q, queue) => Some(active),
+            _ => None,
+        }
+    }
+
+    /// Ends every open turn and the client stream with `error`; later turns fail at once.
+    pub fn fail_all(&self, error: &Error) {
+        let queues: Vec<Arc<TurnQueue>> = {
+            let mut table = self.table();
+            table.failed.get_or_insert_with(|| error.clone());
+            table
+                .threads
+                .values_mut()
+                .filter_map(|route| route.active.take().and_then(|a| a.queue))
+                .collect()
+        };
+        for queue in queues {
+            queue.finish(StreamEnd::Failed(error.clone()));
+        }
+        self.client_stream.finish(StreamEnd::Failed(error.clone()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::event::{EventKind, EventParts};
+    use crate::core::queue::{Taken, Wait};
+
+    fn ev(method: &str, thread: Option<&str>, turn: Option<&str>) -> Event {
+        Event::new(
+            EventKind::of_notification(method),
+            &EventParts { method, thread_id: thread, turn_id: turn, params: "{}", ..Default::default() },
+        )
+    }
+
+    fn drain(q: &TurnQueue) -> (Vec<String>, bool) {
+        let mut out = std::collections::VecDeque::new();
+        let mut ended = false;
+        loop {
+            match q.take_all(&mut out, Wait::from_millis(0)) {
+                Taken::Got(()) => {}
+                Taken::Ended(StreamEnd::Completed) => {
+                    ended = true;
+                    break;
+                }
+                _ => break,
+            }
+        }
+        (out.iter().map(|e| e.method().to_owned()).collect(), ended)
+    }
+
+    #[test]
+    fn events_before_the_response_reach_the_turn_in_order() {
+        let router = Router::new(16);
+        let mut wakes = Wakes::new();
+        let q = router.begin_turn("thr").unwrap();
+        router.route(ev("turn/started", Some("thr"), Some("t1")), false, &mut wakes);
+        router.route(ev("item/agentMessage/delta", Some("thr"), Some("t1")), false, &mut wakes);
+        router.route(ev("turn/completed", Some("thr"), Some("t1")), true, &mut wakes);
+        router.confirm_turn("thr", &q, "t1");
+        let (methods, ended) = drain(&q);
+        assert_eq!(methods, ["turn/started", "item/agentMessage/delta", "turn/completed"]);
+        assert!(ended);
+        // The thread is free again; a late event of t1 is not adopted by the next turn.
+        let q2 = router.begin_turn("thr").unwrap();
+        router.route(ev("item/commandExecution/outputDelta", Some("thr"), Some("t1")), false, &mut wakes);
+        router.route(ev("turn/started", Some("thr"), Some("t2")), false, &mut wakes);
+        assert_eq!(drain(&q2).0, ["turn/started"]);
+        let late = router.client_stream().take_one(Wait::from_millis(0));
+        assert!(matches!(late, Taken::Got(e) if e.turn_id() == Some("t1")));
+    }
+
+    #[test]
+    fn second_turn_on_a_busy_thread_is_refused_other_threads_are_not() {
+        let router = Router::new(16);
+        let q = router.begin_turn("a").unwrap();
+        let err = router.begin_turn("a").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::TurnActive);
+        assert!(err.message.contains("still starting"), "{}", err.message);
+        router.confirm_turn("a", &q, "t1");
+        let err = router.begin_turn("a").unwrap_err();
+        assert!(err.message.contains("turn t1") && err.message.contains("codex_turn_steer"));
+        assert!(router.begin_turn("b").is_ok());
+        router.abandon_turn("a", &q);
+        assert!(router.begin_turn("a").is_ok());
+    }
+
+    #[test]
+    fn turnless_foreign_and_detached_events_go_to_the_client_stream() {
+        let router = Router::new(16);
+        let mut wakes = Wakes::new();
+        let q = router.begin_turn("thr").unwrap();
+        router.confirm_turn("thr", &q, "t1");
+        router.route(ev("thread/status/changed", Some("thr"), None), false, &mut wakes);
+        router.route(ev("item/started", Some("other"), Some("x")), false, &mut wakes);
+        router.route(ev("item/started", Some("thr"), Some("zzz")), false, &mut wakes);
+        router.detach("thr", &q);
+        router.route(ev("item/completed", Some("thr"), Some("t1")), false, &mut wakes);
+        assert_eq!(drain(&q).0, Vec::<String>::new());
+        let mut n = 0;
+        while let Taken::Got(_) = router.client_stream().take_one(Wait::from_millis(0)) {
+            n += 1;
+        }
+        assert_eq!(n, 4);
+        // Still active until it completes, even detached.
+        assert!(router.begin_turn("thr").is_err());
+        router.route(ev("turn/completed", Some("thr"), Some("t1")), true, &mut wakes);
+        assert!(router.begin_turn("thr").is_ok());
+    }
+
+    #[test]
+    fn failure_ends_every_turn_and_refuses_new_ones() {
+        let router = Router::new(16);
+        let q = router.begin_turn("thr").unwrap();
+        router.fail_all(&Error::new(ErrorKind::Transport, "exited (exit status 3)"));
+        let mut out = std::collections::VecDeque::new();
+        assert!(matches!(q.take_all(&mut out, Wait::Forever), Taken::Ended(StreamEnd::Failed(e)) if e.kind == ErrorKind::Transport));
+        assert_eq!(router.begin_turn("x").unwrap_err().kind, ErrorKind::Transport);
+    }
+}

@@ -1,0 +1,185 @@
+//! Request ids, the table of callers waiting for a response, timeouts, and error mapping.
+
+use super::error::{Error, ErrorKind, Result};
+use super::transport::Transport;
+use super::wire::{ResponseOutcome, RpcErrorBody};
+use crossbeam_channel::{bounded, RecvTimeoutError, Sender};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// JSON-RPC code of "Server overloaded; retry later.".
+pub const OVERLOADED_CODE: i64 = -32001;
+
+type Outcome = Result<String>;
+
+struct Waiter {
+    method: String,
+    reply: Sender<Outcome>,
+}
+
+#[derive(Default)]
+struct Table {
+    waiters: HashMap<u64, Waiter>,
+    /// Once set, every new request fails with this error at once.
+    failed: Option<Error>,
+}
+
+#[derive(Default)]
+pub struct Rpc {
+    next_id: AtomicU64,
+    table: Mutex<Table>,
+}
+
+impl Rpc {
+    fn table(&self) -> std::sync::MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sends `method` with raw JSON `params` and waits for the response (`None` waits forever).
+    pub fn call(
+        &self,
+        transport: &Transport,
+        method: &str,
+        params: Option<&str>,
+        timeout: Option<Duration>,
+    ) -> Result<String> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = bounded(1);
+        {
+            let mut table = self.table();
+            if let Some(err) = &table.failed {
+                return Err(err.clone());
+            }
+            table.waiters.insert(id, Waiter { method: method.to_owned(), reply: tx });
+        }
+        if let Err(e) = transport.send(request_line(id, method, params)) {
+            self.table().waiters.remove(&id);
+            return Err(e);
+        }
+        let outcome = match timeout {
+            Some(t) => rx.recv_timeout(t),
+            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        };
+        match outcome {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                self.table().waiters.remove(&id);
+                // The response may have raced the timeout.
+                if let Ok(outcome) = rx.try_recv() {
+                    return outcome;
+                }
+                let ms = timeout.map_or(0, |t| t.as_millis());
+                Err(Error::new(ErrorKind::Timeout, format!("{method}: no response within {ms} ms")))
+            }
+        }
+    }
+
+    /// Called by the reader thread with a response to request `id`.
+    pub fn complete(&self, id: u64, outcome: ResponseOutcome<'_>) -> bool {
+        let Some(waiter) = self.table().waiters.remove(&id) else {
+            return false;
+        };
+        let outcome = match outcome {
+            ResponseOutcome::Result(raw) => Ok(raw.to_owned()),
+            ResponseOutcome::Error(body) => Err(rpc_error(&waiter.method, &body)),
+        };
+        let _ = waiter.reply.send(outcome);
+        true
+    }
+
+    /// Fails every waiter and every later request with `error`.
+    pub fn fail_all(&self, error: &Error) {
+        let waiters = {
+            let mut table = self.table();
+            table.failed.get_or_insert_with(|| error.clone());
+            std::mem::take(&mut table.waiters)
+        };
+        for (_, waiter) in waiters {
+            let _ = waiter.reply.send(Err(error.clone()));
+        }
+    }
+}
+
+fn rpc_error(method: &str, body: &RpcErrorBody<'_>) -> Error {
+    let kind = if body.code == OVERLOADED_CODE { ErrorKind::Overloaded } else { ErrorKind::Rpc };
+    Error {
+        kind,
+        message: format!("{method}: {} (JSON-RPC error {})", body.message, body.code),
+        rpc_code: Some(body.code),
+        rpc_data: body.data.map(|d| d.get().to_owned()).filter(|d| d != "null"),
+    }
+}
+
+/// `{"id":N,"method":M,"params":P}` with P already validated JSON.
+pub fn request_line(id: u64, method: &str, params: Option<&str>) -> Vec<u8> {
+    let mut line = format!("{{\"id\":{id},\"method\":{}", json_string(method));
+    if let Some(p) = params {
+        line.push_str(",\"params\":");
+        line.push_str(p);
+    }
+    line.push('}');
+    line.into_bytes()
+}
+
+/// `{"method":M}` (a notification without params).
+pub fn notification_line(method: &str) -> Vec<u8> {
+    format!("{{\"method\":{}}}", json_string(method)).into_bytes()
+}
+
+/// The answer to a server request: `{"id":ID,"result":R}` or `{"id":ID,"error":{...}}`.
+pub fn answer_line(id_raw: &str, answer: &Answer) -> Vec<u8> {
+    match answer {
+        Answer::Result(result) => format!("{{\"id\":{id_raw},\"result\":{result}}}").into_bytes(),
+        Answer::Error { code, message } => format!(
+            "{{\"id\":{id_raw},\"error\":{{\"code\":{code},\"message\":{}}}}}",
+            json_string(message)
+        )
+        .into_bytes(),
+    }
+}
+
+/// What a server request is answered with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Answer {
+    /// Raw JSON result.
+    Result(String),
+    Error { code: i64, message: String },
+}
+
+pub fn json_string(s: &str) -> String {
+    serde_json::to_string(s).expect("a str always serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_valid_json() {
+        let line = request_line(4, "thread/start", Some(r#"{"a":1}"#));
+        let v: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(v["id"], 4);
+        assert_eq!(v["method"], "thread/start");
+        assert_eq!(v["params"]["a"], 1);
+        let v: serde_json::Value = serde_json::from_slice(&request_line(1, "m\"x", None)).unwrap();
+        assert_eq!(v["method"], "m\"x");
+        assert!(v.get("params").is_none());
+        let err = Answer::Error { code: -32601, message: "no \"handler\"".into() };
+        let v: serde_json::Value = serde_json::from_slice(&answer_line("0", &err)).unwrap();
+        assert_eq!(v["error"]["code"], -32601);
+        assert_eq!(v["error"]["message"], "no \"handler\"");
+    }
+
+    #[test]
+    fn overloaded_has_its_own_kind() {
+        let body = RpcErrorBody { code: -32001, message: "Server overloaded; retry later.".into(), data: None };
+        assert_eq!(rpc_error("x", &body).kind, ErrorKind::Overloaded);
+        let body = RpcErrorBody { code: -32600, message: "Not initialized".into(), data: None };
+        let e = rpc_error("thread/start", &body);
+        assert_eq!(e.kind, ErrorKind::Rpc);
+        assert_eq!(e.rpc_code, Some(-32600));
+        assert!(e.message.contains("Not initialized"));
+    }
+}

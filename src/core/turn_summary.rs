@@ -1,0 +1,190 @@
+//! What `run` returns: status, error, final answer, completed items and usage of a turn,
+//! accumulated from its events.
+
+use super::event::{Event, EventKind};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+#[derive(Clone, Debug, Default)]
+pub struct TurnOutcome {
+    /// `completed`, `interrupted` or `failed` (from `turn/completed`).
+    pub status: String,
+    /// `turn.error.message`, else the last `error` notification's message.
+    pub error_message: Option<String>,
+    /// The last completed agent message with phase `final_answer`, else the last without a
+    /// phase; `None` when the turn only had commentary.
+    pub final_answer: Option<String>,
+    /// JSON array of the turn's completed items, in order.
+    pub items_json: String,
+    /// The last `thread/tokenUsage/updated.tokenUsage` of the turn, as JSON.
+    pub usage_json: Option<String>,
+}
+
+#[derive(Default)]
+pub struct TurnSummary {
+    status: Option<String>,
+    turn_error: Option<String>,
+    last_error: Option<String>,
+    final_answer: Option<String>,
+    last_unphased: Option<String>,
+    items: Vec<String>,
+    usage: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ItemCompleted<'a> {
+    #[serde(borrow)]
+    item: &'a RawValue,
+}
+
+#[derive(Deserialize)]
+struct Item<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    phase: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct TokenUsage<'a> {
+    #[serde(rename = "tokenUsage", borrow)]
+    token_usage: &'a RawValue,
+}
+
+#[derive(Deserialize, Default)]
+struct Message<'a> {
+    #[serde(borrow, default)]
+    message: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct ErrorNotice<'a> {
+    #[serde(borrow, default)]
+    error: Option<Message<'a>>,
+}
+
+#[derive(Deserialize)]
+struct TurnCompleted<'a> {
+    #[serde(borrow)]
+    turn: TurnBody<'a>,
+}
+
+#[derive(Deserialize)]
+struct TurnBody<'a> {
+    #[serde(borrow, default)]
+    error: Option<Message<'a>>,
+}
+
+impl TurnSummary {
+    pub fn observe(&mut self, event: &Event) {
+        let params = event.params();
+        match event.kind() {
+            EventKind::ItemCompleted => {
+                let Ok(done) = serde_json::from_str::<ItemCompleted<'_>>(params) else { return };
+                self.items.push(done.item.get().to_owned());
+                let Ok(item) = serde_json::from_str::<Item<'_>>(done.item.get()) else { return };
+                if item.kind != "agentMessage" {
+                    return;
+                }
+                let text = item.text.map(Cow::into_owned);
+                match item.phase.as_deref() {
+                    Some("final_answer") => self.final_answer = text,
+                    None => self.last_unphased = text,
+                    Some(_) => {}
+                }
+            }
+            EventKind::TokenUsage => {
+                if let Ok(u) = serde_json::from_str::<TokenUsage<'_>>(params) {
+                    self.usage = Some(u.token_usage.get().to_owned());
+                }
+            }
+            EventKind::Error => {
+                if let Ok(ErrorNotice { error: Some(Message { message: Some(m) }) }) =
+                    serde_json::from_str(params)
+                {
+                    self.last_error = Some(m.into_owned());
+                }
+            }
+            EventKind::TurnCompleted => {
+                self.status = event.turn_status().map(str::to_owned);
+                if let Ok(TurnCompleted { turn: TurnBody { error: Some(Message { message: Some(m) }) } }) =
+                    serde_json::from_str(params)
+                {
+                    self.turn_error = Some(m.into_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub fn finish(self) -> TurnOutcome {
+        TurnOutcome {
+            status: self.status.unwrap_or_else(|| "unknown".to_owned()),
+            error_message: self.turn_error.or(self.last_error),
+            final_answer: self.final_answer.or(self.last_unphased),
+            items_json: format!("[{}]", self.items.join(",")),
+            usage_json: self.usage,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::event::EventParts;
+
+    fn ev(method: &str, params: &str, status: Option<&str>) -> Event {
+        Event::new(
+            EventKind::of_notification(method),
+            &EventParts { method, params, turn_status: status, ..Default::default() },
+        )
+    }
+
+    fn item(kind: &str, text: &str, phase: Option<&str>) -> Event {
+        let mut item = serde_json::json!({"type": kind, "id": "i", "text": text});
+        if let Some(p) = phase {
+            item["phase"] = p.into();
+        }
+        ev("item/completed", &serde_json::json!({"item": item}).to_string(), None)
+    }
+
+    #[test]
+    fn final_answer_prefers_final_phase_then_unphased() {
+        let mut s = TurnSummary::default();
+        s.observe(&item("agentMessage", "thinking", Some("commentary")));
+        s.observe(&item("agentMessage", "answer", Some("final_answer")));
+        s.observe(&item("agentMessage", "later plain", None));
+        s.observe(&ev("thread/tokenUsage/updated", r#"{"tokenUsage":{"total":{"totalTokens":8}}}"#, None));
+        s.observe(&ev("turn/completed", r#"{"turn":{"id":"t","status":"completed","error":null}}"#, Some("completed")));
+        let out = s.finish();
+        assert_eq!(out.final_answer.as_deref(), Some("answer"));
+        assert_eq!(out.status, "completed");
+        assert_eq!(out.usage_json.as_deref(), Some(r#"{"total":{"totalTokens":8}}"#));
+        let items: serde_json::Value = serde_json::from_str(&out.items_json).unwrap();
+        assert_eq!(items.as_array().unwrap().len(), 3);
+
+        let mut s = TurnSummary::default();
+        s.observe(&item("agentMessage", "plain", None));
+        assert_eq!(s.finish().final_answer.as_deref(), Some("plain"));
+
+        let mut s = TurnSummary::default();
+        s.observe(&item("agentMessage", "only commentary", Some("commentary")));
+        assert_eq!(s.finish().final_answer, None);
+    }
+
+    #[test]
+    fn failure_message_from_turn_or_error_notification() {
+        let mut s = TurnSummary::default();
+        s.observe(&ev("error", r#"{"error":{"message":"stream disconnected"},"willRetry":false}"#, None));
+        s.observe(&ev("turn/completed", r#"{"turn":{"status":"failed","error":{"message":"boom"}}}"#, Some("failed")));
+        let out = s.finish();
+        assert_eq!(out.status, "failed");
+        assert_eq!(out.error_message.as_deref(), Some("boom"));
+        let mut s = TurnSummary::default();
+        s.observe(&ev("error", r#"{"error":{"message":"stream disconnected"},"willRetry":false}"#, None));
+        assert_eq!(s.finish().error_message.as_deref(), Some("stream disconnected"));
+    }
+}
