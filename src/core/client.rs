@@ -80,7 +80,10 @@ impl Client {
             shared.close();
             return Err(err);
         }
-        Ok(Client { shared, init_result })
+        Ok(Client {
+            shared,
+            init_result,
+        })
     }
 
     /// Raw JSON of the `initialize` result (`userAgent`, `codexHome`, ...).
@@ -106,7 +109,9 @@ impl Client {
     /// `thread/start`; returns the new thread's id and the full result JSON.
     pub fn thread_start(&self, params: Option<&str>) -> Result<(String, String)> {
         let params = object_params(params, "params_json", &[])?;
-        let result = self.shared.call("thread/start", Some(&params), Timeout::Default)?;
+        let result = self
+            .shared
+            .call("thread/start", Some(&params), Timeout::Default)?;
         Ok((thread_id_of(&result, "thread/start")?, result))
     }
 
@@ -114,8 +119,11 @@ impl Client {
     pub fn thread_resume(&self, thread_id: &str, params: Option<&str>) -> Result<(String, String)> {
         let mut map = object_map(params, "params_json", &["threadId"])?;
         map.insert("threadId".into(), Value::String(thread_id.to_owned()));
-        let result =
-            self.shared.call("thread/resume", Some(&Value::Object(map).to_string()), Timeout::Default)?;
+        let result = self.shared.call(
+            "thread/resume",
+            Some(&Value::Object(map).to_string()),
+            Timeout::Default,
+        )?;
         Ok((thread_id_of(&result, "thread/resume")?, result))
     }
 
@@ -130,7 +138,10 @@ impl Client {
         map.insert("input".into(), input_items(input));
         let params = Value::Object(map).to_string();
         let queue = self.shared.router.begin_turn(thread_id)?;
-        let result = match self.shared.call("turn/start", Some(&params), Timeout::Default) {
+        let result = match self
+            .shared
+            .call("turn/start", Some(&params), Timeout::Default)
+        {
             Ok(result) => result,
             Err(err) => {
                 self.shared.router.abandon_turn(thread_id, &queue);
@@ -145,7 +156,12 @@ impl Client {
             }
         };
         self.shared.router.confirm_turn(thread_id, &queue, &turn_id);
-        Ok(Turn::new(self.shared.clone(), thread_id.to_owned(), turn_id, queue))
+        Ok(Turn::new(
+            self.shared.clone(),
+            thread_id.to_owned(),
+            turn_id,
+            queue,
+        ))
     }
 
     /// The next event of the client stream (events of no turn held by a handle).
@@ -182,7 +198,12 @@ impl Drop for Client {
 }
 
 impl Shared {
-    pub(crate) fn call(&self, method: &str, params: Option<&str>, timeout: Timeout) -> Result<String> {
+    pub(crate) fn call(
+        &self,
+        method: &str,
+        params: Option<&str>,
+        timeout: Timeout,
+    ) -> Result<String> {
         let timeout = match timeout {
             Timeout::Default => self.request_timeout,
             Timeout::Forever => None,
@@ -209,7 +230,10 @@ impl Shared {
             return;
         }
         let err = Error::new(ErrorKind::Closed, "the client was closed by the program");
-        self.failure.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| err.clone());
+        self.failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_with(|| err.clone());
         self.rpc.fail_all(&err);
         self.router.fail_all(&err);
         self.transport.shutdown(CLOSE_GRACE);
@@ -222,7 +246,10 @@ fn initialize_params(options: &Options) -> String {
     if let Some(title) = &options.client_title {
         info.insert("title".into(), Value::String(title.clone()));
     }
-    info.insert("version".into(), Value::String(options.client_version.clone()));
+    info.insert(
+        "version".into(),
+        Value::String(options.client_version.clone()),
+    );
     serde_json::json!({
         "clientInfo": info,
         "capabilities": { "experimentalApi": options.experimental_api },
@@ -236,18 +263,30 @@ pub fn check_params_json(json: &str, name: &str) -> Result<()> {
         .map_err(|e| Error::invalid_argument(format!("{name}: invalid JSON: {e}")))?;
     match raw.get().trim_start().as_bytes().first() {
         Some(b'{') | Some(b'[') => Ok(()),
-        _ => Err(Error::invalid_argument(format!("{name}: must be a JSON object or array"))),
+        _ => Err(Error::invalid_argument(format!(
+            "{name}: must be a JSON object or array"
+        ))),
     }
 }
 
 /// Optional object params, with keys the library sets itself refused.
 fn object_map(params: Option<&str>, name: &str, reserved: &[&str]) -> Result<Map<String, Value>> {
-    let Some(json) = params else { return Ok(Map::new()) };
+    let Some(json) = params else {
+        return Ok(Map::new());
+    };
     let map = match serde_json::from_str::<Value>(json) {
         Ok(Value::Object(map)) => map,
         Ok(Value::Null) => Map::new(),
-        Ok(_) => return Err(Error::invalid_argument(format!("{name}: must be a JSON object"))),
-        Err(e) => return Err(Error::invalid_argument(format!("{name}: invalid JSON: {e}"))),
+        Ok(_) => {
+            return Err(Error::invalid_argument(format!(
+                "{name}: must be a JSON object"
+            )))
+        }
+        Err(e) => {
+            return Err(Error::invalid_argument(format!(
+                "{name}: invalid JSON: {e}"
+            )))
+        }
     };
     if let Some(key) = reserved.iter().find(|k| map.contains_key(**k)) {
         return Err(Error::invalid_argument(format!(
@@ -302,19 +341,35 @@ mod tests {
 
     #[test]
     fn input_text_or_items() {
-        assert_eq!(input_items("hi"), serde_json::json!([{"type":"text","text":"hi"}]));
-        assert_eq!(input_items("[1] fix it"), serde_json::json!([{"type":"text","text":"[1] fix it"}]));
+        assert_eq!(
+            input_items("hi"),
+            serde_json::json!([{"type":"text","text":"hi"}])
+        );
+        assert_eq!(
+            input_items("[1] fix it"),
+            serde_json::json!([{"type":"text","text":"[1] fix it"}])
+        );
         let items = r#"[{"type":"localImage","path":"/a.png"}]"#;
-        assert_eq!(input_items(items), serde_json::from_str::<Value>(items).unwrap());
+        assert_eq!(
+            input_items(items),
+            serde_json::from_str::<Value>(items).unwrap()
+        );
     }
 
     #[test]
     fn params_are_checked() {
         assert!(check_params_json("{\"a\":1}", "p").is_ok());
         assert!(check_params_json("[]", "p").is_ok());
-        assert_eq!(check_params_json("{", "p").unwrap_err().kind, ErrorKind::InvalidArgument);
-        assert!(check_params_json("3", "p").unwrap_err().message.contains("object or array"));
-        let err = object_map(Some(r#"{"threadId":"x"}"#), "params_json", &["threadId"]).unwrap_err();
+        assert_eq!(
+            check_params_json("{", "p").unwrap_err().kind,
+            ErrorKind::InvalidArgument
+        );
+        assert!(check_params_json("3", "p")
+            .unwrap_err()
+            .message
+            .contains("object or array"));
+        let err =
+            object_map(Some(r#"{"threadId":"x"}"#), "params_json", &["threadId"]).unwrap_err();
         assert!(err.message.contains("threadId"));
         assert!(object_map(Some("[1]"), "params_json", &[]).is_err());
     }

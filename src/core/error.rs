@@ -38,7 +38,12 @@ pub struct Error {
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), rpc_code: None, rpc_data: None }
+        Error {
+            kind,
+            message: message.into(),
+            rpc_code: None,
+            rpc_data: None,
+        }
     }
 
     pub fn invalid_argument(message: impl Into<String>) -> Self {

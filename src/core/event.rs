@@ -43,7 +43,9 @@ impl EventKind {
     pub fn carries_delta(self) -> bool {
         matches!(
             self,
-            EventKind::AgentMessageDelta | EventKind::ReasoningDelta | EventKind::CommandOutputDelta
+            EventKind::AgentMessageDelta
+                | EventKind::ReasoningDelta
+                | EventKind::CommandOutputDelta
         )
     }
 }
@@ -54,7 +56,10 @@ struct Span {
     len: u32,
 }
 
-const ABSENT: Span = Span { start: u32::MAX, len: 0 };
+const ABSENT: Span = Span {
+    start: u32::MAX,
+    len: 0,
+};
 
 /// The parts an event is built from (borrowed from the line being routed).
 #[derive(Default)]
@@ -98,7 +103,10 @@ impl Event {
         let mut spans = [ABSENT; 7];
         for (span, field) in spans.iter_mut().zip(fields) {
             if let Some(text) = field {
-                *span = Span { start: buf.len() as u32, len: text.len() as u32 };
+                *span = Span {
+                    start: buf.len() as u32,
+                    len: text.len() as u32,
+                };
                 buf.extend_from_slice(text.as_bytes());
                 buf.push(0);
             }

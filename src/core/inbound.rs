@@ -1,13 +1,13 @@
 //! What the reader thread does with each line: parse it once, then hand a response to its
 //! waiter, an event to the router, and answer server requests.
 
+use super::error::Error;
 use super::event::{Event, EventKind, EventParts};
 use super::requests;
 use super::router::{Router, Wakes};
 use super::rpc::{answer_line, Rpc};
 use super::transport::Inbound;
 use super::wire::{self, Message, Notice, ResponseId};
-use super::error::Error;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -43,7 +43,11 @@ fn event_of(kind: EventKind, notice: &Notice<'_>, request_id: Option<&str>) -> E
             thread_id: notice.thread_id.as_deref(),
             turn_id: notice.turn_id.as_deref(),
             params: notice.params,
-            delta: if kind.carries_delta() { notice.delta.as_deref() } else { None },
+            delta: if kind.carries_delta() {
+                notice.delta.as_deref()
+            } else {
+                None
+            },
             turn_status: notice.turn_status.as_deref(),
             request_id,
         },
@@ -64,20 +68,31 @@ impl Inbound for InboundRouter {
                 self.skip();
                 None
             }
-            Ok(Message::Response { id: ResponseId::Number(id), outcome }) => {
+            Ok(Message::Response {
+                id: ResponseId::Number(id),
+                outcome,
+            }) => {
                 if !self.rpc.complete(id, outcome) {
-                    self.stats.unmatched_responses.fetch_add(1, Ordering::Relaxed);
+                    self.stats
+                        .unmatched_responses
+                        .fetch_add(1, Ordering::Relaxed);
                 }
                 None
             }
-            Ok(Message::Response { id: ResponseId::Foreign(_), .. }) => {
-                self.stats.unmatched_responses.fetch_add(1, Ordering::Relaxed);
+            Ok(Message::Response {
+                id: ResponseId::Foreign(_),
+                ..
+            }) => {
+                self.stats
+                    .unmatched_responses
+                    .fetch_add(1, Ordering::Relaxed);
                 None
             }
             Ok(Message::Notification(notice)) => {
                 let kind = EventKind::of_notification(&notice.method);
                 let completes = kind == EventKind::TurnCompleted;
-                self.router.route(event_of(kind, &notice, None), completes, &mut self.wakes);
+                self.router
+                    .route(event_of(kind, &notice, None), completes, &mut self.wakes);
                 None
             }
             Ok(Message::ServerRequest { id, notice }) => {
@@ -96,7 +111,10 @@ impl Inbound for InboundRouter {
     }
 
     fn closed(&mut self, error: Error) {
-        self.failure.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| error.clone());
+        self.failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_with(|| error.clone());
         self.rpc.fail_all(&error);
         self.router.fail_all(&error);
     }

@@ -22,8 +22,8 @@ pub struct Options {
     pub client_stream_capacity: usize,
 }
 
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
-pub const DEFAULT_CLIENT_STREAM_CAPACITY: usize = 1024;
+pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const DEFAULT_CLIENT_STREAM_CAPACITY: usize = 1024;
 
 impl Default for Options {
     fn default() -> Self {

@@ -62,7 +62,9 @@ pub struct EventQueue<E> {
 
 impl<E> std::fmt::Debug for EventQueue<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EventQueue").field("capacity", &self.capacity).finish_non_exhaustive()
+        f.debug_struct("EventQueue")
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
     }
 }
 
@@ -225,10 +227,19 @@ mod tests {
         q.finish(StreamEnd::Completed);
         assert!(q.push(2).is_err());
         let mut out = VecDeque::new();
-        assert!(matches!(q.take_all(&mut out, Wait::Forever), Taken::Got(())));
+        assert!(matches!(
+            q.take_all(&mut out, Wait::Forever),
+            Taken::Got(())
+        ));
         assert_eq!(out, [1]);
-        assert!(matches!(q.take_all(&mut out, Wait::Forever), Taken::Ended(StreamEnd::Completed)));
-        assert!(matches!(q.take_one(Wait::Forever), Taken::Ended(StreamEnd::Completed)));
+        assert!(matches!(
+            q.take_all(&mut out, Wait::Forever),
+            Taken::Ended(StreamEnd::Completed)
+        ));
+        assert!(matches!(
+            q.take_one(Wait::Forever),
+            Taken::Ended(StreamEnd::Completed)
+        ));
     }
 
     #[test]
@@ -238,7 +249,8 @@ mod tests {
             let q = q.clone();
             std::thread::spawn(move || {
                 let mut out = VecDeque::new();
-                matches!(q.take_all(&mut out, Wait::Forever), Taken::Got(())) && out.front() == Some(&7)
+                matches!(q.take_all(&mut out, Wait::Forever), Taken::Got(()))
+                    && out.front() == Some(&7)
             })
         };
         // Wait until the consumer blocks, so the push owes a wake.

@@ -5,7 +5,7 @@
 use super::rpc::Answer;
 
 /// JSON-RPC "method not found", for requests nobody handles.
-pub const NO_HANDLER_CODE: i64 = -32601;
+pub(crate) const NO_HANDLER_CODE: i64 = -32601;
 
 /// The answer that grants nothing.
 pub fn fail_closed_answer(method: &str) -> Answer {
@@ -43,7 +43,10 @@ mod tests {
         );
         assert!(matches!(
             fail_closed_answer("item/tool/call"),
-            Answer::Error { code: NO_HANDLER_CODE, .. }
+            Answer::Error {
+                code: NO_HANDLER_CODE,
+                ..
+            }
         ));
     }
 }

@@ -126,7 +126,10 @@ impl Router {
             ));
         }
         let queue = Arc::new(EventQueue::unbounded());
-        route.active = Some(ActiveTurn { turn_id: None, queue: Some(queue.clone()) });
+        route.active = Some(ActiveTurn {
+            turn_id: None,
+            queue: Some(queue.clone()),
+        });
         Ok(queue)
     }
 
@@ -201,7 +204,13 @@ mod tests {
     fn ev(method: &str, thread: Option<&str>, turn: Option<&str>) -> Event {
         Event::new(
             EventKind::of_notification(method),
-            &EventParts { method, thread_id: thread, turn_id: turn, params: "{}", ..Default::default() },
+            &EventParts {
+                method,
+                thread_id: thread,
+                turn_id: turn,
+                params: "{}",
+                ..Default::default()
+            },
         )
     }
 
@@ -226,17 +235,40 @@ mod tests {
         let router = Router::new(16);
         let mut wakes = Wakes::new();
         let q = router.begin_turn("thr").unwrap();
-        router.route(ev("turn/started", Some("thr"), Some("t1")), false, &mut wakes);
-        router.route(ev("item/agentMessage/delta", Some("thr"), Some("t1")), false, &mut wakes);
-        router.route(ev("turn/completed", Some("thr"), Some("t1")), true, &mut wakes);
+        router.route(
+            ev("turn/started", Some("thr"), Some("t1")),
+            false,
+            &mut wakes,
+        );
+        router.route(
+            ev("item/agentMessage/delta", Some("thr"), Some("t1")),
+            false,
+            &mut wakes,
+        );
+        router.route(
+            ev("turn/completed", Some("thr"), Some("t1")),
+            true,
+            &mut wakes,
+        );
         router.confirm_turn("thr", &q, "t1");
         let (methods, ended) = drain(&q);
-        assert_eq!(methods, ["turn/started", "item/agentMessage/delta", "turn/completed"]);
+        assert_eq!(
+            methods,
+            ["turn/started", "item/agentMessage/delta", "turn/completed"]
+        );
         assert!(ended);
         // The thread is free again; a late event of t1 is not adopted by the next turn.
         let q2 = router.begin_turn("thr").unwrap();
-        router.route(ev("item/commandExecution/outputDelta", Some("thr"), Some("t1")), false, &mut wakes);
-        router.route(ev("turn/started", Some("thr"), Some("t2")), false, &mut wakes);
+        router.route(
+            ev("item/commandExecution/outputDelta", Some("thr"), Some("t1")),
+            false,
+            &mut wakes,
+        );
+        router.route(
+            ev("turn/started", Some("thr"), Some("t2")),
+            false,
+            &mut wakes,
+        );
         assert_eq!(drain(&q2).0, ["turn/started"]);
         let late = router.client_stream().take_one(Wait::from_millis(0));
         assert!(matches!(late, Taken::Got(e) if e.turn_id() == Some("t1")));
@@ -263,11 +295,27 @@ mod tests {
         let mut wakes = Wakes::new();
         let q = router.begin_turn("thr").unwrap();
         router.confirm_turn("thr", &q, "t1");
-        router.route(ev("thread/status/changed", Some("thr"), None), false, &mut wakes);
-        router.route(ev("item/started", Some("other"), Some("x")), false, &mut wakes);
-        router.route(ev("item/started", Some("thr"), Some("zzz")), false, &mut wakes);
+        router.route(
+            ev("thread/status/changed", Some("thr"), None),
+            false,
+            &mut wakes,
+        );
+        router.route(
+            ev("item/started", Some("other"), Some("x")),
+            false,
+            &mut wakes,
+        );
+        router.route(
+            ev("item/started", Some("thr"), Some("zzz")),
+            false,
+            &mut wakes,
+        );
         router.detach("thr", &q);
-        router.route(ev("item/completed", Some("thr"), Some("t1")), false, &mut wakes);
+        router.route(
+            ev("item/completed", Some("thr"), Some("t1")),
+            false,
+            &mut wakes,
+        );
         assert_eq!(drain(&q).0, Vec::<String>::new());
         let mut n = 0;
         while let Taken::Got(_) = router.client_stream().take_one(Wait::from_millis(0)) {
@@ -276,7 +324,11 @@ mod tests {
         assert_eq!(n, 4);
         // Still active until it completes, even detached.
         assert!(router.begin_turn("thr").is_err());
-        router.route(ev("turn/completed", Some("thr"), Some("t1")), true, &mut wakes);
+        router.route(
+            ev("turn/completed", Some("thr"), Some("t1")),
+            true,
+            &mut wakes,
+        );
         assert!(router.begin_turn("thr").is_ok());
     }
 
@@ -286,7 +338,12 @@ mod tests {
         let q = router.begin_turn("thr").unwrap();
         router.fail_all(&Error::new(ErrorKind::Transport, "exited (exit status 3)"));
         let mut out = std::collections::VecDeque::new();
-        assert!(matches!(q.take_all(&mut out, Wait::Forever), Taken::Ended(StreamEnd::Failed(e)) if e.kind == ErrorKind::Transport));
-        assert_eq!(router.begin_turn("x").unwrap_err().kind, ErrorKind::Transport);
+        assert!(
+            matches!(q.take_all(&mut out, Wait::Forever), Taken::Ended(StreamEnd::Failed(e)) if e.kind == ErrorKind::Transport)
+        );
+        assert_eq!(
+            router.begin_turn("x").unwrap_err().kind,
+            ErrorKind::Transport
+        );
     }
 }

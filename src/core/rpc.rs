@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// JSON-RPC code of "Server overloaded; retry later.".
-pub const OVERLOADED_CODE: i64 = -32001;
+pub(crate) const OVERLOADED_CODE: i64 = -32001;
 
 type Outcome = Result<String>;
 
@@ -52,7 +52,13 @@ impl Rpc {
             if let Some(err) = &table.failed {
                 return Err(err.clone());
             }
-            table.waiters.insert(id, Waiter { method: method.to_owned(), reply: tx });
+            table.waiters.insert(
+                id,
+                Waiter {
+                    method: method.to_owned(),
+                    reply: tx,
+                },
+            );
         }
         if let Err(e) = transport.send(request_line(id, method, params)) {
             self.table().waiters.remove(&id);
@@ -71,7 +77,10 @@ impl Rpc {
                     return outcome;
                 }
                 let ms = timeout.map_or(0, |t| t.as_millis());
-                Err(Error::new(ErrorKind::Timeout, format!("{method}: no response within {ms} ms")))
+                Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!("{method}: no response within {ms} ms"),
+                ))
             }
         }
     }
@@ -103,12 +112,19 @@ impl Rpc {
 }
 
 fn rpc_error(method: &str, body: &RpcErrorBody<'_>) -> Error {
-    let kind = if body.code == OVERLOADED_CODE { ErrorKind::Overloaded } else { ErrorKind::Rpc };
+    let kind = if body.code == OVERLOADED_CODE {
+        ErrorKind::Overloaded
+    } else {
+        ErrorKind::Rpc
+    };
     Error {
         kind,
         message: format!("{method}: {} (JSON-RPC error {})", body.message, body.code),
         rpc_code: Some(body.code),
-        rpc_data: body.data.map(|d| d.get().to_owned()).filter(|d| d != "null"),
+        rpc_data: body
+            .data
+            .map(|d| d.get().to_owned())
+            .filter(|d| d != "null"),
     }
 }
 
@@ -145,7 +161,10 @@ pub fn answer_line(id_raw: &str, answer: &Answer) -> Vec<u8> {
 pub enum Answer {
     /// Raw JSON result.
     Result(String),
-    Error { code: i64, message: String },
+    Error {
+        code: i64,
+        message: String,
+    },
 }
 
 pub fn json_string(s: &str) -> String {
@@ -166,7 +185,10 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&request_line(1, "m\"x", None)).unwrap();
         assert_eq!(v["method"], "m\"x");
         assert!(v.get("params").is_none());
-        let err = Answer::Error { code: -32601, message: "no \"handler\"".into() };
+        let err = Answer::Error {
+            code: -32601,
+            message: "no \"handler\"".into(),
+        };
         let v: serde_json::Value = serde_json::from_slice(&answer_line("0", &err)).unwrap();
         assert_eq!(v["error"]["code"], -32601);
         assert_eq!(v["error"]["message"], "no \"handler\"");
@@ -174,9 +196,17 @@ mod tests {
 
     #[test]
     fn overloaded_has_its_own_kind() {
-        let body = RpcErrorBody { code: -32001, message: "Server overloaded; retry later.".into(), data: None };
+        let body = RpcErrorBody {
+            code: -32001,
+            message: "Server overloaded; retry later.".into(),
+            data: None,
+        };
         assert_eq!(rpc_error("x", &body).kind, ErrorKind::Overloaded);
-        let body = RpcErrorBody { code: -32600, message: "Not initialized".into(), data: None };
+        let body = RpcErrorBody {
+            code: -32600,
+            message: "Not initialized".into(),
+            data: None,
+        };
         let e = rpc_error("thread/start", &body);
         assert_eq!(e.kind, ErrorKind::Rpc);
         assert_eq!(e.rpc_code, Some(-32600));

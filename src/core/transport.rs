@@ -67,7 +67,10 @@ impl Transport {
             command.current_dir(cwd);
         }
         let mut child = command.spawn().map_err(|e| {
-            Error::new(ErrorKind::Spawn, format!("cannot start {}: {e}", program.display()))
+            Error::new(
+                ErrorKind::Spawn,
+                format!("cannot start {}: {e}", program.display()),
+            )
         })?;
         let pid = child.id();
         let stdin = child.stdin.take().expect("stdin is piped");
@@ -83,7 +86,9 @@ impl Transport {
         threads.push(spawn_named("codex-writer", move || write_loop(stdin, rx)));
         {
             let tail = tail.clone();
-            threads.push(spawn_named("codex-stderr", move || stderr_loop(stderr, &tail)));
+            threads.push(spawn_named("codex-stderr", move || {
+                stderr_loop(stderr, &tail)
+            }));
         }
         {
             let child = child.clone();
@@ -92,7 +97,12 @@ impl Transport {
                 read_loop(stdout, inbound, &writer, &child, &tail)
             }));
         }
-        Ok(Transport { writer, child, pid, threads: Mutex::new(threads) })
+        Ok(Transport {
+            writer,
+            child,
+            pid,
+            threads: Mutex::new(threads),
+        })
     }
 
     /// Queues one line for the writer thread (never blocks on the pipe).
@@ -178,7 +188,9 @@ fn resolve_program(options: &Options) -> Result<PathBuf> {
 
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    path.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+    path.metadata()
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
 }
 
 fn enlarge_pipe(stdout: &ChildStdout) {

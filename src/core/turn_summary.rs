@@ -83,9 +83,13 @@ impl TurnSummary {
         let params = event.params();
         match event.kind() {
             EventKind::ItemCompleted => {
-                let Ok(done) = serde_json::from_str::<ItemCompleted<'_>>(params) else { return };
+                let Ok(done) = serde_json::from_str::<ItemCompleted<'_>>(params) else {
+                    return;
+                };
                 self.items.push(done.item.get().to_owned());
-                let Ok(item) = serde_json::from_str::<Item<'_>>(done.item.get()) else { return };
+                let Ok(item) = serde_json::from_str::<Item<'_>>(done.item.get()) else {
+                    return;
+                };
                 if item.kind != "agentMessage" {
                     return;
                 }
@@ -102,16 +106,21 @@ impl TurnSummary {
                 }
             }
             EventKind::Error => {
-                if let Ok(ErrorNotice { error: Some(Message { message: Some(m) }) }) =
-                    serde_json::from_str(params)
+                if let Ok(ErrorNotice {
+                    error: Some(Message { message: Some(m) }),
+                }) = serde_json::from_str(params)
                 {
                     self.last_error = Some(m.into_owned());
                 }
             }
             EventKind::TurnCompleted => {
                 self.status = event.turn_status().map(str::to_owned);
-                if let Ok(TurnCompleted { turn: TurnBody { error: Some(Message { message: Some(m) }) } }) =
-                    serde_json::from_str(params)
+                if let Ok(TurnCompleted {
+                    turn:
+                        TurnBody {
+                            error: Some(Message { message: Some(m) }),
+                        },
+                }) = serde_json::from_str(params)
                 {
                     self.turn_error = Some(m.into_owned());
                 }
@@ -120,13 +129,16 @@ impl TurnSummary {
         }
     }
 
-    pub fn finish(self) -> TurnOutcome {
+    pub fn outcome(&self) -> TurnOutcome {
         TurnOutcome {
-            status: self.status.unwrap_or_else(|| "unknown".to_owned()),
-            error_message: self.turn_error.or(self.last_error),
-            final_answer: self.final_answer.or(self.last_unphased),
+            status: self.status.clone().unwrap_or_else(|| "unknown".to_owned()),
+            error_message: self.turn_error.clone().or_else(|| self.last_error.clone()),
+            final_answer: self
+                .final_answer
+                .clone()
+                .or_else(|| self.last_unphased.clone()),
             items_json: format!("[{}]", self.items.join(",")),
-            usage_json: self.usage,
+            usage_json: self.usage.clone(),
         }
     }
 }
@@ -139,7 +151,12 @@ mod tests {
     fn ev(method: &str, params: &str, status: Option<&str>) -> Event {
         Event::new(
             EventKind::of_notification(method),
-            &EventParts { method, params, turn_status: status, ..Default::default() },
+            &EventParts {
+                method,
+                params,
+                turn_status: status,
+                ..Default::default()
+            },
         )
     }
 
@@ -148,7 +165,11 @@ mod tests {
         if let Some(p) = phase {
             item["phase"] = p.into();
         }
-        ev("item/completed", &serde_json::json!({"item": item}).to_string(), None)
+        ev(
+            "item/completed",
+            &serde_json::json!({"item": item}).to_string(),
+            None,
+        )
     }
 
     #[test]
@@ -157,34 +178,60 @@ mod tests {
         s.observe(&item("agentMessage", "thinking", Some("commentary")));
         s.observe(&item("agentMessage", "answer", Some("final_answer")));
         s.observe(&item("agentMessage", "later plain", None));
-        s.observe(&ev("thread/tokenUsage/updated", r#"{"tokenUsage":{"total":{"totalTokens":8}}}"#, None));
-        s.observe(&ev("turn/completed", r#"{"turn":{"id":"t","status":"completed","error":null}}"#, Some("completed")));
-        let out = s.finish();
+        s.observe(&ev(
+            "thread/tokenUsage/updated",
+            r#"{"tokenUsage":{"total":{"totalTokens":8}}}"#,
+            None,
+        ));
+        s.observe(&ev(
+            "turn/completed",
+            r#"{"turn":{"id":"t","status":"completed","error":null}}"#,
+            Some("completed"),
+        ));
+        let out = s.outcome();
         assert_eq!(out.final_answer.as_deref(), Some("answer"));
         assert_eq!(out.status, "completed");
-        assert_eq!(out.usage_json.as_deref(), Some(r#"{"total":{"totalTokens":8}}"#));
+        assert_eq!(
+            out.usage_json.as_deref(),
+            Some(r#"{"total":{"totalTokens":8}}"#)
+        );
         let items: serde_json::Value = serde_json::from_str(&out.items_json).unwrap();
         assert_eq!(items.as_array().unwrap().len(), 3);
 
         let mut s = TurnSummary::default();
         s.observe(&item("agentMessage", "plain", None));
-        assert_eq!(s.finish().final_answer.as_deref(), Some("plain"));
+        assert_eq!(s.outcome().final_answer.as_deref(), Some("plain"));
 
         let mut s = TurnSummary::default();
         s.observe(&item("agentMessage", "only commentary", Some("commentary")));
-        assert_eq!(s.finish().final_answer, None);
+        assert_eq!(s.outcome().final_answer, None);
     }
 
     #[test]
     fn failure_message_from_turn_or_error_notification() {
         let mut s = TurnSummary::default();
-        s.observe(&ev("error", r#"{"error":{"message":"stream disconnected"},"willRetry":false}"#, None));
-        s.observe(&ev("turn/completed", r#"{"turn":{"status":"failed","error":{"message":"boom"}}}"#, Some("failed")));
-        let out = s.finish();
+        s.observe(&ev(
+            "error",
+            r#"{"error":{"message":"stream disconnected"},"willRetry":false}"#,
+            None,
+        ));
+        s.observe(&ev(
+            "turn/completed",
+            r#"{"turn":{"status":"failed","error":{"message":"boom"}}}"#,
+            Some("failed"),
+        ));
+        let out = s.outcome();
         assert_eq!(out.status, "failed");
         assert_eq!(out.error_message.as_deref(), Some("boom"));
         let mut s = TurnSummary::default();
-        s.observe(&ev("error", r#"{"error":{"message":"stream disconnected"},"willRetry":false}"#, None));
-        assert_eq!(s.finish().error_message.as_deref(), Some("stream disconnected"));
+        s.observe(&ev(
+            "error",
+            r#"{"error":{"message":"stream disconnected"},"willRetry":false}"#,
+            None,
+        ));
+        assert_eq!(
+            s.outcome().error_message.as_deref(),
+            Some("stream disconnected")
+        );
     }
 }

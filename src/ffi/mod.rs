@@ -1,1 +1,262 @@
+//! The C ABI. Every `extern "C"` function lives here, one file per C type. Each checks its
+//! arguments, runs inside a panic boundary, and maps core errors to `codex_result` codes.
+//! No protocol or JSON logic lives in this layer.
 
+#![allow(non_camel_case_types)]
+
+pub mod client;
+pub mod error;
+pub mod event;
+pub mod options;
+pub mod turn;
+pub mod version;
+
+use crate::core::{Error, ErrorKind};
+use error::codex_error;
+use std::ffi::{c_char, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// The result of every fallible function: `CODEX_OK` (0) or one of the `CODEX_ERR_*` codes
+/// (and `CODEX_STREAM_END`). Values are explicit and never reused.
+pub type codex_result = u32;
+
+/// Success.
+pub const CODEX_OK: codex_result = 0;
+/// An argument was NULL, not valid UTF-8, not valid JSON, out of range, or a handle that is
+/// not (or no longer) a live object of the expected type. The message names the argument.
+pub const CODEX_ERR_INVALID_ARGUMENT: codex_result = 1;
+/// The app-server could not be started (no binary found, not executable, ...).
+pub const CODEX_ERR_SPAWN: codex_result = 2;
+/// Nothing arrived within the timeout. The operation may be retried.
+pub const CODEX_ERR_TIMEOUT: codex_result = 3;
+/// The server answered with a JSON-RPC error: see `codex_error_rpc_code` and `codex_error_data`.
+pub const CODEX_ERR_RPC: codex_result = 4;
+/// The server answered -32001 "Server overloaded; retry later.": retry with backoff.
+pub const CODEX_ERR_OVERLOADED: codex_result = 5;
+/// The app-server exited or closed its stdout. The message has the exit status and the last
+/// lines of its stderr. Every later call on the client fails the same way.
+pub const CODEX_ERR_TRANSPORT: codex_result = 6;
+/// The client was closed with `codex_client_close`.
+pub const CODEX_ERR_CLOSED: codex_result = 7;
+/// The thread already has a turn running or starting on this client. Steer it
+/// (`codex_turn_steer`) or interrupt it (`codex_turn_interrupt`) and start the next turn after
+/// it completed.
+pub const CODEX_ERR_TURN_ACTIVE: codex_result = 8;
+/// Not an error: the turn's stream has ended after its `turn/completed` event.
+pub const CODEX_STREAM_END: codex_result = 9;
+/// The server sent something this library could not use (e.g. a result without an id).
+pub const CODEX_ERR_PROTOCOL: codex_result = 10;
+/// A bug in this library (a caught panic). The message says where.
+pub const CODEX_ERR_INTERNAL: codex_result = 11;
+
+pub(crate) fn code_of(kind: ErrorKind) -> codex_result {
+    match kind {
+        ErrorKind::InvalidArgument => CODEX_ERR_INVALID_ARGUMENT,
+        ErrorKind::Spawn => CODEX_ERR_SPAWN,
+        ErrorKind::Timeout => CODEX_ERR_TIMEOUT,
+        ErrorKind::Rpc => CODEX_ERR_RPC,
+        ErrorKind::Overloaded => CODEX_ERR_OVERLOADED,
+        ErrorKind::Transport => CODEX_ERR_TRANSPORT,
+        ErrorKind::Closed => CODEX_ERR_CLOSED,
+        ErrorKind::TurnActive => CODEX_ERR_TURN_ACTIVE,
+        ErrorKind::Protocol => CODEX_ERR_PROTOCOL,
+        ErrorKind::Internal => CODEX_ERR_INTERNAL,
+    }
+}
+
+/// What a guarded body returns: success, a plain result code with no error object
+/// (`CODEX_STREAM_END`), or an error.
+pub(crate) enum Outcome {
+    Ok,
+    Code(codex_result),
+    Err(Error),
+}
+
+impl From<Result<(), Error>> for Outcome {
+    fn from(r: Result<(), Error>) -> Outcome {
+        match r {
+            Ok(()) => Outcome::Ok,
+            Err(e) => Outcome::Err(e),
+        }
+    }
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    format!("internal error in libcodex_app_server (a panic was caught): {what}")
+}
+
+/// Runs `body` inside a panic boundary; writes an error object to `err_out` (if not NULL)
+/// on failure.
+pub(crate) fn guard(
+    err_out: *mut *mut codex_error,
+    body: impl FnOnce() -> Outcome,
+) -> codex_result {
+    let outcome = catch_unwind(AssertUnwindSafe(body))
+        .unwrap_or_else(|p| Outcome::Err(Error::new(ErrorKind::Internal, panic_message(p))));
+    match outcome {
+        Outcome::Ok => CODEX_OK,
+        Outcome::Code(code) => code,
+        Outcome::Err(err) => {
+            let code = code_of(err.kind);
+            if !err_out.is_null() {
+                unsafe { *err_out = Box::into_raw(Box::new(codex_error::from(err))) };
+            }
+            code
+        }
+    }
+}
+
+/// A panic boundary for functions that return a value instead of a result code.
+pub(crate) fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
+}
+
+/// A handle type: boxed, tagged so a wrong or freed pointer is usually caught.
+pub(crate) trait Handle: Sized {
+    const TYPE_NAME: &'static str;
+    const MAGIC: u64;
+    fn magic(&self) -> u64;
+    fn clear_magic(&mut self);
+}
+
+pub(crate) fn invalid(message: String) -> Error {
+    Error::invalid_argument(message)
+}
+
+/// A borrowed handle, or `CODEX_ERR_INVALID_ARGUMENT` naming the argument.
+pub(crate) unsafe fn handle<'a, T: Handle>(ptr: *const T, name: &str) -> Result<&'a T, Error> {
+    if ptr.is_null() {
+        return Err(invalid(format!("{name}: is NULL")));
+    }
+    let h = &*ptr;
+    if h.magic() != T::MAGIC {
+        return Err(invalid(format!(
+            "{name}: not a live {} (freed, or another type)",
+            T::TYPE_NAME
+        )));
+    }
+    Ok(h)
+}
+
+/// Frees a handle made by `into_handle`; NULL and already-freed handles are ignored.
+pub(crate) unsafe fn free_handle<T: Handle>(ptr: *mut T) {
+    if ptr.is_null() || (*ptr).magic() != T::MAGIC {
+        return;
+    }
+    (*ptr).clear_magic();
+    drop(Box::from_raw(ptr));
+}
+
+/// Gives a handle to C.
+pub(crate) fn into_handle<T: Handle>(value: T) -> *mut T {
+    Box::into_raw(Box::new(value))
+}
+
+/// A required string argument.
+pub(crate) unsafe fn c_str<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, Error> {
+    if ptr.is_null() {
+        return Err(invalid(format!("{name}: is NULL")));
+    }
+    CStr::from_ptr(ptr)
+        .to_str()
+        .map_err(|e| invalid(format!("{name}: not valid UTF-8 ({e})")))
+}
+
+/// An optional string argument (NULL means absent).
+pub(crate) unsafe fn opt_c_str<'a>(
+    ptr: *const c_char,
+    name: &str,
+) -> Result<Option<&'a str>, Error> {
+    if ptr.is_null() {
+        Ok(None)
+    } else {
+        c_str(ptr, name).map(Some)
+    }
+}
+
+/// Checks that an out-parameter can be written.
+pub(crate) fn out_ptr<T>(ptr: *mut T, name: &str) -> Result<(), Error> {
+    if ptr.is_null() {
+        Err(invalid(format!("{name}: is NULL")))
+    } else {
+        Ok(())
+    }
+}
+
+/// `timeout_ms`: -1 waits without limit, 0 polls, positive waits that long.
+pub(crate) fn check_timeout(timeout_ms: i64) -> Result<i64, Error> {
+    if timeout_ms < -1 {
+        Err(invalid(format!(
+            "timeout_ms: {timeout_ms} is not -1 (no limit), 0 or a positive number"
+        )))
+    } else {
+        Ok(timeout_ms)
+    }
+}
+
+/// Text owned by a handle and lent to C: NUL-terminated, with its length (it may hold NULs).
+pub(crate) struct CText(Box<[u8]>);
+
+impl CText {
+    pub(crate) fn new(text: &str) -> CText {
+        let mut bytes = Vec::with_capacity(text.len() + 1);
+        bytes.extend_from_slice(text.as_bytes());
+        bytes.push(0);
+        CText(bytes.into_boxed_slice())
+    }
+    pub(crate) fn ptr(&self) -> *const c_char {
+        self.0.as_ptr().cast()
+    }
+    pub(crate) fn len(&self) -> usize {
+        self.0.len() - 1
+    }
+}
+
+/// Gives an owned string to C (freed with `codex_string_free`).
+pub(crate) fn owned_c_string(text: &str) -> *mut c_char {
+    let bytes: Vec<u8> = text.bytes().filter(|b| *b != 0).collect();
+    std::ffi::CString::new(bytes)
+        .expect("NULs removed")
+        .into_raw()
+}
+
+/// Frees a string this library returned through an out-parameter (`char **..._out`).
+/// NULL is ignored. Never pass it to libc `free`.
+///
+/// # Safety
+/// `s` must be NULL or a string returned by this library and not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn codex_string_free(s: *mut c_char) {
+    guard_value((), || {
+        if !s.is_null() {
+            drop(std::ffi::CString::from_raw(s));
+        }
+    })
+}
+
+/// The name of a result code, e.g. `"CODEX_ERR_TIMEOUT"`; `"CODEX_UNKNOWN"` for other values.
+/// The string is static.
+#[no_mangle]
+pub extern "C" fn codex_result_name(code: codex_result) -> *const c_char {
+    let name: &'static [u8] = match code {
+        CODEX_OK => b"CODEX_OK\0",
+        CODEX_ERR_INVALID_ARGUMENT => b"CODEX_ERR_INVALID_ARGUMENT\0",
+        CODEX_ERR_SPAWN => b"CODEX_ERR_SPAWN\0",
+        CODEX_ERR_TIMEOUT => b"CODEX_ERR_TIMEOUT\0",
+        CODEX_ERR_RPC => b"CODEX_ERR_RPC\0",
+        CODEX_ERR_OVERLOADED => b"CODEX_ERR_OVERLOADED\0",
+        CODEX_ERR_TRANSPORT => b"CODEX_ERR_TRANSPORT\0",
+        CODEX_ERR_CLOSED => b"CODEX_ERR_CLOSED\0",
+        CODEX_ERR_TURN_ACTIVE => b"CODEX_ERR_TURN_ACTIVE\0",
+        CODEX_STREAM_END => b"CODEX_STREAM_END\0",
+        CODEX_ERR_PROTOCOL => b"CODEX_ERR_PROTOCOL\0",
+        CODEX_ERR_INTERNAL => b"CODEX_ERR_INTERNAL\0",
+        _ => b"CODEX_UNKNOWN\0",
+    };
+    name.as_ptr().cast()
+}

@@ -1,0 +1,62 @@
+# libcodex_app_server — build, test, demo, benchmark, install.
+#   make demo    build everything, install the pinned codex runtime, run the C demo offline
+#   make test    every test (Rust unit + integration, C programs, header and symbol checks)
+
+CARGO    ?= cargo
+CC       ?= cc
+PREFIX   ?= /usr/local
+CFLAGS   ?= -O2 -g
+WARN     := -std=c11 -Wall -Wextra -Werror -pedantic
+BUILD    := build
+LIBDIR   := target/release
+STATIC   := $(LIBDIR)/libcodex_app_server.a
+SHARED   := $(LIBDIR)/libcodex_app_server.so
+SONAME   := libcodex_app_server.so.0.1
+C_LIBS   := -lpthread -ldl -lm
+FAKE     := $(CURDIR)/tests/fake_app_server/fake_app_server.py
+
+C_TESTS  := concurrent_turns_test bad_input_test failure_test
+
+.PHONY: all lib header runtime test rust-test c-test symbols demo bench install clean
+
+all: lib
+
+lib:
+	$(CARGO) build --release
+
+# Regenerates include/codex_app_server.h from the Rust sources (commit the result).
+header:
+	CODEX_REGENERATE_HEADER=1 $(CARGO) build --release
+
+runtime:
+	@./scripts/install-runtime.sh >/dev/null
+
+$(BUILD):
+	mkdir -p $(BUILD)
+
+# C programs link the static library, so they run without LD_LIBRARY_PATH.
+$(BUILD)/%: tests/c/%.c tests/c/test_util.h include/codex_app_server.h lib | $(BUILD)
+	$(CC) $(WARN) $(CFLAGS) -Iinclude -o $@ $< $(STATIC) $(C_LIBS)
+
+rust-test:
+	$(CARGO) test --release
+
+symbols: lib
+	@bad=$$(nm -D --defined-only $(SHARED) | awk '{print $$3}' | grep -v '^codex_' || true); \
+	if [ -n "$$bad" ]; then echo "exported symbols without the codex_ prefix:"; echo "$$bad"; exit 1; fi; \
+	readelf -d $(SHARED) | grep -q 'SONAME.*\[$(SONAME)\]' || { echo "soname is not $(SONAME)"; exit 1; }; \
+	echo "symbols: $$(nm -D --defined-only $(SHARED) | wc -l) exported, all codex_*; soname $(SONAME)"
+
+c-test: $(addprefix $(BUILD)/,$(C_TESTS))
+	@pass=0; fail=0; \
+	for t in $(C_TESTS); do \
+	  if CODEX_FAKE_SERVER=$(FAKE) timeout 120 $(BUILD)/$$t; then pass=$$((pass+1)); \
+	  else echo "FAILED: $$t"; fail=$$((fail+1)); fi; \
+	done; \
+	echo "c tests: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
+
+test: runtime rust-test symbols c-test
+
+clean:
+	$(CARGO) clean
+	rm -rf $(BUILD)

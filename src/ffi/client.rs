@@ -1,0 +1,298 @@
+//! `codex_client`: one `codex app-server` process and its connection.
+
+use super::error::codex_error;
+use super::event::{codex_event, event_handle};
+use super::options::{codex_options, options_of};
+use super::{
+    c_str, check_timeout, codex_result, guard, guard_value, handle, into_handle, invalid,
+    opt_c_str, out_ptr, owned_c_string, CText, Handle, Outcome,
+};
+use crate::core::client::Timeout;
+use crate::core::queue::Wait;
+use crate::core::{Client, Error, Options};
+use std::ffi::c_char;
+use std::time::Duration;
+
+/// A running `codex app-server` and its connection.
+///
+/// Threads: a `codex_client *` may be used from many threads at once (requests, turn starts,
+/// polling the client stream, close). Only `codex_client_free` is exclusive: call it once,
+/// after every other call on the client has returned.
+///
+/// Shutdown order: `codex_client_close` (wakes every blocked call with `CODEX_ERR_CLOSED` and
+/// stops the server; idempotent), then free turns, events and the client in any order.
+/// `codex_client_free` closes the client first if needed.
+pub struct codex_client {
+    magic: u64,
+    pub(crate) client: Client,
+    init_result: CText,
+}
+
+impl Handle for codex_client {
+    const TYPE_NAME: &'static str = "codex_client";
+    const MAGIC: u64 = 0x636f_6465_7863_6c69;
+    fn magic(&self) -> u64 {
+        self.magic
+    }
+    fn clear_magic(&mut self) {
+        self.magic = 0;
+    }
+}
+
+pub(crate) unsafe fn client_ref<'a>(client: *const codex_client) -> Result<&'a Client, Error> {
+    handle(client, "client").map(|c| &c.client)
+}
+
+/// `timeout_ms` of a request: 0 = the client's default, -1 = no limit, else milliseconds.
+fn request_timeout(timeout_ms: i64) -> Result<Timeout, Error> {
+    Ok(match check_timeout(timeout_ms)? {
+        0 => Timeout::Default,
+        -1 => Timeout::Forever,
+        ms => Timeout::After(Duration::from_millis(ms as u64)),
+    })
+}
+
+/// Starts `codex app-server --listen stdio://` and completes the `initialize` handshake.
+///
+/// `options` may be NULL for the defaults (see `codex_options_new`); it is copied, so it may be
+/// freed right after. On success writes a new client to `*client_out` (free it with
+/// `codex_client_free`). Errors: `CODEX_ERR_SPAWN` when no binary could be started (the message
+/// names what was tried: the options' path, `$CODEX_BIN`, `codex` on PATH),
+/// `CODEX_ERR_TRANSPORT` when the process exited during the handshake (with its stderr tail),
+/// `CODEX_ERR_TIMEOUT`, `CODEX_ERR_RPC`.
+///
+/// # Safety
+/// `options` must be NULL or live options; `client_out` writable; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_client_start(
+    options: *const codex_options,
+    client_out: *mut *mut codex_client,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard(err_out, || {
+        let started = (|| {
+            out_ptr(client_out, "client_out")?;
+            let defaults;
+            let options = if options.is_null() {
+                defaults = Options::default();
+                &defaults
+            } else {
+                options_of(options)?
+            };
+            let client = Client::start(options)?;
+            let init_result = CText::new(client.initialize_result());
+            *client_out = into_handle(codex_client {
+                magic: codex_client::MAGIC,
+                client,
+                init_result,
+            });
+            Ok(())
+        })();
+        Outcome::from(started)
+    })
+}
+
+/// The raw JSON result of `initialize` (`userAgent`, `codexHome`, `platformFamily`,
+/// `platformOs`). Borrowed: valid until the client is freed. NULL for an invalid client.
+///
+/// # Safety
+/// `client` must be NULL or a live client.
+#[no_mangle]
+pub unsafe extern "C" fn codex_client_initialize_result(
+    client: *const codex_client,
+) -> *const c_char {
+    guard_value(std::ptr::null(), || {
+        handle(client, "client").map_or(std::ptr::null(), |c| c.init_result.ptr())
+    })
+}
+
+/// Sends any protocol method and waits for its response.
+///
+/// `params_json` is a JSON object or array, or NULL for none. `timeout_ms`: 0 uses the
+/// client's default timeout, -1 waits without limit, a positive value waits that long. On
+/// success writes the raw JSON of the result to `*result_out` (free with `codex_string_free`).
+/// Errors: `CODEX_ERR_INVALID_ARGUMENT` (bad method or params, checked before anything is
+/// sent), `CODEX_ERR_RPC` (the server's error: code, message and data in `*err_out`),
+/// `CODEX_ERR_OVERLOADED` (-32001, retryable), `CODEX_ERR_TIMEOUT`, `CODEX_ERR_TRANSPORT`,
+/// `CODEX_ERR_CLOSED`. Thread-safe.
+///
+/// # Safety
+/// `client` a live client; `method` a string; `params_json` NULL or a string; `result_out`
+/// writable; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_client_request(
+    client: *const codex_client,
+    method: *const c_char,
+    params_json: *const c_char,
+    timeout_ms: i64,
+    result_out: *mut *mut c_char,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard(err_out, || {
+        Outcome::from((|| {
+            let client = client_ref(client)?;
+            let method = c_str(method, "method")?;
+            let params = opt_c_str(params_json, "params_json")?;
+            let timeout = request_timeout(timeout_ms)?;
+            out_ptr(result_out, "result_out")?;
+            let result = client.request(method, params, timeout)?;
+            *result_out = owned_c_string(&result);
+            Ok(())
+        })())
+    })
+}
+
+/// Writes a thread helper's outputs: the id always, the full result when asked.
+unsafe fn write_thread_result(
+    (thread_id, result): (String, String),
+    thread_id_out: *mut *mut c_char,
+    result_out: *mut *mut c_char,
+) {
+    *thread_id_out = owned_c_string(&thread_id);
+    if !result_out.is_null() {
+        *result_out = owned_c_string(&result);
+    }
+}
+
+/// `thread/start` with `params_json` (a JSON object such as `{"cwd": "/src", "model": "o3",
+/// "approvalPolicy": "never", "sandbox": "read-only"}`, or NULL). Writes the new thread's id to
+/// `*thread_id_out` and, when `result_out` is not NULL, the full result JSON to `*result_out`
+/// (free both with `codex_string_free`). Uses the client's default timeout. Thread-safe.
+///
+/// # Safety
+/// `client` a live client; `params_json` NULL or a string; `thread_id_out` writable;
+/// `result_out` and `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_client_thread_start(
+    client: *const codex_client,
+    params_json: *const c_char,
+    thread_id_out: *mut *mut c_char,
+    result_out: *mut *mut c_char,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard(err_out, || {
+        Outcome::from((|| {
+            let client = client_ref(client)?;
+            let params = opt_c_str(params_json, "params_json")?;
+            out_ptr(thread_id_out, "thread_id_out")?;
+            write_thread_result(client.thread_start(params)?, thread_id_out, result_out);
+            Ok(())
+        })())
+    })
+}
+
+/// `thread/resume` of `thread_id` with optional extra `params_json` (a JSON object without
+/// `threadId`). Outputs as for `codex_client_thread_start`. Thread-safe.
+///
+/// # Safety
+/// As for `codex_client_thread_start`; `thread_id` a string.
+#[no_mangle]
+pub unsafe extern "C" fn codex_client_thread_resume(
+    client: *const codex_client,
+    thread_id: *const c_char,
+    params_json: *const c_char,
+    thread_id_out: *mut *mut c_char,
+    result_out: *mut *mut c_char,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard(err_out, || {
+        Outcome::from((|| {
+            let client = client_ref(client)?;
+            let thread_id = c_str(thread_id, "thread_id")?;
+            if thread_id.is_empty() {
+                return Err(invalid("thread_id: must not be empty".into()));
+            }
+            let params = opt_c_str(params_json, "params_json")?;
+            out_ptr(thread_id_out, "thread_id_out")?;
+            let resumed = client.thread_resume(thread_id, params)?;
+            write_thread_result(resumed, thread_id_out, result_out);
+            Ok(())
+        })())
+    })
+}
+
+/// The next event of the client stream: notifications without a turn id (thread status,
+/// account, MCP, warnings...), events of turns nobody holds a handle for (freed turns, turns
+/// started through `codex_client_request`), and events that arrive after their turn's
+/// `turn/completed`. The stream is bounded (see `codex_options_set_client_event_capacity`);
+/// when full, the oldest events are dropped. It may be polled from any thread, also while
+/// turns stream.
+///
+/// `timeout_ms`: -1 waits without limit, 0 polls, positive waits that long. On success writes a
+/// new event to `*event_out` (free with `codex_event_free`). Errors: `CODEX_ERR_TIMEOUT`,
+/// `CODEX_ERR_TRANSPORT` or `CODEX_ERR_CLOSED` once the client is gone and the stream drained.
+///
+/// # Safety
+/// `client` a live client; `event_out` writable; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_client_next_event(
+    client: *const codex_client,
+    timeout_ms: i64,
+    event_out: *mut *mut codex_event,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard(err_out, || {
+        Outcome::from((|| {
+            let client = client_ref(client)?;
+            let wait = Wait::from_millis(check_timeout(timeout_ms)?);
+            out_ptr(event_out, "event_out")?;
+            *event_out = event_handle(client.next_event(wait)?);
+            Ok(())
+        })())
+    })
+}
+
+/// How many events the client stream dropped because it was full. 0 for an invalid client.
+///
+/// # Safety
+/// `client` must be NULL or a live client.
+#[no_mangle]
+pub unsafe extern "C" fn codex_client_dropped_events(client: *const codex_client) -> u64 {
+    guard_value(0, || client_ref(client).map_or(0, Client::dropped_events))
+}
+
+/// How many lines from the server were skipped because they were not JSON-RPC messages.
+/// 0 for an invalid client.
+///
+/// # Safety
+/// `client` must be NULL or a live client.
+#[no_mangle]
+pub unsafe extern "C" fn codex_client_skipped_lines(client: *const codex_client) -> u64 {
+    guard_value(0, || client_ref(client).map_or(0, Client::skipped_lines))
+}
+
+/// The app-server's process id, or 0 for an invalid client.
+///
+/// # Safety
+/// `client` must be NULL or a live client.
+#[no_mangle]
+pub unsafe extern "C" fn codex_client_server_pid(client: *const codex_client) -> u32 {
+    guard_value(0, || client_ref(client).map_or(0, Client::server_pid))
+}
+
+/// Closes the client: every blocked call returns `CODEX_ERR_CLOSED` (requests, turn and client
+/// event waits), open turns end, and the server is stopped (stdin closed, killed after 500 ms).
+/// Idempotent and thread-safe; NULL is ignored. The handle stays valid until
+/// `codex_client_free`.
+///
+/// # Safety
+/// `client` must be NULL or a live client.
+#[no_mangle]
+pub unsafe extern "C" fn codex_client_close(client: *const codex_client) {
+    guard_value((), || {
+        if let Ok(client) = client_ref(client) {
+            client.close();
+        }
+    })
+}
+
+/// Closes the client if needed and frees it. NULL and already-freed clients are ignored.
+/// Turns and events of the client stay valid and may be freed later.
+///
+/// # Safety
+/// `client` must be NULL or a client from `codex_client_start`; no other call on it may be
+/// running or follow.
+#[no_mangle]
+pub unsafe extern "C" fn codex_client_free(client: *mut codex_client) {
+    guard_value((), || super::free_handle(client))
+}

@@ -1,0 +1,211 @@
+//! `codex_event`: one notification or server request, owned by the caller.
+
+use super::{guard_value, Handle};
+use crate::core::Event;
+#[cfg(test)]
+use crate::core::EventKind;
+use std::ffi::c_char;
+
+/// Any method not listed below (see `codex_event_method`).
+pub const CODEX_EVENT_OTHER: u32 = 0;
+/// `turn/started`.
+pub const CODEX_EVENT_TURN_STARTED: u32 = 1;
+/// `turn/completed`: the last event of a turn's stream; see `codex_event_turn_status`.
+pub const CODEX_EVENT_TURN_COMPLETED: u32 = 2;
+/// `item/started`.
+pub const CODEX_EVENT_ITEM_STARTED: u32 = 3;
+/// `item/completed`.
+pub const CODEX_EVENT_ITEM_COMPLETED: u32 = 4;
+/// `item/agentMessage/delta`: streamed reply text in `codex_event_delta`.
+pub const CODEX_EVENT_AGENT_MESSAGE_DELTA: u32 = 5;
+/// `item/reasoning/textDelta` or `item/reasoning/summaryTextDelta`: text in `codex_event_delta`.
+pub const CODEX_EVENT_REASONING_DELTA: u32 = 6;
+/// `item/commandExecution/outputDelta`: command output in `codex_event_delta`.
+pub const CODEX_EVENT_COMMAND_OUTPUT_DELTA: u32 = 7;
+/// `thread/tokenUsage/updated`.
+pub const CODEX_EVENT_TOKEN_USAGE: u32 = 8;
+/// `error` (a turn-level error; `willRetry` in the params says whether the server retries).
+pub const CODEX_EVENT_ERROR: u32 = 9;
+/// A server→client request (an approval, a question, a tool call). This version answers every
+/// one itself and fails closed: command, file-change and legacy approvals are declined,
+/// permission requests are granted nothing, MCP elicitations are declined, and any other request
+/// gets JSON-RPC error -32601. The event shows what was asked.
+pub const CODEX_EVENT_SERVER_REQUEST: u32 = 10;
+
+/// A notification or server request, owned by the caller and freed with `codex_event_free`.
+/// Immutable: it may be read from several threads. Strings returned by its accessors are
+/// borrowed, NUL-terminated UTF-8, valid until the event is freed.
+pub struct codex_event {
+    magic: u64,
+    pub(crate) event: Event,
+}
+
+impl Handle for codex_event {
+    const TYPE_NAME: &'static str = "codex_event";
+    const MAGIC: u64 = 0x636f_6465_7865_7674;
+    fn magic(&self) -> u64 {
+        self.magic
+    }
+    fn clear_magic(&mut self) {
+        self.magic = 0;
+    }
+}
+
+pub(crate) fn event_handle(event: Event) -> *mut codex_event {
+    super::into_handle(codex_event {
+        magic: codex_event::MAGIC,
+        event,
+    })
+}
+
+unsafe fn event_ref<'a>(ev: *const codex_event) -> Option<&'a Event> {
+    super::handle(ev, "ev").ok().map(|h| &h.event)
+}
+
+fn ptr_of(bytes: Option<&[u8]>) -> *const c_char {
+    bytes.map_or(std::ptr::null(), |b| b.as_ptr().cast())
+}
+
+/// One of the `CODEX_EVENT_*` kinds; `CODEX_EVENT_OTHER` when `ev` is NULL or invalid.
+///
+/// # Safety
+/// `ev` must be NULL or an event from this library not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn codex_event_kind(ev: *const codex_event) -> u32 {
+    guard_value(CODEX_EVENT_OTHER, || {
+        event_ref(ev).map_or(CODEX_EVENT_OTHER, |e| e.kind() as u32)
+    })
+}
+
+/// The protocol method, e.g. `"item/agentMessage/delta"`. NULL when `ev` is NULL or invalid.
+///
+/// # Safety
+/// `ev` must be NULL or an event from this library not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn codex_event_method(ev: *const codex_event) -> *const c_char {
+    guard_value(std::ptr::null(), || {
+        ptr_of(event_ref(ev).map(Event::method_c))
+    })
+}
+
+/// The thread id (`threadId`, or `thread.id`), or NULL when the event has none.
+///
+/// # Safety
+/// `ev` must be NULL or an event from this library not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn codex_event_thread_id(ev: *const codex_event) -> *const c_char {
+    guard_value(std::ptr::null(), || {
+        ptr_of(event_ref(ev).and_then(Event::thread_id_c))
+    })
+}
+
+/// The turn id (`turnId`, or `turn.id`), or NULL when the event has none.
+///
+/// # Safety
+/// `ev` must be NULL or an event from this library not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn codex_event_turn_id(ev: *const codex_event) -> *const c_char {
+    guard_value(std::ptr::null(), || {
+        ptr_of(event_ref(ev).and_then(Event::turn_id_c))
+    })
+}
+
+/// The raw JSON of the params (`"null"` when the message had none), exactly as the server sent
+/// it. Writes its length in bytes to `*len_out` when `len_out` is not NULL.
+///
+/// # Safety
+/// `ev` must be NULL or an event from this library not yet freed; `len_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_event_params(
+    ev: *const codex_event,
+    len_out: *mut usize,
+) -> *const c_char {
+    guard_value(std::ptr::null(), || {
+        let Some(e) = event_ref(ev) else {
+            return std::ptr::null();
+        };
+        if !len_out.is_null() {
+            *len_out = e.params().len();
+        }
+        e.params_c().as_ptr().cast()
+    })
+}
+
+/// The decoded `delta` text of `CODEX_EVENT_AGENT_MESSAGE_DELTA`, `CODEX_EVENT_REASONING_DELTA`
+/// and `CODEX_EVENT_COMMAND_OUTPUT_DELTA` events; NULL for other kinds. Writes its length in
+/// bytes to `*len_out` when not NULL (the text may contain NUL characters).
+///
+/// # Safety
+/// `ev` must be NULL or an event from this library not yet freed; `len_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_event_delta(
+    ev: *const codex_event,
+    len_out: *mut usize,
+) -> *const c_char {
+    guard_value(std::ptr::null(), || {
+        let Some(e) = event_ref(ev) else {
+            return std::ptr::null();
+        };
+        match (e.delta(), e.delta_c()) {
+            (Some(text), Some(with_nul)) => {
+                if !len_out.is_null() {
+                    *len_out = text.len();
+                }
+                with_nul.as_ptr().cast()
+            }
+            _ => std::ptr::null(),
+        }
+    })
+}
+
+/// `turn.status` of `turn/started` and `turn/completed` (`"completed"`, `"interrupted"`,
+/// `"failed"`, `"inProgress"`), else NULL.
+///
+/// # Safety
+/// `ev` must be NULL or an event from this library not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn codex_event_turn_status(ev: *const codex_event) -> *const c_char {
+    guard_value(std::ptr::null(), || {
+        ptr_of(event_ref(ev).and_then(Event::turn_status_c))
+    })
+}
+
+/// Frees an event. NULL is ignored.
+///
+/// # Safety
+/// `ev` must be NULL or an event from this library not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn codex_event_free(ev: *mut codex_event) {
+    guard_value((), || super::free_handle(ev))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c_kinds_match_the_core() {
+        let pairs = [
+            (CODEX_EVENT_OTHER, EventKind::Other),
+            (CODEX_EVENT_TURN_STARTED, EventKind::TurnStarted),
+            (CODEX_EVENT_TURN_COMPLETED, EventKind::TurnCompleted),
+            (CODEX_EVENT_ITEM_STARTED, EventKind::ItemStarted),
+            (CODEX_EVENT_ITEM_COMPLETED, EventKind::ItemCompleted),
+            (
+                CODEX_EVENT_AGENT_MESSAGE_DELTA,
+                EventKind::AgentMessageDelta,
+            ),
+            (CODEX_EVENT_REASONING_DELTA, EventKind::ReasoningDelta),
+            (
+                CODEX_EVENT_COMMAND_OUTPUT_DELTA,
+                EventKind::CommandOutputDelta,
+            ),
+            (CODEX_EVENT_TOKEN_USAGE, EventKind::TokenUsage),
+            (CODEX_EVENT_ERROR, EventKind::Error),
+            (CODEX_EVENT_SERVER_REQUEST, EventKind::ServerRequest),
+        ];
+        for (c, kind) in pairs {
+            assert_eq!(c, kind as u32, "{kind:?}");
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! `codex_options`: how a client is started.
+
+use super::error::codex_error;
+use super::{
+    c_str, codex_result, free_handle, guard, handle, into_handle, invalid, opt_c_str, Handle,
+    Outcome,
+};
+use crate::core::Options;
+use std::ffi::c_char;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Settings for `codex_client_start`. Create with `codex_options_new`, change with the
+/// setters, free with `codex_options_free` (the client keeps its own copy, so the options may
+/// be freed right after the start). Not thread-safe: use one options object from one thread
+/// at a time.
+pub struct codex_options {
+    magic: u64,
+    options: Options,
+}
+
+impl Handle for codex_options {
+    const TYPE_NAME: &'static str = "codex_options";
+    const MAGIC: u64 = 0x636f_6465_786f_7074;
+    fn magic(&self) -> u64 {
+        self.magic
+    }
+    fn clear_magic(&mut self) {
+        self.magic = 0;
+    }
+}
+
+pub(crate) unsafe fn options_of<'a>(
+    ptr: *const codex_options,
+) -> Result<&'a Options, crate::core::Error> {
+    handle(ptr, "options").map(|o| &o.options)
+}
+
+/// Runs `change` on the options behind `opts`.
+unsafe fn with_options(
+    opts: *mut codex_options,
+    err_out: *mut *mut codex_error,
+    change: impl FnOnce(&mut Options) -> Result<(), crate::core::Error>,
+) -> codex_result {
+    guard(err_out, || {
+        Outcome::from(handle(opts, "opts").and_then(|_| change(&mut (*opts).options)))
+    })
+}
+
+/// New options with the defaults: the codex binary from `$CODEX_BIN`, else `codex` on PATH;
+/// client name "libcodex_app_server"; request timeout 120000 ms; client stream of 1024 events.
+/// Free with `codex_options_free`.
+#[no_mangle]
+pub extern "C" fn codex_options_new() -> *mut codex_options {
+    into_handle(codex_options {
+        magic: codex_options::MAGIC,
+        options: Options::default(),
+    })
+}
+
+/// Frees options. NULL is ignored.
+///
+/// # Safety
+/// `opts` must be NULL or options from `codex_options_new` not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_free(opts: *mut codex_options) {
+    super::guard_value((), || free_handle(opts))
+}
+
+/// The codex binary to run (a path; `PATH` is not searched for it).
+///
+/// # Safety
+/// `opts` must be live options; `path` a NUL-terminated string; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_set_codex_bin(
+    opts: *mut codex_options,
+    path: *const c_char,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    with_options(opts, err_out, |o| {
+        let path = c_str(path, "path")?;
+        if path.is_empty() {
+            return Err(invalid("path: must not be empty".into()));
+        }
+        o.codex_bin = Some(PathBuf::from(path));
+        Ok(())
+    })
+}
+
+/// Appends one argument placed before the `app-server` subcommand (for example `"-c"` then
+/// `"model=\"o3\""`). See also `codex_options_add_config`.
+///
+/// # Safety
+/// `opts` must be live options; `arg` a NUL-terminated string; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_add_arg(
+    opts: *mut codex_options,
+    arg: *const c_char,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    with_options(opts, err_out, |o| {
+        o.args.push(c_str(arg, "arg")?.to_owned());
+        Ok(())
+    })
+}
+
+/// Adds a config override `-c key=value` (value in TOML, e.g. `"model=\"o3\""`).
+/// `CODEX_ERR_INVALID_ARGUMENT` when there is no `=` or the key is empty.
+///
+/// # Safety
+/// `opts` must be live options; `key_value` a NUL-terminated string; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_add_config(
+    opts: *mut codex_options,
+    key_value: *const c_char,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    with_options(opts, err_out, |o| {
+        let kv = c_str(key_value, "key_value")?;
+        match kv.split_once('=') {
+            Some((key, _)) if !key.trim().is_empty() => {
+                o.args.push("-c".into());
+                o.args.push(kv.to_owned());
+                Ok(())
+            }
+            _ => Err(invalid(format!(
+                "key_value: \"{kv}\" is not of the form key=value"
+            ))),
+        }
+    })
+}
+
+/// Sets (or, with `value` NULL, removes) an environment variable of the app-server process.
+/// The rest of its environment is this process's.
+///
+/// # Safety
+/// `opts` must be live options; `name` a NUL-terminated string; `value` NULL or one.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_set_env(
+    opts: *mut codex_options,
+    name: *const c_char,
+    value: *const c_char,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    with_options(opts, err_out, |o| {
+        let name = c_str(name, "name")?;
+        if name.is_empty() || name.contains('=') {
+            return Err(invalid(format!(
+                "name: \"{name}\" is not a valid variable name"
+            )));
+        }
+        let value = opt_c_str(value, "value")?.map(str::to_owned);
+        o.env.retain(|(n, _)| n != name);
+        o.env.push((name.to_owned(), value));
+        Ok(())
+    })
+}
+
+/// The working directory of the app-server process (default: this process's).
+///
+/// # Safety
+/// `opts` must be live options; `dir` a NUL-terminated string; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_set_cwd(
+    opts: *mut codex_options,
+    dir: *const c_char,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    with_options(opts, err_out, |o| {
+        o.cwd = Some(PathBuf::from(c_str(dir, "dir")?));
+        Ok(())
+    })
+}
+
+/// The `clientInfo` sent in `initialize`. `title` may be NULL.
+///
+/// # Safety
+/// `opts` must be live options; `name` and `version` NUL-terminated strings; `title` NULL or one.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_set_client_info(
+    opts: *mut codex_options,
+    name: *const c_char,
+    title: *const c_char,
+    version: *const c_char,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    with_options(opts, err_out, |o| {
+        let name = c_str(name, "name")?;
+        if name.is_empty() {
+            return Err(invalid("name: must not be empty".into()));
+        }
+        let title = opt_c_str(title, "title")?;
+        let version = c_str(version, "version")?;
+        o.client_name = name.to_owned();
+        o.client_title = title.map(str::to_owned);
+        o.client_version = version.to_owned();
+        Ok(())
+    })
+}
+
+/// Whether `initialize` asks for the experimental API (`capabilities.experimentalApi`).
+///
+/// # Safety
+/// `opts` must be live options; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_set_experimental_api(
+    opts: *mut codex_options,
+    enabled: bool,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    with_options(opts, err_out, |o| {
+        o.experimental_api = enabled;
+        Ok(())
+    })
+}
+
+/// The timeout of requests that pass `timeout_ms` 0 (and of the helpers): a positive number
+/// of milliseconds, or -1 for no limit. Default 120000.
+///
+/// # Safety
+/// `opts` must be live options; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_set_request_timeout_ms(
+    opts: *mut codex_options,
+    timeout_ms: i64,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    with_options(opts, err_out, |o| {
+        o.request_timeout = match timeout_ms {
+            -1 => None,
+            ms if ms > 0 => Some(Duration::from_millis(ms as u64)),
+            ms => {
+                return Err(invalid(format!(
+                    "timeout_ms: {ms} is not -1 or a positive number"
+                )))
+            }
+        };
+        Ok(())
+    })
+}
+
+/// How many events the client stream holds (default 1024, at least 1). When it is full the
+/// oldest are dropped; `codex_client_dropped_events` counts them.
+///
+/// # Safety
+/// `opts` must be live options; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_set_client_event_capacity(
+    opts: *mut codex_options,
+    capacity: usize,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    with_options(opts, err_out, |o| {
+        if capacity == 0 {
+            return Err(invalid("capacity: must be at least 1".into()));
+        }
+        o.client_stream_capacity = capacity;
+        Ok(())
+    })
+}

@@ -1,0 +1,345 @@
+//! `codex_turn` and `codex_turn_result`: a running turn's stream, and its summary.
+
+use super::client::client_ref;
+use super::error::codex_error;
+use super::event::{codex_event, event_handle};
+use super::{
+    c_str, check_timeout, codex_result, guard, guard_value, handle, into_handle, invalid,
+    opt_c_str, out_ptr, CText, Handle, Outcome, CODEX_STREAM_END,
+};
+use crate::core::queue::Wait;
+use crate::core::turn::Next;
+use crate::core::turn_summary::TurnOutcome;
+use crate::core::{Error, Turn};
+use std::ffi::c_char;
+
+/// A turn started with `codex_turn_start`: its own stream of events, in arrival order,
+/// including those that arrived before the `turn/start` response.
+///
+/// Threads: `codex_turn_next_event` and `codex_turn_run` are meant for one consumer at a time
+/// (concurrent calls are safe but share the one stream). `codex_turn_steer`,
+/// `codex_turn_interrupt`, `codex_turn_id` may be called from any thread, also while another
+/// thread waits in `codex_turn_next_event`. `codex_turn_free` is exclusive: call it after every
+/// other call on the turn has returned.
+pub struct codex_turn {
+    magic: u64,
+    turn: Turn,
+    turn_id: CText,
+    thread_id: CText,
+}
+
+impl Handle for codex_turn {
+    const TYPE_NAME: &'static str = "codex_turn";
+    const MAGIC: u64 = 0x636f_6465_7874_726e;
+    fn magic(&self) -> u64 {
+        self.magic
+    }
+    fn clear_magic(&mut self) {
+        self.magic = 0;
+    }
+}
+
+unsafe fn turn_ref<'a>(turn: *const codex_turn) -> Result<&'a Turn, Error> {
+    handle(turn, "turn").map(|t| &t.turn)
+}
+
+/// Starts a turn on `thread_id` (`turn/start`).
+///
+/// `input` is plain text, or, when it is a JSON array, the input items themselves
+/// (`[{"type":"text","text":"..."},{"type":"localImage","path":"/a.png"}]`). To send text that
+/// is itself a JSON array, wrap it in a text item. `params_json` is NULL or a JSON object of
+/// further `turn/start` params (`model`, `effort`, `cwd`, `approvalPolicy`, `sandboxPolicy`,
+/// `outputSchema`, ...) without `threadId` and `input`.
+///
+/// Only one turn per thread may be active on a client: while a turn on `thread_id` is running
+/// or starting, this returns `CODEX_ERR_TURN_ACTIVE` (steer or interrupt that turn instead).
+/// Turns on different threads run concurrently and never wait for each other.
+///
+/// On success writes the turn to `*turn_out` (free with `codex_turn_free`). Thread-safe.
+///
+/// # Safety
+/// `client` a live client; `thread_id` and `input` strings; `params_json` NULL or a string;
+/// `turn_out` writable; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_turn_start(
+    client: *const super::client::codex_client,
+    thread_id: *const c_char,
+    input: *const c_char,
+    params_json: *const c_char,
+    turn_out: *mut *mut codex_turn,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard(err_out, || {
+        Outcome::from((|| {
+            let client = client_ref(client)?;
+            let thread_id = c_str(thread_id, "thread_id")?;
+            let input = c_str(input, "input")?;
+            let params = opt_c_str(params_json, "params_json")?;
+            out_ptr(turn_out, "turn_out")?;
+            let turn = client.turn_start(thread_id, input, params)?;
+            *turn_out = into_handle(codex_turn {
+                magic: codex_turn::MAGIC,
+                turn_id: CText::new(turn.id()),
+                thread_id: CText::new(turn.thread_id()),
+                turn,
+            });
+            Ok(())
+        })())
+    })
+}
+
+/// The turn's id. Borrowed: valid until the turn is freed. NULL for an invalid turn.
+///
+/// # Safety
+/// `turn` must be NULL or a live turn.
+#[no_mangle]
+pub unsafe extern "C" fn codex_turn_id(turn: *const codex_turn) -> *const c_char {
+    guard_value(std::ptr::null(), || {
+        handle(turn, "turn").map_or(std::ptr::null(), |t| t.turn_id.ptr())
+    })
+}
+
+/// The id of the turn's thread. Borrowed: valid until the turn is freed.
+///
+/// # Safety
+/// `turn` must be NULL or a live turn.
+#[no_mangle]
+pub unsafe extern "C" fn codex_turn_thread_id(turn: *const codex_turn) -> *const c_char {
+    guard_value(std::ptr::null(), || {
+        handle(turn, "turn").map_or(std::ptr::null(), |t| t.thread_id.ptr())
+    })
+}
+
+/// The turn's next event, in arrival order.
+///
+/// `timeout_ms`: -1 waits without limit, 0 polls, positive waits that long. Returns `CODEX_OK`
+/// and writes a new event to `*event_out` (free with `codex_event_free`); `CODEX_ERR_TIMEOUT`
+/// when nothing came in time (call again); `CODEX_STREAM_END` after the `turn/completed` event
+/// has been returned (no error object; every later call returns it too); `CODEX_ERR_TRANSPORT`
+/// when the server died (exit status and stderr tail in the message) or `CODEX_ERR_CLOSED`
+/// after `codex_client_close`, once the events that came before are consumed.
+///
+/// # Safety
+/// `turn` a live turn; `event_out` writable; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_turn_next_event(
+    turn: *const codex_turn,
+    timeout_ms: i64,
+    event_out: *mut *mut codex_event,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard(err_out, || {
+        let next = (|| {
+            let turn = turn_ref(turn)?;
+            let wait = Wait::from_millis(check_timeout(timeout_ms)?);
+            out_ptr(event_out, "event_out")?;
+            turn.next_event(wait)
+        })();
+        match next {
+            Ok(Next::Event(event)) => {
+                *event_out = event_handle(event);
+                Outcome::Ok
+            }
+            Ok(Next::End) => Outcome::Code(CODEX_STREAM_END),
+            Err(err) => Outcome::Err(err),
+        }
+    })
+}
+
+/// Adds input to the running turn (`turn/steer`); `input` as in `codex_turn_start`. Fails with
+/// `CODEX_ERR_RPC` when the turn is no longer active. Thread-safe.
+///
+/// # Safety
+/// `turn` a live turn; `input` a string; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_turn_steer(
+    turn: *const codex_turn,
+    input: *const c_char,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard(err_out, || {
+        Outcome::from((|| {
+            let turn = turn_ref(turn)?;
+            let input = c_str(input, "input")?;
+            if input.is_empty() {
+                return Err(invalid("input: must not be empty".into()));
+            }
+            turn.steer(input)
+        })())
+    })
+}
+
+/// Asks the server to stop the turn (`turn/interrupt`); the stream then ends with a
+/// `turn/completed` whose status is `"interrupted"`. Thread-safe.
+///
+/// # Safety
+/// `turn` a live turn; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_turn_interrupt(
+    turn: *const codex_turn,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard(err_out, || {
+        Outcome::from(turn_ref(turn).and_then(Turn::interrupt))
+    })
+}
+
+/// The summary of a finished turn, from `codex_turn_run`. Owned by the caller, freed with
+/// `codex_turn_result_free`; immutable. Strings are borrowed until it is freed.
+pub struct codex_turn_result {
+    magic: u64,
+    status: CText,
+    error_message: Option<CText>,
+    final_answer: Option<CText>,
+    items_json: CText,
+    usage_json: Option<CText>,
+}
+
+impl Handle for codex_turn_result {
+    const TYPE_NAME: &'static str = "codex_turn_result";
+    const MAGIC: u64 = 0x636f_6465_7872_736c;
+    fn magic(&self) -> u64 {
+        self.magic
+    }
+    fn clear_magic(&mut self) {
+        self.magic = 0;
+    }
+}
+
+impl From<TurnOutcome> for codex_turn_result {
+    fn from(o: TurnOutcome) -> Self {
+        codex_turn_result {
+            magic: Self::MAGIC,
+            status: CText::new(&o.status),
+            error_message: o.error_message.as_deref().map(CText::new),
+            final_answer: o.final_answer.as_deref().map(CText::new),
+            items_json: CText::new(&o.items_json),
+            usage_json: o.usage_json.as_deref().map(CText::new),
+        }
+    }
+}
+
+/// Runs the turn to completion: consumes the events not yet taken with
+/// `codex_turn_next_event` (freeing them) until `turn/completed`, and writes a summary of the
+/// whole turn — including events already returned by `codex_turn_next_event` — to
+/// `*result_out` (free with `codex_turn_result_free`). Also works after the stream has ended.
+/// `timeout_ms` (-1: no limit) bounds each wait for the next event. Errors as for
+/// `codex_turn_next_event`; after `CODEX_ERR_TIMEOUT` it may be called again and loses nothing.
+///
+/// # Safety
+/// `turn` a live turn; `result_out` writable; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_turn_run(
+    turn: *const codex_turn,
+    timeout_ms: i64,
+    result_out: *mut *mut codex_turn_result,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard(err_out, || {
+        Outcome::from((|| {
+            let turn = turn_ref(turn)?;
+            let wait_ms = check_timeout(timeout_ms)?;
+            out_ptr(result_out, "result_out")?;
+            let outcome = turn.run(|| Wait::from_millis(wait_ms))?;
+            *result_out = into_handle(codex_turn_result::from(outcome));
+            Ok(())
+        })())
+    })
+}
+
+unsafe fn result_field(
+    result: *const codex_turn_result,
+    field: impl FnOnce(&codex_turn_result) -> Option<&CText>,
+) -> *const c_char {
+    guard_value(std::ptr::null(), || {
+        handle(result, "result")
+            .ok()
+            .and_then(field)
+            .map_or(std::ptr::null(), CText::ptr)
+    })
+}
+
+/// `"completed"`, `"interrupted"` or `"failed"` (from `turn/completed`).
+///
+/// # Safety
+/// `result` must be NULL or a live turn result.
+#[no_mangle]
+pub unsafe extern "C" fn codex_turn_result_status(
+    result: *const codex_turn_result,
+) -> *const c_char {
+    result_field(result, |r| Some(&r.status))
+}
+
+/// The turn's error message (`turn.error.message`, else the last `error` notification's), or
+/// NULL.
+///
+/// # Safety
+/// `result` must be NULL or a live turn result.
+#[no_mangle]
+pub unsafe extern "C" fn codex_turn_result_error_message(
+    result: *const codex_turn_result,
+) -> *const c_char {
+    result_field(result, |r| r.error_message.as_ref())
+}
+
+/// The final answer: the text of the last completed agent message whose phase is
+/// `final_answer`, else of the last one without a phase; NULL when the turn had only
+/// commentary or no message.
+///
+/// # Safety
+/// `result` must be NULL or a live turn result.
+#[no_mangle]
+pub unsafe extern "C" fn codex_turn_result_final_answer(
+    result: *const codex_turn_result,
+) -> *const c_char {
+    result_field(result, |r| r.final_answer.as_ref())
+}
+
+/// A JSON array of the turn's completed items (`item` of each `item/completed`), in order.
+/// Writes its length to `*len_out` when not NULL.
+///
+/// # Safety
+/// `result` must be NULL or a live turn result; `len_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_turn_result_items_json(
+    result: *const codex_turn_result,
+    len_out: *mut usize,
+) -> *const c_char {
+    result_field(result, |r| {
+        if !len_out.is_null() {
+            *len_out = r.items_json.len();
+        }
+        Some(&r.items_json)
+    })
+}
+
+/// The turn's last token usage (`tokenUsage` of `thread/tokenUsage/updated`: `total`, `last`,
+/// `modelContextWindow`) as JSON, or NULL when none came.
+///
+/// # Safety
+/// `result` must be NULL or a live turn result.
+#[no_mangle]
+pub unsafe extern "C" fn codex_turn_result_usage_json(
+    result: *const codex_turn_result,
+) -> *const c_char {
+    result_field(result, |r| r.usage_json.as_ref())
+}
+
+/// Frees a turn result. NULL is ignored.
+///
+/// # Safety
+/// `result` must be NULL or a turn result not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn codex_turn_result_free(result: *mut codex_turn_result) {
+    guard_value((), || super::free_handle(result))
+}
+
+/// Frees a turn handle. A turn still running goes on in the server; its later events go to
+/// the client stream, and the thread accepts a new turn once it has completed. NULL is ignored.
+///
+/// # Safety
+/// `turn` must be NULL or a turn not yet freed, with no other call on it running.
+#[no_mangle]
+pub unsafe extern "C" fn codex_turn_free(turn: *mut codex_turn) {
+    guard_value((), || super::free_handle(turn))
+}

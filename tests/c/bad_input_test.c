@@ -1,0 +1,141 @@
+/* Bad input from C gets CODEX_ERR_INVALID_ARGUMENT with a message naming the argument —
+ * never a crash — and nothing is sent for it. Also: JSON-RPC errors carry code and data,
+ * -32001 has its own code, timeouts, a second turn on a busy thread, and close waking a
+ * blocked call. */
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+#include "test_util.h"
+
+static void expect_invalid(codex_result rc, codex_error *err, const char *names) {
+    CHECK(rc == CODEX_ERR_INVALID_ARGUMENT, "expected CODEX_ERR_INVALID_ARGUMENT, got %s",
+          codex_result_name(rc));
+    CHECK(err != NULL, "no error object");
+    CHECK(codex_error_code(err) == CODEX_ERR_INVALID_ARGUMENT, "error code");
+    CHECK(strstr(codex_error_message(err), names) != NULL, "message \"%s\" does not name %s",
+          codex_error_message(err), names);
+    codex_error_free(err);
+}
+
+static void *close_later(void *client) {
+    usleep(200 * 1000);
+    codex_client_close(client);
+    return NULL;
+}
+
+int main(void) {
+    codex_error *err = NULL;
+    codex_client *client = NULL;
+    char *out = NULL;
+    const char bad_utf8[] = {'t', 'h', (char)0xff, 0};
+
+    /* Options. */
+    expect_invalid(codex_options_set_codex_bin(NULL, "x", &err), err, "opts"), err = NULL;
+    codex_options *opts = codex_options_new();
+    expect_invalid(codex_options_set_codex_bin(opts, NULL, &err), err, "path"), err = NULL;
+    expect_invalid(codex_options_set_codex_bin(opts, bad_utf8, &err), err, "UTF-8"), err = NULL;
+    expect_invalid(codex_options_add_config(opts, "no-equals", &err), err, "key=value"), err = NULL;
+    expect_invalid(codex_options_set_request_timeout_ms(opts, -5, &err), err, "timeout_ms"), err = NULL;
+    expect_invalid(codex_options_set_client_event_capacity(opts, 0, &err), err, "capacity"), err = NULL;
+    expect_invalid(codex_options_set_env(opts, "A=B", "x", &err), err, "name"), err = NULL;
+    /* A missing binary is a spawn error naming it. */
+    CHECK_OK(codex_options_set_codex_bin(opts, "/nonexistent/codex", &err), err);
+    CHECK(codex_client_start(opts, &client, &err) == CODEX_ERR_SPAWN, "spawn error");
+    CHECK(strstr(codex_error_message(err), "/nonexistent/codex") != NULL, "%s", codex_error_message(err));
+    codex_error_free(err), err = NULL;
+    codex_options_free(opts);
+    expect_invalid(codex_client_start(NULL, NULL, &err), err, "client_out"), err = NULL;
+    CHECK(codex_client_start(NULL, NULL, NULL) == CODEX_ERR_INVALID_ARGUMENT, "err_out may be NULL");
+
+    opts = fake_server_options("normal");
+    CHECK_OK(codex_options_set_env(opts, "FAKE_DELTAS", "3", &err), err);
+    CHECK_OK(codex_client_start(opts, &client, &err), err);
+    codex_options_free(opts);
+    CHECK(strstr(codex_client_initialize_result(client), "userAgent") != NULL, "initialize result");
+
+    /* Requests. */
+    expect_invalid(codex_client_request(NULL, "m", NULL, 0, &out, &err), err, "client"), err = NULL;
+    expect_invalid(codex_client_request(client, NULL, NULL, 0, &out, &err), err, "method"), err = NULL;
+    expect_invalid(codex_client_request(client, bad_utf8, NULL, 0, &out, &err), err, "method"), err = NULL;
+    expect_invalid(codex_client_request(client, "test/echo", "{\"a\":", 0, &out, &err), err, "params_json"), err = NULL;
+    expect_invalid(codex_client_request(client, "test/echo", "42", 0, &out, &err), err, "params_json"), err = NULL;
+    expect_invalid(codex_client_request(client, "test/echo", "{}", -7, &out, &err), err, "timeout_ms"), err = NULL;
+    expect_invalid(codex_client_request(client, "test/echo", "{}", 0, NULL, &err), err, "result_out"), err = NULL;
+    expect_invalid(codex_client_request((codex_client *)opts, "m", NULL, 0, &out, &err), err, "codex_client"), err = NULL;
+    CHECK(out == NULL, "out written on failure");
+
+    CHECK_OK(codex_client_request(client, "test/echo", "{\"x\":[1,2]}", 0, &out, &err), err);
+    CHECK(strcmp(out, "{\"x\":[1,2]}") == 0, "echo: %s", out);
+    codex_string_free(out), out = NULL;
+
+    /* JSON-RPC errors. */
+    int64_t code = 0;
+    CHECK(codex_client_request(client, "test/error_with_data", "{}", 0, &out, &err) == CODEX_ERR_RPC, "rpc error");
+    CHECK(codex_error_rpc_code(err, &code) && code == -32602, "rpc code %lld", (long long)code);
+    CHECK(codex_error_data(err) && strstr(codex_error_data(err), "\"field\"") != NULL, "data");
+    codex_error_free(err), err = NULL;
+    CHECK(codex_client_request(client, "test/overloaded", NULL, 0, &out, &err) == CODEX_ERR_OVERLOADED, "overloaded");
+    CHECK(codex_error_rpc_code(err, &code) && code == -32001, "-32001");
+    CHECK(codex_error_data(err) == NULL, "no data");
+    codex_error_free(err), err = NULL;
+    CHECK(codex_client_request(client, "no/such/method", NULL, 0, &out, &err) == CODEX_ERR_RPC, "unknown method");
+    CHECK(strstr(codex_error_message(err), "no/such/method") != NULL, "%s", codex_error_message(err));
+    codex_error_free(err), err = NULL;
+    CHECK(codex_client_request(client, "test/hang", NULL, 100, &out, &err) == CODEX_ERR_TIMEOUT, "timeout");
+    codex_error_free(err), err = NULL;
+
+    /* Turns. */
+    char *thread_id = NULL;
+    CHECK_OK(codex_client_thread_start(client, "{\"cwd\":\"/tmp\"}", &thread_id, NULL, &err), err);
+    codex_turn *turn = NULL;
+    expect_invalid(codex_client_thread_start(client, "[1]", &out, NULL, &err), err, "params_json"), err = NULL;
+    expect_invalid(codex_turn_start(client, NULL, "hi", NULL, &turn, &err), err, "thread_id"), err = NULL;
+    expect_invalid(codex_turn_start(client, thread_id, NULL, NULL, &turn, &err), err, "input"), err = NULL;
+    expect_invalid(codex_turn_start(client, thread_id, "hi", "{\"threadId\":\"x\"}", &turn, &err), err, "threadId"), err = NULL;
+    expect_invalid(codex_turn_start(client, thread_id, "hi", "nope", &turn, &err), err, "params_json"), err = NULL;
+    CHECK(codex_turn_start(client, "thr_unknown", "hi", NULL, &turn, &err) == CODEX_ERR_RPC, "unknown thread");
+    codex_error_free(err), err = NULL;
+
+    CHECK_OK(codex_turn_start(client, thread_id, "hi", NULL, &turn, &err), err);
+    codex_turn *second = NULL;
+    CHECK(codex_turn_start(client, thread_id, "again", NULL, &second, &err) == CODEX_ERR_TURN_ACTIVE, "busy thread");
+    CHECK(strstr(codex_error_message(err), codex_turn_id(turn)) != NULL &&
+          strstr(codex_error_message(err), "codex_turn_steer") != NULL, "%s", codex_error_message(err));
+    codex_error_free(err), err = NULL;
+    codex_event *ev = NULL;
+    expect_invalid(codex_turn_next_event(turn, 0, NULL, &err), err, "event_out"), err = NULL;
+    expect_invalid(codex_turn_next_event(NULL, 0, &ev, &err), err, "turn"), err = NULL;
+    expect_invalid(codex_turn_steer(turn, bad_utf8, &err), err, "input"), err = NULL;
+
+    codex_turn_result *result = NULL;
+    CHECK_OK(codex_turn_run(turn, 5000, &result, &err), err);
+    CHECK(strcmp(codex_turn_result_status(result), "completed") == 0, "status");
+    CHECK(codex_turn_result_final_answer(result) != NULL, "final answer");
+    CHECK(codex_turn_result_usage_json(result) != NULL, "usage");
+    codex_turn_result_free(result);
+    CHECK(codex_turn_next_event(turn, 0, &ev, &err) == CODEX_STREAM_END, "ended");
+    codex_turn_free(turn);
+    /* The thread takes a new turn once the first completed. */
+    CHECK_OK(codex_turn_start(client, thread_id, "again", NULL, &second, &err), err);
+    codex_turn_free(second); /* freed while running: its events go to the client stream */
+
+    /* Event accessors tolerate NULL. */
+    CHECK(codex_event_method(NULL) == NULL && codex_event_kind(NULL) == CODEX_EVENT_OTHER, "NULL event");
+    CHECK(codex_error_message(NULL) == NULL, "NULL error");
+
+    /* Close wakes a blocked request. */
+    pthread_t closer;
+    pthread_create(&closer, NULL, close_later, client);
+    CHECK(codex_client_request(client, "test/hang", NULL, -1, &out, &err) == CODEX_ERR_CLOSED, "close wakes");
+    codex_error_free(err), err = NULL;
+    pthread_join(closer, NULL);
+    codex_client_close(client); /* idempotent */
+    CHECK(codex_client_request(client, "test/echo", "{}", 0, &out, &err) == CODEX_ERR_CLOSED, "closed");
+    codex_error_free(err), err = NULL;
+    CHECK(codex_turn_start(client, thread_id, "x", NULL, &turn, &err) == CODEX_ERR_CLOSED, "closed turn start");
+    codex_error_free(err), err = NULL;
+    codex_string_free(thread_id);
+    codex_client_free(client);
+    printf("bad_input_test: ok\n");
+    return 0;
+}
