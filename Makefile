@@ -60,3 +60,8 @@ test: runtime rust-test symbols c-test
 clean:
 	$(CARGO) clean
 	rm -rf $(BUILD)
+
+# Routing throughput through the C API: 1, 10 and 100 concurrent turns, 1,000,000 deltas each run.
+bench: lib | $(BUILD)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -o $(BUILD)/bench_events bench/bench_events.c $(STATIC) $(C_LIBS)
+	@for n in 1 10 100; do $(BUILD)/bench_events $(FAKE) $$n $$((1000000 / $$n)) || exit 1; done

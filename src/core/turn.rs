@@ -115,6 +115,12 @@ impl Turn {
     }
 }
 
+impl std::fmt::Debug for Turn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Turn").field("thread_id", &self.thread_id).field("turn_id", &self.turn_id).finish()
+    }
+}
+
 impl Drop for Turn {
     fn drop(&mut self) {
         if !self.queue.is_finished() {

@@ -2,9 +2,10 @@
  * never a crash — and nothing is sent for it. Also: JSON-RPC errors carry code and data,
  * -32001 has its own code, timeouts, a second turn on a busy thread, and close waking a
  * blocked call. */
+#define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <string.h>
-#include <unistd.h>
+#include <time.h>
 #include "test_util.h"
 
 static void expect_invalid(codex_result rc, codex_error *err, const char *names) {
@@ -17,8 +18,17 @@ static void expect_invalid(codex_result rc, codex_error *err, const char *names)
     codex_error_free(err);
 }
 
+/* `call` writes the error to the `err` declared here (shadowing any outer one). */
+#define EXPECT_INVALID(call, names)                 \
+    do {                                            \
+        codex_error *err = NULL;                    \
+        codex_result rc_ = (call);                  \
+        expect_invalid(rc_, err, names);            \
+    } while (0)
+
 static void *close_later(void *client) {
-    usleep(200 * 1000);
+    struct timespec delay = {0, 200 * 1000 * 1000};
+    nanosleep(&delay, NULL);
     codex_client_close(client);
     return NULL;
 }
@@ -30,21 +40,21 @@ int main(void) {
     const char bad_utf8[] = {'t', 'h', (char)0xff, 0};
 
     /* Options. */
-    expect_invalid(codex_options_set_codex_bin(NULL, "x", &err), err, "opts"), err = NULL;
+    EXPECT_INVALID(codex_options_set_codex_bin(NULL, "x", &err), "opts");
     codex_options *opts = codex_options_new();
-    expect_invalid(codex_options_set_codex_bin(opts, NULL, &err), err, "path"), err = NULL;
-    expect_invalid(codex_options_set_codex_bin(opts, bad_utf8, &err), err, "UTF-8"), err = NULL;
-    expect_invalid(codex_options_add_config(opts, "no-equals", &err), err, "key=value"), err = NULL;
-    expect_invalid(codex_options_set_request_timeout_ms(opts, -5, &err), err, "timeout_ms"), err = NULL;
-    expect_invalid(codex_options_set_client_event_capacity(opts, 0, &err), err, "capacity"), err = NULL;
-    expect_invalid(codex_options_set_env(opts, "A=B", "x", &err), err, "name"), err = NULL;
+    EXPECT_INVALID(codex_options_set_codex_bin(opts, NULL, &err), "path");
+    EXPECT_INVALID(codex_options_set_codex_bin(opts, bad_utf8, &err), "UTF-8");
+    EXPECT_INVALID(codex_options_add_config(opts, "no-equals", &err), "key=value");
+    EXPECT_INVALID(codex_options_set_request_timeout_ms(opts, -5, &err), "timeout_ms");
+    EXPECT_INVALID(codex_options_set_client_event_capacity(opts, 0, &err), "capacity");
+    EXPECT_INVALID(codex_options_set_env(opts, "A=B", "x", &err), "name");
     /* A missing binary is a spawn error naming it. */
     CHECK_OK(codex_options_set_codex_bin(opts, "/nonexistent/codex", &err), err);
     CHECK(codex_client_start(opts, &client, &err) == CODEX_ERR_SPAWN, "spawn error");
     CHECK(strstr(codex_error_message(err), "/nonexistent/codex") != NULL, "%s", codex_error_message(err));
     codex_error_free(err), err = NULL;
     codex_options_free(opts);
-    expect_invalid(codex_client_start(NULL, NULL, &err), err, "client_out"), err = NULL;
+    EXPECT_INVALID(codex_client_start(NULL, NULL, &err), "client_out");
     CHECK(codex_client_start(NULL, NULL, NULL) == CODEX_ERR_INVALID_ARGUMENT, "err_out may be NULL");
 
     opts = fake_server_options("normal");
@@ -54,14 +64,14 @@ int main(void) {
     CHECK(strstr(codex_client_initialize_result(client), "userAgent") != NULL, "initialize result");
 
     /* Requests. */
-    expect_invalid(codex_client_request(NULL, "m", NULL, 0, &out, &err), err, "client"), err = NULL;
-    expect_invalid(codex_client_request(client, NULL, NULL, 0, &out, &err), err, "method"), err = NULL;
-    expect_invalid(codex_client_request(client, bad_utf8, NULL, 0, &out, &err), err, "method"), err = NULL;
-    expect_invalid(codex_client_request(client, "test/echo", "{\"a\":", 0, &out, &err), err, "params_json"), err = NULL;
-    expect_invalid(codex_client_request(client, "test/echo", "42", 0, &out, &err), err, "params_json"), err = NULL;
-    expect_invalid(codex_client_request(client, "test/echo", "{}", -7, &out, &err), err, "timeout_ms"), err = NULL;
-    expect_invalid(codex_client_request(client, "test/echo", "{}", 0, NULL, &err), err, "result_out"), err = NULL;
-    expect_invalid(codex_client_request((codex_client *)opts, "m", NULL, 0, &out, &err), err, "codex_client"), err = NULL;
+    EXPECT_INVALID(codex_client_request(NULL, "m", NULL, 0, &out, &err), "client");
+    EXPECT_INVALID(codex_client_request(client, NULL, NULL, 0, &out, &err), "method");
+    EXPECT_INVALID(codex_client_request(client, bad_utf8, NULL, 0, &out, &err), "method");
+    EXPECT_INVALID(codex_client_request(client, "test/echo", "{\"a\":", 0, &out, &err), "params_json");
+    EXPECT_INVALID(codex_client_request(client, "test/echo", "42", 0, &out, &err), "params_json");
+    EXPECT_INVALID(codex_client_request(client, "test/echo", "{}", -7, &out, &err), "timeout_ms");
+    EXPECT_INVALID(codex_client_request(client, "test/echo", "{}", 0, NULL, &err), "result_out");
+    EXPECT_INVALID(codex_client_request((codex_client *)opts, "m", NULL, 0, &out, &err), "codex_client");
     CHECK(out == NULL, "out written on failure");
 
     CHECK_OK(codex_client_request(client, "test/echo", "{\"x\":[1,2]}", 0, &out, &err), err);
@@ -88,11 +98,11 @@ int main(void) {
     char *thread_id = NULL;
     CHECK_OK(codex_client_thread_start(client, "{\"cwd\":\"/tmp\"}", &thread_id, NULL, &err), err);
     codex_turn *turn = NULL;
-    expect_invalid(codex_client_thread_start(client, "[1]", &out, NULL, &err), err, "params_json"), err = NULL;
-    expect_invalid(codex_turn_start(client, NULL, "hi", NULL, &turn, &err), err, "thread_id"), err = NULL;
-    expect_invalid(codex_turn_start(client, thread_id, NULL, NULL, &turn, &err), err, "input"), err = NULL;
-    expect_invalid(codex_turn_start(client, thread_id, "hi", "{\"threadId\":\"x\"}", &turn, &err), err, "threadId"), err = NULL;
-    expect_invalid(codex_turn_start(client, thread_id, "hi", "nope", &turn, &err), err, "params_json"), err = NULL;
+    EXPECT_INVALID(codex_client_thread_start(client, "[1]", &out, NULL, &err), "params_json");
+    EXPECT_INVALID(codex_turn_start(client, NULL, "hi", NULL, &turn, &err), "thread_id");
+    EXPECT_INVALID(codex_turn_start(client, thread_id, NULL, NULL, &turn, &err), "input");
+    EXPECT_INVALID(codex_turn_start(client, thread_id, "hi", "{\"threadId\":\"x\"}", &turn, &err), "threadId");
+    EXPECT_INVALID(codex_turn_start(client, thread_id, "hi", "nope", &turn, &err), "params_json");
     CHECK(codex_turn_start(client, "thr_unknown", "hi", NULL, &turn, &err) == CODEX_ERR_RPC, "unknown thread");
     codex_error_free(err), err = NULL;
 
@@ -103,9 +113,9 @@ int main(void) {
           strstr(codex_error_message(err), "codex_turn_steer") != NULL, "%s", codex_error_message(err));
     codex_error_free(err), err = NULL;
     codex_event *ev = NULL;
-    expect_invalid(codex_turn_next_event(turn, 0, NULL, &err), err, "event_out"), err = NULL;
-    expect_invalid(codex_turn_next_event(NULL, 0, &ev, &err), err, "turn"), err = NULL;
-    expect_invalid(codex_turn_steer(turn, bad_utf8, &err), err, "input"), err = NULL;
+    EXPECT_INVALID(codex_turn_next_event(turn, 0, NULL, &err), "event_out");
+    EXPECT_INVALID(codex_turn_next_event(NULL, 0, &ev, &err), "turn");
+    EXPECT_INVALID(codex_turn_steer(turn, bad_utf8, &err), "input");
 
     codex_turn_result *result = NULL;
     CHECK_OK(codex_turn_run(turn, 5000, &result, &err), err);

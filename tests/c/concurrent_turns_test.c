@@ -3,6 +3,7 @@
  * turn/start response (the fake's "interleaved" scenario sends turn/started early and
  * round-robins the turns' events on the wire). A 9th pthread polls the client stream at the
  * same time. */
+#define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <string.h>
 #include "test_util.h"

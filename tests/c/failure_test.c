@@ -2,6 +2,7 @@
  * deltas, with three lines on stderr): the open turn and a request blocked in another thread
  * both end with CODEX_ERR_TRANSPORT carrying the exit status and the stderr tail, well under a
  * second after the crash; later calls fail fast with the same error. */
+#define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <string.h>
 #include <time.h>

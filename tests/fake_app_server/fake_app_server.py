@@ -1,0 +1,356 @@
+#!/usr/bin/env python3
+"""A scripted stand-in for `codex app-server`, for what the real server won't do on demand.
+
+Spawned by the library like the real binary: `fake_app_server.py [-c k=v ...] app-server
+--listen stdio://` (all arguments are ignored). Speaks the same JSON-RPC lines on stdio.
+FAKE_SCENARIO picks the behaviour (see README.md); FAKE_DELTAS, FAKE_DELAY_MS, FAKE_TURNS and
+FAKE_STDERR_LINES tune it.
+"""
+import json
+import os
+import sys
+import threading
+import time
+
+SCENARIO = os.environ.get("FAKE_SCENARIO", "normal")
+DELTAS = int(os.environ.get("FAKE_DELTAS", "5"))
+DELAY = float(os.environ.get("FAKE_DELAY_MS", "1" if SCENARIO == "interleaved" else "0")) / 1000
+FLOOD_TURNS = int(os.environ.get("FAKE_TURNS", "1"))
+
+out = sys.stdout.buffer
+write_lock = threading.Lock()
+state_lock = threading.Lock()
+
+
+def send(obj):
+    data = (json.dumps(obj, separators=(",", ":")) + "\n").encode()
+    with write_lock:
+        out.write(data)
+        out.flush()
+
+
+def send_raw(data):
+    with write_lock:
+        out.write(data)
+        out.flush()
+
+
+def log(msg):
+    sys.stderr.write("fake: %s\n" % msg)
+    sys.stderr.flush()
+
+
+def note(method, params):
+    return {"method": method, "params": params, "emittedAtMs": int(time.time() * 1000)}
+
+
+def usage():
+    part = {"totalTokens": 8, "inputTokens": 5, "cachedInputTokens": 0, "outputTokens": 3,
+            "reasoningOutputTokens": 0}
+    return {"total": part, "last": part, "modelContextWindow": 1000}
+
+
+class Turn:
+    def __init__(self, thread_id, turn_id):
+        self.thread_id = thread_id
+        self.turn_id = turn_id
+        self.interrupted = False
+
+    def ids(self, **extra):
+        return dict(threadId=self.thread_id, turnId=self.turn_id, **extra)
+
+    def started(self):
+        return note("turn/started", {"threadId": self.thread_id,
+                                     "turn": {"id": self.turn_id, "status": "inProgress", "items": []}})
+
+    def completed(self, status="completed"):
+        return note("turn/completed", {"threadId": self.thread_id,
+                                       "turn": {"id": self.turn_id, "status": status, "items": [],
+                                                "error": None}})
+
+    def delta(self, i):
+        return note("item/agentMessage/delta",
+                    self.ids(itemId="msg_" + self.turn_id, delta="%s:%d;" % (self.turn_id, i)))
+
+    def events(self):
+        """The standard event list of a turn, as (kind, message) pairs."""
+        item = {"type": "agentMessage", "id": "msg_" + self.turn_id, "text": ""}
+        evs = [("started", self.started()),
+               ("other", note("item/started", self.ids(item=item)))]
+        evs += [("delta", self.delta(i)) for i in range(DELTAS)]
+        text = "".join("%s:%d;" % (self.turn_id, i) for i in range(DELTAS))
+        done = dict(item, text=text, phase="final_answer")
+        evs += [("other", note("item/completed", self.ids(item=done, completedAtMs=1))),
+                ("other", note("thread/tokenUsage/updated", self.ids(tokenUsage=usage()))),
+                ("other", note("thread/status/changed", {"threadId": self.thread_id,
+                                                         "status": {"type": "idle"}})),
+                ("completed", self.completed())]
+        return evs
+
+
+class Server:
+    def __init__(self):
+        self.initialized = False
+        self.threads = 0
+        self.turns = 0
+        self.active = {}  # thread id -> Turn
+        self.requests = 0
+        self.answers = {}  # server request id -> answer message
+        self.answered = threading.Condition(state_lock)
+        self.flood_blob = build_flood() if SCENARIO == "flood" else None
+        self.flood_started = 0
+
+    # ----- requests from the client -----
+    def handle(self, msg):
+        if "method" not in msg:
+            with state_lock:
+                self.answers[msg.get("id")] = msg
+                self.answered.notify_all()
+            return
+        method, rid, params = msg["method"], msg.get("id"), msg.get("params") or {}
+        if rid is None:
+            return  # a notification (initialized)
+        if method == "initialize":
+            if self.initialized:
+                return self.error(rid, -32600, "Already initialized")
+            self.initialized = True
+            return self.result(rid, {"userAgent": "fake/0.0.1", "codexHome": "/tmp/fake",
+                                     "platformFamily": "unix", "platformOs": "linux"})
+        if not self.initialized:
+            return self.error(rid, -32600, "Not initialized")
+        handler = getattr(self, "do_" + method.replace("/", "_"), None)
+        if handler is None:
+            return self.error(rid, -32600, "Invalid request: unknown variant `%s`" % method)
+        handler(rid, params)
+
+    def result(self, rid, result):
+        send({"id": rid, "result": result})
+
+    def error(self, rid, code, message, data=None):
+        err = {"code": code, "message": message}
+        if data is not None:
+            err["data"] = data
+        send({"id": rid, "error": err})
+
+    def do_test_echo(self, rid, params):
+        self.result(rid, params)
+
+    def do_test_hang(self, rid, params):
+        pass
+
+    def do_test_overloaded(self, rid, params):
+        send({"id": rid, "error": {"code": -32001, "message": "Server overloaded; retry later.",
+                                   "data": None}})
+
+    def do_test_error_with_data(self, rid, params):
+        self.error(rid, -32602, "Invalid params", {"field": "x"})
+
+    def do_model_list(self, rid, params):
+        self.result(rid, {"data": [{"id": "fake-model", "model": "fake-model"}], "nextCursor": None})
+
+    def do_thread_list(self, rid, params):
+        self.result(rid, {"data": [], "nextCursor": None})
+
+    def do_thread_start(self, rid, params):
+        with state_lock:
+            self.threads += 1
+            tid = "thr_%d" % self.threads
+        self.result(rid, {"thread": {"id": tid, "preview": "", "modelProvider": "fake"},
+                          "model": "fake-model"})
+        send(note("thread/started", {"thread": {"id": tid}}))
+
+    def do_turn_start(self, rid, params):
+        tid = params.get("threadId")
+        with state_lock:
+            if tid not in ["thr_%d" % n for n in range(1, self.threads + 1)]:
+                return self.error(rid, -32600, "thread not found: %s" % tid)
+            self.turns += 1
+            # The flood is built before any turn starts, so its turn ids follow the threads'.
+            number = tid[4:] if SCENARIO == "flood" else self.turns
+            turn = Turn(tid, "turn_%s" % number)
+            self.active[tid] = turn
+        run = getattr(self, "scenario_" + SCENARIO)
+        run(rid, turn)
+
+    def do_turn_interrupt(self, rid, params):
+        with state_lock:
+            turn = self.active.get(params.get("threadId"))
+            if turn is not None and turn.turn_id == params.get("turnId"):
+                turn.interrupted = True
+        self.result(rid, {})
+
+    def do_turn_steer(self, rid, params):
+        with state_lock:
+            turn = self.active.get(params.get("threadId"))
+        if turn is None or turn.turn_id != params.get("expectedTurnId"):
+            return self.error(rid, -32600, "no active turn to steer")
+        self.result(rid, {"turnId": turn.turn_id})
+
+    # ----- scenarios -----
+    def turn_response(self, rid, turn):
+        self.result(rid, {"turn": {"id": turn.turn_id, "status": "inProgress", "items": []}})
+
+    def stream(self, turn, events):
+        for kind, msg in events:
+            if turn.interrupted and kind in ("delta", "completed"):
+                send(turn.completed("interrupted"))
+                break
+            send(msg)
+            if DELAY:
+                time.sleep(DELAY)
+        with state_lock:
+            if self.active.get(turn.thread_id) is turn:
+                del self.active[turn.thread_id]
+
+    def scenario_normal(self, rid, turn):
+        self.turn_response(rid, turn)
+        threading.Thread(target=self.stream, args=(turn, turn.events()), daemon=True).start()
+
+    def scenario_early(self, rid, turn):
+        self.stream(turn, turn.events())
+        self.turn_response(rid, turn)
+
+    def scenario_interleaved(self, rid, turn):
+        events = turn.events()
+        send(events[0][1])  # turn/started before the response
+        self.turn_response(rid, turn)
+        with state_lock:
+            self.pending_streams = getattr(self, "pending_streams", [])
+            self.pending_streams.append([turn, events[1:]])
+            if not getattr(self, "emitter", None):
+                self.emitter = threading.Thread(target=self.round_robin, daemon=True)
+                self.emitter.start()
+
+    def round_robin(self):
+        while True:
+            with state_lock:
+                streams = list(self.pending_streams)
+            for entry in streams:
+                turn, events = entry
+                if events:
+                    send(events.pop(0)[1])
+                else:
+                    with state_lock:
+                        self.pending_streams.remove(entry)
+            time.sleep(DELAY)
+
+    def scenario_crash(self, rid, turn):
+        self.turn_response(rid, turn)
+        events = turn.events()
+        for _, msg in events[:4]:  # started, item/started, two deltas
+            send(msg)
+        for i in (1, 2, 3):
+            log("fatal line %d" % i)
+        time.sleep(0.05)
+        os._exit(3)
+
+    def scenario_close_stdout(self, rid, turn):
+        self.turn_response(rid, turn)
+        for _, msg in turn.events()[:3]:
+            send(msg)
+        for i in (1, 2, 3):
+            log("fatal line %d" % i)
+        with write_lock:
+            out.flush()
+            os.close(1)
+        time.sleep(30)
+        os._exit(0)
+
+    def scenario_garbage(self, rid, turn):
+        self.turn_response(rid, turn)
+        events = turn.events()
+        head, rest = events[:2], events[2:]
+        for _, msg in head:
+            send(msg)
+        send_raw(b"this is not json\n")
+        send_raw(b'{"broken": \n')
+        send_raw(b"\n")
+        send_raw(b"[1,2]\n")
+        send(note("item/agentMessage/delta",
+                  turn.ids(itemId="msg_" + turn.turn_id, delta="x" * (2 * 1024 * 1024))))
+        self.stream(turn, rest)
+
+    def scenario_late_event(self, rid, turn):
+        self.turn_response(rid, turn)
+
+        def run():
+            self.stream(turn, turn.events())
+            time.sleep(0.05)
+            send(note("item/commandExecution/outputDelta",
+                      turn.ids(itemId="cmd_late", delta="late")))
+        threading.Thread(target=run, daemon=True).start()
+
+    def scenario_approval(self, rid, turn):
+        self.turn_response(rid, turn)
+
+        def run():
+            send(turn.started())
+            with state_lock:
+                approval_id, unknown_id = self.requests, self.requests + 1
+                self.requests += 2
+            send({"id": approval_id, "method": "item/commandExecution/requestApproval",
+                  "params": turn.ids(itemId="cmd_1", command="echo hi", cwd="/tmp",
+                                     availableDecisions=["accept", "decline", "cancel"])})
+            send({"id": unknown_id, "method": "fake/unknownRequest", "params": turn.ids()})
+            with state_lock:
+                while approval_id not in self.answers or unknown_id not in self.answers:
+                    self.answered.wait()
+                approval, unknown = self.answers[approval_id], self.answers[unknown_id]
+            decision = (approval.get("result") or {}).get("decision")
+            status = {"decline": "declined", "accept": "completed"}.get(decision, "failed")
+            cmd = {"type": "commandExecution", "id": "cmd_1", "command": "echo hi",
+                   "status": status, "decisionReceived": approval.get("result")}
+            send(note("item/completed", turn.ids(item=cmd, completedAtMs=1)))
+            msg = {"type": "agentMessage", "id": "msg_" + turn.turn_id, "phase": "final_answer",
+                   "text": "unknown-request-answer:" + json.dumps(unknown)}
+            send(note("item/completed", turn.ids(item=msg, completedAtMs=1)))
+            for req in (approval_id, unknown_id):
+                send(note("serverRequest/resolved", {"threadId": turn.thread_id, "requestId": req}))
+            send(turn.completed())
+        threading.Thread(target=run, daemon=True).start()
+
+    def scenario_flood(self, rid, turn):
+        self.turn_response(rid, turn)
+        self.flood_started += 1
+        if self.flood_started == FLOOD_TURNS:
+            blob = memoryview(self.flood_blob)
+            step = 1 << 20
+            for i in range(0, len(blob), step):
+                send_raw(blob[i:i + step])
+
+
+def build_flood():
+    """Every turn's deltas interleaved on the wire, then each turn's completion."""
+    started = time.time()
+    turns = [Turn("thr_%d" % t, "turn_%d" % t) for t in range(1, FLOOD_TURNS + 1)]
+    lines = []
+    for i in range(DELTAS):
+        for turn in turns:
+            lines.append('{"method":"item/agentMessage/delta","params":{"threadId":"%s",'
+                         '"turnId":"%s","itemId":"msg_%s","delta":"tok%06d "},'
+                         '"emittedAtMs":1764000000000}\n'
+                         % (turn.thread_id, turn.turn_id, turn.turn_id, i))
+    for turn in turns:
+        lines.append(json.dumps(turn.completed(), separators=(",", ":")) + "\n")
+    blob = "".join(lines).encode()
+    log("flood: %d lines, %d bytes, built in %.2fs" % (len(lines), len(blob), time.time() - started))
+    return blob
+
+
+def main():
+    for i in range(int(os.environ.get("FAKE_STDERR_LINES", "0"))):
+        log("startup line %d" % i)
+    server = Server()
+    for line in sys.stdin.buffer:
+        if not line.strip():
+            continue
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            log("unparsable line from the client: %r" % line[:200])
+            continue
+        server.handle(msg)
+
+
+if __name__ == "__main__":
+    main()
