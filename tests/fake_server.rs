@@ -11,9 +11,12 @@ use std::time::{Duration, Instant};
 
 fn fake(scenario: &str, env: &[(&str, &str)]) -> Client {
     let mut options = Options::default();
-    options.codex_bin =
-        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fake_app_server/fake_app_server.py"));
-    options.env.push(("FAKE_SCENARIO".into(), Some(scenario.into())));
+    options.codex_bin = Some(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fake_app_server/fake_app_server.py"),
+    );
+    options
+        .env
+        .push(("FAKE_SCENARIO".into(), Some(scenario.into())));
     for (k, v) in env {
         options.env.push((k.to_string(), Some(v.to_string())));
     }
@@ -31,7 +34,10 @@ fn collect(turn: &codex_app_server::core::Turn) -> Vec<Event> {
 }
 
 fn deltas(events: &[Event]) -> Vec<String> {
-    events.iter().filter_map(|e| e.delta().map(str::to_owned)).collect()
+    events
+        .iter()
+        .filter_map(|e| e.delta().map(str::to_owned))
+        .collect()
 }
 
 #[test]
@@ -43,10 +49,16 @@ fn events_sent_before_the_turn_start_response_reach_the_turn() {
     assert_eq!(events.first().unwrap().kind(), EventKind::TurnStarted);
     assert_eq!(events.last().unwrap().kind(), EventKind::TurnCompleted);
     let id = turn.id();
-    assert_eq!(deltas(&events), (0..4).map(|i| format!("{id}:{i};")).collect::<Vec<_>>());
+    assert_eq!(
+        deltas(&events),
+        (0..4).map(|i| format!("{id}:{i};")).collect::<Vec<_>>()
+    );
     // The thread is free again at once.
     let again = client.turn_start(&thread, "again", None).unwrap();
-    assert_eq!(collect(&again).last().unwrap().turn_status(), Some("completed"));
+    assert_eq!(
+        collect(&again).last().unwrap().turn_status(),
+        Some("completed")
+    );
 }
 
 #[test]
@@ -59,11 +71,20 @@ fn garbage_lines_are_skipped_and_counted_and_a_huge_line_passes() {
     let huge: Vec<&String> = d.iter().filter(|s| s.len() == 2 * 1024 * 1024).collect();
     assert_eq!(huge.len(), 1, "the 2 MiB delta arrives whole");
     let regular: Vec<&String> = d.iter().filter(|s| s.len() < 100).collect();
-    assert_eq!(regular, (0..3).map(|i| format!("{id}:{i};")).collect::<Vec<_>>().iter().collect::<Vec<_>>());
+    assert_eq!(
+        regular,
+        (0..3)
+            .map(|i| format!("{id}:{i};"))
+            .collect::<Vec<_>>()
+            .iter()
+            .collect::<Vec<_>>()
+    );
     // Not JSON, truncated JSON, an array: three skipped lines (the empty line is ignored).
     assert_eq!(client.skipped_lines(), 3);
     // The client still works.
-    assert!(client.request("test/echo", Some("{}"), Timeout::Default).is_ok());
+    assert!(client
+        .request("test/echo", Some("{}"), Timeout::Default)
+        .is_ok());
 }
 
 #[test]
@@ -75,7 +96,9 @@ fn an_event_after_turn_completed_reaches_the_client_stream() {
     assert_eq!(events.last().unwrap().kind(), EventKind::TurnCompleted);
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let e = client.next_event(Wait::Until(deadline)).expect("the late event arrives");
+        let e = client
+            .next_event(Wait::Until(deadline))
+            .expect("the late event arrives");
         if e.kind() == EventKind::CommandOutputDelta {
             assert_eq!(e.turn_id(), Some(turn.id()));
             assert_eq!(e.delta(), Some("late"));
@@ -90,21 +113,36 @@ fn server_requests_are_answered_fail_closed_and_shown_in_the_turn() {
     let (thread, _) = client.thread_start(None).unwrap();
     let turn = client.turn_start(&thread, "run it", None).unwrap();
     let events = collect(&turn);
-    let requests: Vec<&Event> = events.iter().filter(|e| e.kind() == EventKind::ServerRequest).collect();
+    let requests: Vec<&Event> = events
+        .iter()
+        .filter(|e| e.kind() == EventKind::ServerRequest)
+        .collect();
     assert_eq!(requests.len(), 2);
-    assert_eq!(requests[0].method(), "item/commandExecution/requestApproval");
+    assert_eq!(
+        requests[0].method(),
+        "item/commandExecution/requestApproval"
+    );
     assert_eq!(requests[0].request_id(), Some("0"));
     let completed: Vec<serde_json::Value> = events
         .iter()
         .filter(|e| e.kind() == EventKind::ItemCompleted)
         .map(|e| serde_json::from_str(e.params()).unwrap())
         .collect();
-    let command = completed.iter().find(|v| v["item"]["type"] == "commandExecution").unwrap();
+    let command = completed
+        .iter()
+        .find(|v| v["item"]["type"] == "commandExecution")
+        .unwrap();
     assert_eq!(command["item"]["status"], "declined");
     assert_eq!(command["item"]["decisionReceived"]["decision"], "decline");
-    let message = completed.iter().find(|v| v["item"]["type"] == "agentMessage").unwrap();
+    let message = completed
+        .iter()
+        .find(|v| v["item"]["type"] == "agentMessage")
+        .unwrap();
     let text = message["item"]["text"].as_str().unwrap();
-    assert!(text.contains("-32601"), "unknown request answered with an error: {text}");
+    assert!(
+        text.contains("-32601"),
+        "unknown request answered with an error: {text}"
+    );
 }
 
 #[test]
@@ -121,7 +159,11 @@ fn a_server_that_closes_stdout_fails_the_turn_promptly() {
         }
     };
     assert_eq!(err.kind, ErrorKind::Transport, "{}", err.message);
-    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(err.message.contains("fake: fatal line"), "{}", err.message);
 }
 

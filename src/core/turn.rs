@@ -117,7 +117,10 @@ impl Turn {
 
 impl std::fmt::Debug for Turn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Turn").field("thread_id", &self.thread_id).field("turn_id", &self.turn_id).finish()
+        f.debug_struct("Turn")
+            .field("thread_id", &self.thread_id)
+            .field("turn_id", &self.turn_id)
+            .finish()
     }
 }
 

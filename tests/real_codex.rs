@@ -1,0 +1,270 @@
+//! End to end against the real `codex app-server` (pinned 0.163.0) and the mock model, through
+//! the C API, each test with a fresh CODEX_HOME and workspace.
+
+mod support;
+
+use codex_app_server::ffi::event::*;
+use codex_app_server::ffi::*;
+use serde_json::json;
+use std::time::{Duration, Instant};
+use support::*;
+
+const THREAD: &str = r#"{"ephemeral": true}"#;
+
+#[test]
+fn one_turn_streams_deltas_in_order_with_answer_usage_and_status() {
+    let chunks = ["The ", "quick ", "brown ", "fox."];
+    let env = Offline::new(&json!({"responses": [
+        {"chunks": chunks, "phase": "final_answer", "delay_ms": 5,
+         "usage": {"input_tokens": 11, "output_tokens": 4}}]}));
+    let client = env.start();
+    let thread = client.thread_start(THREAD);
+    let turn = client.turn_start(&thread, "hello").unwrap();
+    let events = turn.collect();
+    assert_eq!(deltas(&events), chunks);
+    assert!(events
+        .iter()
+        .all(|e| e.turn_id.as_deref() == Some(turn.id().as_str())));
+    assert_eq!(events.last().unwrap().kind, CODEX_EVENT_TURN_COMPLETED);
+    let result = turn.run();
+    assert_eq!(result.status, "completed");
+    assert_eq!(result.final_answer.as_deref(), Some("The quick brown fox."));
+    let usage = result.usage.expect("token usage");
+    assert_eq!(usage["last"]["inputTokens"], 11);
+    assert_eq!(usage["last"]["outputTokens"], 4);
+    let kinds: Vec<&str> = result
+        .items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["userMessage", "agentMessage"]);
+}
+
+#[test]
+fn four_threads_stream_at_once_each_turn_gets_exactly_its_own_events() {
+    let texts: Vec<String> = (0..4).map(|i| format!("reply-{i} ").repeat(12)).collect();
+    let responses: Vec<_> = (0..4)
+        .map(|i| json!({"match": format!("prompt-{i}"), "text": texts[i], "chunk_size": 3, "delay_ms": 10}))
+        .collect();
+    let env = Offline::new(&json!({ "responses": responses }));
+    let client = env.start();
+    let results: Vec<(String, Vec<Ev>, Instant, Instant)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                let client = &client;
+                s.spawn(move || {
+                    let thread = client.thread_start(THREAD);
+                    let turn = client.turn_start(&thread, &format!("prompt-{i}")).unwrap();
+                    let mut events = Vec::new();
+                    let mut first_delta = None;
+                    loop {
+                        match turn.next(60_000) {
+                            Next::Event(e) => {
+                                if e.kind == CODEX_EVENT_AGENT_MESSAGE_DELTA {
+                                    first_delta.get_or_insert_with(Instant::now);
+                                }
+                                events.push(e);
+                            }
+                            Next::End => break,
+                            Next::Failed(e) => panic!("{}", e.message),
+                        }
+                    }
+                    (turn.id(), events, first_delta.unwrap(), Instant::now())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (i, (turn_id, events, _, _)) in results.iter().enumerate() {
+        assert!(
+            events.iter().all(|e| e.turn_id.as_deref() == Some(turn_id)),
+            "foreign event in turn {i}"
+        );
+        assert_eq!(
+            deltas(events).concat(),
+            texts[i],
+            "turn {i}: lost, duplicated or foreign deltas"
+        );
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| e.kind == CODEX_EVENT_TURN_COMPLETED)
+                .count(),
+            1
+        );
+    }
+    // The streams overlapped: every turn had its first delta before any turn completed.
+    let last_first_delta = results.iter().map(|r| r.2).max().unwrap();
+    let first_completion = results.iter().map(|r| r.3).min().unwrap();
+    assert!(
+        last_first_delta < first_completion,
+        "the four turns did not stream at the same time"
+    );
+    assert_eq!(env.model_requests().len(), 4);
+}
+
+#[test]
+fn steer_reaches_the_running_turn() {
+    let env = Offline::new(&json!({
+        "responses": [{"match": "first prompt", "text": "slow ".repeat(40), "chunk_size": 5, "delay_ms": 50}],
+        "default": {"text": "steered reply", "phase": "final_answer"}}));
+    let client = env.start();
+    let thread = client.thread_start(THREAD);
+    let turn = client.turn_start(&thread, "first prompt").unwrap();
+    // Wait for the first delta, then steer.
+    loop {
+        match turn.next(30_000) {
+            Next::Event(e) if e.kind == CODEX_EVENT_AGENT_MESSAGE_DELTA => break,
+            Next::Event(_) => {}
+            _ => panic!("turn ended before streaming"),
+        }
+    }
+    turn.steer("EXTRA-STEERED-INPUT").unwrap();
+    let result = turn.run();
+    assert_eq!(result.status, "completed");
+    let requests = env.model_requests();
+    let last = requests.last().unwrap();
+    assert!(requests.len() >= 2, "steer sends a new model request");
+    assert!(
+        last.contains("EXTRA-STEERED-INPUT") && last.contains("first prompt"),
+        "{last}"
+    );
+}
+
+#[test]
+fn interrupt_ends_a_slow_turn_and_the_thread_accepts_a_new_one() {
+    let env = Offline::new(&json!({
+        "responses": [{"match": "slow one", "text": "tick ".repeat(200), "chunk_size": 5, "delay_ms": 50}],
+        "default": {"text": "next turn ok"}}));
+    let client = env.start();
+    let thread = client.thread_start(THREAD);
+    let turn = client.turn_start(&thread, "slow one").unwrap();
+    loop {
+        if let Next::Event(e) = turn.next(30_000) {
+            if e.kind == CODEX_EVENT_AGENT_MESSAGE_DELTA {
+                break;
+            }
+        }
+    }
+    turn.interrupt().unwrap();
+    let started = Instant::now();
+    let result = turn.run();
+    assert_eq!(result.status, "interrupted");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    drop(turn);
+    let next = client.turn_start(&thread, "again").unwrap();
+    let result = next.run();
+    assert_eq!(result.status, "completed");
+    assert_eq!(result.final_answer.as_deref(), Some("next turn ok"));
+}
+
+#[test]
+fn a_second_turn_on_a_busy_thread_is_refused_then_accepted_after() {
+    let env = Offline::new(&json!({
+        "responses": [{"match": "busy", "text": "working ".repeat(10), "delay_ms": 20}],
+        "default": {"text": "second"}}));
+    let client = env.start();
+    let thread = client.thread_start(THREAD);
+    let turn = client.turn_start(&thread, "busy").unwrap();
+    let refused = client.turn_start(&thread, "second").err().expect("refused");
+    assert_eq!(refused.code, CODEX_ERR_TURN_ACTIVE);
+    assert!(
+        refused.message.contains(&turn.id()) && refused.message.contains("codex_turn_interrupt")
+    );
+    // Another thread is not affected.
+    let other = client.thread_start(THREAD);
+    assert_eq!(
+        client.turn_start(&other, "second").unwrap().run().status,
+        "completed"
+    );
+    assert_eq!(turn.run().status, "completed");
+    assert_eq!(
+        client.turn_start(&thread, "second").unwrap().run().status,
+        "completed"
+    );
+}
+
+#[test]
+fn a_broken_model_stream_fails_the_turn_with_its_message() {
+    let env = Offline::new(&json!({"responses": [{"text": "never finishes", "break_after": 1}]}));
+    let client = env.start();
+    let thread = client.thread_start(THREAD);
+    let result = client.turn_start(&thread, "go").unwrap().run();
+    assert_eq!(result.status, "failed");
+    let message = result.error_message.expect("an error message");
+    assert!(message.contains("stream disconnected"), "{message}");
+}
+
+#[test]
+fn generic_requests_return_valid_json() {
+    let env = Offline::new(&json!({"responses": [{"text": "hi"}]}));
+    let client = env.start();
+    let thread = client.thread_start(r#"{}"#);
+    client.turn_start(&thread, "hi").unwrap().run();
+    let models: serde_json::Value =
+        serde_json::from_str(&client.request("model/list", Some("{}"), 0).unwrap()).unwrap();
+    assert!(models["data"].is_array(), "{models}");
+    let list: serde_json::Value =
+        serde_json::from_str(&client.request("thread/list", Some("{}"), 0).unwrap()).unwrap();
+    assert!(list["data"].is_array(), "{list}");
+    let params = json!({"threadId": thread, "includeTurns": true}).to_string();
+    let read: serde_json::Value =
+        serde_json::from_str(&client.request("thread/read", Some(&params), 0).unwrap()).unwrap();
+    assert_eq!(read["thread"]["id"], thread.as_str());
+    // An unknown method is a JSON-RPC error with its code.
+    let err = client.request("no/such/method", None, 0).unwrap_err();
+    assert_eq!(err.code, CODEX_ERR_RPC);
+}
+
+#[test]
+fn killing_the_server_mid_turn_fails_the_turn_and_pending_requests_within_a_second() {
+    let env = Offline::new(
+        &json!({"responses": [{"text": "tick ".repeat(200), "chunk_size": 5, "delay_ms": 50}]}),
+    );
+    let client = env.start();
+    let thread = client.thread_start(THREAD);
+    let turn = client.turn_start(&thread, "long").unwrap();
+    loop {
+        if let Next::Event(e) = turn.next(30_000) {
+            if e.kind == CODEX_EVENT_AGENT_MESSAGE_DELTA {
+                break;
+            }
+        }
+    }
+    let pid = client.server_pid() as i32;
+    let (request_error, turn_error, elapsed) = std::thread::scope(|s| {
+        // A request that waits without limit: it must be failed, not left hanging.
+        let pending = s.spawn(|| client.request("thread/list", Some(r#"{"limit": 1}"#), -1));
+        std::thread::sleep(Duration::from_millis(20));
+        let killed_at = Instant::now();
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let turn_error = loop {
+            match turn.next(5_000) {
+                Next::Event(_) => continue,
+                Next::End => panic!("the turn cannot complete"),
+                Next::Failed(e) => break e,
+            }
+        };
+        let elapsed = killed_at.elapsed();
+        (pending.join().unwrap(), turn_error, elapsed)
+    });
+    assert_eq!(
+        turn_error.code, CODEX_ERR_TRANSPORT,
+        "{}",
+        turn_error.message
+    );
+    assert!(
+        turn_error.message.contains("signal 9"),
+        "{}",
+        turn_error.message
+    );
+    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
+    // thread/list usually answers before the kill; if it was still pending it failed the same way.
+    if let Err(e) = request_error {
+        assert_eq!(e.code, CODEX_ERR_TRANSPORT, "{}", e.message);
+    }
+    let later = client.request("thread/list", Some("{}"), -1).unwrap_err();
+    assert_eq!(later.code, CODEX_ERR_TRANSPORT);
+}

@@ -1,0 +1,435 @@
+//! Test support: the real `codex app-server` (the pinned runtime in .runtime/) with the mock
+//! model, each test in a fresh CODEX_HOME and workspace, driven through the C API.
+
+#![allow(dead_code)]
+
+use codex_app_server::ffi::client::*;
+use codex_app_server::ffi::error::*;
+use codex_app_server::ffi::event::*;
+use codex_app_server::ffi::options::*;
+use codex_app_server::ffi::turn::*;
+use codex_app_server::ffi::*;
+use std::ffi::{c_char, CStr, CString};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+pub const CODEX_VERSION: &str = "0.163.0";
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The pinned runtime's folder (installed by scripts/install-runtime.sh).
+pub fn runtime() -> PathBuf {
+    let dir = repo().join(format!(".runtime/codex-{CODEX_VERSION}/codex_cli_bin"));
+    assert!(
+        dir.join("bin/codex").exists(),
+        "the pinned codex runtime is missing: run ./scripts/install-runtime.sh (make test does)"
+    );
+    dir
+}
+
+/// A mock model and a codex home pointing at it; everything lives in a temp dir removed on drop.
+pub struct Offline {
+    pub dir: PathBuf,
+    pub home: PathBuf,
+    pub workspace: PathBuf,
+    pub record: PathBuf,
+    mock: Child,
+}
+
+impl Offline {
+    pub fn new(script: &serde_json::Value) -> Offline {
+        let dir = std::env::temp_dir().join(format!(
+            "codex-test-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        let (home, workspace) = (dir.join("home"), dir.join("workspace"));
+        std::fs::create_dir_all(&workspace).unwrap();
+        std::fs::create_dir_all(dir.join("tmp")).unwrap();
+        let script_path = dir.join("script.json");
+        std::fs::write(&script_path, script.to_string()).unwrap();
+        let record = dir.join("requests.jsonl");
+        let mut mock = Command::new("python3")
+            .arg(repo().join("tools/mock_model/mock_model.py"))
+            .arg("--script")
+            .arg(&script_path)
+            .arg("--write-codex-home")
+            .arg(&home)
+            .arg("--record")
+            .arg(&record)
+            .args(["--exit-on-stdin-eof", "--idle-exit", "120"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs the mock model");
+        let mut port = String::new();
+        BufReader::new(mock.stdout.as_mut().unwrap())
+            .read_line(&mut port)
+            .unwrap();
+        assert!(
+            port.trim().parse::<u16>().is_ok(),
+            "mock model port: {port:?}"
+        );
+        Offline {
+            dir,
+            home,
+            workspace,
+            record,
+            mock,
+        }
+    }
+
+    /// Options for the real binary, offline, in this test's home and workspace.
+    pub fn options(&self) -> *mut codex_options {
+        let rt = runtime();
+        let path = format!(
+            "{}:{}:{}",
+            rt.join("codex-path").display(),
+            rt.join("codex-resources").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        unsafe {
+            let o = codex_options_new();
+            ok(codex_options_set_codex_bin(
+                o,
+                cs(rt.join("bin/codex")).as_ptr(),
+                err_slot(),
+            ));
+            for (k, v) in [
+                ("CODEX_HOME", self.home.display().to_string()),
+                ("TMPDIR", self.dir.join("tmp").display().to_string()),
+                ("CODEX_APP_SERVER_DISABLE_MANAGED_CONFIG", "1".into()),
+                ("RUST_LOG", "warn".into()),
+                ("PATH", path),
+            ] {
+                ok(codex_options_set_env(
+                    o,
+                    cs(k).as_ptr(),
+                    cs(v).as_ptr(),
+                    err_slot(),
+                ));
+            }
+            ok(codex_options_set_env(
+                o,
+                cs("OPENAI_API_KEY").as_ptr(),
+                std::ptr::null(),
+                err_slot(),
+            ));
+            ok(codex_options_set_cwd(
+                o,
+                cs(&self.workspace).as_ptr(),
+                err_slot(),
+            ));
+            o
+        }
+    }
+
+    pub fn start(&self) -> Client {
+        let o = self.options();
+        let mut client = std::ptr::null_mut();
+        let mut err = std::ptr::null_mut();
+        let rc = unsafe { codex_client_start(o, &mut client, &mut err) };
+        unsafe { codex_options_free(o) };
+        check(rc, err);
+        Client(client)
+    }
+
+    /// The bodies of the model requests so far, as text.
+    pub fn model_requests(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.record)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["body"].to_string()
+            })
+            .collect()
+    }
+}
+
+impl Drop for Offline {
+    fn drop(&mut self) {
+        let _ = self.mock.kill();
+        let _ = self.mock.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub fn cs(s: impl AsRef<std::ffi::OsStr>) -> CString {
+    CString::new(s.as_ref().to_str().unwrap()).unwrap()
+}
+
+fn err_slot() -> *mut *mut codex_error {
+    std::ptr::null_mut()
+}
+
+fn ok(rc: codex_result) {
+    assert_eq!(rc, CODEX_OK);
+}
+
+/// A failed C call, as a Rust value.
+#[derive(Debug)]
+pub struct CError {
+    pub code: codex_result,
+    pub message: String,
+}
+
+fn take_error(rc: codex_result, err: *mut codex_error) -> CError {
+    let message = if err.is_null() {
+        String::new()
+    } else {
+        unsafe {
+            CStr::from_ptr(codex_error_message(err))
+                .to_string_lossy()
+                .into_owned()
+        }
+    };
+    unsafe { codex_error_free(err) };
+    CError { code: rc, message }
+}
+
+fn check(rc: codex_result, err: *mut codex_error) {
+    if rc != CODEX_OK {
+        let e = take_error(rc, err);
+        panic!("C call failed: {}: {}", code_name(e.code), e.message);
+    }
+}
+
+pub fn code_name(code: codex_result) -> String {
+    unsafe {
+        CStr::from_ptr(codex_result_name(code))
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+unsafe fn owned(s: *mut c_char) -> String {
+    let text = CStr::from_ptr(s).to_string_lossy().into_owned();
+    codex_string_free(s);
+    text
+}
+
+unsafe fn borrowed(s: *const c_char) -> Option<String> {
+    (!s.is_null()).then(|| CStr::from_ptr(s).to_string_lossy().into_owned())
+}
+
+pub struct Client(pub *mut codex_client);
+unsafe impl Send for Client {}
+unsafe impl Sync for Client {}
+
+impl Client {
+    pub fn request(
+        &self,
+        method: &str,
+        params: Option<&str>,
+        timeout_ms: i64,
+    ) -> Result<String, CError> {
+        let params = params.map(cs);
+        let mut out = std::ptr::null_mut();
+        let mut err = std::ptr::null_mut();
+        let rc = unsafe {
+            codex_client_request(
+                self.0,
+                cs(method).as_ptr(),
+                params.as_ref().map_or(std::ptr::null(), |p| p.as_ptr()),
+                timeout_ms,
+                &mut out,
+                &mut err,
+            )
+        };
+        if rc == CODEX_OK {
+            Ok(unsafe { owned(out) })
+        } else {
+            Err(take_error(rc, err))
+        }
+    }
+
+    pub fn thread_start(&self, params: &str) -> String {
+        let mut id = std::ptr::null_mut();
+        let mut err = std::ptr::null_mut();
+        let rc = unsafe {
+            codex_client_thread_start(
+                self.0,
+                cs(params).as_ptr(),
+                &mut id,
+                std::ptr::null_mut(),
+                &mut err,
+            )
+        };
+        check(rc, err);
+        unsafe { owned(id) }
+    }
+
+    pub fn turn_start(&self, thread: &str, input: &str) -> Result<Turn, CError> {
+        let mut turn = std::ptr::null_mut();
+        let mut err = std::ptr::null_mut();
+        let rc = unsafe {
+            codex_turn_start(
+                self.0,
+                cs(thread).as_ptr(),
+                cs(input).as_ptr(),
+                std::ptr::null(),
+                &mut turn,
+                &mut err,
+            )
+        };
+        if rc == CODEX_OK {
+            Ok(Turn(turn))
+        } else {
+            Err(take_error(rc, err))
+        }
+    }
+
+    pub fn server_pid(&self) -> u32 {
+        unsafe { codex_client_server_pid(self.0) }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        unsafe { codex_client_free(self.0) };
+    }
+}
+
+/// An event copied out of the C accessors.
+#[derive(Clone, Debug)]
+pub struct Ev {
+    pub kind: u32,
+    pub method: String,
+    pub thread_id: Option<String>,
+    pub turn_id: Option<String>,
+    pub params: serde_json::Value,
+    pub delta: Option<String>,
+    pub status: Option<String>,
+}
+
+pub struct Turn(pub *mut codex_turn);
+unsafe impl Send for Turn {}
+unsafe impl Sync for Turn {}
+
+/// The outcome of `Turn::next`.
+pub enum Next {
+    Event(Ev),
+    End,
+    Failed(CError),
+}
+
+impl Turn {
+    pub fn id(&self) -> String {
+        unsafe { borrowed(codex_turn_id(self.0)).unwrap() }
+    }
+
+    pub fn next(&self, timeout_ms: i64) -> Next {
+        let mut ev = std::ptr::null_mut();
+        let mut err = std::ptr::null_mut();
+        let rc = unsafe { codex_turn_next_event(self.0, timeout_ms, &mut ev, &mut err) };
+        match rc {
+            CODEX_OK => unsafe {
+                let copy = Ev {
+                    kind: codex_event_kind(ev),
+                    method: borrowed(codex_event_method(ev)).unwrap(),
+                    thread_id: borrowed(codex_event_thread_id(ev)),
+                    turn_id: borrowed(codex_event_turn_id(ev)),
+                    params: serde_json::from_str(
+                        &borrowed(codex_event_params(ev, std::ptr::null_mut())).unwrap(),
+                    )
+                    .unwrap(),
+                    delta: borrowed(codex_event_delta(ev, std::ptr::null_mut())),
+                    status: borrowed(codex_event_turn_status(ev)),
+                };
+                codex_event_free(ev);
+                Next::Event(copy)
+            },
+            CODEX_STREAM_END => Next::End,
+            _ => Next::Failed(take_error(rc, err)),
+        }
+    }
+
+    /// Every remaining event until the end of the stream; panics on failure.
+    pub fn collect(&self) -> Vec<Ev> {
+        let mut events = Vec::new();
+        loop {
+            match self.next(60_000) {
+                Next::Event(e) => events.push(e),
+                Next::End => return events,
+                Next::Failed(e) => panic!("turn failed: {}: {}", code_name(e.code), e.message),
+            }
+        }
+    }
+
+    pub fn steer(&self, input: &str) -> Result<(), CError> {
+        let mut err = std::ptr::null_mut();
+        let rc = unsafe { codex_turn_steer(self.0, cs(input).as_ptr(), &mut err) };
+        if rc == CODEX_OK {
+            Ok(())
+        } else {
+            Err(take_error(rc, err))
+        }
+    }
+
+    pub fn interrupt(&self) -> Result<(), CError> {
+        let mut err = std::ptr::null_mut();
+        let rc = unsafe { codex_turn_interrupt(self.0, &mut err) };
+        if rc == CODEX_OK {
+            Ok(())
+        } else {
+            Err(take_error(rc, err))
+        }
+    }
+
+    /// `codex_turn_run`: (status, final answer, error message, usage JSON, items JSON).
+    pub fn run(&self) -> RunResult {
+        let mut res = std::ptr::null_mut();
+        let mut err = std::ptr::null_mut();
+        let rc = unsafe { codex_turn_run(self.0, 60_000, &mut res, &mut err) };
+        check(rc, err);
+        unsafe {
+            let out = RunResult {
+                status: borrowed(codex_turn_result_status(res)).unwrap(),
+                final_answer: borrowed(codex_turn_result_final_answer(res)),
+                error_message: borrowed(codex_turn_result_error_message(res)),
+                usage: borrowed(codex_turn_result_usage_json(res))
+                    .map(|u| serde_json::from_str(&u).unwrap()),
+                items: serde_json::from_str(
+                    &borrowed(codex_turn_result_items_json(res, std::ptr::null_mut())).unwrap(),
+                )
+                .unwrap(),
+            };
+            codex_turn_result_free(res);
+            out
+        }
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        unsafe { codex_turn_free(self.0) };
+    }
+}
+
+#[derive(Debug)]
+pub struct RunResult {
+    pub status: String,
+    pub final_answer: Option<String>,
+    pub error_message: Option<String>,
+    pub usage: Option<serde_json::Value>,
+    pub items: serde_json::Value,
+}
+
+pub fn deltas(events: &[Ev]) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e.kind == CODEX_EVENT_AGENT_MESSAGE_DELTA)
+        .filter_map(|e| e.delta.clone())
+        .collect()
+}
+
+pub fn exists(p: &Path) -> bool {
+    p.exists()
+}
