@@ -18,6 +18,7 @@ FAKE     := $(CURDIR)/tests/fake_app_server/fake_app_server.py
 C_TESTS  := concurrent_turns_test bad_input_test failure_test
 
 .PHONY: all lib header runtime test rust-test c-test symbols demo bench install clean
+DEMO_PREFIX := $(CURDIR)/$(BUILD)/prefix
 
 all: lib
 
@@ -56,6 +57,26 @@ c-test: $(addprefix $(BUILD)/,$(C_TESTS))
 	echo "c tests: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
 test: runtime rust-test symbols c-test
+
+# Installs the header, both libraries (with soname links) and a pkg-config file.
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 include/codex_app_server.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/$(SONAME).0
+	ln -sf $(SONAME).0 $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libcodex_app_server.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e "s|@VERSION@|$$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)|" \
+	    codex_app_server.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/codex_app_server.pc
+
+# The demo program, built against the installed header and shared library.
+$(BUILD)/concurrent_turns: examples/c/concurrent_turns.c lib | $(BUILD)
+	$(MAKE) --no-print-directory install PREFIX=$(DEMO_PREFIX) >/dev/null
+	$(CC) $(WARN) $(CFLAGS) -I$(DEMO_PREFIX)/include -o $@ $< -L$(DEMO_PREFIX)/lib \
+	    -Wl,-rpath,$(DEMO_PREFIX)/lib -lcodex_app_server -lpthread
+
+demo: $(BUILD)/concurrent_turns
+	@./scripts/demo.sh
 
 clean:
 	$(CARGO) clean

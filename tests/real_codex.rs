@@ -46,7 +46,7 @@ fn one_turn_streams_deltas_in_order_with_answer_usage_and_status() {
 fn four_threads_stream_at_once_each_turn_gets_exactly_its_own_events() {
     let texts: Vec<String> = (0..4).map(|i| format!("reply-{i} ").repeat(12)).collect();
     let responses: Vec<_> = (0..4)
-        .map(|i| json!({"match": format!("prompt-{i}"), "text": texts[i], "chunk_size": 3, "delay_ms": 10}))
+        .map(|i| json!({"match": format!("PARALLEL-PROMPT-{i}"), "text": texts[i], "chunk_size": 3, "delay_ms": 10}))
         .collect();
     let env = Offline::new(&json!({ "responses": responses }));
     let client = env.start();
@@ -56,7 +56,9 @@ fn four_threads_stream_at_once_each_turn_gets_exactly_its_own_events() {
                 let client = &client;
                 s.spawn(move || {
                     let thread = client.thread_start(THREAD);
-                    let turn = client.turn_start(&thread, &format!("prompt-{i}")).unwrap();
+                    let turn = client
+                        .turn_start(&thread, &format!("PARALLEL-PROMPT-{i}"))
+                        .unwrap();
                     let mut events = Vec::new();
                     let mut first_delta = None;
                     loop {
@@ -108,11 +110,11 @@ fn four_threads_stream_at_once_each_turn_gets_exactly_its_own_events() {
 #[test]
 fn steer_reaches_the_running_turn() {
     let env = Offline::new(&json!({
-        "responses": [{"match": "first prompt", "text": "slow ".repeat(40), "chunk_size": 5, "delay_ms": 50}],
+        "responses": [{"match": "FIRST-STEER-PROMPT", "text": "slow ".repeat(40), "chunk_size": 5, "delay_ms": 50}],
         "default": {"text": "steered reply", "phase": "final_answer"}}));
     let client = env.start();
     let thread = client.thread_start(THREAD);
-    let turn = client.turn_start(&thread, "first prompt").unwrap();
+    let turn = client.turn_start(&thread, "FIRST-STEER-PROMPT").unwrap();
     // Wait for the first delta, then steer.
     loop {
         match turn.next(30_000) {
@@ -128,7 +130,7 @@ fn steer_reaches_the_running_turn() {
     let last = requests.last().unwrap();
     assert!(requests.len() >= 2, "steer sends a new model request");
     assert!(
-        last.contains("EXTRA-STEERED-INPUT") && last.contains("first prompt"),
+        last.contains("EXTRA-STEERED-INPUT") && last.contains("FIRST-STEER-PROMPT"),
         "{last}"
     );
 }
@@ -136,11 +138,11 @@ fn steer_reaches_the_running_turn() {
 #[test]
 fn interrupt_ends_a_slow_turn_and_the_thread_accepts_a_new_one() {
     let env = Offline::new(&json!({
-        "responses": [{"match": "slow one", "text": "tick ".repeat(200), "chunk_size": 5, "delay_ms": 50}],
+        "responses": [{"match": "SLOW-INTERRUPT-PROMPT", "text": "tick ".repeat(200), "chunk_size": 5, "delay_ms": 50}],
         "default": {"text": "next turn ok"}}));
     let client = env.start();
     let thread = client.thread_start(THREAD);
-    let turn = client.turn_start(&thread, "slow one").unwrap();
+    let turn = client.turn_start(&thread, "SLOW-INTERRUPT-PROMPT").unwrap();
     loop {
         if let Next::Event(e) = turn.next(30_000) {
             if e.kind == CODEX_EVENT_AGENT_MESSAGE_DELTA {
@@ -163,11 +165,11 @@ fn interrupt_ends_a_slow_turn_and_the_thread_accepts_a_new_one() {
 #[test]
 fn a_second_turn_on_a_busy_thread_is_refused_then_accepted_after() {
     let env = Offline::new(&json!({
-        "responses": [{"match": "busy", "text": "working ".repeat(10), "delay_ms": 20}],
+        "responses": [{"match": "BUSY-TURN-PROMPT", "text": "working ".repeat(10), "delay_ms": 20}],
         "default": {"text": "second"}}));
     let client = env.start();
     let thread = client.thread_start(THREAD);
-    let turn = client.turn_start(&thread, "busy").unwrap();
+    let turn = client.turn_start(&thread, "BUSY-TURN-PROMPT").unwrap();
     let refused = client.turn_start(&thread, "second").err().expect("refused");
     assert_eq!(refused.code, CODEX_ERR_TURN_ACTIVE);
     assert!(

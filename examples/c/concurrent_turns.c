@@ -64,7 +64,10 @@ static void *run(void *arg) {
         if (j->first_event_s == 0) j->first_event_s = now_s() - t_start;
         if (codex_event_kind(ev) == CODEX_EVENT_AGENT_MESSAGE_DELTA) {
             pthread_mutex_lock(&print_lock);
-            printf("[thread %c %6.3fs] %s\n", j->label, now_s() - t_start, codex_event_delta(ev, NULL));
+            printf("[thread %c %6.3fs] ", j->label, now_s() - t_start);
+            for (const char *c = codex_event_delta(ev, NULL); *c; c++) /* one line per delta */
+                fputs(*c == '\n' ? "\\n" : (char[2]){*c, 0}, stdout);
+            putchar('\n');
             fflush(stdout);
             pthread_mutex_unlock(&print_lock);
         }
