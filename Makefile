@@ -17,7 +17,7 @@ FAKE     := $(CURDIR)/tests/fake_app_server/fake_app_server.py
 
 C_TESTS  := concurrent_turns_test bad_input_test failure_test
 
-.PHONY: all lib header runtime test rust-test c-test symbols demo bench install clean
+.PHONY: all lib header runtime test rust-test c-test symbols demo bench bench-startup install clean
 DEMO_PREFIX := $(CURDIR)/$(BUILD)/prefix
 
 all: lib
@@ -86,3 +86,11 @@ clean:
 bench: lib | $(BUILD)
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -o $(BUILD)/bench_events bench/bench_events.c $(STATIC) $(C_LIBS)
 	@for n in 1 10 100; do $(BUILD)/bench_events $(FAKE) $$n $$((1000000 / $$n)) || exit 1; done
+
+# Start-up latency beside the official Python SDK (installed into .runtime/python-sdk).
+SDK_DIR := $(CURDIR)/.runtime/python-sdk
+bench-startup: lib runtime | $(BUILD)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -o $(BUILD)/bench_startup bench/bench_startup.c $(STATIC) $(C_LIBS)
+	@[ -d $(SDK_DIR)/openai_codex ] || python3 -m pip install --quiet --disable-pip-version-check \
+	    --target $(SDK_DIR) openai-codex==0.163.0 >&2
+	python3 bench/startup.py $(CURDIR)/$(BUILD)/bench_startup $(SDK_DIR) 7
