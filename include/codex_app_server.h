@@ -92,12 +92,40 @@
 #define CODEX_EVENT_ERROR 9
 
 /**
- * A server→client request (an approval, a question, a tool call). This version answers every
- * one itself and fails closed: command, file-change and legacy approvals are declined,
- * permission requests are granted nothing, MCP elicitations are declined, and any other request
- * gets JSON-RPC error -32601. The event shows what was asked.
+ * A server→client request (an approval, a question, a tool call) that waits for an answer:
+ * take it with `codex_event_request` and answer with `codex_request_approve` /
+ * `codex_request_respond`. Unanswered requests are answered fail-closed (see `codex_request`).
+ * It arrives in its turn's stream, or the client stream when it has no turn.
  */
 #define CODEX_EVENT_SERVER_REQUEST 10
+
+/**
+ * Made by this library, only for callbacks: the last call of a stream that failed (the
+ * app-server died, or the client was closed). Method `"codex/streamError"`, params
+ * `{"kind": "Transport" | "Closed" | ..., "message": "..."}`. Polling gets the error from
+ * `codex_turn_next_event` instead.
+ */
+#define CODEX_EVENT_STREAM_ERROR 11
+
+/**
+ * Accept the command, file change, permissions or elicitation, this once.
+ */
+#define CODEX_DECISION_ACCEPT 1
+
+/**
+ * Accept, and the same for the rest of the session.
+ */
+#define CODEX_DECISION_ACCEPT_FOR_SESSION 2
+
+/**
+ * Decline: the turn goes on without it.
+ */
+#define CODEX_DECISION_DECLINE 3
+
+/**
+ * Decline and interrupt the turn.
+ */
+#define CODEX_DECISION_CANCEL 4
 
 /**
  * A running `codex app-server` and its connection.
@@ -137,6 +165,18 @@ typedef struct codex_event codex_event;
 typedef struct codex_options codex_options;
 
 /**
+ * A request from the server that waits for the program's answer. Taken from a
+ * `CODEX_EVENT_SERVER_REQUEST` event with `codex_event_request`; owned by the caller and freed
+ * with `codex_request_free` (freeing does not answer). May be used from any thread; it stays
+ * valid after its event and turn are freed. Answer it once with `codex_request_approve`,
+ * `codex_request_respond` or `codex_request_respond_error`. Requests nobody answers are
+ * answered fail-closed: approvals declined, other requests a JSON-RPC error — when the answer
+ * timeout passes (`codex_options_set_server_request_timeout_ms`), when their turn handle is
+ * freed, or when the client closes.
+ */
+typedef struct codex_request codex_request;
+
+/**
  * A turn started with `codex_turn_start`: its own stream of events, in arrival order,
  * including those that arrived before the `turn/start` response.
  *
@@ -159,6 +199,23 @@ typedef struct codex_turn_result codex_turn_result;
  * (and `CODEX_STREAM_END`). Values are explicit and never reused.
  */
 typedef uint32_t codex_result;
+
+/**
+ * Receives one event. `ev` is borrowed for the duration of the call only: copy what you need
+ * (take a request handle with `codex_event_request` to answer later). Runs on a library thread,
+ * never the stdout reader thread, with no internal lock held: it may call any function of this
+ * library, including steer, interrupt, answering requests, starting turns, and freeing its own
+ * turn. Events of one turn arrive in order, one call at a time; a slow callback delays only its
+ * own stream.
+ */
+typedef void (*codex_event_callback)(void *userdata,
+                                     const struct codex_event *ev);
+
+/**
+ * Releases `userdata`. Called exactly once, after the last call of its callback (or at once
+ * when the function that took the callback fails). May be NULL.
+ */
+typedef void (*codex_userdata_free)(void *userdata);
 
 /**
  * Success.
@@ -223,6 +280,13 @@ typedef uint32_t codex_result;
  * A bug in this library (a caught panic). The message says where.
  */
 #define CODEX_ERR_INTERNAL 11
+
+/**
+ * The server request is no longer open: already answered, resolved by the server
+ * (`serverRequest/resolved`), its turn completed or was freed, the answer timeout declined
+ * it, or the client closed.
+ */
+#define CODEX_ERR_STALE_REQUEST 12
 
 #ifdef __cplusplus
 extern "C" {
@@ -340,6 +404,26 @@ codex_result codex_client_next_event(const struct codex_client *client,
                                      int64_t timeout_ms,
                                      struct codex_event **event_out,
                                      struct codex_error **err_out);
+
+/**
+ * Sends the client stream (see `codex_client_next_event`) to `callback`, called on a library
+ * thread with each event in order, instead of `codex_client_next_event` (which then returns
+ * `CODEX_ERR_INVALID_ARGUMENT`). Server requests that belong to no turn held by a handle arrive
+ * here too. `callback` NULL removes the current callback. A callback that is replaced or removed
+ * gets no call after this returns (it waits for a running call, unless called from inside it),
+ * and its `userdata_free` runs once after its last call. When the client closes or the server
+ * dies, the last call is a `CODEX_EVENT_STREAM_ERROR` event. Rules for the callback as for
+ * `codex_event_callback`.
+ *
+ * # Safety
+ * `client` a live client; `callback` and `userdata_free` callable from any thread;
+ * `err_out` NULL or writable.
+ */
+codex_result codex_client_set_event_callback(const struct codex_client *client,
+                                             codex_event_callback callback,
+                                             void *userdata,
+                                             codex_userdata_free userdata_free,
+                                             struct codex_error **err_out);
 
 /**
  * How many events the client stream dropped because it was full. 0 for an invalid client.
@@ -616,7 +700,131 @@ codex_result codex_options_set_client_event_capacity(struct codex_options *opts,
                                                      struct codex_error **err_out);
 
 /**
- * Starts a turn on `thread_id` (`turn/start`).
+ * How long a server request (an approval, a question) waits for the program's answer before
+ * the library answers it fail-closed (approvals declined, other requests a JSON-RPC error):
+ * a positive number of milliseconds, or 0 to answer every request fail-closed at once without
+ * asking the program. Default 300000 (5 minutes).
+ *
+ * # Safety
+ * `opts` must be live options; `err_out` NULL or writable.
+ */
+codex_result codex_options_set_server_request_timeout_ms(struct codex_options *opts,
+                                                         int64_t timeout_ms,
+                                                         struct codex_error **err_out);
+
+/**
+ * Writes a new handle on the server request behind `ev` to `*req_out` (free with
+ * `codex_request_free`). `CODEX_ERR_INVALID_ARGUMENT` when `ev` is not a
+ * `CODEX_EVENT_SERVER_REQUEST` event, or the request was already answered fail-closed on arrival
+ * (server request timeout 0). Works inside a callback too: the handle outlives the event.
+ *
+ * # Safety
+ * `ev` a live event; `req_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_event_request(const struct codex_event *ev,
+                                 struct codex_request **req_out,
+                                 struct codex_error **err_out);
+
+/**
+ * The request's method, e.g. `"item/commandExecution/requestApproval"`. Borrowed until the
+ * handle is freed.
+ *
+ * # Safety
+ * `req` must be NULL or a live request.
+ */
+const char *codex_request_method(const struct codex_request *req);
+
+/**
+ * The request's params as raw JSON (for approvals: `command`, `cwd`, `reason`, ...).
+ * Borrowed until the handle is freed.
+ *
+ * # Safety
+ * `req` must be NULL or a live request.
+ */
+const char *codex_request_params(const struct codex_request *req);
+
+/**
+ * The JSON-RPC id of the request, as JSON text. Borrowed until the handle is freed.
+ *
+ * # Safety
+ * `req` must be NULL or a live request.
+ */
+const char *codex_request_id(const struct codex_request *req);
+
+/**
+ * The thread id the request belongs to, or NULL.
+ *
+ * # Safety
+ * `req` must be NULL or a live request.
+ */
+const char *codex_request_thread_id(const struct codex_request *req);
+
+/**
+ * The turn id the request belongs to, or NULL.
+ *
+ * # Safety
+ * `req` must be NULL or a live request.
+ */
+const char *codex_request_turn_id(const struct codex_request *req);
+
+/**
+ * Whether the request still waits for an answer. False for an invalid handle.
+ *
+ * # Safety
+ * `req` must be NULL or a live request.
+ */
+bool codex_request_is_open(const struct codex_request *req);
+
+/**
+ * Answers an approval request (`item/commandExecution/requestApproval`,
+ * `item/fileChange/requestApproval`, `item/permissions/requestApproval` — accept grants the
+ * permissions asked for —, `mcpServer/elicitation/request`, and the legacy
+ * `execCommandApproval` / `applyPatchApproval`) with one of the `CODEX_DECISION_*` values.
+ * Errors: `CODEX_ERR_INVALID_ARGUMENT` for another method or an unknown decision;
+ * `CODEX_ERR_STALE_REQUEST` when the request is no longer open. Thread-safe.
+ *
+ * # Safety
+ * `req` a live request; `err_out` NULL or writable.
+ */
+codex_result codex_request_approve(const struct codex_request *req,
+                                   uint32_t decision,
+                                   struct codex_error **err_out);
+
+/**
+ * Answers the request with `result_json` (a JSON value, for example
+ * `{"answers": {...}}` for `item/tool/requestUserInput`). Errors: `CODEX_ERR_INVALID_ARGUMENT`
+ * for invalid JSON, `CODEX_ERR_STALE_REQUEST`. Thread-safe.
+ *
+ * # Safety
+ * `req` a live request; `result_json` a string; `err_out` NULL or writable.
+ */
+codex_result codex_request_respond(const struct codex_request *req,
+                                   const char *result_json,
+                                   struct codex_error **err_out);
+
+/**
+ * Answers the request with a JSON-RPC error (`code`, `message`). The server treats this as a
+ * failure (a command item ends `failed`). Errors: `CODEX_ERR_INVALID_ARGUMENT`,
+ * `CODEX_ERR_STALE_REQUEST`. Thread-safe.
+ *
+ * # Safety
+ * `req` a live request; `message` a string; `err_out` NULL or writable.
+ */
+codex_result codex_request_respond_error(const struct codex_request *req,
+                                         int64_t code,
+                                         const char *message,
+                                         struct codex_error **err_out);
+
+/**
+ * Frees a request handle (without answering it). NULL is ignored.
+ *
+ * # Safety
+ * `req` must be NULL or a request handle not yet freed.
+ */
+void codex_request_free(struct codex_request *req);
+
+/**
+ * Starts a turn on `thread_id` (`turn/start`), its events read with `codex_turn_next_event`.
  *
  * `input` is plain text, or, when it is a JSON array, the input items themselves
  * (`[{"type":"text","text":"..."},{"type":"localImage","path":"/a.png"}]`). To send text that
@@ -640,6 +848,33 @@ codex_result codex_turn_start(const struct codex_client *client,
                               const char *params_json,
                               struct codex_turn **turn_out,
                               struct codex_error **err_out);
+
+/**
+ * Starts a turn like `codex_turn_start`, with every event of the turn — from the first,
+ * including those that arrive before the `turn/start` response — passed to `callback` on a
+ * library thread of this turn, in order, instead of `codex_turn_next_event` (which then returns
+ * `CODEX_ERR_INVALID_ARGUMENT`). The last call is `turn/completed`, or a
+ * `CODEX_EVENT_STREAM_ERROR` event if the app-server dies or the client closes first.
+ *
+ * `codex_turn_run` waits for the callback's last call and returns the summary; steer and
+ * interrupt work as usual. `codex_turn_free` stops delivery: no call starts after it returns
+ * (it waits for a running call, unless called from inside that call).
+ *
+ * `userdata` is passed to every call; `userdata_free` (may be NULL) runs exactly once, after
+ * the last call — also when this function fails, before it returns. `callback` must not be NULL.
+ *
+ * # Safety
+ * As for `codex_turn_start`; `callback` and `userdata_free` must be callable from any thread.
+ */
+codex_result codex_turn_start_with_callback(const struct codex_client *client,
+                                            const char *thread_id,
+                                            const char *input,
+                                            const char *params_json,
+                                            codex_event_callback callback,
+                                            void *userdata,
+                                            codex_userdata_free userdata_free,
+                                            struct codex_turn **turn_out,
+                                            struct codex_error **err_out);
 
 /**
  * The turn's id. Borrowed: valid until the turn is freed. NULL for an invalid turn.

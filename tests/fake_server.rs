@@ -10,13 +10,16 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 fn fake(scenario: &str, env: &[(&str, &str)]) -> Client {
+    fake_with(scenario, env, |_| {})
+}
+
+fn fake_with(scenario: &str, env: &[(&str, &str)], tune: impl FnOnce(&mut Options)) -> Client {
     let mut options = Options::default();
+    tune(&mut options);
     options.codex_bin = Some(
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fake_app_server/fake_app_server.py"),
     );
-    options
-        .env
-        .push(("FAKE_SCENARIO".into(), Some(scenario.into())));
+    options.env.push(("FAKE_SCENARIO".into(), Some(scenario.into())));
     for (k, v) in env {
         options.env.push((k.to_string(), Some(v.to_string())));
     }
@@ -34,38 +37,29 @@ fn collect(turn: &codex_app_server::core::Turn) -> Vec<Event> {
 }
 
 fn deltas(events: &[Event]) -> Vec<String> {
-    events
-        .iter()
-        .filter_map(|e| e.delta().map(str::to_owned))
-        .collect()
+    events.iter().filter_map(|e| e.delta().map(str::to_owned)).collect()
 }
 
 #[test]
 fn events_sent_before_the_turn_start_response_reach_the_turn() {
     let client = fake("early", &[("FAKE_DELTAS", "4")]);
     let (thread, _) = client.thread_start(None).unwrap();
-    let turn = client.turn_start(&thread, "hi", None).unwrap();
+    let turn = client.turn_start(&thread, "hi", None, None).unwrap();
     let events = collect(&turn);
     assert_eq!(events.first().unwrap().kind(), EventKind::TurnStarted);
     assert_eq!(events.last().unwrap().kind(), EventKind::TurnCompleted);
     let id = turn.id();
-    assert_eq!(
-        deltas(&events),
-        (0..4).map(|i| format!("{id}:{i};")).collect::<Vec<_>>()
-    );
+    assert_eq!(deltas(&events), (0..4).map(|i| format!("{id}:{i};")).collect::<Vec<_>>());
     // The thread is free again at once.
-    let again = client.turn_start(&thread, "again", None).unwrap();
-    assert_eq!(
-        collect(&again).last().unwrap().turn_status(),
-        Some("completed")
-    );
+    let again = client.turn_start(&thread, "again", None, None).unwrap();
+    assert_eq!(collect(&again).last().unwrap().turn_status(), Some("completed"));
 }
 
 #[test]
 fn garbage_lines_are_skipped_and_counted_and_a_huge_line_passes() {
     let client = fake("garbage", &[("FAKE_DELTAS", "3")]);
     let (thread, _) = client.thread_start(None).unwrap();
-    let turn = client.turn_start(&thread, "hi", None).unwrap();
+    let turn = client.turn_start(&thread, "hi", None, None).unwrap();
     let d = deltas(&collect(&turn));
     let id = turn.id();
     let huge: Vec<&String> = d.iter().filter(|s| s.len() == 2 * 1024 * 1024).collect();
@@ -73,32 +67,24 @@ fn garbage_lines_are_skipped_and_counted_and_a_huge_line_passes() {
     let regular: Vec<&String> = d.iter().filter(|s| s.len() < 100).collect();
     assert_eq!(
         regular,
-        (0..3)
-            .map(|i| format!("{id}:{i};"))
-            .collect::<Vec<_>>()
-            .iter()
-            .collect::<Vec<_>>()
+        (0..3).map(|i| format!("{id}:{i};")).collect::<Vec<_>>().iter().collect::<Vec<_>>()
     );
     // Not JSON, truncated JSON, an array: three skipped lines (the empty line is ignored).
     assert_eq!(client.skipped_lines(), 3);
     // The client still works.
-    assert!(client
-        .request("test/echo", Some("{}"), Timeout::Default)
-        .is_ok());
+    assert!(client.request("test/echo", Some("{}"), Timeout::Default).is_ok());
 }
 
 #[test]
 fn an_event_after_turn_completed_reaches_the_client_stream() {
     let client = fake("late_event", &[("FAKE_DELTAS", "2")]);
     let (thread, _) = client.thread_start(None).unwrap();
-    let turn = client.turn_start(&thread, "hi", None).unwrap();
+    let turn = client.turn_start(&thread, "hi", None, None).unwrap();
     let events = collect(&turn);
     assert_eq!(events.last().unwrap().kind(), EventKind::TurnCompleted);
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let e = client
-            .next_event(Wait::Until(deadline))
-            .expect("the late event arrives");
+        let e = client.next_event(Wait::Until(deadline)).expect("the late event arrives");
         if e.kind() == EventKind::CommandOutputDelta {
             assert_eq!(e.turn_id(), Some(turn.id()));
             assert_eq!(e.delta(), Some("late"));
@@ -108,48 +94,35 @@ fn an_event_after_turn_completed_reaches_the_client_stream() {
 }
 
 #[test]
-fn server_requests_are_answered_fail_closed_and_shown_in_the_turn() {
-    let client = fake("approval", &[]);
+fn with_answer_timeout_zero_server_requests_are_answered_fail_closed_at_once() {
+    let client = fake_with("approval", &[], |o| o.server_request_timeout = Duration::ZERO);
     let (thread, _) = client.thread_start(None).unwrap();
-    let turn = client.turn_start(&thread, "run it", None).unwrap();
+    let turn = client.turn_start(&thread, "run it", None, None).unwrap();
     let events = collect(&turn);
-    let requests: Vec<&Event> = events
-        .iter()
-        .filter(|e| e.kind() == EventKind::ServerRequest)
-        .collect();
+    let requests: Vec<&Event> =
+        events.iter().filter(|e| e.kind() == EventKind::ServerRequest).collect();
     assert_eq!(requests.len(), 2);
-    assert_eq!(
-        requests[0].method(),
-        "item/commandExecution/requestApproval"
-    );
+    assert_eq!(requests[0].method(), "item/commandExecution/requestApproval");
     assert_eq!(requests[0].request_id(), Some("0"));
     let completed: Vec<serde_json::Value> = events
         .iter()
         .filter(|e| e.kind() == EventKind::ItemCompleted)
         .map(|e| serde_json::from_str(e.params()).unwrap())
         .collect();
-    let command = completed
-        .iter()
-        .find(|v| v["item"]["type"] == "commandExecution")
-        .unwrap();
+    assert!(requests.iter().all(|r| r.request().is_none()), "nothing left to answer");
+    let command = completed.iter().find(|v| v["item"]["type"] == "commandExecution").unwrap();
     assert_eq!(command["item"]["status"], "declined");
     assert_eq!(command["item"]["decisionReceived"]["decision"], "decline");
-    let message = completed
-        .iter()
-        .find(|v| v["item"]["type"] == "agentMessage")
-        .unwrap();
+    let message = completed.iter().find(|v| v["item"]["type"] == "agentMessage").unwrap();
     let text = message["item"]["text"].as_str().unwrap();
-    assert!(
-        text.contains("-32601"),
-        "unknown request answered with an error: {text}"
-    );
+    assert!(text.contains("-32601"), "unknown request answered with an error: {text}");
 }
 
 #[test]
 fn a_server_that_closes_stdout_fails_the_turn_promptly() {
     let client = fake("close_stdout", &[]);
     let (thread, _) = client.thread_start(None).unwrap();
-    let turn = client.turn_start(&thread, "hi", None).unwrap();
+    let turn = client.turn_start(&thread, "hi", None, None).unwrap();
     let started = Instant::now();
     let err = loop {
         match turn.next_event(Wait::from_millis(5_000)) {
@@ -159,11 +132,7 @@ fn a_server_that_closes_stdout_fails_the_turn_promptly() {
         }
     };
     assert_eq!(err.kind, ErrorKind::Transport, "{}", err.message);
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
     assert!(err.message.contains("fake: fatal line"), "{}", err.message);
 }
 
@@ -171,10 +140,10 @@ fn a_server_that_closes_stdout_fails_the_turn_promptly() {
 fn a_freed_turn_keeps_the_thread_busy_until_it_completes() {
     let client = fake("normal", &[("FAKE_DELTAS", "20"), ("FAKE_DELAY_MS", "5")]);
     let (thread, _) = client.thread_start(None).unwrap();
-    let turn = client.turn_start(&thread, "hi", None).unwrap();
+    let turn = client.turn_start(&thread, "hi", None, None).unwrap();
     let id = turn.id().to_owned();
     drop(turn);
-    let err = client.turn_start(&thread, "again", None).unwrap_err();
+    let err = client.turn_start(&thread, "again", None, None).unwrap_err();
     assert_eq!(err.kind, ErrorKind::TurnActive);
     // Its events now go to the client stream, ending with its turn/completed.
     loop {
@@ -184,5 +153,61 @@ fn a_freed_turn_keeps_the_thread_busy_until_it_completes() {
             break;
         }
     }
-    assert!(client.turn_start(&thread, "again", None).is_ok());
+    assert!(client.turn_start(&thread, "again", None, None).is_ok());
+}
+
+#[test]
+fn the_program_answers_server_requests_and_answers_go_stale_after() {
+    use codex_app_server::core::requests::{approval_answer, Answer, Decision};
+    let client = fake("approval", &[]);
+    let (thread, _) = client.thread_start(None).unwrap();
+    let turn = client.turn_start(&thread, "run it", None, None).unwrap();
+    let mut events = Vec::new();
+    let mut held = Vec::new();
+    loop {
+        match turn.next_event(Wait::from_millis(10_000)).expect("event") {
+            Next::Event(e) => {
+                if let Some(request) = e.request() {
+                    let answer = match request.method.as_str() {
+                        "item/commandExecution/requestApproval" => Answer::Result(
+                            approval_answer(&request.method, &request.params, Decision::Accept)
+                                .unwrap(),
+                        ),
+                        _ => Answer::Error { code: -32000, message: "not here".into() },
+                    };
+                    request.answer(answer).unwrap();
+                    held.push(request.clone());
+                }
+                events.push(e);
+            }
+            Next::End => break,
+        }
+    }
+    let command = events
+        .iter()
+        .map(|e| serde_json::from_str::<serde_json::Value>(e.params()).unwrap())
+        .find(|v| v["item"]["type"] == "commandExecution")
+        .unwrap();
+    assert_eq!(command["item"]["status"], "completed");
+    assert_eq!(command["item"]["decisionReceived"]["decision"], "accept");
+    assert_eq!(held.len(), 2);
+    let again = held[0].answer(Answer::Result("{}".into())).unwrap_err();
+    assert_eq!(again.kind, ErrorKind::StaleRequest);
+}
+
+#[test]
+fn an_unanswered_request_is_declined_when_the_answer_timeout_passes() {
+    let client =
+        fake_with("approval", &[], |o| o.server_request_timeout = Duration::from_millis(200));
+    let (thread, _) = client.thread_start(None).unwrap();
+    let turn = client.turn_start(&thread, "run it", None, None).unwrap();
+    let started = Instant::now();
+    let events = collect(&turn);
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    let command = events
+        .iter()
+        .map(|e| serde_json::from_str::<serde_json::Value>(e.params()).unwrap())
+        .find(|v| v["item"]["type"] == "commandExecution")
+        .unwrap();
+    assert_eq!(command["item"]["status"], "declined");
 }

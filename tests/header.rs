@@ -26,10 +26,8 @@ fn version_macro_matches_codex_version() {
     let from_header = line.split('"').nth(1).unwrap();
     let from_library = unsafe { CStr::from_ptr(codex_app_server::ffi::version::codex_version()) };
     assert_eq!(from_header, from_library.to_str().unwrap());
-    let major = format!(
-        "#define CODEX_APP_SERVER_VERSION_MAJOR {}",
-        env!("CARGO_PKG_VERSION_MAJOR")
-    );
+    let major =
+        format!("#define CODEX_APP_SERVER_VERSION_MAJOR {}", env!("CARGO_PKG_VERSION_MAJOR"));
     assert!(GENERATED.contains(&major));
 }
 
@@ -44,10 +42,7 @@ fn every_public_function_in_the_header_has_a_doc_comment() {
             && !line.starts_with('*')
             && !line.starts_with("/*");
         if is_decl {
-            assert!(
-                i > 0 && lines[i - 1].trim() == "*/",
-                "no doc comment above: {line}"
-            );
+            assert!(i > 0 && lines[i - 1].trim() == "*/", "no doc comment above: {line}");
         }
     }
 }

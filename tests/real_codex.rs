@@ -22,9 +22,7 @@ fn one_turn_streams_deltas_in_order_with_answer_usage_and_status() {
     let turn = client.turn_start(&thread, "hello").unwrap();
     let events = turn.collect();
     assert_eq!(deltas(&events), chunks);
-    assert!(events
-        .iter()
-        .all(|e| e.turn_id.as_deref() == Some(turn.id().as_str())));
+    assert!(events.iter().all(|e| e.turn_id.as_deref() == Some(turn.id().as_str())));
     assert_eq!(events.last().unwrap().kind, CODEX_EVENT_TURN_COMPLETED);
     let result = turn.run();
     assert_eq!(result.status, "completed");
@@ -32,13 +30,8 @@ fn one_turn_streams_deltas_in_order_with_answer_usage_and_status() {
     let usage = result.usage.expect("token usage");
     assert_eq!(usage["last"]["inputTokens"], 11);
     assert_eq!(usage["last"]["outputTokens"], 4);
-    let kinds: Vec<&str> = result
-        .items
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["type"].as_str().unwrap())
-        .collect();
+    let kinds: Vec<&str> =
+        result.items.as_array().unwrap().iter().map(|i| i["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["userMessage", "agentMessage"]);
 }
 
@@ -56,9 +49,7 @@ fn four_threads_stream_at_once_each_turn_gets_exactly_its_own_events() {
                 let client = &client;
                 s.spawn(move || {
                     let thread = client.thread_start(THREAD);
-                    let turn = client
-                        .turn_start(&thread, &format!("PARALLEL-PROMPT-{i}"))
-                        .unwrap();
+                    let turn = client.turn_start(&thread, &format!("PARALLEL-PROMPT-{i}")).unwrap();
                     let mut events = Vec::new();
                     let mut first_delta = None;
                     loop {
@@ -89,21 +80,12 @@ fn four_threads_stream_at_once_each_turn_gets_exactly_its_own_events() {
             texts[i],
             "turn {i}: lost, duplicated or foreign deltas"
         );
-        assert_eq!(
-            events
-                .iter()
-                .filter(|e| e.kind == CODEX_EVENT_TURN_COMPLETED)
-                .count(),
-            1
-        );
+        assert_eq!(events.iter().filter(|e| e.kind == CODEX_EVENT_TURN_COMPLETED).count(), 1);
     }
     // The streams overlapped: every turn had its first delta before any turn completed.
     let last_first_delta = results.iter().map(|r| r.2).max().unwrap();
     let first_completion = results.iter().map(|r| r.3).min().unwrap();
-    assert!(
-        last_first_delta < first_completion,
-        "the four turns did not stream at the same time"
-    );
+    assert!(last_first_delta < first_completion, "the four turns did not stream at the same time");
     assert_eq!(env.model_requests().len(), 4);
 }
 
@@ -129,10 +111,7 @@ fn steer_reaches_the_running_turn() {
     let requests = env.model_requests();
     let last = requests.last().unwrap();
     assert!(requests.len() >= 2, "steer sends a new model request");
-    assert!(
-        last.contains("EXTRA-STEERED-INPUT") && last.contains("FIRST-STEER-PROMPT"),
-        "{last}"
-    );
+    assert!(last.contains("EXTRA-STEERED-INPUT") && last.contains("FIRST-STEER-PROMPT"), "{last}");
 }
 
 #[test]
@@ -177,15 +156,9 @@ fn a_second_turn_on_a_busy_thread_is_refused_then_accepted_after() {
     );
     // Another thread is not affected.
     let other = client.thread_start(THREAD);
-    assert_eq!(
-        client.turn_start(&other, "second").unwrap().run().status,
-        "completed"
-    );
+    assert_eq!(client.turn_start(&other, "second").unwrap().run().status, "completed");
     assert_eq!(turn.run().status, "completed");
-    assert_eq!(
-        client.turn_start(&thread, "second").unwrap().run().status,
-        "completed"
-    );
+    assert_eq!(client.turn_start(&thread, "second").unwrap().run().status, "completed");
 }
 
 #[test]
@@ -252,16 +225,8 @@ fn killing_the_server_mid_turn_fails_the_turn_and_pending_requests_within_a_seco
         let elapsed = killed_at.elapsed();
         (pending.join().unwrap(), turn_error, elapsed)
     });
-    assert_eq!(
-        turn_error.code, CODEX_ERR_TRANSPORT,
-        "{}",
-        turn_error.message
-    );
-    assert!(
-        turn_error.message.contains("signal 9"),
-        "{}",
-        turn_error.message
-    );
+    assert_eq!(turn_error.code, CODEX_ERR_TRANSPORT, "{}", turn_error.message);
+    assert!(turn_error.message.contains("signal 9"), "{}", turn_error.message);
     assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
     // thread/list usually answers before the kill; if it was still pending it failed the same way.
     if let Err(e) = request_error {

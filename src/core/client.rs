@@ -1,10 +1,12 @@
 //! The client: start-up and handshake, generic requests, thread helpers, turn start, close.
 
+use super::dispatch::{Callback, Dispatcher};
 use super::error::{Error, ErrorKind, Result};
 use super::event::Event;
 use super::inbound::{InboundRouter, InboundStats};
 use super::options::Options;
 use super::queue::{Taken, Wait};
+use super::requests::PendingRequests;
 use super::router::Router;
 use super::rpc::{notification_line, Rpc};
 use super::transport::Transport;
@@ -24,6 +26,9 @@ pub(crate) struct Shared {
     pub(crate) transport: Transport,
     pub(crate) rpc: Arc<Rpc>,
     pub(crate) router: Arc<Router>,
+    pub(crate) pending: Arc<PendingRequests>,
+    /// Delivers the client stream to the program's callback, when one is set.
+    client_dispatcher: Mutex<Option<Dispatcher>>,
     stats: Arc<InboundStats>,
     failure: Arc<Mutex<Option<Error>>>,
     request_timeout: Option<Duration>,
@@ -51,18 +56,23 @@ impl Client {
         let router = Arc::new(Router::new(options.client_stream_capacity));
         let stats = Arc::new(InboundStats::default());
         let failure = Arc::new(Mutex::new(None));
+        let pending = PendingRequests::new(options.server_request_timeout);
         let inbound = InboundRouter {
             rpc: rpc.clone(),
+            pending: pending.clone(),
             router: router.clone(),
             stats: stats.clone(),
             failure: failure.clone(),
             wakes: Vec::new(),
         };
         let transport = Transport::spawn(options, inbound)?;
+        pending.start(transport.writer());
         let shared = Arc::new(Shared {
             transport,
             rpc,
             router,
+            pending,
+            client_dispatcher: Mutex::new(None),
             stats,
             failure,
             request_timeout: options.request_timeout,
@@ -80,10 +90,7 @@ impl Client {
             shared.close();
             return Err(err);
         }
-        Ok(Client {
-            shared,
-            init_result,
-        })
+        Ok(Client { shared, init_result })
     }
 
     /// Raw JSON of the `initialize` result (`userAgent`, `codexHome`, ...).
@@ -109,9 +116,7 @@ impl Client {
     /// `thread/start`; returns the new thread's id and the full result JSON.
     pub fn thread_start(&self, params: Option<&str>) -> Result<(String, String)> {
         let params = object_params(params, "params_json", &[])?;
-        let result = self
-            .shared
-            .call("thread/start", Some(&params), Timeout::Default)?;
+        let result = self.shared.call("thread/start", Some(&params), Timeout::Default)?;
         Ok((thread_id_of(&result, "thread/start")?, result))
     }
 
@@ -128,8 +133,15 @@ impl Client {
     }
 
     /// Starts a turn on `thread_id`. `input` is plain text, or a JSON array of input items when
-    /// it is one. Events that arrive before the response are kept for the returned turn.
-    pub fn turn_start(&self, thread_id: &str, input: &str, params: Option<&str>) -> Result<Turn> {
+    /// it is one. Events that arrive before the response are kept for the returned turn, or
+    /// for `callback` when one is given (then `next_event` is not used).
+    pub fn turn_start(
+        &self,
+        thread_id: &str,
+        input: &str,
+        params: Option<&str>,
+        callback: Option<Callback>,
+    ) -> Result<Turn> {
         if thread_id.is_empty() {
             return Err(Error::invalid_argument("thread_id: must not be empty"));
         }
@@ -138,10 +150,7 @@ impl Client {
         map.insert("input".into(), input_items(input));
         let params = Value::Object(map).to_string();
         let queue = self.shared.router.begin_turn(thread_id)?;
-        let result = match self
-            .shared
-            .call("turn/start", Some(&params), Timeout::Default)
-        {
+        let result = match self.shared.call("turn/start", Some(&params), Timeout::Default) {
             Ok(result) => result,
             Err(err) => {
                 self.shared.router.abandon_turn(thread_id, &queue);
@@ -156,22 +165,42 @@ impl Client {
             }
         };
         self.shared.router.confirm_turn(thread_id, &queue, &turn_id);
-        Ok(Turn::new(
-            self.shared.clone(),
-            thread_id.to_owned(),
-            turn_id,
-            queue,
-        ))
+        Ok(Turn::new(self.shared.clone(), thread_id.to_owned(), turn_id, queue, callback))
     }
 
     /// The next event of the client stream (events of no turn held by a handle).
-    /// `Ok(None)` never happens while the client is open: the stream ends with an error.
+    /// The stream ends with the transport's failure or the close.
     pub fn next_event(&self, wait: Wait) -> Result<Event> {
+        if self.shared.client_dispatcher().is_some() {
+            return Err(Error::invalid_argument(
+                "client: its stream goes to the event callback; remove the callback to poll",
+            ));
+        }
         match self.shared.router.client_stream().take_one(wait) {
             Taken::Got(event) => Ok(event),
-            Taken::TimedOut => Err(Error::new(ErrorKind::Timeout, "no client event in time")),
+            Taken::TimedOut | Taken::Interrupted => {
+                Err(Error::new(ErrorKind::Timeout, "no client event in time"))
+            }
             Taken::Ended(end) => Err(self.shared.end_error(end)),
         }
+    }
+
+    /// Sends the client stream to `callback` (on a library thread) instead of `next_event`;
+    /// `None` removes it. A callback replaced or removed gets no call after this returns.
+    pub fn set_event_callback(&self, callback: Option<Callback>) -> Result<()> {
+        let old = self.shared.client_dispatcher().take();
+        if let Some(mut old) = old {
+            old.stop();
+        }
+        let Some(callback) = callback else { return Ok(()) };
+        if self.shared.closed.load(Ordering::SeqCst) {
+            return Err(self.shared.end_error(super::queue::StreamEnd::Completed));
+        }
+        let stream = self.shared.router.client_stream().clone();
+        stream.clear_interrupt();
+        let dispatcher = Dispatcher::spawn("codex-client-events".into(), stream, callback, |_| {});
+        *self.shared.client_dispatcher() = Some(dispatcher);
+        Ok(())
     }
 
     /// Events dropped from the full client stream so far.
@@ -225,18 +254,25 @@ impl Shared {
         }
     }
 
+    fn client_dispatcher(&self) -> std::sync::MutexGuard<'_, Option<Dispatcher>> {
+        self.client_dispatcher.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn close(&self) {
         if self.closed.swap(true, Ordering::SeqCst) {
             return;
         }
         let err = Error::new(ErrorKind::Closed, "the client was closed by the program");
-        self.failure
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get_or_insert_with(|| err.clone());
+        self.failure.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| err.clone());
+        // Declines go out before stdin closes.
+        self.pending.fail_all("declined: the client was closed");
         self.rpc.fail_all(&err);
         self.router.fail_all(&err);
         self.transport.shutdown(CLOSE_GRACE);
+        let dispatcher = self.client_dispatcher().take();
+        if let Some(mut dispatcher) = dispatcher {
+            dispatcher.stop();
+        }
     }
 }
 
@@ -246,10 +282,7 @@ fn initialize_params(options: &Options) -> String {
     if let Some(title) = &options.client_title {
         info.insert("title".into(), Value::String(title.clone()));
     }
-    info.insert(
-        "version".into(),
-        Value::String(options.client_version.clone()),
-    );
+    info.insert("version".into(), Value::String(options.client_version.clone()));
     serde_json::json!({
         "clientInfo": info,
         "capabilities": { "experimentalApi": options.experimental_api },
@@ -263,9 +296,7 @@ pub fn check_params_json(json: &str, name: &str) -> Result<()> {
         .map_err(|e| Error::invalid_argument(format!("{name}: invalid JSON: {e}")))?;
     match raw.get().trim_start().as_bytes().first() {
         Some(b'{') | Some(b'[') => Ok(()),
-        _ => Err(Error::invalid_argument(format!(
-            "{name}: must be a JSON object or array"
-        ))),
+        _ => Err(Error::invalid_argument(format!("{name}: must be a JSON object or array"))),
     }
 }
 
@@ -277,16 +308,8 @@ fn object_map(params: Option<&str>, name: &str, reserved: &[&str]) -> Result<Map
     let map = match serde_json::from_str::<Value>(json) {
         Ok(Value::Object(map)) => map,
         Ok(Value::Null) => Map::new(),
-        Ok(_) => {
-            return Err(Error::invalid_argument(format!(
-                "{name}: must be a JSON object"
-            )))
-        }
-        Err(e) => {
-            return Err(Error::invalid_argument(format!(
-                "{name}: invalid JSON: {e}"
-            )))
-        }
+        Ok(_) => return Err(Error::invalid_argument(format!("{name}: must be a JSON object"))),
+        Err(e) => return Err(Error::invalid_argument(format!("{name}: invalid JSON: {e}"))),
     };
     if let Some(key) = reserved.iter().find(|k| map.contains_key(**k)) {
         return Err(Error::invalid_argument(format!(
@@ -341,33 +364,21 @@ mod tests {
 
     #[test]
     fn input_text_or_items() {
-        assert_eq!(
-            input_items("hi"),
-            serde_json::json!([{"type":"text","text":"hi"}])
-        );
+        assert_eq!(input_items("hi"), serde_json::json!([{"type":"text","text":"hi"}]));
         assert_eq!(
             input_items("[1] fix it"),
             serde_json::json!([{"type":"text","text":"[1] fix it"}])
         );
         let items = r#"[{"type":"localImage","path":"/a.png"}]"#;
-        assert_eq!(
-            input_items(items),
-            serde_json::from_str::<Value>(items).unwrap()
-        );
+        assert_eq!(input_items(items), serde_json::from_str::<Value>(items).unwrap());
     }
 
     #[test]
     fn params_are_checked() {
         assert!(check_params_json("{\"a\":1}", "p").is_ok());
         assert!(check_params_json("[]", "p").is_ok());
-        assert_eq!(
-            check_params_json("{", "p").unwrap_err().kind,
-            ErrorKind::InvalidArgument
-        );
-        assert!(check_params_json("3", "p")
-            .unwrap_err()
-            .message
-            .contains("object or array"));
+        assert_eq!(check_params_json("{", "p").unwrap_err().kind, ErrorKind::InvalidArgument);
+        assert!(check_params_json("3", "p").unwrap_err().message.contains("object or array"));
         let err =
             object_map(Some(r#"{"threadId":"x"}"#), "params_json", &["threadId"]).unwrap_err();
         assert!(err.message.contains("threadId"));

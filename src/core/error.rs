@@ -24,6 +24,8 @@ pub enum ErrorKind {
     Protocol,
     /// A bug in this library (a caught panic).
     Internal,
+    /// A server request that is no longer open (answered, resolved, expired, turn ended).
+    StaleRequest,
 }
 
 #[derive(Clone, Debug)]
@@ -38,12 +40,7 @@ pub struct Error {
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error {
-            kind,
-            message: message.into(),
-            rpc_code: None,
-            rpc_data: None,
-        }
+        Error { kind, message: message.into(), rpc_code: None, rpc_data: None }
     }
 
     pub fn invalid_argument(message: impl Into<String>) -> Self {

@@ -3,6 +3,9 @@
 //! Every text field is kept NUL-terminated inside one buffer so the C layer can hand out
 //! borrowed `const char *` without copying, and building an event costs one allocation.
 
+use super::requests::ServerRequest;
+use std::sync::Arc;
+
 /// The well-known methods a program usually switches on; everything else is `Other`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
@@ -18,6 +21,8 @@ pub enum EventKind {
     TokenUsage = 8,
     Error = 9,
     ServerRequest = 10,
+    /// Made by this library for callbacks: the stream failed (transport died, client closed).
+    StreamError = 11,
 }
 
 impl EventKind {
@@ -56,10 +61,7 @@ struct Span {
     len: u32,
 }
 
-const ABSENT: Span = Span {
-    start: u32::MAX,
-    len: 0,
-};
+const ABSENT: Span = Span { start: u32::MAX, len: 0 };
 
 /// The parts an event is built from (borrowed from the line being routed).
 #[derive(Default)]
@@ -77,6 +79,8 @@ pub struct EventParts<'a> {
 
 pub struct Event {
     kind: EventKind,
+    /// The live request behind a `ServerRequest` event, for the program to answer.
+    request: Option<Arc<ServerRequest>>,
     buf: Box<[u8]>,
     method: Span,
     thread_id: Span,
@@ -103,10 +107,7 @@ impl Event {
         let mut spans = [ABSENT; 7];
         for (span, field) in spans.iter_mut().zip(fields) {
             if let Some(text) = field {
-                *span = Span {
-                    start: buf.len() as u32,
-                    len: text.len() as u32,
-                };
+                *span = Span { start: buf.len() as u32, len: text.len() as u32 };
                 buf.extend_from_slice(text.as_bytes());
                 buf.push(0);
             }
@@ -114,6 +115,7 @@ impl Event {
         let [method, thread_id, turn_id, params, delta, turn_status, request_id] = spans;
         Event {
             kind,
+            request: None,
             buf: buf.into_boxed_slice(),
             method,
             thread_id,
@@ -144,6 +146,12 @@ impl Event {
 
     pub fn kind(&self) -> EventKind {
         self.kind
+    }
+    pub fn request(&self) -> Option<&Arc<ServerRequest>> {
+        self.request.as_ref()
+    }
+    pub(crate) fn set_request(&mut self, request: Arc<ServerRequest>) {
+        self.request = Some(request);
     }
     pub fn method(&self) -> &str {
         self.text(self.method).unwrap_or("")

@@ -3,8 +3,8 @@
 
 use super::error::Error;
 use super::event::{Event, EventKind, EventParts};
-use super::requests;
-use super::router::{Router, Wakes};
+use super::requests::{self, PendingRequests};
+use super::router::{Delivered, Router, Wakes};
 use super::rpc::{answer_line, Rpc};
 use super::transport::Inbound;
 use super::wire::{self, Message, Notice, ResponseId};
@@ -22,6 +22,7 @@ pub struct InboundStats {
 
 pub struct InboundRouter {
     pub rpc: Arc<Rpc>,
+    pub pending: Arc<PendingRequests>,
     pub router: Arc<Router>,
     pub stats: Arc<InboundStats>,
     /// Where the transport's failure is kept for later calls.
@@ -43,11 +44,7 @@ fn event_of(kind: EventKind, notice: &Notice<'_>, request_id: Option<&str>) -> E
             thread_id: notice.thread_id.as_deref(),
             turn_id: notice.turn_id.as_deref(),
             params: notice.params,
-            delta: if kind.carries_delta() {
-                notice.delta.as_deref()
-            } else {
-                None
-            },
+            delta: if kind.carries_delta() { notice.delta.as_deref() } else { None },
             turn_status: notice.turn_status.as_deref(),
             request_id,
         },
@@ -68,38 +65,53 @@ impl Inbound for InboundRouter {
                 self.skip();
                 None
             }
-            Ok(Message::Response {
-                id: ResponseId::Number(id),
-                outcome,
-            }) => {
+            Ok(Message::Response { id: ResponseId::Number(id), outcome }) => {
                 if !self.rpc.complete(id, outcome) {
-                    self.stats
-                        .unmatched_responses
-                        .fetch_add(1, Ordering::Relaxed);
+                    self.stats.unmatched_responses.fetch_add(1, Ordering::Relaxed);
                 }
                 None
             }
-            Ok(Message::Response {
-                id: ResponseId::Foreign(_),
-                ..
-            }) => {
-                self.stats
-                    .unmatched_responses
-                    .fetch_add(1, Ordering::Relaxed);
+            Ok(Message::Response { id: ResponseId::Foreign(_), .. }) => {
+                self.stats.unmatched_responses.fetch_add(1, Ordering::Relaxed);
                 None
             }
             Ok(Message::Notification(notice)) => {
                 let kind = EventKind::of_notification(&notice.method);
                 let completes = kind == EventKind::TurnCompleted;
-                self.router
-                    .route(event_of(kind, &notice, None), completes, &mut self.wakes);
+                if completes {
+                    if let Some(turn) = &notice.turn_id {
+                        self.pending.turn_ended(turn);
+                    }
+                } else if notice.method == "serverRequest/resolved" {
+                    if let Some(id) = resolved_request_id(notice.params) {
+                        self.pending.resolved(&id);
+                    }
+                }
+                self.router.route(event_of(kind, &notice, None), completes, &mut self.wakes);
                 None
             }
             Ok(Message::ServerRequest { id, notice }) => {
-                let answer = requests::fail_closed_answer(&notice.method);
-                let event = event_of(EventKind::ServerRequest, &notice, Some(id.get()));
-                self.router.route(event, false, &mut self.wakes);
-                Some(answer_line(id.get(), &answer))
+                let mut event = event_of(EventKind::ServerRequest, &notice, Some(id.get()));
+                let registered = self.pending.register(
+                    id.get(),
+                    &notice.method,
+                    notice.params,
+                    notice.thread_id.as_deref(),
+                    notice.turn_id.as_deref(),
+                );
+                let Some(request) = registered else {
+                    // The program is never asked: answer fail-closed at once.
+                    self.router.route(event, false, &mut self.wakes);
+                    return Some(answer_line(
+                        id.get(),
+                        &requests::fail_closed_answer(&notice.method),
+                    ));
+                };
+                event.set_request(request.clone());
+                if self.router.route(event, false, &mut self.wakes) == Delivered::Detached {
+                    request.decline_unanswered("declined: its turn handle was freed");
+                }
+                None
             }
         }
     }
@@ -111,11 +123,19 @@ impl Inbound for InboundRouter {
     }
 
     fn closed(&mut self, error: Error) {
-        self.failure
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get_or_insert_with(|| error.clone());
+        self.pending.fail_all("the app-server is gone");
+        self.failure.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| error.clone());
         self.rpc.fail_all(&error);
         self.router.fail_all(&error);
     }
+}
+
+/// The raw JSON id in `serverRequest/resolved` params.
+fn resolved_request_id(params: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Resolved<'a> {
+        #[serde(rename = "requestId", borrow)]
+        request_id: &'a serde_json::value::RawValue,
+    }
+    serde_json::from_str::<Resolved<'_>>(params).ok().map(|r| r.request_id.get().to_owned())
 }

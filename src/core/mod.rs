@@ -5,12 +5,13 @@
 //! Outbound: caller → rpc → transport writer thread.
 
 pub mod client;
+pub mod dispatch;
 pub mod error;
 pub mod event;
 mod inbound;
 pub mod options;
 pub mod queue;
-mod requests;
+pub mod requests;
 mod router;
 mod rpc;
 mod transport;

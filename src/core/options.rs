@@ -20,9 +20,13 @@ pub struct Options {
     pub request_timeout: Option<Duration>,
     /// Size of the client stream; when full, its oldest events are dropped.
     pub client_stream_capacity: usize,
+    /// How long a server request (approval, question) waits for the program's answer before it
+    /// is answered fail-closed. Zero: answer fail-closed at once, never asking the program.
+    pub server_request_timeout: Duration,
 }
 
 pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const DEFAULT_SERVER_REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 pub(crate) const DEFAULT_CLIENT_STREAM_CAPACITY: usize = 1024;
 
 impl Default for Options {
@@ -38,6 +42,7 @@ impl Default for Options {
             experimental_api: false,
             request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
             client_stream_capacity: DEFAULT_CLIENT_STREAM_CAPACITY,
+            server_request_timeout: DEFAULT_SERVER_REQUEST_TIMEOUT,
         }
     }
 }

@@ -40,6 +40,8 @@ pub enum Taken<T> {
     Got(T),
     Ended(StreamEnd),
     TimedOut,
+    /// `interrupt_waiters` was called: the consumer is being stopped.
+    Interrupted,
 }
 
 #[derive(Default)]
@@ -51,6 +53,8 @@ struct State<E> {
     /// A wake is owed and the reader will pay it at the end of its batch.
     wake_owed: bool,
     dropped: u64,
+    /// Set by `interrupt_waiters`: waits return `Interrupted` until `clear_interrupt`.
+    interrupted: bool,
 }
 
 pub struct EventQueue<E> {
@@ -62,9 +66,7 @@ pub struct EventQueue<E> {
 
 impl<E> std::fmt::Debug for EventQueue<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EventQueue")
-            .field("capacity", &self.capacity)
-            .finish_non_exhaustive()
+        f.debug_struct("EventQueue").field("capacity", &self.capacity).finish_non_exhaustive()
     }
 }
 
@@ -85,6 +87,7 @@ impl<E> EventQueue<E> {
                 waiting: 0,
                 wake_owed: false,
                 dropped: 0,
+                interrupted: false,
             }),
             ready: Condvar::new(),
             capacity,
@@ -136,6 +139,16 @@ impl<E> EventQueue<E> {
         self.ready.notify_all();
     }
 
+    /// Makes every wait return `Interrupted` (used to stop a callback thread).
+    pub fn interrupt_waiters(&self) {
+        self.lock().interrupted = true;
+        self.ready.notify_all();
+    }
+
+    pub fn clear_interrupt(&self) {
+        self.lock().interrupted = false;
+    }
+
     pub fn is_finished(&self) -> bool {
         self.lock().end.is_some()
     }
@@ -163,6 +176,9 @@ impl<E> EventQueue<E> {
             if let Some(end) = &s.end {
                 return Taken::Ended(end.clone());
             }
+            if s.interrupted {
+                return Taken::Interrupted;
+            }
             s.waiting += 1;
             s = match wait {
                 Wait::Forever => self.ready.wait(s).unwrap_or_else(|p| p.into_inner()),
@@ -172,10 +188,7 @@ impl<E> EventQueue<E> {
                         s.waiting -= 1;
                         return Taken::TimedOut;
                     }
-                    self.ready
-                        .wait_timeout(s, deadline - now)
-                        .unwrap_or_else(|p| p.into_inner())
-                        .0
+                    self.ready.wait_timeout(s, deadline - now).unwrap_or_else(|p| p.into_inner()).0
                 }
             };
             s.waiting -= 1;
@@ -227,19 +240,10 @@ mod tests {
         q.finish(StreamEnd::Completed);
         assert!(q.push(2).is_err());
         let mut out = VecDeque::new();
-        assert!(matches!(
-            q.take_all(&mut out, Wait::Forever),
-            Taken::Got(())
-        ));
+        assert!(matches!(q.take_all(&mut out, Wait::Forever), Taken::Got(())));
         assert_eq!(out, [1]);
-        assert!(matches!(
-            q.take_all(&mut out, Wait::Forever),
-            Taken::Ended(StreamEnd::Completed)
-        ));
-        assert!(matches!(
-            q.take_one(Wait::Forever),
-            Taken::Ended(StreamEnd::Completed)
-        ));
+        assert!(matches!(q.take_all(&mut out, Wait::Forever), Taken::Ended(StreamEnd::Completed)));
+        assert!(matches!(q.take_one(Wait::Forever), Taken::Ended(StreamEnd::Completed)));
     }
 
     #[test]

@@ -1,8 +1,15 @@
-//! Server→client requests. A request left unanswered blocks its turn forever, so every one is
-//! answered; with no program decision the answer fails closed: approvals are declined, and
-//! requests this client cannot answer get a JSON-RPC error.
+//! Server→client requests (approvals, questions, tool calls). A request left unanswered blocks
+//! its turn forever, so every one is answered exactly once: by the program, or — when nobody
+//! answers within the client's answer timeout, its turn handle is freed, or the client closes —
+//! with the fail-closed answer (approvals declined, anything else a JSON-RPC error).
 
-use super::rpc::Answer;
+use super::error::{Error, ErrorKind, Result};
+use super::rpc::answer_line;
+pub use super::rpc::Answer;
+use super::transport::Writer;
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
 
 /// JSON-RPC "method not found", for requests nobody handles.
 pub(crate) const NO_HANDLER_CODE: i64 = -32601;
@@ -27,6 +34,283 @@ pub fn fail_closed_answer(method: &str) -> Answer {
     Answer::Result(result.to_owned())
 }
 
+/// The program's decision on an approval request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Accept,
+    AcceptForSession,
+    Decline,
+    Cancel,
+}
+
+/// The result JSON that carries `decision` for an approval request of `method`.
+pub fn approval_answer(method: &str, params: &str, decision: Decision) -> Result<String> {
+    use Decision::*;
+    let word = |modern: &'static str, legacy: &'static str| match method {
+        "execCommandApproval" | "applyPatchApproval" => legacy,
+        _ => modern,
+    };
+    match method {
+        "item/commandExecution/requestApproval"
+        | "item/fileChange/requestApproval"
+        | "execCommandApproval"
+        | "applyPatchApproval" => {
+            let d = match decision {
+                Accept => word("accept", "approved"),
+                AcceptForSession => word("acceptForSession", "approved_for_session"),
+                Decline => word("decline", "denied"),
+                Cancel => word("cancel", "abort"),
+            };
+            Ok(format!(r#"{{"decision":"{d}"}}"#))
+        }
+        "item/permissions/requestApproval" => Ok(match decision {
+            Accept | AcceptForSession => {
+                let requested = serde_json::from_str::<serde_json::Value>(params)
+                    .ok()
+                    .and_then(|p| p.get("permissions").cloned())
+                    .unwrap_or_else(|| serde_json::json!({}));
+                let scope = if decision == Accept { "turn" } else { "session" };
+                serde_json::json!({ "permissions": requested, "scope": scope }).to_string()
+            }
+            Decline | Cancel => r#"{"permissions":{}}"#.to_owned(),
+        }),
+        "mcpServer/elicitation/request" => Ok(match decision {
+            Accept | AcceptForSession => r#"{"action":"accept","content":{}}"#,
+            Decline => r#"{"action":"decline"}"#,
+            Cancel => r#"{"action":"cancel"}"#,
+        }
+        .to_owned()),
+        _ => Err(Error::invalid_argument(format!(
+            "request: {method} is not an approval request; answer it with a result JSON"
+        ))),
+    }
+}
+
+#[derive(Clone, Debug)]
+enum State {
+    Open,
+    /// Answered or otherwise finished; the string says how, for the stale error.
+    Closed(String),
+}
+
+/// One request from the server, shared by its event, its handles and the pending table.
+pub struct ServerRequest {
+    /// Raw JSON of the id, used to answer.
+    pub id: String,
+    pub method: String,
+    pub params: String,
+    pub thread_id: Option<String>,
+    pub turn_id: Option<String>,
+    state: Mutex<State>,
+    pending: Arc<PendingRequests>,
+}
+
+impl std::fmt::Debug for ServerRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerRequest").field("id", &self.id).field("method", &self.method).finish()
+    }
+}
+
+impl ServerRequest {
+    /// Sends the program's answer. Fails with `StaleRequest` when the request is no longer
+    /// open (answered, resolved, its turn ended, declined by timeout, the client closed).
+    pub fn answer(&self, answer: Answer) -> Result<()> {
+        self.finish(answer, "answered by the program")
+    }
+
+    fn finish(&self, answer: Answer, how: &str) -> Result<()> {
+        {
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            if let State::Closed(why) = &*state {
+                return Err(Error::new(
+                    ErrorKind::StaleRequest,
+                    format!(
+                        "server request {} ({}) is no longer open: {why}",
+                        self.id, self.method
+                    ),
+                ));
+            }
+            *state = State::Closed(how.to_owned());
+        }
+        self.pending.forget(&self.id);
+        self.pending.send(answer_line(&self.id, &answer))
+    }
+
+    /// Marks the request finished without answering (the server no longer waits for it).
+    fn close_unanswered(&self, why: &str) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if matches!(*state, State::Open) {
+            *state = State::Closed(why.to_owned());
+        }
+    }
+
+    /// Answers with the fail-closed answer if nobody answered yet.
+    pub fn decline_unanswered(&self, why: &str) {
+        let _ = self.finish(fail_closed_answer(&self.method), why);
+    }
+
+    pub fn is_open(&self) -> bool {
+        matches!(*self.state.lock().unwrap_or_else(|p| p.into_inner()), State::Open)
+    }
+}
+
+#[derive(Default)]
+struct Table {
+    open: HashMap<String, (Arc<ServerRequest>, Instant)>,
+    stopped: bool,
+}
+
+/// The open server requests of one client, and the timer that fails them closed.
+pub struct PendingRequests {
+    table: Mutex<Table>,
+    changed: Condvar,
+    /// `None`: the program is never asked; every request is answered fail-closed at once.
+    answer_timeout: Option<Duration>,
+    writer: OnceLock<Writer>,
+}
+
+impl PendingRequests {
+    pub fn new(answer_timeout: Duration) -> Arc<PendingRequests> {
+        Arc::new(PendingRequests {
+            table: Mutex::new(Table::default()),
+            changed: Condvar::new(),
+            answer_timeout: (!answer_timeout.is_zero()).then_some(answer_timeout),
+            writer: OnceLock::new(),
+        })
+    }
+
+    fn table(&self) -> MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Connects the writer and starts the timer thread.
+    pub fn start(self: &Arc<Self>, writer: Writer) {
+        let _ = self.writer.set(writer);
+        if self.answer_timeout.is_some() {
+            let me = self.clone();
+            std::thread::Builder::new()
+                .name("codex-requests".into())
+                .spawn(move || me.expire_loop())
+                .expect("cannot spawn the server-request timer");
+        }
+    }
+
+    fn send(&self, line: Vec<u8>) -> Result<()> {
+        match self.writer.get() {
+            Some(w) => w.send(line),
+            None => Err(Error::new(ErrorKind::Closed, "the client is not started")),
+        }
+    }
+
+    /// Registers a request that the program may answer. Returns `None` when the program is
+    /// never asked (answer timeout 0): the caller answers fail-closed at once.
+    pub fn register(
+        self: &Arc<Self>,
+        id: &str,
+        method: &str,
+        params: &str,
+        thread_id: Option<&str>,
+        turn_id: Option<&str>,
+    ) -> Option<Arc<ServerRequest>> {
+        let timeout = self.answer_timeout?;
+        let request = Arc::new(ServerRequest {
+            id: id.to_owned(),
+            method: method.to_owned(),
+            params: params.to_owned(),
+            thread_id: thread_id.map(str::to_owned),
+            turn_id: turn_id.map(str::to_owned),
+            state: Mutex::new(State::Open),
+            pending: self.clone(),
+        });
+        let mut table = self.table();
+        if table.stopped {
+            return None;
+        }
+        table.open.insert(id.to_owned(), (request.clone(), Instant::now() + timeout));
+        self.changed.notify_all();
+        Some(request)
+    }
+
+    fn forget(&self, id: &str) {
+        self.table().open.remove(id);
+    }
+
+    /// `serverRequest/resolved`: the server no longer waits for this request.
+    pub fn resolved(&self, id: &str) {
+        let request = self.table().open.remove(id);
+        if let Some((request, _)) = request {
+            request.close_unanswered("resolved by the server");
+        }
+    }
+
+    fn take_where(&self, pick: impl Fn(&ServerRequest) -> bool) -> Vec<Arc<ServerRequest>> {
+        let mut table = self.table();
+        let ids: Vec<String> =
+            table.open.iter().filter(|(_, (r, _))| pick(r)).map(|(id, _)| id.clone()).collect();
+        ids.iter().filter_map(|id| table.open.remove(id)).map(|(r, _)| r).collect()
+    }
+
+    /// The turn completed: its requests no longer need an answer.
+    pub fn turn_ended(&self, turn_id: &str) {
+        for request in self.take_where(|r| r.turn_id.as_deref() == Some(turn_id)) {
+            request.close_unanswered("its turn has completed");
+        }
+    }
+
+    /// The turn's handle was freed: nobody will answer, so decline now.
+    pub fn fail_turn(&self, turn_id: &str) {
+        for request in self.take_where(|r| r.turn_id.as_deref() == Some(turn_id)) {
+            request.decline_unanswered("declined: its turn handle was freed");
+        }
+    }
+
+    /// The client is closing: decline everything still open and stop the timer.
+    pub fn fail_all(&self, why: &str) {
+        let all = {
+            let mut table = self.table();
+            table.stopped = true;
+            self.changed.notify_all();
+            table.open.drain().map(|(_, (r, _))| r).collect::<Vec<_>>()
+        };
+        for request in all {
+            request.decline_unanswered(why);
+        }
+    }
+
+    fn expire_loop(&self) {
+        let mut table = self.table();
+        loop {
+            if table.stopped {
+                return;
+            }
+            let now = Instant::now();
+            let due: Vec<String> = table
+                .open
+                .iter()
+                .filter(|(_, (_, at))| *at <= now)
+                .map(|(id, _)| id.clone())
+                .collect();
+            if !due.is_empty() {
+                let expired: Vec<_> = due.iter().filter_map(|id| table.open.remove(id)).collect();
+                drop(table);
+                for (request, _) in expired {
+                    request
+                        .decline_unanswered("declined: nobody answered within the answer timeout");
+                }
+                table = self.table();
+                continue;
+            }
+            let next = table.open.values().map(|(_, at)| *at).min();
+            table = match next {
+                Some(at) => {
+                    self.changed.wait_timeout(table, at - now).unwrap_or_else(|p| p.into_inner()).0
+                }
+                None => self.changed.wait(table).unwrap_or_else(|p| p.into_inner()),
+            };
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,10 +327,48 @@ mod tests {
         );
         assert!(matches!(
             fail_closed_answer("item/tool/call"),
-            Answer::Error {
-                code: NO_HANDLER_CODE,
-                ..
-            }
+            Answer::Error { code: NO_HANDLER_CODE, .. }
         ));
+    }
+
+    #[test]
+    fn decisions_map_to_each_method_s_words() {
+        let cmd = "item/commandExecution/requestApproval";
+        assert_eq!(
+            approval_answer(cmd, "{}", Decision::AcceptForSession).unwrap(),
+            r#"{"decision":"acceptForSession"}"#
+        );
+        assert_eq!(
+            approval_answer("execCommandApproval", "{}", Decision::Decline).unwrap(),
+            r#"{"decision":"denied"}"#
+        );
+        let perms = approval_answer(
+            "item/permissions/requestApproval",
+            r#"{"permissions":{"network":{"enabled":true}}}"#,
+            Decision::Accept,
+        )
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&perms).unwrap();
+        assert_eq!(v["permissions"]["network"]["enabled"], true);
+        assert_eq!(v["scope"], "turn");
+        assert_eq!(
+            approval_answer("item/tool/call", "{}", Decision::Accept).unwrap_err().kind,
+            ErrorKind::InvalidArgument
+        );
+    }
+
+    #[test]
+    fn a_request_is_answered_once_and_then_stale() {
+        let pending = PendingRequests::new(Duration::from_secs(60));
+        let r = pending
+            .register("0", "item/fileChange/requestApproval", "{}", None, Some("t"))
+            .unwrap();
+        pending.resolved("0");
+        let err = r.answer(Answer::Result("{}".into())).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::StaleRequest);
+        assert!(err.message.contains("resolved by the server"), "{}", err.message);
+        assert!(PendingRequests::new(Duration::ZERO)
+            .register("1", "m", "{}", None, None)
+            .is_none());
     }
 }

@@ -19,6 +19,21 @@ const FINISHED_TURNS_KEPT: usize = 8;
 /// Queues owed a wake at the end of the current read batch.
 pub type Wakes = Vec<Arc<TurnQueue>>;
 
+/// Where `route` put an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivered {
+    Turn,
+    /// The turn is active but its handle was freed: the event went to the client stream.
+    Detached,
+    ClientStream,
+}
+
+enum Target {
+    Queue(Arc<TurnQueue>),
+    Detached,
+    None,
+}
+
 struct ActiveTurn {
     turn_id: Option<String>,
     /// `None` once the program dropped its handle: the events go to the client stream.
@@ -59,41 +74,47 @@ impl Router {
     }
 
     /// Delivers one event. `completes_turn` is true for `turn/completed`, which ends the stream.
-    pub fn route(&self, event: Event, completes_turn: bool, wakes: &mut Wakes) {
-        let queue = match (event.thread_id(), event.turn_id()) {
+    pub fn route(&self, event: Event, completes_turn: bool, wakes: &mut Wakes) -> Delivered {
+        let target = match (event.thread_id(), event.turn_id()) {
             (Some(thread), Some(turn)) => self.turn_queue(thread, turn, completes_turn),
-            _ => None,
+            _ => Target::None,
         };
-        let event = match queue {
-            Some(queue) => match queue.push(event) {
+        let (event, delivered) = match target {
+            Target::Queue(queue) => match queue.push(event) {
                 Ok(owed) => {
                     if completes_turn {
                         queue.finish(StreamEnd::Completed);
                     } else if owed {
                         wakes.push(queue);
                     }
-                    return;
+                    return Delivered::Turn;
                 }
-                Err(event) => event,
+                // The turn's stream was already ended by its handle being freed.
+                Err(event) => (event, Delivered::Detached),
             },
-            None => event,
+            Target::Detached => (event, Delivered::Detached),
+            Target::None => (event, Delivered::ClientStream),
         };
         if let Ok(true) = self.client_stream.push(event) {
             wakes.push(self.client_stream.clone());
         }
+        delivered
     }
 
-    fn turn_queue(&self, thread: &str, turn: &str, completes: bool) -> Option<Arc<TurnQueue>> {
+    fn turn_queue(&self, thread: &str, turn: &str, completes: bool) -> Target {
         let mut table = self.table();
-        let route = table.threads.get_mut(thread)?;
-        let active = route.active.as_mut()?;
+        let Some(route) = table.threads.get_mut(thread) else { return Target::None };
+        let Some(active) = route.active.as_mut() else { return Target::None };
         match &active.turn_id {
             Some(id) if id == turn => {}
-            Some(_) => return None,
-            None if route.finished.iter().any(|t| t == turn) => return None,
+            Some(_) => return Target::None,
+            None if route.finished.iter().any(|t| t == turn) => return Target::None,
             None => active.turn_id = Some(turn.to_owned()),
         }
-        let queue = active.queue.clone();
+        let target = match &active.queue {
+            Some(queue) => Target::Queue(queue.clone()),
+            None => Target::Detached,
+        };
         if completes {
             route.active = None;
             if route.finished.len() == FINISHED_TURNS_KEPT {
@@ -101,7 +122,7 @@ impl Router {
             }
             route.finished.push_back(turn.to_owned());
         }
-        queue
+        target
     }
 
     /// Claims `thread` for a turn about to be started; refused while another is active.
@@ -126,10 +147,7 @@ impl Router {
             ));
         }
         let queue = Arc::new(EventQueue::unbounded());
-        route.active = Some(ActiveTurn {
-            turn_id: None,
-            queue: Some(queue.clone()),
-        });
+        route.active = Some(ActiveTurn { turn_id: None, queue: Some(queue.clone()) });
         Ok(queue)
     }
 
@@ -235,27 +253,12 @@ mod tests {
         let router = Router::new(16);
         let mut wakes = Wakes::new();
         let q = router.begin_turn("thr").unwrap();
-        router.route(
-            ev("turn/started", Some("thr"), Some("t1")),
-            false,
-            &mut wakes,
-        );
-        router.route(
-            ev("item/agentMessage/delta", Some("thr"), Some("t1")),
-            false,
-            &mut wakes,
-        );
-        router.route(
-            ev("turn/completed", Some("thr"), Some("t1")),
-            true,
-            &mut wakes,
-        );
+        router.route(ev("turn/started", Some("thr"), Some("t1")), false, &mut wakes);
+        router.route(ev("item/agentMessage/delta", Some("thr"), Some("t1")), false, &mut wakes);
+        router.route(ev("turn/completed", Some("thr"), Some("t1")), true, &mut wakes);
         router.confirm_turn("thr", &q, "t1");
         let (methods, ended) = drain(&q);
-        assert_eq!(
-            methods,
-            ["turn/started", "item/agentMessage/delta", "turn/completed"]
-        );
+        assert_eq!(methods, ["turn/started", "item/agentMessage/delta", "turn/completed"]);
         assert!(ended);
         // The thread is free again; a late event of t1 is not adopted by the next turn.
         let q2 = router.begin_turn("thr").unwrap();
@@ -264,11 +267,7 @@ mod tests {
             false,
             &mut wakes,
         );
-        router.route(
-            ev("turn/started", Some("thr"), Some("t2")),
-            false,
-            &mut wakes,
-        );
+        router.route(ev("turn/started", Some("thr"), Some("t2")), false, &mut wakes);
         assert_eq!(drain(&q2).0, ["turn/started"]);
         let late = router.client_stream().take_one(Wait::from_millis(0));
         assert!(matches!(late, Taken::Got(e) if e.turn_id() == Some("t1")));
@@ -295,27 +294,11 @@ mod tests {
         let mut wakes = Wakes::new();
         let q = router.begin_turn("thr").unwrap();
         router.confirm_turn("thr", &q, "t1");
-        router.route(
-            ev("thread/status/changed", Some("thr"), None),
-            false,
-            &mut wakes,
-        );
-        router.route(
-            ev("item/started", Some("other"), Some("x")),
-            false,
-            &mut wakes,
-        );
-        router.route(
-            ev("item/started", Some("thr"), Some("zzz")),
-            false,
-            &mut wakes,
-        );
+        router.route(ev("thread/status/changed", Some("thr"), None), false, &mut wakes);
+        router.route(ev("item/started", Some("other"), Some("x")), false, &mut wakes);
+        router.route(ev("item/started", Some("thr"), Some("zzz")), false, &mut wakes);
         router.detach("thr", &q);
-        router.route(
-            ev("item/completed", Some("thr"), Some("t1")),
-            false,
-            &mut wakes,
-        );
+        router.route(ev("item/completed", Some("thr"), Some("t1")), false, &mut wakes);
         assert_eq!(drain(&q).0, Vec::<String>::new());
         let mut n = 0;
         while let Taken::Got(_) = router.client_stream().take_one(Wait::from_millis(0)) {
@@ -324,11 +307,7 @@ mod tests {
         assert_eq!(n, 4);
         // Still active until it completes, even detached.
         assert!(router.begin_turn("thr").is_err());
-        router.route(
-            ev("turn/completed", Some("thr"), Some("t1")),
-            true,
-            &mut wakes,
-        );
+        router.route(ev("turn/completed", Some("thr"), Some("t1")), true, &mut wakes);
         assert!(router.begin_turn("thr").is_ok());
     }
 
@@ -341,9 +320,6 @@ mod tests {
         assert!(
             matches!(q.take_all(&mut out, Wait::Forever), Taken::Ended(StreamEnd::Failed(e)) if e.kind == ErrorKind::Transport)
         );
-        assert_eq!(
-            router.begin_turn("x").unwrap_err().kind,
-            ErrorKind::Transport
-        );
+        assert_eq!(router.begin_turn("x").unwrap_err().kind, ErrorKind::Transport);
     }
 }

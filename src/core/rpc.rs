@@ -52,13 +52,7 @@ impl Rpc {
             if let Some(err) = &table.failed {
                 return Err(err.clone());
             }
-            table.waiters.insert(
-                id,
-                Waiter {
-                    method: method.to_owned(),
-                    reply: tx,
-                },
-            );
+            table.waiters.insert(id, Waiter { method: method.to_owned(), reply: tx });
         }
         if let Err(e) = transport.send(request_line(id, method, params)) {
             self.table().waiters.remove(&id);
@@ -77,10 +71,7 @@ impl Rpc {
                     return outcome;
                 }
                 let ms = timeout.map_or(0, |t| t.as_millis());
-                Err(Error::new(
-                    ErrorKind::Timeout,
-                    format!("{method}: no response within {ms} ms"),
-                ))
+                Err(Error::new(ErrorKind::Timeout, format!("{method}: no response within {ms} ms")))
             }
         }
     }
@@ -112,19 +103,12 @@ impl Rpc {
 }
 
 fn rpc_error(method: &str, body: &RpcErrorBody<'_>) -> Error {
-    let kind = if body.code == OVERLOADED_CODE {
-        ErrorKind::Overloaded
-    } else {
-        ErrorKind::Rpc
-    };
+    let kind = if body.code == OVERLOADED_CODE { ErrorKind::Overloaded } else { ErrorKind::Rpc };
     Error {
         kind,
         message: format!("{method}: {} (JSON-RPC error {})", body.message, body.code),
         rpc_code: Some(body.code),
-        rpc_data: body
-            .data
-            .map(|d| d.get().to_owned())
-            .filter(|d| d != "null"),
+        rpc_data: body.data.map(|d| d.get().to_owned()).filter(|d| d != "null"),
     }
 }
 
@@ -185,10 +169,7 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&request_line(1, "m\"x", None)).unwrap();
         assert_eq!(v["method"], "m\"x");
         assert!(v.get("params").is_none());
-        let err = Answer::Error {
-            code: -32601,
-            message: "no \"handler\"".into(),
-        };
+        let err = Answer::Error { code: -32601, message: "no \"handler\"".into() };
         let v: serde_json::Value = serde_json::from_slice(&answer_line("0", &err)).unwrap();
         assert_eq!(v["error"]["code"], -32601);
         assert_eq!(v["error"]["message"], "no \"handler\"");
@@ -202,11 +183,7 @@ mod tests {
             data: None,
         };
         assert_eq!(rpc_error("x", &body).kind, ErrorKind::Overloaded);
-        let body = RpcErrorBody {
-            code: -32600,
-            message: "Not initialized".into(),
-            data: None,
-        };
+        let body = RpcErrorBody { code: -32600, message: "Not initialized".into(), data: None };
         let e = rpc_error("thread/start", &body);
         assert_eq!(e.kind, ErrorKind::Rpc);
         assert_eq!(e.rpc_code, Some(-32600));

@@ -33,6 +33,17 @@ pub trait Inbound: Send + 'static {
 /// The writer thread's queue; `None` once the client is shut down, which closes stdin.
 type WriterSlot = Arc<Mutex<Option<Sender<Vec<u8>>>>>;
 
+/// A handle on the writer thread that other parts (server-request answers) can keep.
+#[derive(Clone)]
+pub struct Writer(WriterSlot);
+
+impl Writer {
+    /// Queues one line (without its newline) for the child's stdin.
+    pub fn send(&self, line: Vec<u8>) -> Result<()> {
+        send_line(&self.0, line)
+    }
+}
+
 pub struct Transport {
     writer: WriterSlot,
     child: Arc<Mutex<Child>>,
@@ -67,10 +78,7 @@ impl Transport {
             command.current_dir(cwd);
         }
         let mut child = command.spawn().map_err(|e| {
-            Error::new(
-                ErrorKind::Spawn,
-                format!("cannot start {}: {e}", program.display()),
-            )
+            Error::new(ErrorKind::Spawn, format!("cannot start {}: {e}", program.display()))
         })?;
         let pid = child.id();
         let stdin = child.stdin.take().expect("stdin is piped");
@@ -86,9 +94,7 @@ impl Transport {
         threads.push(spawn_named("codex-writer", move || write_loop(stdin, rx)));
         {
             let tail = tail.clone();
-            threads.push(spawn_named("codex-stderr", move || {
-                stderr_loop(stderr, &tail)
-            }));
+            threads.push(spawn_named("codex-stderr", move || stderr_loop(stderr, &tail)));
         }
         {
             let child = child.clone();
@@ -97,17 +103,16 @@ impl Transport {
                 read_loop(stdout, inbound, &writer, &child, &tail)
             }));
         }
-        Ok(Transport {
-            writer,
-            child,
-            pid,
-            threads: Mutex::new(threads),
-        })
+        Ok(Transport { writer, child, pid, threads: Mutex::new(threads) })
     }
 
     /// Queues one line for the writer thread (never blocks on the pipe).
     pub fn send(&self, line: Vec<u8>) -> Result<()> {
         send_line(&self.writer, line)
+    }
+
+    pub fn writer(&self) -> Writer {
+        Writer(self.writer.clone())
     }
 
     pub fn pid(&self) -> u32 {
@@ -152,10 +157,7 @@ fn send_line(writer: &WriterSlot, mut line: Vec<u8>) -> Result<()> {
 }
 
 fn spawn_named(name: &str, f: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
-    std::thread::Builder::new()
-        .name(name.into())
-        .spawn(f)
-        .expect("cannot spawn an I/O thread")
+    std::thread::Builder::new().name(name.into()).spawn(f).expect("cannot spawn an I/O thread")
 }
 
 /// The explicit path, else `$CODEX_BIN`, else `codex` on PATH; the error names what was tried.
@@ -188,9 +190,7 @@ fn resolve_program(options: &Options) -> Result<PathBuf> {
 
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
+    path.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
 }
 
 fn enlarge_pipe(stdout: &ChildStdout) {

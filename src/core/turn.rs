@@ -1,6 +1,8 @@
-//! A running turn: its own event stream, steer, interrupt, and run-to-completion.
+//! A running turn: its own event stream (polled, or pushed to a callback), steer, interrupt,
+//! and run-to-completion.
 
 use super::client::{Shared, Timeout};
+use super::dispatch::{Callback, Dispatcher};
 use super::error::{Error, ErrorKind, Result};
 use super::event::Event;
 use super::queue::{StreamEnd, Taken, Wait};
@@ -17,7 +19,8 @@ pub enum Next {
     End,
 }
 
-pub struct Turn {
+/// The part of a turn its callback thread shares.
+struct TurnInner {
     shared: Arc<Shared>,
     thread_id: String,
     turn_id: String,
@@ -35,44 +38,61 @@ struct Consumed {
     summary: TurnSummary,
 }
 
+pub struct Turn {
+    inner: Arc<TurnInner>,
+    /// Set when the turn's events go to a callback instead of `next_event`.
+    dispatcher: Option<Dispatcher>,
+}
+
 impl Turn {
     pub(crate) fn new(
         shared: Arc<Shared>,
         thread_id: String,
         turn_id: String,
         queue: Arc<TurnQueue>,
+        callback: Option<Callback>,
     ) -> Turn {
-        Turn {
-            shared,
-            thread_id,
-            turn_id,
-            queue,
-            stream: Mutex::default(),
-        }
+        let inner =
+            Arc::new(TurnInner { shared, thread_id, turn_id, queue, stream: Mutex::default() });
+        let dispatcher = callback.map(|callback| {
+            let observer = inner.clone();
+            Dispatcher::spawn(
+                format!("codex-turn-{}", inner.turn_id),
+                inner.queue.clone(),
+                callback,
+                move |event| observer.consumed().summary.observe(event),
+            )
+        });
+        Turn { inner, dispatcher }
     }
 
     pub fn id(&self) -> &str {
-        &self.turn_id
+        &self.inner.turn_id
     }
 
     pub fn thread_id(&self) -> &str {
-        &self.thread_id
+        &self.inner.thread_id
     }
 
     /// The next event of this turn, in arrival order; `End` after `turn/completed`.
     /// Fails with `Timeout`, or with the transport's failure or the close.
     pub fn next_event(&self, wait: Wait) -> Result<Next> {
-        let mut stream = self.stream.lock().unwrap_or_else(|p| p.into_inner());
+        if self.dispatcher.is_some() {
+            return Err(Error::invalid_argument(
+                "turn: its events go to its callback; wait for it with codex_turn_run",
+            ));
+        }
+        let mut stream = self.inner.consumed();
         let Consumed { local, summary } = &mut *stream;
         if local.is_empty() {
-            match self.queue.take_all(local, wait) {
+            match self.inner.queue.take_all(local, wait) {
                 Taken::Got(()) => {}
                 Taken::Ended(StreamEnd::Completed) => return Ok(Next::End),
-                Taken::Ended(end) => return Err(self.shared.end_error(end)),
-                Taken::TimedOut => {
+                Taken::Ended(end) => return Err(self.inner.shared.end_error(end)),
+                Taken::TimedOut | Taken::Interrupted => {
                     return Err(Error::new(
                         ErrorKind::Timeout,
-                        format!("turn {}: no event in time", self.turn_id),
+                        format!("turn {}: no event in time", self.inner.turn_id),
                     ))
                 }
             }
@@ -85,49 +105,60 @@ impl Turn {
     /// Adds input to this running turn (`turn/steer`).
     pub fn steer(&self, input: &str) -> Result<()> {
         let params = serde_json::json!({
-            "threadId": self.thread_id,
-            "expectedTurnId": self.turn_id,
+            "threadId": self.inner.thread_id,
+            "expectedTurnId": self.inner.turn_id,
             "input": super::client::input_items(input),
         });
-        self.shared
-            .call("turn/steer", Some(&params.to_string()), Timeout::Default)
-            .map(drop)
+        self.inner.shared.call("turn/steer", Some(&params.to_string()), Timeout::Default).map(drop)
     }
 
     /// Asks the server to stop this turn; it then completes with status `interrupted`.
     pub fn interrupt(&self) -> Result<()> {
-        let params = serde_json::json!({ "threadId": self.thread_id, "turnId": self.turn_id });
-        self.shared
-            .call(
-                "turn/interrupt",
-                Some(&params.to_string()),
-                Timeout::Default,
-            )
+        let params =
+            serde_json::json!({ "threadId": self.inner.thread_id, "turnId": self.inner.turn_id });
+        self.inner
+            .shared
+            .call("turn/interrupt", Some(&params.to_string()), Timeout::Default)
             .map(drop)
     }
 
-    /// Consumes the rest of the turn's events and summarizes the whole turn, including events
-    /// already handed out by `next_event`; `wait` gives the bound of each wait.
+    /// Runs the turn to its end and summarizes all of it, including events already handed out
+    /// by `next_event` or a callback; `wait` gives the bound of each wait.
     pub fn run(&self, wait: impl Fn() -> Wait) -> Result<TurnOutcome> {
-        while let Next::Event(_) = self.next_event(wait())? {}
-        let stream = self.stream.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(stream.summary.outcome())
+        match &self.dispatcher {
+            Some(dispatcher) => dispatcher.wait(wait())?,
+            None => while let Next::Event(_) = self.next_event(wait())? {},
+        }
+        Ok(self.inner.consumed().summary.outcome())
+    }
+}
+
+impl TurnInner {
+    fn consumed(&self) -> std::sync::MutexGuard<'_, Consumed> {
+        self.stream.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
 impl std::fmt::Debug for Turn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Turn")
-            .field("thread_id", &self.thread_id)
-            .field("turn_id", &self.turn_id)
+            .field("thread_id", &self.inner.thread_id)
+            .field("turn_id", &self.inner.turn_id)
             .finish()
     }
 }
 
 impl Drop for Turn {
+    /// The turn goes on in the server: its later events go to the client stream, its open
+    /// server requests are declined, and its callback (if any) is called no more.
     fn drop(&mut self) {
-        if !self.queue.is_finished() {
-            self.shared.router.detach(&self.thread_id, &self.queue);
+        let inner = &self.inner;
+        if !inner.queue.is_finished() {
+            inner.shared.router.detach(&inner.thread_id, &inner.queue);
+            inner.shared.pending.fail_turn(&inner.turn_id);
+        }
+        if let Some(mut dispatcher) = self.dispatcher.take() {
+            dispatcher.stop();
         }
     }
 }

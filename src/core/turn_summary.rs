@@ -106,9 +106,8 @@ impl TurnSummary {
                 }
             }
             EventKind::Error => {
-                if let Ok(ErrorNotice {
-                    error: Some(Message { message: Some(m) }),
-                }) = serde_json::from_str(params)
+                if let Ok(ErrorNotice { error: Some(Message { message: Some(m) }) }) =
+                    serde_json::from_str(params)
                 {
                     self.last_error = Some(m.into_owned());
                 }
@@ -116,10 +115,7 @@ impl TurnSummary {
             EventKind::TurnCompleted => {
                 self.status = event.turn_status().map(str::to_owned);
                 if let Ok(TurnCompleted {
-                    turn:
-                        TurnBody {
-                            error: Some(Message { message: Some(m) }),
-                        },
+                    turn: TurnBody { error: Some(Message { message: Some(m) }) },
                 }) = serde_json::from_str(params)
                 {
                     self.turn_error = Some(m.into_owned());
@@ -133,10 +129,7 @@ impl TurnSummary {
         TurnOutcome {
             status: self.status.clone().unwrap_or_else(|| "unknown".to_owned()),
             error_message: self.turn_error.clone().or_else(|| self.last_error.clone()),
-            final_answer: self
-                .final_answer
-                .clone()
-                .or_else(|| self.last_unphased.clone()),
+            final_answer: self.final_answer.clone().or_else(|| self.last_unphased.clone()),
             items_json: format!("[{}]", self.items.join(",")),
             usage_json: self.usage.clone(),
         }
@@ -151,12 +144,7 @@ mod tests {
     fn ev(method: &str, params: &str, status: Option<&str>) -> Event {
         Event::new(
             EventKind::of_notification(method),
-            &EventParts {
-                method,
-                params,
-                turn_status: status,
-                ..Default::default()
-            },
+            &EventParts { method, params, turn_status: status, ..Default::default() },
         )
     }
 
@@ -165,11 +153,7 @@ mod tests {
         if let Some(p) = phase {
             item["phase"] = p.into();
         }
-        ev(
-            "item/completed",
-            &serde_json::json!({"item": item}).to_string(),
-            None,
-        )
+        ev("item/completed", &serde_json::json!({"item": item}).to_string(), None)
     }
 
     #[test]
@@ -191,10 +175,7 @@ mod tests {
         let out = s.outcome();
         assert_eq!(out.final_answer.as_deref(), Some("answer"));
         assert_eq!(out.status, "completed");
-        assert_eq!(
-            out.usage_json.as_deref(),
-            Some(r#"{"total":{"totalTokens":8}}"#)
-        );
+        assert_eq!(out.usage_json.as_deref(), Some(r#"{"total":{"totalTokens":8}}"#));
         let items: serde_json::Value = serde_json::from_str(&out.items_json).unwrap();
         assert_eq!(items.as_array().unwrap().len(), 3);
 
@@ -229,9 +210,6 @@ mod tests {
             r#"{"error":{"message":"stream disconnected"},"willRetry":false}"#,
             None,
         ));
-        assert_eq!(
-            s.outcome().error_message.as_deref(),
-            Some("stream disconnected")
-        );
+        assert_eq!(s.outcome().error_message.as_deref(), Some("stream disconnected"));
     }
 }

@@ -11,17 +11,11 @@ use std::fmt;
 #[derive(Debug)]
 pub enum Message<'a> {
     /// The answer to one of our requests.
-    Response {
-        id: ResponseId,
-        outcome: ResponseOutcome<'a>,
-    },
+    Response { id: ResponseId, outcome: ResponseOutcome<'a> },
     /// A notification (`method`, no `id`).
     Notification(Notice<'a>),
     /// A server→client request (`method` and `id`): it must be answered.
-    ServerRequest {
-        id: &'a RawValue,
-        notice: Notice<'a>,
-    },
+    ServerRequest { id: &'a RawValue, notice: Notice<'a> },
 }
 
 /// Our request ids are integers; anything else cannot match a waiter.
@@ -247,13 +241,7 @@ fn notice<'a>(method: Cow<'a, str>, params: Option<&'a RawValue>) -> Notice<'a> 
     let params = params.map_or("null", RawValue::get);
     // `params` already passed the envelope's validation; a non-object simply has no keys.
     let keys: ParamKeys<'a> = serde_json::from_str(params).unwrap_or_default();
-    let ParamKeys {
-        thread_id,
-        turn_id,
-        delta,
-        turn,
-        thread,
-    } = keys;
+    let ParamKeys { thread_id, turn_id, delta, turn, thread } = keys;
     Notice {
         method,
         params,
@@ -308,10 +296,7 @@ mod tests {
     #[test]
     fn responses_requests_and_errors() {
         match parse_line(r#"{"id":7,"result":{"thread":{"id":"a"}}}"#).unwrap() {
-            Message::Response {
-                id,
-                outcome: ResponseOutcome::Result(r),
-            } => {
+            Message::Response { id, outcome: ResponseOutcome::Result(r) } => {
                 assert_eq!(id, ResponseId::Number(7));
                 assert_eq!(r, r#"{"thread":{"id":"a"}}"#);
             }
@@ -332,10 +317,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match parse_line(r#"{"id":"abc","result":null}"#).unwrap() {
-            Message::Response {
-                id,
-                outcome: ResponseOutcome::Result(r),
-            } => {
+            Message::Response { id, outcome: ResponseOutcome::Result(r) } => {
                 assert_eq!(id, ResponseId::Foreign("\"abc\"".into()));
                 assert_eq!(r, "null");
             }
@@ -345,14 +327,8 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        assert!(matches!(
-            parse_line("this is not json"),
-            Err(WireError::NotJson(_))
-        ));
-        assert!(matches!(
-            parse_line(r#"{"broken": "#),
-            Err(WireError::NotJson(_))
-        ));
+        assert!(matches!(parse_line("this is not json"), Err(WireError::NotJson(_))));
+        assert!(matches!(parse_line(r#"{"broken": "#), Err(WireError::NotJson(_))));
         assert!(matches!(parse_line("[1,2]"), Err(WireError::NotJson(_))));
         assert!(matches!(parse_line("{}"), Err(WireError::NotAMessage)));
         assert!(matches!(parse_line(""), Err(WireError::NotJson(_))));

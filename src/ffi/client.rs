@@ -1,5 +1,6 @@
 //! `codex_client`: one `codex app-server` process and its connection.
 
+use super::callback::{self, codex_event_callback, codex_userdata_free};
 use super::error::codex_error;
 use super::event::{codex_event, event_handle};
 use super::options::{codex_options, options_of};
@@ -10,7 +11,7 @@ use super::{
 use crate::core::client::Timeout;
 use crate::core::queue::Wait;
 use crate::core::{Client, Error, Options};
-use std::ffi::c_char;
+use std::ffi::{c_char, c_void};
 use std::time::Duration;
 
 /// A running `codex app-server` and its connection.
@@ -81,11 +82,8 @@ pub unsafe extern "C" fn codex_client_start(
             };
             let client = Client::start(options)?;
             let init_result = CText::new(client.initialize_result());
-            *client_out = into_handle(codex_client {
-                magic: codex_client::MAGIC,
-                client,
-                init_result,
-            });
+            *client_out =
+                into_handle(codex_client { magic: codex_client::MAGIC, client, init_result });
             Ok(())
         })();
         Outcome::from(started)
@@ -239,6 +237,32 @@ pub unsafe extern "C" fn codex_client_next_event(
             *event_out = event_handle(client.next_event(wait)?);
             Ok(())
         })())
+    })
+}
+
+/// Sends the client stream (see `codex_client_next_event`) to `callback`, called on a library
+/// thread with each event in order, instead of `codex_client_next_event` (which then returns
+/// `CODEX_ERR_INVALID_ARGUMENT`). Server requests that belong to no turn held by a handle arrive
+/// here too. `callback` NULL removes the current callback. A callback that is replaced or removed
+/// gets no call after this returns (it waits for a running call, unless called from inside it),
+/// and its `userdata_free` runs once after its last call. When the client closes or the server
+/// dies, the last call is a `CODEX_EVENT_STREAM_ERROR` event. Rules for the callback as for
+/// `codex_event_callback`.
+///
+/// # Safety
+/// `client` a live client; `callback` and `userdata_free` callable from any thread;
+/// `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_client_set_event_callback(
+    client: *const codex_client,
+    callback: codex_event_callback,
+    userdata: *mut c_void,
+    userdata_free: codex_userdata_free,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard(err_out, || {
+        let callback = callback::wrap(callback, userdata, userdata_free);
+        Outcome::from(client_ref(client).and_then(|c| c.set_event_callback(callback)))
     })
 }
 

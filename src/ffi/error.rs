@@ -34,8 +34,7 @@ impl From<Error> for codex_error {
 #[no_mangle]
 pub unsafe extern "C" fn codex_error_code(err: *const codex_error) -> codex_result {
     guard_value(super::CODEX_ERR_INVALID_ARGUMENT, || {
-        err.as_ref()
-            .map_or(super::CODEX_ERR_INVALID_ARGUMENT, |e| e.code)
+        err.as_ref().map_or(super::CODEX_ERR_INVALID_ARGUMENT, |e| e.code)
     })
 }
 
@@ -47,9 +46,7 @@ pub unsafe extern "C" fn codex_error_code(err: *const codex_error) -> codex_resu
 /// `err` must be NULL or an error returned by this library and not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn codex_error_message(err: *const codex_error) -> *const c_char {
-    guard_value(std::ptr::null(), || {
-        err.as_ref().map_or(std::ptr::null(), |e| e.message.ptr())
-    })
+    guard_value(std::ptr::null(), || err.as_ref().map_or(std::ptr::null(), |e| e.message.ptr()))
 }
 
 /// The JSON-RPC error code of `CODEX_ERR_RPC` / `CODEX_ERR_OVERLOADED` errors. Returns true
@@ -60,13 +57,7 @@ pub unsafe extern "C" fn codex_error_message(err: *const codex_error) -> *const 
 #[no_mangle]
 pub unsafe extern "C" fn codex_error_rpc_code(err: *const codex_error, code_out: *mut i64) -> bool {
     guard_value(false, || match (err.as_ref(), code_out.is_null()) {
-        (
-            Some(codex_error {
-                rpc_code: Some(code),
-                ..
-            }),
-            false,
-        ) => {
+        (Some(codex_error { rpc_code: Some(code), .. }), false) => {
             *code_out = *code;
             true
         }
@@ -82,9 +73,7 @@ pub unsafe extern "C" fn codex_error_rpc_code(err: *const codex_error, code_out:
 #[no_mangle]
 pub unsafe extern "C" fn codex_error_data(err: *const codex_error) -> *const c_char {
     guard_value(std::ptr::null(), || {
-        err.as_ref()
-            .and_then(|e| e.data.as_ref())
-            .map_or(std::ptr::null(), CText::ptr)
+        err.as_ref().and_then(|e| e.data.as_ref()).map_or(std::ptr::null(), CText::ptr)
     })
 }
 

@@ -26,11 +26,16 @@ pub const CODEX_EVENT_COMMAND_OUTPUT_DELTA: u32 = 7;
 pub const CODEX_EVENT_TOKEN_USAGE: u32 = 8;
 /// `error` (a turn-level error; `willRetry` in the params says whether the server retries).
 pub const CODEX_EVENT_ERROR: u32 = 9;
-/// A server→client request (an approval, a question, a tool call). This version answers every
-/// one itself and fails closed: command, file-change and legacy approvals are declined,
-/// permission requests are granted nothing, MCP elicitations are declined, and any other request
-/// gets JSON-RPC error -32601. The event shows what was asked.
+/// A server→client request (an approval, a question, a tool call) that waits for an answer:
+/// take it with `codex_event_request` and answer with `codex_request_approve` /
+/// `codex_request_respond`. Unanswered requests are answered fail-closed (see `codex_request`).
+/// It arrives in its turn's stream, or the client stream when it has no turn.
 pub const CODEX_EVENT_SERVER_REQUEST: u32 = 10;
+/// Made by this library, only for callbacks: the last call of a stream that failed (the
+/// app-server died, or the client was closed). Method `"codex/streamError"`, params
+/// `{"kind": "Transport" | "Closed" | ..., "message": "..."}`. Polling gets the error from
+/// `codex_turn_next_event` instead.
+pub const CODEX_EVENT_STREAM_ERROR: u32 = 11;
 
 /// A notification or server request, owned by the caller and freed with `codex_event_free`.
 /// Immutable: it may be read from several threads. Strings returned by its accessors are
@@ -52,10 +57,14 @@ impl Handle for codex_event {
 }
 
 pub(crate) fn event_handle(event: Event) -> *mut codex_event {
-    super::into_handle(codex_event {
-        magic: codex_event::MAGIC,
-        event,
-    })
+    super::into_handle(codex_event::borrowed(event))
+}
+
+impl codex_event {
+    /// An event handle that lives on the stack (lent to a callback).
+    pub(crate) fn borrowed(event: Event) -> codex_event {
+        codex_event { magic: codex_event::MAGIC, event }
+    }
 }
 
 unsafe fn event_ref<'a>(ev: *const codex_event) -> Option<&'a Event> {
@@ -72,9 +81,7 @@ fn ptr_of(bytes: Option<&[u8]>) -> *const c_char {
 /// `ev` must be NULL or an event from this library not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn codex_event_kind(ev: *const codex_event) -> u32 {
-    guard_value(CODEX_EVENT_OTHER, || {
-        event_ref(ev).map_or(CODEX_EVENT_OTHER, |e| e.kind() as u32)
-    })
+    guard_value(CODEX_EVENT_OTHER, || event_ref(ev).map_or(CODEX_EVENT_OTHER, |e| e.kind() as u32))
 }
 
 /// The protocol method, e.g. `"item/agentMessage/delta"`. NULL when `ev` is NULL or invalid.
@@ -83,9 +90,7 @@ pub unsafe extern "C" fn codex_event_kind(ev: *const codex_event) -> u32 {
 /// `ev` must be NULL or an event from this library not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn codex_event_method(ev: *const codex_event) -> *const c_char {
-    guard_value(std::ptr::null(), || {
-        ptr_of(event_ref(ev).map(Event::method_c))
-    })
+    guard_value(std::ptr::null(), || ptr_of(event_ref(ev).map(Event::method_c)))
 }
 
 /// The thread id (`threadId`, or `thread.id`), or NULL when the event has none.
@@ -94,9 +99,7 @@ pub unsafe extern "C" fn codex_event_method(ev: *const codex_event) -> *const c_
 /// `ev` must be NULL or an event from this library not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn codex_event_thread_id(ev: *const codex_event) -> *const c_char {
-    guard_value(std::ptr::null(), || {
-        ptr_of(event_ref(ev).and_then(Event::thread_id_c))
-    })
+    guard_value(std::ptr::null(), || ptr_of(event_ref(ev).and_then(Event::thread_id_c)))
 }
 
 /// The turn id (`turnId`, or `turn.id`), or NULL when the event has none.
@@ -105,9 +108,7 @@ pub unsafe extern "C" fn codex_event_thread_id(ev: *const codex_event) -> *const
 /// `ev` must be NULL or an event from this library not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn codex_event_turn_id(ev: *const codex_event) -> *const c_char {
-    guard_value(std::ptr::null(), || {
-        ptr_of(event_ref(ev).and_then(Event::turn_id_c))
-    })
+    guard_value(std::ptr::null(), || ptr_of(event_ref(ev).and_then(Event::turn_id_c)))
 }
 
 /// The raw JSON of the params (`"null"` when the message had none), exactly as the server sent
@@ -165,9 +166,7 @@ pub unsafe extern "C" fn codex_event_delta(
 /// `ev` must be NULL or an event from this library not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn codex_event_turn_status(ev: *const codex_event) -> *const c_char {
-    guard_value(std::ptr::null(), || {
-        ptr_of(event_ref(ev).and_then(Event::turn_status_c))
-    })
+    guard_value(std::ptr::null(), || ptr_of(event_ref(ev).and_then(Event::turn_status_c)))
 }
 
 /// Frees an event. NULL is ignored.
@@ -191,18 +190,13 @@ mod tests {
             (CODEX_EVENT_TURN_COMPLETED, EventKind::TurnCompleted),
             (CODEX_EVENT_ITEM_STARTED, EventKind::ItemStarted),
             (CODEX_EVENT_ITEM_COMPLETED, EventKind::ItemCompleted),
-            (
-                CODEX_EVENT_AGENT_MESSAGE_DELTA,
-                EventKind::AgentMessageDelta,
-            ),
+            (CODEX_EVENT_AGENT_MESSAGE_DELTA, EventKind::AgentMessageDelta),
             (CODEX_EVENT_REASONING_DELTA, EventKind::ReasoningDelta),
-            (
-                CODEX_EVENT_COMMAND_OUTPUT_DELTA,
-                EventKind::CommandOutputDelta,
-            ),
+            (CODEX_EVENT_COMMAND_OUTPUT_DELTA, EventKind::CommandOutputDelta),
             (CODEX_EVENT_TOKEN_USAGE, EventKind::TokenUsage),
             (CODEX_EVENT_ERROR, EventKind::Error),
             (CODEX_EVENT_SERVER_REQUEST, EventKind::ServerRequest),
+            (CODEX_EVENT_STREAM_ERROR, EventKind::StreamError),
         ];
         for (c, kind) in pairs {
             assert_eq!(c, kind as u32, "{kind:?}");

@@ -4,10 +4,12 @@
 
 #![allow(non_camel_case_types)]
 
+pub mod callback;
 pub mod client;
 pub mod error;
 pub mod event;
 pub mod options;
+pub mod request;
 pub mod turn;
 pub mod version;
 
@@ -48,6 +50,10 @@ pub const CODEX_STREAM_END: codex_result = 9;
 pub const CODEX_ERR_PROTOCOL: codex_result = 10;
 /// A bug in this library (a caught panic). The message says where.
 pub const CODEX_ERR_INTERNAL: codex_result = 11;
+/// The server request is no longer open: already answered, resolved by the server
+/// (`serverRequest/resolved`), its turn completed or was freed, the answer timeout declined
+/// it, or the client closed.
+pub const CODEX_ERR_STALE_REQUEST: codex_result = 12;
 
 pub(crate) fn code_of(kind: ErrorKind) -> codex_result {
     match kind {
@@ -61,6 +67,7 @@ pub(crate) fn code_of(kind: ErrorKind) -> codex_result {
         ErrorKind::TurnActive => CODEX_ERR_TURN_ACTIVE,
         ErrorKind::Protocol => CODEX_ERR_PROTOCOL,
         ErrorKind::Internal => CODEX_ERR_INTERNAL,
+        ErrorKind::StaleRequest => CODEX_ERR_STALE_REQUEST,
     }
 }
 
@@ -162,9 +169,7 @@ pub(crate) unsafe fn c_str<'a>(ptr: *const c_char, name: &str) -> Result<&'a str
     if ptr.is_null() {
         return Err(invalid(format!("{name}: is NULL")));
     }
-    CStr::from_ptr(ptr)
-        .to_str()
-        .map_err(|e| invalid(format!("{name}: not valid UTF-8 ({e})")))
+    CStr::from_ptr(ptr).to_str().map_err(|e| invalid(format!("{name}: not valid UTF-8 ({e})")))
 }
 
 /// An optional string argument (NULL means absent).
@@ -220,9 +225,7 @@ impl CText {
 /// Gives an owned string to C (freed with `codex_string_free`).
 pub(crate) fn owned_c_string(text: &str) -> *mut c_char {
     let bytes: Vec<u8> = text.bytes().filter(|b| *b != 0).collect();
-    std::ffi::CString::new(bytes)
-        .expect("NULs removed")
-        .into_raw()
+    std::ffi::CString::new(bytes).expect("NULs removed").into_raw()
 }
 
 /// Frees a string this library returned through an out-parameter (`char **..._out`).
@@ -256,6 +259,7 @@ pub extern "C" fn codex_result_name(code: codex_result) -> *const c_char {
         CODEX_STREAM_END => b"CODEX_STREAM_END\0",
         CODEX_ERR_PROTOCOL => b"CODEX_ERR_PROTOCOL\0",
         CODEX_ERR_INTERNAL => b"CODEX_ERR_INTERNAL\0",
+        CODEX_ERR_STALE_REQUEST => b"CODEX_ERR_STALE_REQUEST\0",
         _ => b"CODEX_UNKNOWN\0",
     };
     name.as_ptr().cast()

@@ -52,10 +52,7 @@ unsafe fn with_options(
 /// Free with `codex_options_free`.
 #[no_mangle]
 pub extern "C" fn codex_options_new() -> *mut codex_options {
-    into_handle(codex_options {
-        magic: codex_options::MAGIC,
-        options: Options::default(),
-    })
+    into_handle(codex_options { magic: codex_options::MAGIC, options: Options::default() })
 }
 
 /// Frees options. NULL is ignored.
@@ -123,9 +120,7 @@ pub unsafe extern "C" fn codex_options_add_config(
                 o.args.push(kv.to_owned());
                 Ok(())
             }
-            _ => Err(invalid(format!(
-                "key_value: \"{kv}\" is not of the form key=value"
-            ))),
+            _ => Err(invalid(format!("key_value: \"{kv}\" is not of the form key=value"))),
         }
     })
 }
@@ -145,9 +140,7 @@ pub unsafe extern "C" fn codex_options_set_env(
     with_options(opts, err_out, |o| {
         let name = c_str(name, "name")?;
         if name.is_empty() || name.contains('=') {
-            return Err(invalid(format!(
-                "name: \"{name}\" is not a valid variable name"
-            )));
+            return Err(invalid(format!("name: \"{name}\" is not a valid variable name")));
         }
         let value = opt_c_str(value, "value")?.map(str::to_owned);
         o.env.retain(|(n, _)| n != name);
@@ -229,11 +222,7 @@ pub unsafe extern "C" fn codex_options_set_request_timeout_ms(
         o.request_timeout = match timeout_ms {
             -1 => None,
             ms if ms > 0 => Some(Duration::from_millis(ms as u64)),
-            ms => {
-                return Err(invalid(format!(
-                    "timeout_ms: {ms} is not -1 or a positive number"
-                )))
-            }
+            ms => return Err(invalid(format!("timeout_ms: {ms} is not -1 or a positive number"))),
         };
         Ok(())
     })
@@ -255,6 +244,28 @@ pub unsafe extern "C" fn codex_options_set_client_event_capacity(
             return Err(invalid("capacity: must be at least 1".into()));
         }
         o.client_stream_capacity = capacity;
+        Ok(())
+    })
+}
+
+/// How long a server request (an approval, a question) waits for the program's answer before
+/// the library answers it fail-closed (approvals declined, other requests a JSON-RPC error):
+/// a positive number of milliseconds, or 0 to answer every request fail-closed at once without
+/// asking the program. Default 300000 (5 minutes).
+///
+/// # Safety
+/// `opts` must be live options; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_set_server_request_timeout_ms(
+    opts: *mut codex_options,
+    timeout_ms: i64,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    with_options(opts, err_out, |o| {
+        if timeout_ms < 0 {
+            return Err(invalid(format!("timeout_ms: {timeout_ms} is not 0 or a positive number")));
+        }
+        o.server_request_timeout = Duration::from_millis(timeout_ms as u64);
         Ok(())
     })
 }

@@ -1,5 +1,6 @@
 //! `codex_turn` and `codex_turn_result`: a running turn's stream, and its summary.
 
+use super::callback::{self, codex_event_callback, codex_userdata_free};
 use super::client::client_ref;
 use super::error::codex_error;
 use super::event::{codex_event, event_handle};
@@ -7,11 +8,12 @@ use super::{
     c_str, check_timeout, codex_result, guard, guard_value, handle, into_handle, invalid,
     opt_c_str, out_ptr, CText, Handle, Outcome, CODEX_STREAM_END,
 };
+use crate::core::dispatch::Callback;
 use crate::core::queue::Wait;
 use crate::core::turn::Next;
 use crate::core::turn_summary::TurnOutcome;
 use crate::core::{Error, Turn};
-use std::ffi::c_char;
+use std::ffi::{c_char, c_void};
 
 /// A turn started with `codex_turn_start`: its own stream of events, in arrival order,
 /// including those that arrived before the `turn/start` response.
@@ -43,7 +45,31 @@ unsafe fn turn_ref<'a>(turn: *const codex_turn) -> Result<&'a Turn, Error> {
     handle(turn, "turn").map(|t| &t.turn)
 }
 
-/// Starts a turn on `thread_id` (`turn/start`).
+/// Starts a turn: the body shared by `codex_turn_start` and `codex_turn_start_with_callback`.
+unsafe fn start_turn(
+    client: *const super::client::codex_client,
+    thread_id: *const c_char,
+    input: *const c_char,
+    params_json: *const c_char,
+    callback: Option<Callback>,
+    turn_out: *mut *mut codex_turn,
+) -> Result<(), Error> {
+    let client = client_ref(client)?;
+    let thread_id = c_str(thread_id, "thread_id")?;
+    let input = c_str(input, "input")?;
+    let params = opt_c_str(params_json, "params_json")?;
+    out_ptr(turn_out, "turn_out")?;
+    let turn = client.turn_start(thread_id, input, params, callback)?;
+    *turn_out = into_handle(codex_turn {
+        magic: codex_turn::MAGIC,
+        turn_id: CText::new(turn.id()),
+        thread_id: CText::new(turn.thread_id()),
+        turn,
+    });
+    Ok(())
+}
+
+/// Starts a turn on `thread_id` (`turn/start`), its events read with `codex_turn_next_event`.
 ///
 /// `input` is plain text, or, when it is a JSON array, the input items themselves
 /// (`[{"type":"text","text":"..."},{"type":"localImage","path":"/a.png"}]`). To send text that
@@ -70,21 +96,43 @@ pub unsafe extern "C" fn codex_turn_start(
     err_out: *mut *mut codex_error,
 ) -> codex_result {
     guard(err_out, || {
-        Outcome::from((|| {
-            let client = client_ref(client)?;
-            let thread_id = c_str(thread_id, "thread_id")?;
-            let input = c_str(input, "input")?;
-            let params = opt_c_str(params_json, "params_json")?;
-            out_ptr(turn_out, "turn_out")?;
-            let turn = client.turn_start(thread_id, input, params)?;
-            *turn_out = into_handle(codex_turn {
-                magic: codex_turn::MAGIC,
-                turn_id: CText::new(turn.id()),
-                thread_id: CText::new(turn.thread_id()),
-                turn,
-            });
-            Ok(())
-        })())
+        Outcome::from(start_turn(client, thread_id, input, params_json, None, turn_out))
+    })
+}
+
+/// Starts a turn like `codex_turn_start`, with every event of the turn — from the first,
+/// including those that arrive before the `turn/start` response — passed to `callback` on a
+/// library thread of this turn, in order, instead of `codex_turn_next_event` (which then returns
+/// `CODEX_ERR_INVALID_ARGUMENT`). The last call is `turn/completed`, or a
+/// `CODEX_EVENT_STREAM_ERROR` event if the app-server dies or the client closes first.
+///
+/// `codex_turn_run` waits for the callback's last call and returns the summary; steer and
+/// interrupt work as usual. `codex_turn_free` stops delivery: no call starts after it returns
+/// (it waits for a running call, unless called from inside that call).
+///
+/// `userdata` is passed to every call; `userdata_free` (may be NULL) runs exactly once, after
+/// the last call — also when this function fails, before it returns. `callback` must not be NULL.
+///
+/// # Safety
+/// As for `codex_turn_start`; `callback` and `userdata_free` must be callable from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn codex_turn_start_with_callback(
+    client: *const super::client::codex_client,
+    thread_id: *const c_char,
+    input: *const c_char,
+    params_json: *const c_char,
+    callback: codex_event_callback,
+    userdata: *mut c_void,
+    userdata_free: codex_userdata_free,
+    turn_out: *mut *mut codex_turn,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard(err_out, || {
+        let Some(callback) = callback::wrap(callback, userdata, userdata_free) else {
+            return Outcome::Err(invalid("callback: is NULL".into()));
+        };
+        // On failure the callback is dropped here, which runs userdata_free.
+        Outcome::from(start_turn(client, thread_id, input, params_json, Some(callback), turn_out))
     })
 }
 
@@ -179,9 +227,7 @@ pub unsafe extern "C" fn codex_turn_interrupt(
     turn: *const codex_turn,
     err_out: *mut *mut codex_error,
 ) -> codex_result {
-    guard(err_out, || {
-        Outcome::from(turn_ref(turn).and_then(Turn::interrupt))
-    })
+    guard(err_out, || Outcome::from(turn_ref(turn).and_then(Turn::interrupt)))
 }
 
 /// The summary of a finished turn, from `codex_turn_run`. Owned by the caller, freed with
@@ -252,10 +298,7 @@ unsafe fn result_field(
     field: impl FnOnce(&codex_turn_result) -> Option<&CText>,
 ) -> *const c_char {
     guard_value(std::ptr::null(), || {
-        handle(result, "result")
-            .ok()
-            .and_then(field)
-            .map_or(std::ptr::null(), CText::ptr)
+        handle(result, "result").ok().and_then(field).map_or(std::ptr::null(), CText::ptr)
     })
 }
 

@@ -44,10 +44,7 @@ impl Offline {
         let dir = std::env::temp_dir().join(format!(
             "codex-test-{}-{}",
             std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
         ));
         let (home, workspace) = (dir.join("home"), dir.join("workspace"));
         std::fs::create_dir_all(&workspace).unwrap();
@@ -69,20 +66,9 @@ impl Offline {
             .spawn()
             .expect("python3 runs the mock model");
         let mut port = String::new();
-        BufReader::new(mock.stdout.as_mut().unwrap())
-            .read_line(&mut port)
-            .unwrap();
-        assert!(
-            port.trim().parse::<u16>().is_ok(),
-            "mock model port: {port:?}"
-        );
-        Offline {
-            dir,
-            home,
-            workspace,
-            record,
-            mock,
-        }
+        BufReader::new(mock.stdout.as_mut().unwrap()).read_line(&mut port).unwrap();
+        assert!(port.trim().parse::<u16>().is_ok(), "mock model port: {port:?}");
+        Offline { dir, home, workspace, record, mock }
     }
 
     /// Options for the real binary, offline, in this test's home and workspace.
@@ -96,11 +82,7 @@ impl Offline {
         );
         unsafe {
             let o = codex_options_new();
-            ok(codex_options_set_codex_bin(
-                o,
-                cs(rt.join("bin/codex")).as_ptr(),
-                err_slot(),
-            ));
+            ok(codex_options_set_codex_bin(o, cs(rt.join("bin/codex")).as_ptr(), err_slot()));
             for (k, v) in [
                 ("CODEX_HOME", self.home.display().to_string()),
                 ("TMPDIR", self.dir.join("tmp").display().to_string()),
@@ -108,12 +90,7 @@ impl Offline {
                 ("RUST_LOG", "warn".into()),
                 ("PATH", path),
             ] {
-                ok(codex_options_set_env(
-                    o,
-                    cs(k).as_ptr(),
-                    cs(v).as_ptr(),
-                    err_slot(),
-                ));
+                ok(codex_options_set_env(o, cs(k).as_ptr(), cs(v).as_ptr(), err_slot()));
             }
             ok(codex_options_set_env(
                 o,
@@ -121,11 +98,7 @@ impl Offline {
                 std::ptr::null(),
                 err_slot(),
             ));
-            ok(codex_options_set_cwd(
-                o,
-                cs(&self.workspace).as_ptr(),
-                err_slot(),
-            ));
+            ok(codex_options_set_cwd(o, cs(&self.workspace).as_ptr(), err_slot()));
             o
         }
     }
@@ -184,11 +157,7 @@ fn take_error(rc: codex_result, err: *mut codex_error) -> CError {
     let message = if err.is_null() {
         String::new()
     } else {
-        unsafe {
-            CStr::from_ptr(codex_error_message(err))
-                .to_string_lossy()
-                .into_owned()
-        }
+        unsafe { CStr::from_ptr(codex_error_message(err)).to_string_lossy().into_owned() }
     };
     unsafe { codex_error_free(err) };
     CError { code: rc, message }
@@ -202,11 +171,7 @@ fn check(rc: codex_result, err: *mut codex_error) {
 }
 
 pub fn code_name(code: codex_result) -> String {
-    unsafe {
-        CStr::from_ptr(codex_result_name(code))
-            .to_string_lossy()
-            .into_owned()
-    }
+    unsafe { CStr::from_ptr(codex_result_name(code)).to_string_lossy().into_owned() }
 }
 
 unsafe fn owned(s: *mut c_char) -> String {
