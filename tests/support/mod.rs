@@ -7,6 +7,7 @@ use codex_app_server::ffi::client::*;
 use codex_app_server::ffi::error::*;
 use codex_app_server::ffi::event::*;
 use codex_app_server::ffi::options::*;
+use codex_app_server::ffi::request::*;
 use codex_app_server::ffi::turn::*;
 use codex_app_server::ffi::*;
 use std::ffi::{c_char, CStr, CString};
@@ -104,7 +105,13 @@ impl Offline {
     }
 
     pub fn start(&self) -> Client {
+        self.start_with(|_| {})
+    }
+
+    /// Starts a client after `tune` adjusted the options.
+    pub fn start_with(&self, tune: impl FnOnce(*mut codex_options)) -> Client {
         let o = self.options();
+        tune(o);
         let mut client = std::ptr::null_mut();
         let mut err = std::ptr::null_mut();
         let rc = unsafe { codex_client_start(o, &mut client, &mut err) };
@@ -251,6 +258,19 @@ impl Client {
         }
     }
 
+    /// The next client-stream event, or None on timeout.
+    pub fn next_client_event(&self, timeout_ms: i64) -> Option<Ev> {
+        let mut ev = std::ptr::null_mut();
+        let mut err = std::ptr::null_mut();
+        let rc = unsafe { codex_client_next_event(self.0, timeout_ms, &mut ev, &mut err) };
+        if rc != CODEX_OK {
+            let e = take_error(rc, err);
+            assert_eq!(e.code, CODEX_ERR_TIMEOUT, "{}", e.message);
+            return None;
+        }
+        Some(unsafe { copy_event(ev) })
+    }
+
     pub fn server_pid(&self) -> u32 {
         unsafe { codex_client_server_pid(self.0) }
     }
@@ -262,8 +282,38 @@ impl Drop for Client {
     }
 }
 
+/// A server request handle.
+#[derive(Debug)]
+pub struct Req(pub *mut codex_request);
+unsafe impl Send for Req {}
+unsafe impl Sync for Req {}
+
+impl Req {
+    pub fn method(&self) -> String {
+        unsafe { borrowed(codex_request_method(self.0)).unwrap() }
+    }
+    pub fn approve(&self, decision: u32) -> Result<(), CError> {
+        let mut err = std::ptr::null_mut();
+        let rc = unsafe { codex_request_approve(self.0, decision, &mut err) };
+        if rc == CODEX_OK {
+            Ok(())
+        } else {
+            Err(take_error(rc, err))
+        }
+    }
+    pub fn is_open(&self) -> bool {
+        unsafe { codex_request_is_open(self.0) }
+    }
+}
+
+impl Drop for Req {
+    fn drop(&mut self) {
+        unsafe { codex_request_free(self.0) };
+    }
+}
+
 /// An event copied out of the C accessors.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Ev {
     pub kind: u32,
     pub method: String,
@@ -272,6 +322,34 @@ pub struct Ev {
     pub params: serde_json::Value,
     pub delta: Option<String>,
     pub status: Option<String>,
+    /// For server requests: a handle to answer it.
+    pub request: Option<Req>,
+}
+
+/// Copies an event out of the C accessors (taking a request handle for server requests) and
+/// frees it.
+unsafe fn copy_event(ev: *mut codex_event) -> Ev {
+    let mut copy = Ev {
+        kind: codex_event_kind(ev),
+        method: borrowed(codex_event_method(ev)).unwrap(),
+        thread_id: borrowed(codex_event_thread_id(ev)),
+        turn_id: borrowed(codex_event_turn_id(ev)),
+        params: serde_json::from_str(
+            &borrowed(codex_event_params(ev, std::ptr::null_mut())).unwrap(),
+        )
+        .unwrap(),
+        delta: borrowed(codex_event_delta(ev, std::ptr::null_mut())),
+        status: borrowed(codex_event_turn_status(ev)),
+        request: None,
+    };
+    if copy.kind == CODEX_EVENT_SERVER_REQUEST {
+        let mut req = std::ptr::null_mut();
+        if codex_event_request(ev, &mut req, std::ptr::null_mut()) == CODEX_OK {
+            copy.request = Some(Req(req));
+        }
+    }
+    codex_event_free(ev);
+    copy
 }
 
 pub struct Turn(pub *mut codex_turn);
@@ -295,22 +373,7 @@ impl Turn {
         let mut err = std::ptr::null_mut();
         let rc = unsafe { codex_turn_next_event(self.0, timeout_ms, &mut ev, &mut err) };
         match rc {
-            CODEX_OK => unsafe {
-                let copy = Ev {
-                    kind: codex_event_kind(ev),
-                    method: borrowed(codex_event_method(ev)).unwrap(),
-                    thread_id: borrowed(codex_event_thread_id(ev)),
-                    turn_id: borrowed(codex_event_turn_id(ev)),
-                    params: serde_json::from_str(
-                        &borrowed(codex_event_params(ev, std::ptr::null_mut())).unwrap(),
-                    )
-                    .unwrap(),
-                    delta: borrowed(codex_event_delta(ev, std::ptr::null_mut())),
-                    status: borrowed(codex_event_turn_status(ev)),
-                };
-                codex_event_free(ev);
-                Next::Event(copy)
-            },
+            CODEX_OK => Next::Event(unsafe { copy_event(ev) }),
             CODEX_STREAM_END => Next::End,
             _ => Next::Failed(take_error(rc, err)),
         }
@@ -385,6 +448,11 @@ pub struct RunResult {
     pub error_message: Option<String>,
     pub usage: Option<serde_json::Value>,
     pub items: serde_json::Value,
+}
+
+/// Sets the server request answer timeout.
+pub fn answer_timeout(ms: i64) -> impl FnOnce(*mut codex_options) {
+    move |o| unsafe { ok(codex_options_set_server_request_timeout_ms(o, ms, err_slot())) }
 }
 
 pub fn deltas(events: &[Ev]) -> Vec<String> {
