@@ -15,7 +15,7 @@ SONAME   := libcodex_app_server.so.0.1
 C_LIBS   := -lpthread -ldl -lm
 FAKE     := $(CURDIR)/tests/fake_app_server/fake_app_server.py
 
-C_TESTS  := concurrent_turns_test bad_input_test failure_test
+C_TESTS  := concurrent_turns_test bad_input_test failure_test callbacks_test
 
 .PHONY: all lib header runtime test rust-test c-test symbols demo bench bench-startup install clean
 DEMO_PREFIX := $(CURDIR)/$(BUILD)/prefix
@@ -48,10 +48,14 @@ symbols: lib
 	readelf -d $(SHARED) | grep -q 'SONAME.*\[$(SONAME)\]' || { echo "soname is not $(SONAME)"; exit 1; }; \
 	echo "symbols: $$(nm -D --defined-only $(SHARED) | wc -l) exported, all codex_*; soname $(SONAME)"
 
+# The C tests run under valgrind (memory errors in C or Rust fail them) when it is installed.
+VALGRIND := $(shell command -v valgrind >/dev/null 2>&1 && echo valgrind --error-exitcode=99 --quiet)
+
 c-test: $(addprefix $(BUILD)/,$(C_TESTS))
+	@echo "c tests run with: $(or $(VALGRIND),no valgrind)"
 	@pass=0; fail=0; \
 	for t in $(C_TESTS); do \
-	  if CODEX_FAKE_SERVER=$(FAKE) timeout 120 $(BUILD)/$$t; then pass=$$((pass+1)); \
+	  if CODEX_FAKE_SERVER=$(FAKE) timeout 300 $(VALGRIND) $(BUILD)/$$t; then pass=$$((pass+1)); \
 	  else echo "FAILED: $$t"; fail=$$((fail+1)); fi; \
 	done; \
 	echo "c tests: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]

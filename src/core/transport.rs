@@ -162,11 +162,21 @@ fn spawn_named(name: &str, f: impl FnOnce() + Send + 'static) -> JoinHandle<()> 
 
 /// The explicit path, else `$CODEX_BIN`, else `codex` on PATH; the error names what was tried.
 fn resolve_program(options: &Options) -> Result<PathBuf> {
-    if let Some(path) = &options.codex_bin {
-        return Ok(path.clone());
-    }
-    if let Some(bin) = std::env::var_os("CODEX_BIN").filter(|v| !v.is_empty()) {
-        return Ok(PathBuf::from(bin));
+    let explicit = match &options.codex_bin {
+        Some(path) => Some((path.clone(), "the codex binary set in the options")),
+        None => std::env::var_os("CODEX_BIN")
+            .filter(|v| !v.is_empty())
+            .map(|v| (PathBuf::from(v), "CODEX_BIN")),
+    };
+    if let Some((path, source)) = explicit {
+        // Checked here so the error names the path, whatever the platform's spawn reports.
+        if !is_executable(&path) {
+            return Err(Error::new(
+                ErrorKind::Spawn,
+                format!("{source} ({}) is not an executable file", path.display()),
+            ));
+        }
+        return Ok(path);
     }
     // The child's PATH: an override in the options, else ours.
     let path = match options.env.iter().rev().find(|(name, _)| name == "PATH") {

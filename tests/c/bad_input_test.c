@@ -59,6 +59,8 @@ int main(void) {
 
     opts = fake_server_options("normal");
     CHECK_OK(codex_options_set_env(opts, "FAKE_DELTAS", "3", &err), err);
+    /* Slow enough that the first turn is still running when the second one is tried. */
+    CHECK_OK(codex_options_set_env(opts, "FAKE_DELAY_MS", "40", &err), err);
     CHECK_OK(codex_client_start(opts, &client, &err), err);
     codex_options_free(opts);
     CHECK(strstr(codex_client_initialize_result(client), "userAgent") != NULL, "initialize result");
@@ -71,7 +73,9 @@ int main(void) {
     EXPECT_INVALID(codex_client_request(client, "test/echo", "42", 0, &out, &err), "params_json");
     EXPECT_INVALID(codex_client_request(client, "test/echo", "{}", -7, &out, &err), "timeout_ms");
     EXPECT_INVALID(codex_client_request(client, "test/echo", "{}", 0, NULL, &err), "result_out");
-    EXPECT_INVALID(codex_client_request((codex_client *)opts, "m", NULL, 0, &out, &err), "codex_client");
+    codex_options *not_a_client = codex_options_new();
+    EXPECT_INVALID(codex_client_request((codex_client *)not_a_client, "m", NULL, 0, &out, &err), "codex_client");
+    codex_options_free(not_a_client);
     CHECK(out == NULL, "out written on failure");
 
     CHECK_OK(codex_client_request(client, "test/echo", "{\"x\":[1,2]}", 0, &out, &err), err);

@@ -227,7 +227,10 @@ class Server:
                 streams = list(self.pending_streams)
             for entry in streams:
                 turn, events = entry
-                if events:
+                if turn.interrupted and events:
+                    events[:] = []
+                    send(turn.completed("interrupted"))
+                elif events:
                     send(events.pop(0)[1])
                 else:
                     with state_lock:
