@@ -17,7 +17,7 @@ FAKE     := $(CURDIR)/tests/fake_app_server/fake_app_server.py
 
 C_TESTS  := concurrent_turns_test bad_input_test failure_test callbacks_test
 
-.PHONY: all lib header runtime test rust-test c-test symbols demo bench bench-startup install clean
+.PHONY: all lib header runtime test rust-test c-test example-test symbols demo bench bench-startup install clean
 DEMO_PREFIX := $(CURDIR)/$(BUILD)/prefix
 
 all: lib
@@ -60,7 +60,7 @@ c-test: $(addprefix $(BUILD)/,$(C_TESTS))
 	done; \
 	echo "c tests: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
-test: runtime rust-test symbols c-test
+test: runtime rust-test symbols c-test example-test
 
 # Installs the header, both libraries (with soname links) and a pkg-config file.
 install: lib
@@ -73,14 +73,32 @@ install: lib
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e "s|@VERSION@|$$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)|" \
 	    codex_app_server.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/codex_app_server.pc
 
-# The demo program, built against the installed header and shared library.
-$(BUILD)/concurrent_turns: examples/c/concurrent_turns.c lib | $(BUILD)
+# The examples, built against the installed header and shared library as a user would.
+EXAMPLES := concurrent_turns approvals callbacks
+$(addprefix $(BUILD)/,$(EXAMPLES)): $(BUILD)/%: examples/c/%.c lib | $(BUILD)
 	$(MAKE) --no-print-directory install PREFIX=$(DEMO_PREFIX) >/dev/null
 	$(CC) $(WARN) $(CFLAGS) -I$(DEMO_PREFIX)/include -o $@ $< -L$(DEMO_PREFIX)/lib \
 	    -Wl,-rpath,$(DEMO_PREFIX)/lib -lcodex_app_server -lpthread
 
 demo: $(BUILD)/concurrent_turns
 	@./scripts/demo.sh
+
+# The examples against the real codex and the mock model: the approval is answered "y" at the
+# prompt, so the command must run; the callback example must stream both turns.
+example-test: $(addprefix $(BUILD)/,$(EXAMPLES)) runtime
+	@out=$$(printf 'y\n' | ./scripts/run-offline.sh examples/approvals_script.json \
+	    $(CURDIR)/$(BUILD)/approvals "Show me that approvals work" 2>&1); \
+	  echo "$$out" | grep -q '"aggregatedOutput":"approved-command-ran' \
+	  || { echo "$$out"; echo "FAILED: approvals example"; exit 1; }; \
+	  out=$$(printf 'n\n' | ./scripts/run-offline.sh examples/approvals_script.json \
+	    $(CURDIR)/$(BUILD)/approvals "Show me that approvals work" 2>&1); \
+	  echo "$$out" | grep -q '"status":"declined"' || { echo "$$out"; echo "FAILED: approvals example (n)"; exit 1; }; \
+	  out=$$(./scripts/run-offline.sh examples/approvals_script.json $(CURDIR)/$(BUILD)/callbacks \
+	    "First of two" "Second of two" 2>&1); \
+	  echo "$$out" | grep -q '^one: completed — The first turn streams' \
+	  && echo "$$out" | grep -q '^two: completed — The second one streams' \
+	  || { echo "$$out"; echo "FAILED: callbacks example"; exit 1; }; \
+	  echo "examples: approvals (y and n) and callbacks passed against the real codex"
 
 clean:
 	$(CARGO) clean

@@ -6,7 +6,9 @@ use super::error::{Error, ErrorKind, Result};
 use super::event::{Event, EventKind, EventParts};
 use super::queue::{StreamEnd, Taken, Wait};
 use super::router::TurnQueue;
+use super::transport::panic_text;
 use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{JoinHandle, ThreadId};
@@ -48,7 +50,16 @@ impl Dispatcher {
             std::thread::Builder::new()
                 .name(name)
                 .spawn(move || {
-                    let finished = deliver(&queue, &stopped, &mut callback, &mut observe);
+                    let delivered = catch_unwind(AssertUnwindSafe(|| {
+                        deliver(&queue, &stopped, &mut callback, &mut observe)
+                    }));
+                    // A bug here must still end the wait of `run` (and never unwind into C).
+                    let finished = delivered.unwrap_or_else(|panic| {
+                        Err(Error::new(
+                            ErrorKind::Internal,
+                            format!("the callback thread failed: {}", panic_text(panic.as_ref())),
+                        ))
+                    });
                     drop(callback); // the program's userdata_free: after the last call
                     *done.finished.lock().unwrap_or_else(|p| p.into_inner()) = Some(finished);
                     done.changed.notify_all();

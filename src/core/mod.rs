@@ -14,7 +14,7 @@ pub mod queue;
 pub mod requests;
 mod router;
 mod rpc;
-mod transport;
+pub(crate) mod transport;
 pub mod turn;
 pub mod turn_summary;
 pub mod wire;

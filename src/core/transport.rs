@@ -6,6 +6,7 @@ use super::options::Options;
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -269,6 +270,29 @@ fn read_loop(
     tail: &Mutex<StderrTail>,
 ) {
     let mut reader = BufReader::with_capacity(READ_BUFFER_BYTES, stdout);
+    // A bug while routing must not leave every waiter hanging: it ends the client like a
+    // dead server would, with the panic's message.
+    let outcome = catch_unwind(AssertUnwindSafe(|| read_lines(&mut reader, &mut inbound, writer)));
+    drop(reader);
+    let error = match outcome {
+        Ok(read_error) => exit_error(child, tail, read_error),
+        Err(panic) => {
+            let _ = child.lock().unwrap_or_else(|p| p.into_inner()).kill();
+            Error::new(
+                ErrorKind::Internal,
+                format!("the reader thread failed: {}", panic_text(&panic)),
+            )
+        }
+    };
+    inbound.closed(error);
+}
+
+/// Reads and hands over lines until EOF; returns the read error, if that is what ended it.
+fn read_lines(
+    reader: &mut BufReader<ChildStdout>,
+    inbound: &mut impl Inbound,
+    writer: &WriterSlot,
+) -> Option<std::io::Error> {
     let mut line = Vec::with_capacity(4096);
     let read_error = loop {
         line.clear();
@@ -291,8 +315,16 @@ fn read_loop(
         }
     };
     inbound.batch_end();
-    drop(reader);
-    inbound.closed(exit_error(child, tail, read_error));
+    read_error
+}
+
+/// The message of a caught panic.
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
 /// Waits briefly for the child to exit and its stderr to drain, then describes the failure.

@@ -89,12 +89,10 @@ impl From<Result<(), Error>> for Outcome {
 }
 
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    let what = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_owned());
-    format!("internal error in libcodex_app_server (a panic was caught): {what}")
+    format!(
+        "internal error in libcodex_app_server (a panic was caught): {}",
+        crate::core::transport::panic_text(payload.as_ref())
+    )
 }
 
 /// Runs `body` inside a panic boundary; writes an error object to `err_out` (if not NULL)
