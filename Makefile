@@ -2,6 +2,7 @@
 #   make demo    build everything, install the pinned codex runtime, run the C demo offline
 #   make test    every test (Rust unit + integration, C programs, header and symbol checks)
 
+SHELL    := /bin/bash
 CARGO    ?= cargo
 CC       ?= cc
 PREFIX   ?= /usr/local
@@ -39,8 +40,8 @@ $(BUILD):
 $(BUILD)/%: tests/c/%.c tests/c/test_util.h include/codex_app_server.h lib | $(BUILD)
 	$(CC) $(WARN) $(CFLAGS) -Iinclude -o $@ $< $(STATIC) $(C_LIBS)
 
-rust-test:
-	$(CARGO) test --release
+rust-test: | $(BUILD)
+	@set -o pipefail; $(CARGO) test --release 2>&1 | tee $(BUILD)/rust-test.log
 
 symbols: lib
 	@bad=$$(nm -D --defined-only $(SHARED) | awk '{print $$3}' | grep -v '^codex_' || true); \
@@ -58,9 +59,12 @@ c-test: $(addprefix $(BUILD)/,$(C_TESTS))
 	  if CODEX_FAKE_SERVER=$(FAKE) timeout 300 $(VALGRIND) $(BUILD)/$$t; then pass=$$((pass+1)); \
 	  else echo "FAILED: $$t"; fail=$$((fail+1)); fi; \
 	done; \
-	echo "c tests: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
+	echo "c tests: $$pass passed, $$fail failed"; echo $$pass > $(BUILD)/c-test.passed; [ $$fail -eq 0 ]
 
+# Runs everything; the last line sums the passed tests of every part.
 test: runtime rust-test symbols c-test example-test
+	@rust=$$(awk '/^test result: ok\./ {n += $$4} END {print n}' $(BUILD)/rust-test.log); \
+	  echo "total: $$((rust + $$(cat $(BUILD)/c-test.passed) + 3)) passed, 0 failed"
 
 # Installs the header, both libraries (with soname links) and a pkg-config file.
 install: lib
@@ -98,7 +102,7 @@ example-test: $(addprefix $(BUILD)/,$(EXAMPLES)) runtime
 	  echo "$$out" | grep -q '^one: completed — The first turn streams' \
 	  && echo "$$out" | grep -q '^two: completed — The second one streams' \
 	  || { echo "$$out"; echo "FAILED: callbacks example"; exit 1; }; \
-	  echo "examples: approvals (y and n) and callbacks passed against the real codex"
+	  echo "examples: 3 passed (approvals y, approvals n, callbacks) against the real codex"
 
 clean:
 	$(CARGO) clean
