@@ -5,8 +5,8 @@ use super::error::codex_error;
 use super::event::{codex_event, event_handle};
 use super::options::{codex_options, options_of};
 use super::{
-    c_str, check_timeout, codex_result, guard, guard_value, handle, into_handle, invalid,
-    opt_c_str, out_ptr, owned_c_string, CText, Handle, Outcome,
+    c_str, check_timeout, codex_result, guard, guard_result, guard_value, handle, into_handle,
+    invalid, opt_c_str, out_ptr, owned_c_string, CText, Handle, Outcome,
 };
 use crate::core::client::Timeout;
 use crate::core::queue::Wait;
@@ -29,16 +29,7 @@ pub struct codex_client {
     init_result: CText,
 }
 
-impl Handle for codex_client {
-    const TYPE_NAME: &'static str = "codex_client";
-    const MAGIC: u64 = 0x636f_6465_7863_6c69;
-    fn magic(&self) -> u64 {
-        self.magic
-    }
-    fn clear_magic(&mut self) {
-        self.magic = 0;
-    }
-}
+handle_type!(codex_client, 0x636f_6465_7863_6c69);
 
 pub(crate) unsafe fn client_ref<'a>(client: *const codex_client) -> Result<&'a Client, Error> {
     handle(client, "client").map(|c| &c.client)
@@ -126,17 +117,15 @@ pub unsafe extern "C" fn codex_client_request(
     result_out: *mut *mut c_char,
     err_out: *mut *mut codex_error,
 ) -> codex_result {
-    guard(err_out, || {
-        Outcome::from((|| {
-            let client = client_ref(client)?;
-            let method = c_str(method, "method")?;
-            let params = opt_c_str(params_json, "params_json")?;
-            let timeout = request_timeout(timeout_ms)?;
-            out_ptr(result_out, "result_out")?;
-            let result = client.request(method, params, timeout)?;
-            *result_out = owned_c_string(&result);
-            Ok(())
-        })())
+    guard_result(err_out, || {
+        let client = client_ref(client)?;
+        let method = c_str(method, "method")?;
+        let params = opt_c_str(params_json, "params_json")?;
+        let timeout = request_timeout(timeout_ms)?;
+        out_ptr(result_out, "result_out")?;
+        let result = client.request(method, params, timeout)?;
+        *result_out = owned_c_string(&result);
+        Ok(())
     })
 }
 
@@ -168,14 +157,12 @@ pub unsafe extern "C" fn codex_client_thread_start(
     result_out: *mut *mut c_char,
     err_out: *mut *mut codex_error,
 ) -> codex_result {
-    guard(err_out, || {
-        Outcome::from((|| {
-            let client = client_ref(client)?;
-            let params = opt_c_str(params_json, "params_json")?;
-            out_ptr(thread_id_out, "thread_id_out")?;
-            write_thread_result(client.thread_start(params)?, thread_id_out, result_out);
-            Ok(())
-        })())
+    guard_result(err_out, || {
+        let client = client_ref(client)?;
+        let params = opt_c_str(params_json, "params_json")?;
+        out_ptr(thread_id_out, "thread_id_out")?;
+        write_thread_result(client.thread_start(params)?, thread_id_out, result_out);
+        Ok(())
     })
 }
 
@@ -193,19 +180,17 @@ pub unsafe extern "C" fn codex_client_thread_resume(
     result_out: *mut *mut c_char,
     err_out: *mut *mut codex_error,
 ) -> codex_result {
-    guard(err_out, || {
-        Outcome::from((|| {
-            let client = client_ref(client)?;
-            let thread_id = c_str(thread_id, "thread_id")?;
-            if thread_id.is_empty() {
-                return Err(invalid("thread_id: must not be empty".into()));
-            }
-            let params = opt_c_str(params_json, "params_json")?;
-            out_ptr(thread_id_out, "thread_id_out")?;
-            let resumed = client.thread_resume(thread_id, params)?;
-            write_thread_result(resumed, thread_id_out, result_out);
-            Ok(())
-        })())
+    guard_result(err_out, || {
+        let client = client_ref(client)?;
+        let thread_id = c_str(thread_id, "thread_id")?;
+        if thread_id.is_empty() {
+            return Err(invalid("thread_id: must not be empty".into()));
+        }
+        let params = opt_c_str(params_json, "params_json")?;
+        out_ptr(thread_id_out, "thread_id_out")?;
+        let resumed = client.thread_resume(thread_id, params)?;
+        write_thread_result(resumed, thread_id_out, result_out);
+        Ok(())
     })
 }
 
@@ -229,14 +214,12 @@ pub unsafe extern "C" fn codex_client_next_event(
     event_out: *mut *mut codex_event,
     err_out: *mut *mut codex_error,
 ) -> codex_result {
-    guard(err_out, || {
-        Outcome::from((|| {
-            let client = client_ref(client)?;
-            let wait = Wait::from_millis(check_timeout(timeout_ms)?);
-            out_ptr(event_out, "event_out")?;
-            *event_out = event_handle(client.next_event(wait)?);
-            Ok(())
-        })())
+    guard_result(err_out, || {
+        let client = client_ref(client)?;
+        let wait = Wait::from_millis(check_timeout(timeout_ms)?);
+        out_ptr(event_out, "event_out")?;
+        *event_out = event_handle(client.next_event(wait)?);
+        Ok(())
     })
 }
 

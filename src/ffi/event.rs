@@ -45,16 +45,7 @@ pub struct codex_event {
     pub(crate) event: Event,
 }
 
-impl Handle for codex_event {
-    const TYPE_NAME: &'static str = "codex_event";
-    const MAGIC: u64 = 0x636f_6465_7865_7674;
-    fn magic(&self) -> u64 {
-        self.magic
-    }
-    fn clear_magic(&mut self) {
-        self.magic = 0;
-    }
-}
+handle_type!(codex_event, 0x636f_6465_7865_7674);
 
 pub(crate) fn event_handle(event: Event) -> *mut codex_event {
     super::into_handle(codex_event::borrowed(event))

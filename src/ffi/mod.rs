@@ -4,6 +4,22 @@
 
 #![allow(non_camel_case_types)]
 
+/// Implements `Handle` for a C handle type with a `magic: u64` field.
+macro_rules! handle_type {
+    ($name:ident, $magic:expr) => {
+        impl $crate::ffi::Handle for $name {
+            const TYPE_NAME: &'static str = stringify!($name);
+            const MAGIC: u64 = $magic;
+            fn magic(&self) -> u64 {
+                self.magic
+            }
+            fn clear_magic(&mut self) {
+                self.magic = 0;
+            }
+        }
+    };
+}
+
 pub mod callback;
 pub mod client;
 pub mod error;
@@ -114,6 +130,14 @@ pub(crate) fn guard(
             code
         }
     }
+}
+
+/// `guard` for the common body that returns `Ok(())` or an error.
+pub(crate) fn guard_result(
+    err_out: *mut *mut codex_error,
+    body: impl FnOnce() -> Result<(), Error>,
+) -> codex_result {
+    guard(err_out, || Outcome::from(body()))
 }
 
 /// A panic boundary for functions that return a value instead of a result code.

@@ -2,8 +2,7 @@
 
 use super::error::codex_error;
 use super::{
-    c_str, codex_result, free_handle, guard, handle, into_handle, invalid, opt_c_str, Handle,
-    Outcome,
+    c_str, codex_result, free_handle, guard_result, handle, into_handle, invalid, opt_c_str, Handle,
 };
 use crate::core::Options;
 use std::ffi::c_char;
@@ -19,16 +18,7 @@ pub struct codex_options {
     options: Options,
 }
 
-impl Handle for codex_options {
-    const TYPE_NAME: &'static str = "codex_options";
-    const MAGIC: u64 = 0x636f_6465_786f_7074;
-    fn magic(&self) -> u64 {
-        self.magic
-    }
-    fn clear_magic(&mut self) {
-        self.magic = 0;
-    }
-}
+handle_type!(codex_options, 0x636f_6465_786f_7074);
 
 pub(crate) unsafe fn options_of<'a>(
     ptr: *const codex_options,
@@ -42,9 +32,7 @@ unsafe fn with_options(
     err_out: *mut *mut codex_error,
     change: impl FnOnce(&mut Options) -> Result<(), crate::core::Error>,
 ) -> codex_result {
-    guard(err_out, || {
-        Outcome::from(handle(opts, "opts").and_then(|_| change(&mut (*opts).options)))
-    })
+    guard_result(err_out, || handle(opts, "opts").and_then(|_| change(&mut (*opts).options)))
 }
 
 /// New options with the defaults: the codex binary from `$CODEX_BIN`, else `codex` on PATH;

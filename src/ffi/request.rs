@@ -4,8 +4,8 @@
 use super::error::codex_error;
 use super::event::codex_event;
 use super::{
-    c_str, codex_result, guard, guard_value, handle, into_handle, invalid, out_ptr, CText, Handle,
-    Outcome,
+    c_str, codex_result, guard_result, guard_value, handle, into_handle, invalid, out_ptr, CText,
+    Handle,
 };
 use crate::core::requests::{approval_answer, Answer, Decision, ServerRequest};
 use crate::core::Error;
@@ -39,16 +39,7 @@ pub struct codex_request {
     turn_id: Option<CText>,
 }
 
-impl Handle for codex_request {
-    const TYPE_NAME: &'static str = "codex_request";
-    const MAGIC: u64 = 0x636f_6465_7872_6571;
-    fn magic(&self) -> u64 {
-        self.magic
-    }
-    fn clear_magic(&mut self) {
-        self.magic = 0;
-    }
-}
+handle_type!(codex_request, 0x636f_6465_7872_6571);
 
 unsafe fn request_ref<'a>(req: *const codex_request) -> Result<&'a Arc<ServerRequest>, Error> {
     handle(req, "req").map(|r| &r.request)
@@ -67,27 +58,25 @@ pub unsafe extern "C" fn codex_event_request(
     req_out: *mut *mut codex_request,
     err_out: *mut *mut codex_error,
 ) -> codex_result {
-    guard(err_out, || {
-        Outcome::from((|| {
-            let event = &handle(ev, "ev")?.event;
-            out_ptr(req_out, "req_out")?;
-            let Some(request) = event.request() else {
-                return Err(invalid(format!(
-                    "ev: a {} event carries no request to answer",
-                    event.method()
-                )));
-            };
-            *req_out = into_handle(codex_request {
-                magic: codex_request::MAGIC,
-                id: CText::new(&request.id),
-                method: CText::new(&request.method),
-                params: CText::new(&request.params),
-                thread_id: request.thread_id.as_deref().map(CText::new),
-                turn_id: request.turn_id.as_deref().map(CText::new),
-                request: request.clone(),
-            });
-            Ok(())
-        })())
+    guard_result(err_out, || {
+        let event = &handle(ev, "ev")?.event;
+        out_ptr(req_out, "req_out")?;
+        let Some(request) = event.request() else {
+            return Err(invalid(format!(
+                "ev: a {} event carries no request to answer",
+                event.method()
+            )));
+        };
+        *req_out = into_handle(codex_request {
+            magic: codex_request::MAGIC,
+            id: CText::new(&request.id),
+            method: CText::new(&request.method),
+            params: CText::new(&request.params),
+            thread_id: request.thread_id.as_deref().map(CText::new),
+            turn_id: request.turn_id.as_deref().map(CText::new),
+            request: request.clone(),
+        });
+        Ok(())
     })
 }
 
@@ -171,23 +160,19 @@ pub unsafe extern "C" fn codex_request_approve(
     decision: u32,
     err_out: *mut *mut codex_error,
 ) -> codex_result {
-    guard(err_out, || {
-        Outcome::from((|| {
-            let request = request_ref(req)?;
-            let decision = match decision {
-                CODEX_DECISION_ACCEPT => Decision::Accept,
-                CODEX_DECISION_ACCEPT_FOR_SESSION => Decision::AcceptForSession,
-                CODEX_DECISION_DECLINE => Decision::Decline,
-                CODEX_DECISION_CANCEL => Decision::Cancel,
-                other => {
-                    return Err(invalid(format!(
-                        "decision: {other} is not a CODEX_DECISION_* value"
-                    )))
-                }
-            };
-            let result = approval_answer(&request.method, &request.params, decision)?;
-            request.answer(Answer::Result(result))
-        })())
+    guard_result(err_out, || {
+        let request = request_ref(req)?;
+        let decision = match decision {
+            CODEX_DECISION_ACCEPT => Decision::Accept,
+            CODEX_DECISION_ACCEPT_FOR_SESSION => Decision::AcceptForSession,
+            CODEX_DECISION_DECLINE => Decision::Decline,
+            CODEX_DECISION_CANCEL => Decision::Cancel,
+            other => {
+                return Err(invalid(format!("decision: {other} is not a CODEX_DECISION_* value")))
+            }
+        };
+        let result = approval_answer(&request.method, &request.params, decision)?;
+        request.answer(Answer::Result(result))
     })
 }
 
@@ -203,14 +188,12 @@ pub unsafe extern "C" fn codex_request_respond(
     result_json: *const c_char,
     err_out: *mut *mut codex_error,
 ) -> codex_result {
-    guard(err_out, || {
-        Outcome::from((|| {
-            let request = request_ref(req)?;
-            let json = c_str(result_json, "result_json")?;
-            let value: Box<serde_json::value::RawValue> = serde_json::from_str(json)
-                .map_err(|e| invalid(format!("result_json: invalid JSON: {e}")))?;
-            request.answer(Answer::Result(value.get().to_owned()))
-        })())
+    guard_result(err_out, || {
+        let request = request_ref(req)?;
+        let json = c_str(result_json, "result_json")?;
+        let value: Box<serde_json::value::RawValue> = serde_json::from_str(json)
+            .map_err(|e| invalid(format!("result_json: invalid JSON: {e}")))?;
+        request.answer(Answer::Result(value.get().to_owned()))
     })
 }
 
@@ -227,12 +210,10 @@ pub unsafe extern "C" fn codex_request_respond_error(
     message: *const c_char,
     err_out: *mut *mut codex_error,
 ) -> codex_result {
-    guard(err_out, || {
-        Outcome::from((|| {
-            let request = request_ref(req)?;
-            let message = c_str(message, "message")?.to_owned();
-            request.answer(Answer::Error { code, message })
-        })())
+    guard_result(err_out, || {
+        let request = request_ref(req)?;
+        let message = c_str(message, "message")?.to_owned();
+        request.answer(Answer::Error { code, message })
     })
 }
 

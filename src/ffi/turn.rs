@@ -5,8 +5,8 @@ use super::client::client_ref;
 use super::error::codex_error;
 use super::event::{codex_event, event_handle};
 use super::{
-    c_str, check_timeout, codex_result, guard, guard_value, handle, into_handle, invalid,
-    opt_c_str, out_ptr, CText, Handle, Outcome, CODEX_STREAM_END,
+    c_str, check_timeout, codex_result, guard, guard_result, guard_value, handle, into_handle,
+    invalid, opt_c_str, out_ptr, CText, Handle, Outcome, CODEX_STREAM_END,
 };
 use crate::core::dispatch::Callback;
 use crate::core::queue::Wait;
@@ -30,16 +30,7 @@ pub struct codex_turn {
     thread_id: CText,
 }
 
-impl Handle for codex_turn {
-    const TYPE_NAME: &'static str = "codex_turn";
-    const MAGIC: u64 = 0x636f_6465_7874_726e;
-    fn magic(&self) -> u64 {
-        self.magic
-    }
-    fn clear_magic(&mut self) {
-        self.magic = 0;
-    }
-}
+handle_type!(codex_turn, 0x636f_6465_7874_726e);
 
 unsafe fn turn_ref<'a>(turn: *const codex_turn) -> Result<&'a Turn, Error> {
     handle(turn, "turn").map(|t| &t.turn)
@@ -95,9 +86,7 @@ pub unsafe extern "C" fn codex_turn_start(
     turn_out: *mut *mut codex_turn,
     err_out: *mut *mut codex_error,
 ) -> codex_result {
-    guard(err_out, || {
-        Outcome::from(start_turn(client, thread_id, input, params_json, None, turn_out))
-    })
+    guard_result(err_out, || start_turn(client, thread_id, input, params_json, None, turn_out))
 }
 
 /// Starts a turn like `codex_turn_start`, with every event of the turn — from the first,
@@ -205,15 +194,13 @@ pub unsafe extern "C" fn codex_turn_steer(
     input: *const c_char,
     err_out: *mut *mut codex_error,
 ) -> codex_result {
-    guard(err_out, || {
-        Outcome::from((|| {
-            let turn = turn_ref(turn)?;
-            let input = c_str(input, "input")?;
-            if input.is_empty() {
-                return Err(invalid("input: must not be empty".into()));
-            }
-            turn.steer(input)
-        })())
+    guard_result(err_out, || {
+        let turn = turn_ref(turn)?;
+        let input = c_str(input, "input")?;
+        if input.is_empty() {
+            return Err(invalid("input: must not be empty".into()));
+        }
+        turn.steer(input)
     })
 }
 
@@ -227,7 +214,7 @@ pub unsafe extern "C" fn codex_turn_interrupt(
     turn: *const codex_turn,
     err_out: *mut *mut codex_error,
 ) -> codex_result {
-    guard(err_out, || Outcome::from(turn_ref(turn).and_then(Turn::interrupt)))
+    guard_result(err_out, || turn_ref(turn).and_then(Turn::interrupt))
 }
 
 /// The summary of a finished turn, from `codex_turn_run`. Owned by the caller, freed with
@@ -241,16 +228,7 @@ pub struct codex_turn_result {
     usage_json: Option<CText>,
 }
 
-impl Handle for codex_turn_result {
-    const TYPE_NAME: &'static str = "codex_turn_result";
-    const MAGIC: u64 = 0x636f_6465_7872_736c;
-    fn magic(&self) -> u64 {
-        self.magic
-    }
-    fn clear_magic(&mut self) {
-        self.magic = 0;
-    }
-}
+handle_type!(codex_turn_result, 0x636f_6465_7872_736c);
 
 impl From<TurnOutcome> for codex_turn_result {
     fn from(o: TurnOutcome) -> Self {
@@ -281,15 +259,13 @@ pub unsafe extern "C" fn codex_turn_run(
     result_out: *mut *mut codex_turn_result,
     err_out: *mut *mut codex_error,
 ) -> codex_result {
-    guard(err_out, || {
-        Outcome::from((|| {
-            let turn = turn_ref(turn)?;
-            let wait_ms = check_timeout(timeout_ms)?;
-            out_ptr(result_out, "result_out")?;
-            let outcome = turn.run(|| Wait::from_millis(wait_ms))?;
-            *result_out = into_handle(codex_turn_result::from(outcome));
-            Ok(())
-        })())
+    guard_result(err_out, || {
+        let turn = turn_ref(turn)?;
+        let wait_ms = check_timeout(timeout_ms)?;
+        out_ptr(result_out, "result_out")?;
+        let outcome = turn.run(|| Wait::from_millis(wait_ms))?;
+        *result_out = into_handle(codex_turn_result::from(outcome));
+        Ok(())
     })
 }
 
