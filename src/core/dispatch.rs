@@ -72,6 +72,11 @@ impl Dispatcher {
 
     /// Waits until the stream's end has been delivered (and the callback released).
     pub fn wait(&self, wait: Wait) -> Result<()> {
+        if std::thread::current().id() == self.thread_id {
+            return Err(Error::invalid_argument(
+                "turn: waiting for a turn's end from inside its own callback would wait forever",
+            ));
+        }
         let mut finished = self.done.finished.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if let Some(result) = &*finished {

@@ -95,8 +95,9 @@ pub unsafe extern "C" fn codex_turn_start(
 /// `CODEX_ERR_INVALID_ARGUMENT`). The last call is `turn/completed`, or a
 /// `CODEX_EVENT_STREAM_ERROR` event if the app-server dies or the client closes first.
 ///
-/// `codex_turn_run` waits for the callback's last call and returns the summary; steer and
-/// interrupt work as usual. `codex_turn_free` stops delivery: no call starts after it returns
+/// `codex_turn_run` waits for the callback's last call and returns the summary (not from inside
+/// the callback itself: that returns `CODEX_ERR_INVALID_ARGUMENT`); steer and interrupt work as
+/// usual. `codex_turn_free` stops delivery: no call starts after it returns
 /// (it waits for a running call, unless called from inside that call).
 ///
 /// `userdata` is passed to every call; `userdata_free` (may be NULL) runs exactly once, after
