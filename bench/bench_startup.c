@@ -43,11 +43,13 @@ int main(void) {
             break;
         }
     }
-    printf("{\"client\": \"c\", \"import_ms\": 0, \"init_ms\": %.1f, \"first_delta_ms\": %.1f}\n",
-           t_init - t0, t_delta - t0);
     codex_turn_free(turn);
     codex_string_free(thread_id);
-    codex_client_close(client);
+    double t_close = now_ms();
+    codex_client_close(client); /* stdin closed; the server is given 500 ms before a kill */
+    double closed = now_ms() - t_close;
     codex_client_free(client);
+    printf("{\"client\": \"c\", \"import_ms\": 0, \"init_ms\": %.1f, \"first_delta_ms\": %.1f, "
+           "\"close_ms\": %.1f}\n", t_init - t0, t_delta - t0, closed);
     return 0;
 }

@@ -50,3 +50,5 @@ print("%-12s %10s %18s %30s" % ("client", "import_ms", "initialized_ms", "first_
 for name, runs in results.items():
     med = {k: statistics.median(r[k] for r in runs) for k in ("import_ms", "init_ms", "first_delta_ms")}
     print("%-12s %10.1f %18.1f %30.1f" % (name, med["import_ms"], med["init_ms"], med["first_delta_ms"]))
+closes = [r["close_ms"] for r in results["c"]]
+print("c: codex_client_close took %.1f ms (median; the real server exits on stdin EOF)" % statistics.median(closes))
