@@ -5,6 +5,7 @@
 SHELL    := /bin/bash
 CARGO    ?= cargo
 CC       ?= cc
+CXX      ?= c++
 PREFIX   ?= /usr/local
 CFLAGS   ?= -O2 -g
 WARN     := -std=c11 -Wall -Wextra -Werror -pedantic
@@ -52,14 +53,18 @@ symbols: lib
 # The C tests run under valgrind (memory errors in C or Rust fail them) when it is installed.
 VALGRIND := $(shell command -v valgrind >/dev/null 2>&1 && echo valgrind --error-exitcode=99 --quiet)
 
-c-test: $(addprefix $(BUILD)/,$(C_TESTS))
+# The C++ layer (header-only), built with the same warnings.
+$(BUILD)/raii_test: tests/cpp/raii_test.cpp include/codex_app_server.hpp include/codex_app_server.h lib | $(BUILD)
+	$(CXX) -std=c++17 -Wall -Wextra -Werror -pedantic $(CFLAGS) -Iinclude -o $@ $< $(STATIC) $(C_LIBS)
+
+c-test: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test
 	@echo "c tests run with: $(or $(VALGRIND),no valgrind)"
 	@pass=0; fail=0; \
-	for t in $(C_TESTS); do \
+	for t in $(C_TESTS) raii_test; do \
 	  if CODEX_FAKE_SERVER=$(FAKE) timeout 300 $(VALGRIND) $(BUILD)/$$t; then pass=$$((pass+1)); \
 	  else echo "FAILED: $$t"; fail=$$((fail+1)); fi; \
 	done; \
-	echo "c tests: $$pass passed, $$fail failed"; echo $$pass > $(BUILD)/c-test.passed; [ $$fail -eq 0 ]
+	echo "c and c++ tests: $$pass passed, $$fail failed"; echo $$pass > $(BUILD)/c-test.passed; [ $$fail -eq 0 ]
 
 # Runs everything; the last line sums the passed tests of every part.
 test: runtime rust-test symbols c-test example-test
@@ -69,7 +74,7 @@ test: runtime rust-test symbols c-test example-test
 # Installs the header, both libraries (with soname links) and a pkg-config file.
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 644 include/codex_app_server.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/codex_app_server.h include/codex_app_server.hpp $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/$(SONAME).0
 	ln -sf $(SONAME).0 $(DESTDIR)$(PREFIX)/lib/$(SONAME)

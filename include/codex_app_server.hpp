@@ -1,0 +1,342 @@
+// codex_app_server.hpp — a header-only C++17 layer over codex_app_server.h: RAII handles,
+// exceptions for errors, std::string / std::optional results, lambdas as callbacks.
+//
+// Threads: as in the C API. A codex::Client may be used from many threads at once; a
+// codex::Turn has one consumer at a time but may be steered or interrupted from any thread.
+// Objects are movable, not copyable; destroying a Client closes it. Destroy turns, events and
+// requests in any order relative to their client.
+#ifndef CODEX_APP_SERVER_HPP
+#define CODEX_APP_SERVER_HPP
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "codex_app_server.h"
+
+namespace codex {
+
+/// A failed call: its codex_result code, message, and for JSON-RPC errors the server's code
+/// and data.
+class Error : public std::runtime_error {
+public:
+    Error(codex_result code, std::string message, std::optional<int64_t> rpc_code = std::nullopt,
+          std::optional<std::string> data = std::nullopt)
+        : std::runtime_error(std::move(message)), code_(code), rpc_code_(rpc_code), data_(std::move(data)) {}
+    codex_result code() const noexcept { return code_; }
+    const char *code_name() const noexcept { return codex_result_name(code_); }
+    std::optional<int64_t> rpc_code() const { return rpc_code_; }
+    const std::optional<std::string> &data() const { return data_; }
+
+private:
+    codex_result code_;
+    std::optional<int64_t> rpc_code_;
+    std::optional<std::string> data_;
+};
+
+namespace detail {
+/// Throws codex::Error (taking ownership of err) unless rc is CODEX_OK. `err` is taken by
+/// reference so that it is read after the call in `check(codex_f(..., &err), err)` has run.
+inline void check(codex_result rc, codex_error *const &err) {
+    if (rc == CODEX_OK) return;
+    std::string message = err ? codex_error_message(err) : codex_result_name(rc);
+    std::optional<int64_t> rpc;
+    int64_t code = 0;
+    if (err && codex_error_rpc_code(err, &code)) rpc = code;
+    std::optional<std::string> data;
+    if (err && codex_error_data(err)) data = codex_error_data(err);
+    codex_error_free(err);
+    throw Error(rc, std::move(message), rpc, std::move(data));
+}
+
+/// Takes a string the library returned through an out-parameter.
+inline std::string take(char *s) {
+    std::string out = s ? s : "";
+    codex_string_free(s);
+    return out;
+}
+
+inline std::optional<std::string> opt(const char *s) {
+    return s ? std::optional<std::string>(s) : std::nullopt;
+}
+
+inline const char *c_or_null(const std::optional<std::string> &s) { return s ? s->c_str() : nullptr; }
+
+template <typename T, void (*Free)(T *)>
+struct Deleter {
+    void operator()(T *p) const noexcept { Free(p); }
+};
+template <typename T, void (*Free)(T *)>
+using Owned = std::unique_ptr<T, Deleter<T, Free>>;
+}  // namespace detail
+
+/// Milliseconds to wait; -1 waits without limit.
+using Timeout = std::chrono::milliseconds;
+inline constexpr Timeout forever{-1};
+
+/// Settings for Client::start (see codex_options_* in the C header).
+class Options {
+public:
+    Options() : p_(codex_options_new()) {}
+    Options &codex_bin(const std::string &path) { return set(codex_options_set_codex_bin, path); }
+    Options &arg(const std::string &arg) { return set(codex_options_add_arg, arg); }
+    Options &config(const std::string &key_value) { return set(codex_options_add_config, key_value); }
+    Options &cwd(const std::string &dir) { return set(codex_options_set_cwd, dir); }
+    Options &env(const std::string &name, const std::optional<std::string> &value) {
+        codex_error *err = nullptr;
+        detail::check(codex_options_set_env(p_.get(), name.c_str(), detail::c_or_null(value), &err), err);
+        return *this;
+    }
+    Options &client_info(const std::string &name, const std::string &version) {
+        codex_error *err = nullptr;
+        detail::check(codex_options_set_client_info(p_.get(), name.c_str(), nullptr, version.c_str(), &err), err);
+        return *this;
+    }
+    Options &experimental_api(bool on) {
+        codex_error *err = nullptr;
+        detail::check(codex_options_set_experimental_api(p_.get(), on, &err), err);
+        return *this;
+    }
+    Options &request_timeout(Timeout t) {
+        codex_error *err = nullptr;
+        detail::check(codex_options_set_request_timeout_ms(p_.get(), t.count(), &err), err);
+        return *this;
+    }
+    Options &server_request_timeout(Timeout t) {
+        codex_error *err = nullptr;
+        detail::check(codex_options_set_server_request_timeout_ms(p_.get(), t.count(), &err), err);
+        return *this;
+    }
+    const codex_options *get() const { return p_.get(); }
+
+private:
+    template <typename F>
+    Options &set(F f, const std::string &value) {
+        codex_error *err = nullptr;
+        detail::check(f(p_.get(), value.c_str(), &err), err);
+        return *this;
+    }
+    detail::Owned<codex_options, codex_options_free> p_;
+};
+
+/// A server request waiting for an answer (see codex_request in the C header).
+class Request {
+public:
+    explicit Request(codex_request *p) : p_(p) {}
+    std::string method() const { return codex_request_method(p_.get()); }
+    std::string params() const { return codex_request_params(p_.get()); }
+    bool is_open() const { return codex_request_is_open(p_.get()); }
+    /// decision: CODEX_DECISION_ACCEPT, _ACCEPT_FOR_SESSION, _DECLINE or _CANCEL.
+    void approve(uint32_t decision) const {
+        codex_error *err = nullptr;
+        detail::check(codex_request_approve(p_.get(), decision, &err), err);
+    }
+    void respond(const std::string &result_json) const {
+        codex_error *err = nullptr;
+        detail::check(codex_request_respond(p_.get(), result_json.c_str(), &err), err);
+    }
+    void respond_error(int64_t code, const std::string &message) const {
+        codex_error *err = nullptr;
+        detail::check(codex_request_respond_error(p_.get(), code, message.c_str(), &err), err);
+    }
+
+private:
+    detail::Owned<codex_request, codex_request_free> p_;
+};
+
+/// An event. Owned when returned by next_event; a view (valid during the call only) when
+/// passed to a callback.
+class Event {
+public:
+    static Event owned(codex_event *p) { return Event(p, true); }
+    static Event view(const codex_event *p) { return Event(const_cast<codex_event *>(p), false); }
+    Event(Event &&o) noexcept : p_(std::exchange(o.p_, nullptr)), owned_(o.owned_) {}
+    Event &operator=(Event &&o) noexcept {
+        reset();
+        p_ = std::exchange(o.p_, nullptr);
+        owned_ = o.owned_;
+        return *this;
+    }
+    Event(const Event &) = delete;
+    Event &operator=(const Event &) = delete;
+    ~Event() { reset(); }
+
+    uint32_t kind() const { return codex_event_kind(p_); }
+    std::string_view method() const { return codex_event_method(p_); }
+    std::optional<std::string> thread_id() const { return detail::opt(codex_event_thread_id(p_)); }
+    std::optional<std::string> turn_id() const { return detail::opt(codex_event_turn_id(p_)); }
+    std::string_view params() const {
+        size_t len = 0;
+        const char *s = codex_event_params(p_, &len);
+        return {s, len};
+    }
+    std::optional<std::string_view> delta() const {
+        size_t len = 0;
+        const char *s = codex_event_delta(p_, &len);
+        return s ? std::optional<std::string_view>(std::string_view(s, len)) : std::nullopt;
+    }
+    std::optional<std::string> turn_status() const { return detail::opt(codex_event_turn_status(p_)); }
+    /// The request of a CODEX_EVENT_SERVER_REQUEST event, to answer (it outlives the event).
+    Request request() const {
+        codex_request *req = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_event_request(p_, &req, &err), err);
+        return Request(req);
+    }
+    const codex_event *get() const { return p_; }
+
+private:
+    Event(codex_event *p, bool owned) : p_(p), owned_(owned) {}
+    void reset() {
+        if (owned_ && p_) codex_event_free(p_);
+        p_ = nullptr;
+    }
+    codex_event *p_;
+    bool owned_;
+};
+
+/// The summary of a finished turn (codex_turn_run).
+struct TurnResult {
+    std::string status;
+    std::optional<std::string> error_message;
+    std::optional<std::string> final_answer;
+    std::string items_json;
+    std::optional<std::string> usage_json;
+};
+
+/// A callback for a turn's or the client's events: runs on a library thread.
+using EventHandler = std::function<void(const Event &)>;
+
+namespace detail {
+inline void call_handler(void *userdata, const codex_event *ev) noexcept {
+    try {
+        (*static_cast<EventHandler *>(userdata))(Event::view(ev));
+    } catch (...) {
+        // An exception must not cross the C library; the handler should catch its own.
+    }
+}
+inline void free_handler(void *userdata) noexcept { delete static_cast<EventHandler *>(userdata); }
+}  // namespace detail
+
+class Turn {
+public:
+    explicit Turn(codex_turn *p) : p_(p) {}
+    std::string id() const { return codex_turn_id(p_.get()); }
+    std::string thread_id() const { return codex_turn_thread_id(p_.get()); }
+    /// The next event; std::nullopt once the stream ended after turn/completed. Throws
+    /// codex::Error (CODEX_ERR_TIMEOUT on timeout, CODEX_ERR_TRANSPORT, ...).
+    std::optional<Event> next_event(Timeout timeout = forever) const {
+        codex_event *ev = nullptr;
+        codex_error *err = nullptr;
+        codex_result rc = codex_turn_next_event(p_.get(), timeout.count(), &ev, &err);
+        if (rc == CODEX_STREAM_END) return std::nullopt;
+        detail::check(rc, err);
+        return Event::owned(ev);
+    }
+    void steer(const std::string &input) const {
+        codex_error *err = nullptr;
+        detail::check(codex_turn_steer(p_.get(), input.c_str(), &err), err);
+    }
+    void interrupt() const {
+        codex_error *err = nullptr;
+        detail::check(codex_turn_interrupt(p_.get(), &err), err);
+    }
+    TurnResult run(Timeout each_wait = forever) const {
+        codex_turn_result *r = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_turn_run(p_.get(), each_wait.count(), &r, &err), err);
+        detail::Owned<codex_turn_result, codex_turn_result_free> owned(r);
+        size_t len = 0;
+        const char *items = codex_turn_result_items_json(r, &len);
+        return TurnResult{codex_turn_result_status(r), detail::opt(codex_turn_result_error_message(r)),
+                          detail::opt(codex_turn_result_final_answer(r)), std::string(items, len),
+                          detail::opt(codex_turn_result_usage_json(r))};
+    }
+
+private:
+    detail::Owned<codex_turn, codex_turn_free> p_;
+};
+
+class Client {
+public:
+    /// Starts the app-server (see codex_client_start).
+    static Client start(const Options &options = Options()) {
+        codex_client *c = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_client_start(options.get(), &c, &err), err);
+        return Client(c);
+    }
+    std::string initialize_result() const { return codex_client_initialize_result(p_.get()); }
+    /// Any protocol method; params_json empty for none. timeout 0 = the client's default.
+    std::string request(const std::string &method, const std::string &params_json = "",
+                        Timeout timeout = Timeout(0)) const {
+        char *out = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_client_request(p_.get(), method.c_str(), params_json.empty() ? nullptr : params_json.c_str(),
+                                           timeout.count(), &out, &err),
+                      err);
+        return detail::take(out);
+    }
+    /// thread/start; returns the thread id.
+    std::string thread_start(const std::string &params_json = "{}") const {
+        char *id = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_client_thread_start(p_.get(), params_json.c_str(), &id, nullptr, &err), err);
+        return detail::take(id);
+    }
+    Turn turn_start(const std::string &thread_id, const std::string &input, const std::string &params_json = "") const {
+        codex_turn *t = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_turn_start(p_.get(), thread_id.c_str(), input.c_str(),
+                                       params_json.empty() ? nullptr : params_json.c_str(), &t, &err),
+                      err);
+        return Turn(t);
+    }
+    /// A turn whose events go to `handler` on a library thread (see codex_turn_start_with_callback).
+    Turn turn_start(const std::string &thread_id, const std::string &input, EventHandler handler,
+                    const std::string &params_json = "") const {
+        codex_turn *t = nullptr;
+        codex_error *err = nullptr;
+        auto *boxed = new EventHandler(std::move(handler));  // freed by the library, exactly once
+        detail::check(codex_turn_start_with_callback(p_.get(), thread_id.c_str(), input.c_str(),
+                                                     params_json.empty() ? nullptr : params_json.c_str(),
+                                                     detail::call_handler, boxed, detail::free_handler, &t, &err),
+                      err);
+        return Turn(t);
+    }
+    /// The client stream's next event (see codex_client_next_event). Throws on timeout.
+    Event next_event(Timeout timeout = forever) const {
+        codex_event *ev = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_client_next_event(p_.get(), timeout.count(), &ev, &err), err);
+        return Event::owned(ev);
+    }
+    /// Sends the client stream to `handler`; an empty handler removes it.
+    void set_event_handler(EventHandler handler) const {
+        codex_error *err = nullptr;
+        if (!handler) {
+            detail::check(codex_client_set_event_callback(p_.get(), nullptr, nullptr, nullptr, &err), err);
+            return;
+        }
+        auto *boxed = new EventHandler(std::move(handler));
+        detail::check(codex_client_set_event_callback(p_.get(), detail::call_handler, boxed, detail::free_handler, &err),
+                      err);
+    }
+    /// Wakes every blocked call and stops the server; idempotent.
+    void close() const { codex_client_close(p_.get()); }
+    const codex_client *get() const { return p_.get(); }
+
+private:
+    explicit Client(codex_client *p) : p_(p) {}
+    detail::Owned<codex_client, codex_client_free> p_;
+};
+
+}  // namespace codex
+
+#endif
