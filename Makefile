@@ -19,7 +19,7 @@ FAKE     := $(CURDIR)/tests/fake_app_server/fake_app_server.py
 
 C_TESTS  := concurrent_turns_test bad_input_test failure_test callbacks_test
 
-.PHONY: all lib header runtime test rust-test c-test example-test symbols demo bench bench-startup install clean
+.PHONY: all lib header runtime test rust-test c-test example-test go-test symbols demo bench bench-startup install clean
 DEMO_PREFIX := $(CURDIR)/$(BUILD)/prefix
 
 all: lib
@@ -66,10 +66,15 @@ c-test: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test
 	done; \
 	echo "c and c++ tests: $$pass passed, $$fail failed"; echo $$pass > $(BUILD)/c-test.passed; [ $$fail -eq 0 ]
 
+# The Go binding (cgo, linking the static library) against the scripted fake.
+go-test: lib | $(BUILD)
+	@set -o pipefail; cd bindings/go && go vet ./... && go test -count=1 -v ./... 2>&1 | tee $(CURDIR)/$(BUILD)/go-test.log
+
 # Runs everything; the last line sums the passed tests of every part.
-test: runtime rust-test symbols c-test example-test
+test: runtime rust-test symbols c-test example-test go-test
 	@rust=$$(awk '/^test result: ok\./ {n += $$4} END {print n}' $(BUILD)/rust-test.log); \
-	  echo "total: $$((rust + $$(cat $(BUILD)/c-test.passed) + 3)) passed, 0 failed"
+	  go=$$(grep -c '^--- PASS' $(BUILD)/go-test.log); \
+	  echo "total: $$((rust + $$(cat $(BUILD)/c-test.passed) + 3 + go)) passed, 0 failed"
 
 # Installs the header, both libraries (with soname links) and a pkg-config file.
 install: lib

@@ -93,7 +93,8 @@ fn no_answer_within_the_timeout_is_a_decline() {
     let (command, status, waited) = run_with(None, 300);
     assert_eq!(command["status"], "declined", "{command}");
     assert_eq!(status, "completed");
-    assert!(waited >= Duration::from_millis(300), "declined after {waited:?}");
+    // Measured from when this consumer saw the request, a little after it arrived.
+    assert!(waited >= Duration::from_millis(250), "declined after {waited:?}");
 }
 
 #[test]

@@ -1,0 +1,3 @@
+module codexappserver
+
+go 1.21
