@@ -29,6 +29,8 @@ pub(crate) struct Shared {
     pub(crate) pending: Arc<PendingRequests>,
     /// Delivers the client stream to the program's callback, when one is set.
     client_dispatcher: Mutex<Option<Dispatcher>>,
+    /// Delivers server requests to the program's request handler, when one is set.
+    request_dispatcher: Mutex<Option<Dispatcher>>,
     stats: Arc<InboundStats>,
     failure: Arc<Mutex<Option<Error>>>,
     request_timeout: Option<Duration>,
@@ -73,6 +75,7 @@ impl Client {
             router,
             pending,
             client_dispatcher: Mutex::new(None),
+            request_dispatcher: Mutex::new(None),
             stats,
             failure,
             request_timeout: options.request_timeout,
@@ -188,18 +191,30 @@ impl Client {
     /// Sends the client stream to `callback` (on a library thread) instead of `next_event`;
     /// `None` removes it. A callback replaced or removed gets no call after this returns.
     pub fn set_event_callback(&self, callback: Option<Callback>) -> Result<()> {
-        let old = self.shared.client_dispatcher().take();
-        if let Some(mut old) = old {
-            old.stop();
-        }
-        let Some(callback) = callback else { return Ok(()) };
-        if self.shared.closed.load(Ordering::SeqCst) {
-            return Err(self.shared.end_error(super::queue::StreamEnd::Completed));
-        }
         let stream = self.shared.router.client_stream().clone();
-        stream.clear_interrupt();
-        let dispatcher = Dispatcher::spawn("codex-client-events".into(), stream, callback, |_| {});
-        *self.shared.client_dispatcher() = Some(dispatcher);
+        self.shared.replace_dispatcher(
+            &self.shared.client_dispatcher,
+            stream,
+            "codex-client-events",
+            callback,
+        )
+    }
+
+    /// Also passes every server request, as its event, to `handler` on a library thread of its
+    /// own: one place to decide them all. The request still appears in its stream; whatever the
+    /// handler leaves unanswered follows the usual path. `None` removes the handler.
+    pub fn set_request_handler(&self, handler: Option<Callback>) -> Result<()> {
+        let router = &self.shared.router;
+        router.set_handler_on(false);
+        let queue = router.request_handler().clone();
+        let on = handler.is_some();
+        self.shared.replace_dispatcher(
+            &self.shared.request_dispatcher,
+            queue,
+            "codex-requests-handler",
+            handler,
+        )?;
+        router.set_handler_on(on);
         Ok(())
     }
 
@@ -258,6 +273,28 @@ impl Shared {
         self.client_dispatcher.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Stops the dispatcher in `slot` (if any) and starts one delivering `queue` to `callback`.
+    fn replace_dispatcher(
+        &self,
+        slot: &Mutex<Option<Dispatcher>>,
+        queue: Arc<super::router::TurnQueue>,
+        name: &str,
+        callback: Option<Callback>,
+    ) -> Result<()> {
+        let old = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(mut old) = old {
+            old.stop();
+        }
+        let Some(callback) = callback else { return Ok(()) };
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(self.end_error(super::queue::StreamEnd::Completed));
+        }
+        queue.clear_interrupt();
+        let dispatcher = Dispatcher::spawn(name.into(), queue, callback, |_| {});
+        *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(dispatcher);
+        Ok(())
+    }
+
     fn close(&self) {
         if self.closed.swap(true, Ordering::SeqCst) {
             return;
@@ -269,9 +306,11 @@ impl Shared {
         self.rpc.fail_all(&err);
         self.router.fail_all(&err);
         self.transport.shutdown(CLOSE_GRACE);
-        let dispatcher = self.client_dispatcher().take();
-        if let Some(mut dispatcher) = dispatcher {
-            dispatcher.stop();
+        for slot in [&self.client_dispatcher, &self.request_dispatcher] {
+            let dispatcher = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(mut dispatcher) = dispatcher {
+                dispatcher.stop();
+            }
         }
     }
 }

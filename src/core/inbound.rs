@@ -108,6 +108,11 @@ impl Inbound for InboundRouter {
                     ));
                 };
                 event.set_request(request.clone());
+                if self.router.handler_on() {
+                    let mut copy = event_of(EventKind::ServerRequest, &notice, Some(id.get()));
+                    copy.set_request(request.clone());
+                    self.router.offer_to_handler(copy, &mut self.wakes);
+                }
                 if self.router.route(event, false, &mut self.wakes) == Delivered::Detached {
                     request.decline_unanswered("declined: its turn handle was freed");
                 }

@@ -9,6 +9,7 @@ use super::error::{Error, ErrorKind, Result};
 use super::event::Event;
 use super::queue::{EventQueue, StreamEnd};
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub type TurnQueue = EventQueue<Event>;
@@ -55,6 +56,9 @@ struct RouteTable {
 pub struct Router {
     table: Mutex<RouteTable>,
     client_stream: Arc<TurnQueue>,
+    /// Copies of server-request events for the program's request handler, when one is set.
+    request_handler: Arc<TurnQueue>,
+    handler_on: AtomicBool,
 }
 
 impl Router {
@@ -62,6 +66,8 @@ impl Router {
         Router {
             table: Mutex::new(RouteTable::default()),
             client_stream: Arc::new(EventQueue::bounded(client_stream_capacity)),
+            request_handler: Arc::new(EventQueue::unbounded()),
+            handler_on: AtomicBool::new(false),
         }
     }
 
@@ -71,6 +77,26 @@ impl Router {
 
     pub fn client_stream(&self) -> &Arc<TurnQueue> {
         &self.client_stream
+    }
+
+    pub fn request_handler(&self) -> &Arc<TurnQueue> {
+        &self.request_handler
+    }
+
+    pub fn set_handler_on(&self, on: bool) {
+        self.handler_on.store(on, Ordering::SeqCst);
+    }
+
+    /// Whether server requests should also go to the request handler.
+    pub fn handler_on(&self) -> bool {
+        self.handler_on.load(Ordering::SeqCst)
+    }
+
+    /// Queues a copy of a server-request event for the request handler.
+    pub fn offer_to_handler(&self, event: Event, wakes: &mut Wakes) {
+        if let Ok(true) = self.request_handler.push(event) {
+            wakes.push(self.request_handler.clone());
+        }
     }
 
     /// Delivers one event. `completes_turn` is true for `turn/completed`, which ends the stream.
@@ -210,6 +236,7 @@ impl Router {
             queue.finish(StreamEnd::Failed(error.clone()));
         }
         self.client_stream.finish(StreamEnd::Failed(error.clone()));
+        self.request_handler.finish(StreamEnd::Failed(error.clone()));
     }
 }
 

@@ -249,6 +249,31 @@ pub unsafe extern "C" fn codex_client_set_event_callback(
     })
 }
 
+/// Sets one place to decide every server request: `handler` is called, on a library thread of
+/// its own, with the `CODEX_EVENT_SERVER_REQUEST` event of each request of this client — of any
+/// turn, polled or with a callback, and of none. Take the request with `codex_event_request` and
+/// answer it there (or keep the handle and answer later). The event still appears in its turn's
+/// stream or the client stream; a request the handler leaves open is answered fail-closed like
+/// any other (answer timeout, turn freed, close). `handler` NULL removes it; the rules of
+/// `codex_client_set_event_callback` apply (no call after removal returns, `userdata_free` once).
+///
+/// # Safety
+/// `client` a live client; `handler` and `userdata_free` callable from any thread;
+/// `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_client_set_request_handler(
+    client: *const codex_client,
+    handler: codex_event_callback,
+    userdata: *mut c_void,
+    userdata_free: codex_userdata_free,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard_result(err_out, || {
+        let handler = callback::wrap(handler, userdata, userdata_free);
+        client_ref(client).and_then(|c| c.set_request_handler(handler))
+    })
+}
+
 /// How many events the client stream dropped because it was full. 0 for an invalid client.
 ///
 /// # Safety

@@ -206,6 +206,24 @@ int main(void) {
     codex_turn_result_free(r);
     codex_turn_free(atomic_load(&h.turn));
 
+    /* One request handler for the whole client decides while the turn itself is polled. */
+    probe handler = {.name = "handler", .action = "answer"};
+    CHECK_OK(codex_client_set_request_handler(client, on_event, &handler, on_free, &err), err);
+    char *polled_thread = NULL;
+    CHECK_OK(codex_client_thread_start(client, NULL, &polled_thread, NULL, &err), err);
+    codex_turn *polled = NULL;
+    CHECK_OK(codex_turn_start(client, polled_thread, "run", NULL, &polled, &err), err);
+    CHECK_OK(codex_turn_run(polled, 10000, &r, &err), err);
+    items = codex_turn_result_items_json(r, NULL);
+    CHECK(strstr(items, "\"status\":\"completed\"") && strstr(items, "\"decision\":\"accept\""),
+          "the request handler accepted: %s", items);
+    CHECK(atomic_load(&handler.calls) == 2, "the handler saw both requests: %d", atomic_load(&handler.calls));
+    codex_turn_result_free(r);
+    codex_turn_free(polled);
+    codex_string_free(polled_thread);
+    CHECK_OK(codex_client_set_request_handler(client, NULL, NULL, NULL, &err), err);
+    CHECK(atomic_load(&handler.frees) == 1, "handler userdata_free once");
+
     /* A client callback sees turn-less events; removing it releases its userdata once. */
     probe k = {.name = "client"};
     CHECK_OK(codex_client_set_event_callback(client, on_event, &k, on_free, &err), err);
