@@ -3,7 +3,7 @@
 use super::dispatch::{Callback, Dispatcher};
 use super::error::{Error, ErrorKind, Result};
 use super::event::Event;
-use super::inbound::{InboundRouter, InboundStats};
+use super::inbound::InboundRouter;
 use super::options::Options;
 use super::queue::{Taken, Wait};
 use super::requests::PendingRequests;
@@ -14,7 +14,7 @@ use super::turn::Turn;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -31,7 +31,7 @@ pub(crate) struct Shared {
     client_dispatcher: Mutex<Option<Dispatcher>>,
     /// Delivers server requests to the program's request handler, when one is set.
     request_dispatcher: Mutex<Option<Dispatcher>>,
-    stats: Arc<InboundStats>,
+    skipped_lines: Arc<AtomicU64>,
     failure: Arc<Mutex<Option<Error>>>,
     request_timeout: Option<Duration>,
     closed: AtomicBool,
@@ -56,14 +56,14 @@ impl Client {
     pub fn start(options: &Options) -> Result<Client> {
         let rpc = Arc::new(Rpc::default());
         let router = Arc::new(Router::new(options.client_stream_capacity));
-        let stats = Arc::new(InboundStats::default());
+        let skipped_lines = Arc::new(AtomicU64::new(0));
         let failure = Arc::new(Mutex::new(None));
         let pending = PendingRequests::new(options.server_request_timeout);
         let inbound = InboundRouter {
             rpc: rpc.clone(),
             pending: pending.clone(),
             router: router.clone(),
-            stats: stats.clone(),
+            skipped_lines: skipped_lines.clone(),
             failure: failure.clone(),
             wakes: Vec::new(),
         };
@@ -76,7 +76,7 @@ impl Client {
             pending,
             client_dispatcher: Mutex::new(None),
             request_dispatcher: Mutex::new(None),
-            stats,
+            skipped_lines,
             failure,
             request_timeout: options.request_timeout,
             closed: AtomicBool::new(false),
@@ -225,7 +225,7 @@ impl Client {
 
     /// Lines from the server that were not JSON-RPC messages, skipped so far.
     pub fn skipped_lines(&self) -> u64 {
-        self.shared.stats.skipped_lines.load(Ordering::Relaxed)
+        self.shared.skipped_lines.load(Ordering::Relaxed)
     }
 
     /// Closes the client: every waiter and turn wakes with `Closed`; the server is stopped.

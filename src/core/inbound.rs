@@ -11,20 +11,13 @@ use super::wire::{self, Message, Notice, ResponseId};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Counters a program can read to see what the reader passed over.
-#[derive(Default)]
-pub struct InboundStats {
-    /// Lines that were not valid UTF-8 JSON messages.
-    pub skipped_lines: AtomicU64,
-    /// Responses whose id matched no waiting request (e.g. after a timeout).
-    pub unmatched_responses: AtomicU64,
-}
-
 pub struct InboundRouter {
     pub rpc: Arc<Rpc>,
     pub pending: Arc<PendingRequests>,
     pub router: Arc<Router>,
-    pub stats: Arc<InboundStats>,
+    /// Lines that were not JSON-RPC messages (not UTF-8, not JSON, neither request, response
+    /// nor notification), counted for `Client::skipped_lines`.
+    pub skipped_lines: Arc<AtomicU64>,
     /// Where the transport's failure is kept for later calls.
     pub failure: Arc<Mutex<Option<Error>>>,
     pub wakes: Wakes,
@@ -32,7 +25,7 @@ pub struct InboundRouter {
 
 impl InboundRouter {
     fn skip(&self) {
-        self.stats.skipped_lines.fetch_add(1, Ordering::Relaxed);
+        self.skipped_lines.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -66,15 +59,12 @@ impl Inbound for InboundRouter {
                 None
             }
             Ok(Message::Response { id: ResponseId::Number(id), outcome }) => {
-                if !self.rpc.complete(id, outcome) {
-                    self.stats.unmatched_responses.fetch_add(1, Ordering::Relaxed);
-                }
+                // No waiter: a response that came after its request timed out.
+                self.rpc.complete(id, outcome);
                 None
             }
-            Ok(Message::Response { id: ResponseId::Foreign(_), .. }) => {
-                self.stats.unmatched_responses.fetch_add(1, Ordering::Relaxed);
-                None
-            }
+            // Our ids are numbers: nobody waits for this one.
+            Ok(Message::Response { id: ResponseId::Foreign(_), .. }) => None,
             Ok(Message::Notification(notice)) => {
                 let kind = EventKind::of_notification(&notice.method);
                 let completes = kind == EventKind::TurnCompleted;

@@ -149,7 +149,7 @@ impl<'de> Visitor<'de> for LenientStrVisitor {
 
 impl<'de: 'a, 'a> Deserialize<'de> for LenientStr<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(d.deserialize_any(LenientStrVisitor)?)
+        d.deserialize_any(LenientStrVisitor)
     }
 }
 
@@ -199,7 +199,7 @@ impl<'de> Visitor<'de> for NestedVisitor {
 
 impl<'de: 'a, 'a> Deserialize<'de> for Nested<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(d.deserialize_any(NestedVisitor)?)
+        d.deserialize_any(NestedVisitor)
     }
 }
 

@@ -142,7 +142,7 @@ pub unsafe extern "C" fn codex_request_turn_id(req: *const codex_request) -> *co
 /// `req` must be NULL or a live request.
 #[no_mangle]
 pub unsafe extern "C" fn codex_request_is_open(req: *const codex_request) -> bool {
-    guard_value(false, || request_ref(req).map_or(false, |r| r.is_open()))
+    guard_value(false, || request_ref(req).is_ok_and(|r| r.is_open()))
 }
 
 /// Answers an approval request (`item/commandExecution/requestApproval`,
