@@ -188,6 +188,9 @@ fn generic_requests_return_valid_json() {
     let read: serde_json::Value =
         serde_json::from_str(&client.request("thread/read", Some(&params), 0).unwrap()).unwrap();
     assert_eq!(read["thread"]["id"], thread.as_str());
+    let (resumed, result) = client.thread_resume(&thread).unwrap();
+    assert_eq!(resumed, thread);
+    assert_eq!(result["thread"]["id"], thread.as_str());
     // An unknown method is a JSON-RPC error with its code.
     let err = client.request("no/such/method", None, 0).unwrap_err();
     assert_eq!(err.code, CODEX_ERR_RPC);

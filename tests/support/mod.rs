@@ -238,6 +238,27 @@ impl Client {
         unsafe { owned(id) }
     }
 
+    /// `codex_client_thread_resume`: (thread id, result JSON).
+    pub fn thread_resume(&self, thread: &str) -> Result<(String, serde_json::Value), CError> {
+        let mut id = std::ptr::null_mut();
+        let mut result = std::ptr::null_mut();
+        let mut err = std::ptr::null_mut();
+        let rc = unsafe {
+            codex_client_thread_resume(
+                self.0,
+                cs(thread).as_ptr(),
+                std::ptr::null(),
+                &mut id,
+                &mut result,
+                &mut err,
+            )
+        };
+        if rc != CODEX_OK {
+            return Err(take_error(rc, err));
+        }
+        unsafe { Ok((owned(id), serde_json::from_str(&owned(result)).unwrap())) }
+    }
+
     pub fn turn_start(&self, thread: &str, input: &str) -> Result<Turn, CError> {
         let mut turn = std::ptr::null_mut();
         let mut err = std::ptr::null_mut();
