@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod error;
 pub mod event;
 mod inbound;
+mod keys;
 pub mod options;
 pub mod queue;
 pub mod requests;

@@ -1,11 +1,9 @@
 //! One pass over each incoming line: what kind of message it is, its id, method, routing keys
 //! and raw params — borrowed from the line, never built into a `serde_json::Value`.
 
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
-use std::fmt;
 
 /// A classified line from the app-server.
 #[derive(Debug)]
@@ -78,131 +76,6 @@ struct Envelope<'a> {
     error: Option<&'a RawValue>,
 }
 
-#[derive(Deserialize, Default)]
-struct ParamKeys<'a> {
-    #[serde(rename = "threadId", borrow, default)]
-    thread_id: LenientStr<'a>,
-    #[serde(rename = "turnId", borrow, default)]
-    turn_id: LenientStr<'a>,
-    #[serde(borrow, default)]
-    delta: LenientStr<'a>,
-    #[serde(borrow, default)]
-    turn: Nested<'a>,
-    #[serde(borrow, default)]
-    thread: Nested<'a>,
-}
-
-/// `{"id": .., "status": ..}` of a nested `turn` or `thread`.
-#[derive(Default)]
-struct Nested<'a> {
-    id: Option<Cow<'a, str>>,
-    status: Option<Cow<'a, str>>,
-}
-
-/// A string field that must never fail the parse: anything but a string reads as absent.
-#[derive(Default)]
-struct LenientStr<'a>(Option<Cow<'a, str>>);
-
-struct LenientStrVisitor;
-
-impl<'de> Visitor<'de> for LenientStrVisitor {
-    type Value = LenientStr<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(LenientStr(Some(Cow::Borrowed(v))))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(LenientStr(Some(Cow::Owned(v.to_owned()))))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(LenientStr(Some(Cow::Owned(v))))
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(LenientStr(None))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(LenientStr(None))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(LenientStr(None))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(LenientStr(None))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(LenientStr(None))
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(LenientStr(None))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(LenientStr(None))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(LenientStr(None))
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for LenientStr<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(LenientStrVisitor)
-    }
-}
-
-struct NestedVisitor;
-
-impl<'de> Visitor<'de> for NestedVisitor {
-    type Value = Nested<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut nested = Nested::default();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match key.as_ref() {
-                "id" => nested.id = map.next_value::<LenientStr<'de>>()?.0,
-                "status" => nested.status = map.next_value::<LenientStr<'de>>()?.0,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(nested)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Nested::default())
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Nested::default())
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Nested::default())
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Nested::default())
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Nested::default())
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Nested::default())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Nested::default())
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Nested<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(NestedVisitor)
-    }
-}
-
 /// Classifies one line (without its newline).
 pub fn parse_line(line: &str) -> Result<Message<'_>, WireError> {
     let env: Envelope<'_> =
@@ -239,16 +112,15 @@ pub fn parse_line(line: &str) -> Result<Message<'_>, WireError> {
 
 fn notice<'a>(method: Cow<'a, str>, params: Option<&'a RawValue>) -> Notice<'a> {
     let params = params.map_or("null", RawValue::get);
-    // `params` already passed the envelope's validation; a non-object simply has no keys.
-    let keys: ParamKeys<'a> = serde_json::from_str(params).unwrap_or_default();
-    let ParamKeys { thread_id, turn_id, delta, turn, thread } = keys;
+    // `params` already passed the envelope's validation, so one quick pass finds the keys.
+    let keys = super::keys::read(params);
     Notice {
         method,
         params,
-        thread_id: thread_id.0.or(thread.id),
-        turn_id: turn_id.0.or(turn.id),
-        delta: delta.0,
-        turn_status: turn.status,
+        thread_id: keys.thread_id,
+        turn_id: keys.turn_id,
+        delta: keys.delta,
+        turn_status: keys.turn_status,
     }
 }
 
