@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 const STDERR_TAIL_LINES: usize = 20;
 const STDERR_LINE_MAX: usize = 2000;
 /// Asked of the kernel for the stdout pipe, so a flood is read in large batches.
+#[cfg(target_os = "linux")]
 const STDOUT_PIPE_BYTES: i32 = 1 << 20;
 const READ_BUFFER_BYTES: usize = 1 << 20;
 
@@ -204,6 +205,7 @@ fn is_executable(path: &Path) -> bool {
     path.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
 }
 
+#[cfg(target_os = "linux")]
 fn enlarge_pipe(stdout: &ChildStdout) {
     use std::os::unix::io::AsRawFd;
     // Best effort: the default 64 KiB pipe still works, in smaller batches.
@@ -211,6 +213,9 @@ fn enlarge_pipe(stdout: &ChildStdout) {
         libc::fcntl(stdout.as_raw_fd(), libc::F_SETPIPE_SZ, STDOUT_PIPE_BYTES);
     }
 }
+
+#[cfg(not(target_os = "linux"))]
+fn enlarge_pipe(_stdout: &ChildStdout) {}
 
 fn write_loop(stdin: std::process::ChildStdin, rx: Receiver<Vec<u8>>) {
     // A C host may not ignore SIGPIPE: block it on this thread so a dead child gives EPIPE.
