@@ -102,6 +102,18 @@ func cstr(s *string) (*C.char, func()) {
 
 func str(s string) *string { return &s }
 
+// paramsJSON marshals params (nil for none) into the optional JSON argument of a call.
+func paramsJSON(params any) (*string, error) {
+	if params == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(params)
+	if err != nil {
+		return nil, &Error{Code: ErrInvalidArgument, Message: "params: " + err.Error()}
+	}
+	return str(string(b)), nil
+}
+
 func takeString(p *C.char) string {
 	s := C.GoString(p)
 	C.codex_string_free(p)
@@ -216,17 +228,13 @@ func (c *Client) Request(method string, params any, timeout time.Duration) (json
 		return nil, err
 	}
 	defer done()
-	var paramsJSON *string
-	if params != nil {
-		b, err := json.Marshal(params)
-		if err != nil {
-			return nil, &Error{Code: ErrInvalidArgument, Message: "params: " + err.Error()}
-		}
-		paramsJSON = str(string(b))
+	js, err := paramsJSON(params)
+	if err != nil {
+		return nil, err
 	}
 	m, freeM := cstr(&method)
 	defer freeM()
-	pj, freeP := cstr(paramsJSON)
+	pj, freeP := cstr(js)
 	defer freeP()
 	var out *C.char
 	var cerr *C.codex_error
@@ -243,13 +251,9 @@ func (c *Client) ThreadStart(params any) (string, error) {
 		return "", err
 	}
 	defer done()
-	var pj *string
-	if params != nil {
-		b, err := json.Marshal(params)
-		if err != nil {
-			return "", &Error{Code: ErrInvalidArgument, Message: "params: " + err.Error()}
-		}
-		pj = str(string(b))
+	pj, err := paramsJSON(params)
+	if err != nil {
+		return "", err
 	}
 	cp, free := cstr(pj)
 	defer free()
@@ -270,13 +274,9 @@ func (c *Client) StartTurn(threadID, input string, params any) (*Turn, error) {
 		return nil, err
 	}
 	defer done()
-	var pj *string
-	if params != nil {
-		b, err := json.Marshal(params)
-		if err != nil {
-			return nil, &Error{Code: ErrInvalidArgument, Message: "params: " + err.Error()}
-		}
-		pj = str(string(b))
+	pj, err := paramsJSON(params)
+	if err != nil {
+		return nil, err
 	}
 	t, freeT := cstr(&threadID)
 	defer freeT()

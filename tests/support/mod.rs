@@ -170,6 +170,15 @@ fn take_error(rc: codex_result, err: *mut codex_error) -> CError {
     CError { code: rc, message }
 }
 
+/// `Ok` for CODEX_OK, else the call's error.
+fn result(rc: codex_result, err: *mut codex_error) -> Result<(), CError> {
+    if rc == CODEX_OK {
+        Ok(())
+    } else {
+        Err(take_error(rc, err))
+    }
+}
+
 fn check(rc: codex_result, err: *mut codex_error) {
     if rc != CODEX_OK {
         let e = take_error(rc, err);
@@ -316,11 +325,7 @@ impl Req {
     pub fn approve(&self, decision: u32) -> Result<(), CError> {
         let mut err = std::ptr::null_mut();
         let rc = unsafe { codex_request_approve(self.0, decision, &mut err) };
-        if rc == CODEX_OK {
-            Ok(())
-        } else {
-            Err(take_error(rc, err))
-        }
+        result(rc, err)
     }
     pub fn is_open(&self) -> bool {
         unsafe { codex_request_is_open(self.0) }
@@ -415,21 +420,13 @@ impl Turn {
     pub fn steer(&self, input: &str) -> Result<(), CError> {
         let mut err = std::ptr::null_mut();
         let rc = unsafe { codex_turn_steer(self.0, cs(input).as_ptr(), &mut err) };
-        if rc == CODEX_OK {
-            Ok(())
-        } else {
-            Err(take_error(rc, err))
-        }
+        result(rc, err)
     }
 
     pub fn interrupt(&self) -> Result<(), CError> {
         let mut err = std::ptr::null_mut();
         let rc = unsafe { codex_turn_interrupt(self.0, &mut err) };
-        if rc == CODEX_OK {
-            Ok(())
-        } else {
-            Err(take_error(rc, err))
-        }
+        result(rc, err)
     }
 
     /// `codex_turn_run`: (status, final answer, error message, usage JSON, items JSON).
