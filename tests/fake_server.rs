@@ -213,3 +213,46 @@ fn an_unanswered_request_is_declined_when_the_answer_timeout_passes() {
         .unwrap();
     assert_eq!(command["item"]["status"], "declined");
 }
+
+#[test]
+fn a_crash_in_the_middle_of_a_flood_ends_every_turn_with_an_unbroken_prefix() {
+    const TURNS: usize = 20;
+    let turns = TURNS.to_string();
+    let client = fake(
+        "flood",
+        &[("FAKE_TURNS", &turns), ("FAKE_DELTAS", "20000"), ("FAKE_CRASH_AT", "0.5")],
+    );
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..TURNS)
+            .map(|_| {
+                let client = &client;
+                s.spawn(move || {
+                    let (thread, _) = client.thread_start(None).unwrap();
+                    let turn = client.turn_start(&thread, "flood", None, None).unwrap();
+                    let mut next = 0;
+                    let mut last_event = Instant::now();
+                    let err = loop {
+                        match turn.next_event(Wait::from_millis(30_000)) {
+                            Ok(Next::Event(e)) => {
+                                last_event = Instant::now();
+                                let delta = e.delta().unwrap();
+                                // Deltas are "tokNNNNNN ": each turn sees 0, 1, 2, ... with no gap.
+                                assert_eq!(delta, format!("tok{next:06} "), "turn {}", turn.id());
+                                next += 1;
+                            }
+                            Ok(Next::End) => panic!("the flood cannot complete"),
+                            Err(e) => break e,
+                        }
+                    };
+                    assert_eq!(err.kind, ErrorKind::Transport, "{}", err.message);
+                    assert!(err.message.contains("exit status 4"), "{}", err.message);
+                    assert!(last_event.elapsed() < Duration::from_secs(1));
+                    next
+                })
+            })
+            .collect();
+        let received: Vec<usize> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+        // About half of each turn's 20,000 deltas arrived before the crash.
+        assert!(received.iter().all(|&n| (8_000..=12_000).contains(&n)), "{received:?}");
+    });
+}

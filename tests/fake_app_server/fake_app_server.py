@@ -317,9 +317,15 @@ class Server:
         self.flood_started += 1
         if self.flood_started == FLOOD_TURNS:
             blob = memoryview(self.flood_blob)
+            # FAKE_CRASH_AT=0.5: die (exit 4) halfway through the flood, mid-line.
+            crash_at = float(os.environ.get("FAKE_CRASH_AT", "0"))
+            end = int(len(blob) * crash_at) if crash_at else len(blob)
             step = 1 << 20
-            for i in range(0, len(blob), step):
-                send_raw(blob[i:i + step])
+            for i in range(0, end, step):
+                send_raw(blob[i:min(i + step, end)])
+            if crash_at:
+                log("flood: crashing after %d of %d bytes" % (end, len(blob)))
+                os._exit(4)
 
 
 def build_flood():
