@@ -285,11 +285,12 @@ impl Shared {
         if let Some(mut old) = old {
             old.stop();
         }
+        // Stopping interrupted the queue's waits; polling (or a new callback) may wait again.
+        queue.clear_interrupt();
         let Some(callback) = callback else { return Ok(()) };
         if self.closed.load(Ordering::SeqCst) {
             return Err(self.end_error(super::queue::StreamEnd::Completed));
         }
-        queue.clear_interrupt();
         let dispatcher = Dispatcher::spawn(name.into(), queue, callback, |_| {});
         *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(dispatcher);
         Ok(())

@@ -236,6 +236,15 @@ int main(void) {
     CHECK_OK(codex_client_set_event_callback(client, NULL, NULL, NULL, &err), err);
     CHECK(atomic_load(&k.frees) == 1, "client userdata_free once");
     codex_string_free(thread_id);
+    /* Polling works again once the callback is removed: an empty stream really waits. */
+    while (codex_client_next_event(client, 0, &ev, NULL) == CODEX_OK) codex_event_free(ev);
+    struct timespec before, after;
+    clock_gettime(CLOCK_MONOTONIC, &before);
+    CHECK(codex_client_next_event(client, 200, &ev, &err) == CODEX_ERR_TIMEOUT, "empty stream");
+    clock_gettime(CLOCK_MONOTONIC, &after);
+    codex_error_free(err), err = NULL;
+    double waited = (after.tv_sec - before.tv_sec) * 1e3 + (after.tv_nsec - before.tv_nsec) / 1e6;
+    CHECK(waited >= 150, "the poll returned after %.0f ms instead of waiting", waited);
     codex_client_close(client);
     codex_client_free(client);
     printf("callbacks_test: ok\n");
