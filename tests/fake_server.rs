@@ -256,3 +256,22 @@ fn a_crash_in_the_middle_of_a_flood_ends_every_turn_with_an_unbroken_prefix() {
         assert!(received.iter().all(|&n| (8_000..=12_000).contains(&n)), "{received:?}");
     });
 }
+
+#[test]
+fn a_full_client_stream_drops_its_oldest_events_and_counts_them() {
+    let client = fake_with("normal", &[], |o| o.client_stream_capacity = 2);
+    for _ in 0..5 {
+        client.thread_start(None).unwrap(); // each sends a turn-less thread/started
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while client.dropped_events() < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(client.dropped_events(), 3);
+    let kept: Vec<String> = (0..2)
+        .map(|_| {
+            client.next_event(Wait::from_millis(1000)).unwrap().thread_id().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(kept, ["thr_4", "thr_5"]);
+}
