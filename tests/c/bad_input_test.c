@@ -3,6 +3,7 @@
  * -32001 has its own code, timeouts, a second turn on a busy thread, and close waking a
  * blocked call. */
 #define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
@@ -55,6 +56,20 @@ int main(void) {
     codex_error_free(err), err = NULL;
     codex_options_free(opts);
     EXPECT_INVALID(codex_client_start(NULL, NULL, &err), "client_out");
+
+    /* Without a path in the options: $CODEX_BIN, then codex on PATH; the error names both. */
+    unsetenv("CODEX_BIN");
+    opts = codex_options_new();
+    CHECK_OK(codex_options_set_env(opts, "PATH", "/nonexistent-dir", &err), err);
+    CHECK(codex_client_start(opts, &client, &err) == CODEX_ERR_SPAWN, "no codex anywhere");
+    CHECK(strstr(codex_error_message(err), "CODEX_BIN is unset") &&
+          strstr(codex_error_message(err), "/nonexistent-dir"), "%s", codex_error_message(err));
+    codex_error_free(err), err = NULL;
+    codex_options_free(opts);
+    setenv("CODEX_BIN", getenv("CODEX_FAKE_SERVER"), 1);
+    CHECK_OK(codex_client_start(NULL, &client, &err), err); /* found through $CODEX_BIN */
+    codex_client_free(client), client = NULL;
+    unsetenv("CODEX_BIN");
     CHECK(codex_client_start(NULL, NULL, NULL) == CODEX_ERR_INVALID_ARGUMENT, "err_out may be NULL");
 
     opts = fake_server_options("normal");
