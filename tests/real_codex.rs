@@ -238,3 +238,32 @@ fn killing_the_server_mid_turn_fails_the_turn_and_pending_requests_within_a_seco
     let later = client.request("thread/list", Some("{}"), -1).unwrap_err();
     assert_eq!(later.code, CODEX_ERR_TRANSPORT);
 }
+
+#[test]
+fn config_overrides_and_client_info_reach_the_server() {
+    use codex_app_server::ffi::options::*;
+    let env = Offline::new(&json!({"responses": [{"text": "hi"}]}));
+    let client = env.start_with(|o| unsafe {
+        let kv = cs("model=\"override-model\"");
+        assert_eq!(codex_options_add_config(o, kv.as_ptr(), std::ptr::null_mut()), CODEX_OK);
+        let (name, version) = (cs("c_api_test"), cs("9.9.9"));
+        let rc = codex_options_set_client_info(
+            o,
+            name.as_ptr(),
+            std::ptr::null(),
+            version.as_ptr(),
+            std::ptr::null_mut(),
+        );
+        assert_eq!(rc, CODEX_OK);
+    });
+    let result: serde_json::Value =
+        serde_json::from_str(&client.request("thread/start", Some("{}"), 0).unwrap()).unwrap();
+    assert_eq!(result["model"], "override-model", "{result}");
+    let init = unsafe {
+        std::ffi::CStr::from_ptr(codex_app_server::ffi::client::codex_client_initialize_result(
+            client.0,
+        ))
+    };
+    let init: serde_json::Value = serde_json::from_str(init.to_str().unwrap()).unwrap();
+    assert!(init["userAgent"].as_str().unwrap().starts_with("c_api_test/"), "{init}");
+}
