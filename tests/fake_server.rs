@@ -164,24 +164,18 @@ fn the_program_answers_server_requests_and_answers_go_stale_after() {
     let turn = client.turn_start(&thread, "run it", None, None).unwrap();
     let mut events = Vec::new();
     let mut held = Vec::new();
-    loop {
-        match turn.next_event(Wait::from_millis(10_000)).expect("event") {
-            Next::Event(e) => {
-                if let Some(request) = e.request() {
-                    let answer = match request.method.as_str() {
-                        "item/commandExecution/requestApproval" => Answer::Result(
-                            approval_answer(&request.method, &request.params, Decision::Accept)
-                                .unwrap(),
-                        ),
-                        _ => Answer::Error { code: -32000, message: "not here".into() },
-                    };
-                    request.answer(answer).unwrap();
-                    held.push(request.clone());
-                }
-                events.push(e);
-            }
-            Next::End => break,
+    while let Next::Event(e) = turn.next_event(Wait::from_millis(10_000)).expect("event") {
+        if let Some(request) = e.request() {
+            let answer = match request.method.as_str() {
+                "item/commandExecution/requestApproval" => Answer::Result(
+                    approval_answer(&request.method, &request.params, Decision::Accept).unwrap(),
+                ),
+                _ => Answer::Error { code: -32000, message: "not here".into() },
+            };
+            request.answer(answer).unwrap();
+            held.push(request.clone());
         }
+        events.push(e);
     }
     let command = events
         .iter()
