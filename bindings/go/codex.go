@@ -16,7 +16,6 @@ import "C"
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -197,8 +196,10 @@ func Start(o Options) (*Client, error) {
 		var err *C.codex_error
 		steps = append(steps, check(C.codex_options_set_server_request_timeout_ms(opts, millis(*o.ServerRequestTimeout), &err), err))
 	}
-	if err := errors.Join(steps...); err != nil {
-		return nil, err
+	for _, err := range steps {
+		if err != nil {
+			return nil, err // the first bad option
+		}
 	}
 	var p *C.codex_client
 	var err *C.codex_error
