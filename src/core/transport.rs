@@ -20,6 +20,8 @@ const STDERR_LINE_MAX: usize = 2000;
 #[cfg(target_os = "linux")]
 const STDOUT_PIPE_BYTES: i32 = 1 << 20;
 const READ_BUFFER_BYTES: usize = 1 << 20;
+/// How long shutdown waits for the I/O threads after the child is gone.
+const THREAD_EXIT_WAIT: Duration = Duration::from_secs(1);
 
 /// What the reader thread hands each line to.
 pub trait Inbound: Send + 'static {
@@ -50,7 +52,7 @@ pub struct Transport {
     writer: WriterSlot,
     child: Arc<Mutex<Child>>,
     pid: u32,
-    threads: Mutex<Vec<JoinHandle<()>>>,
+    threads: Mutex<Vec<IoThread>>,
 }
 
 #[derive(Default)]
@@ -121,7 +123,9 @@ impl Transport {
         self.pid
     }
 
-    /// Closes stdin, gives the server `grace` to exit, then kills it; joins the I/O threads.
+    /// Closes stdin, gives the server `grace` to exit, then kills it; joins the I/O threads
+    /// that end within `THREAD_EXIT_WAIT` (a grandchild that inherited a pipe could keep one
+    /// blocked: that thread is left to end by itself rather than hang the close).
     pub fn shutdown(&self, grace: Duration) {
         self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
         let deadline = Instant::now() + grace;
@@ -140,10 +144,11 @@ impl Transport {
         }
         let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()));
         let me = std::thread::current().id();
+        let deadline = Instant::now() + THREAD_EXIT_WAIT;
         for t in threads {
-            // shutdown can run on the reader thread itself (a callback closing the client).
-            if t.thread().id() != me {
-                let _ = t.join();
+            let ended = t.done.recv_deadline(deadline).is_err(); // disconnected: the thread ended
+            if ended && t.handle.thread().id() != me {
+                let _ = t.handle.join();
             }
         }
     }
@@ -158,8 +163,22 @@ fn send_line(writer: &WriterSlot, mut line: Vec<u8>) -> Result<()> {
     }
 }
 
-fn spawn_named(name: &str, f: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
-    std::thread::Builder::new().name(name.into()).spawn(f).expect("cannot spawn an I/O thread")
+/// An I/O thread; `done` disconnects when it ends, so shutdown can wait for it with a bound.
+struct IoThread {
+    handle: JoinHandle<()>,
+    done: Receiver<()>,
+}
+
+fn spawn_named(name: &str, f: impl FnOnce() + Send + 'static) -> IoThread {
+    let (alive, done) = crossbeam_channel::bounded::<()>(0);
+    let handle = std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            let _alive = alive; // dropped when the thread ends
+            f()
+        })
+        .expect("cannot spawn an I/O thread");
+    IoThread { handle, done }
 }
 
 /// The explicit path, else `$CODEX_BIN`, else `codex` on PATH; the error names what was tried.
