@@ -269,3 +269,25 @@ fn a_full_client_stream_drops_its_oldest_events_and_counts_them() {
         .collect();
     assert_eq!(kept, ["thr_4", "thr_5"]);
 }
+
+#[test]
+fn a_server_that_exits_while_a_grandchild_holds_its_stdout_fails_the_turn_promptly() {
+    let client = fake("orphan_pipe", &[("FAKE_ORPHAN_SECONDS", "5")]);
+    let (thread, _) = client.thread_start(None).unwrap();
+    let turn = client.turn_start(&thread, "hi", None, None).unwrap();
+    let started = Instant::now();
+    let err = loop {
+        match turn.next_event(Wait::from_millis(10_000)) {
+            Ok(Next::Event(_)) => continue,
+            Ok(Next::End) => panic!("the turn cannot complete"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(err.kind, ErrorKind::Transport, "{}", err.message);
+    assert!(err.message.contains("exit status 5"), "{}", err.message);
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    // Closing does not wait for the grandchild either.
+    let closing = Instant::now();
+    client.close();
+    assert!(closing.elapsed() < Duration::from_secs(2), "{:?}", closing.elapsed());
+}

@@ -9,7 +9,7 @@ use super::queue::{Taken, Wait};
 use super::requests::PendingRequests;
 use super::router::Router;
 use super::rpc::{notification_line, Rpc};
-use super::transport::Transport;
+use super::transport::{OnFailure, Transport};
 use super::turn::Turn;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -64,10 +64,22 @@ impl Client {
             pending: pending.clone(),
             router: router.clone(),
             skipped_lines: skipped_lines.clone(),
-            failure: failure.clone(),
             wakes: Vec::new(),
         };
-        let transport = Transport::spawn(options, inbound)?;
+        let on_failure: OnFailure = {
+            let (rpc, router, pending, failure) =
+                (rpc.clone(), router.clone(), pending.clone(), failure.clone());
+            Arc::new(move |error: Error| {
+                failure
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get_or_insert_with(|| error.clone());
+                pending.fail_all("the app-server is gone");
+                rpc.fail_all(&error);
+                router.fail_all(&error);
+            })
+        };
+        let transport = Transport::spawn(options, inbound, on_failure)?;
         pending.start(transport.writer());
         let shared = Arc::new(Shared {
             transport,

@@ -1,7 +1,6 @@
 //! What the reader thread does with each line: parse it once, then hand a response to its
 //! waiter, an event to the router, and answer server requests.
 
-use super::error::Error;
 use super::event::{Event, EventKind, EventParts};
 use super::requests::{self, PendingRequests};
 use super::router::{Delivered, Router, Wakes};
@@ -9,7 +8,7 @@ use super::rpc::{answer_line, Rpc};
 use super::transport::Inbound;
 use super::wire::{self, Message, Notice, ResponseId};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 pub struct InboundRouter {
     pub rpc: Arc<Rpc>,
@@ -18,8 +17,6 @@ pub struct InboundRouter {
     /// Lines that were not JSON-RPC messages (not UTF-8, not JSON, neither request, response
     /// nor notification), counted for `Client::skipped_lines`.
     pub skipped_lines: Arc<AtomicU64>,
-    /// Where the transport's failure is kept for later calls.
-    pub failure: Arc<Mutex<Option<Error>>>,
     pub wakes: Wakes,
 }
 
@@ -115,13 +112,6 @@ impl Inbound for InboundRouter {
         for queue in self.wakes.drain(..) {
             queue.wake();
         }
-    }
-
-    fn closed(&mut self, error: Error) {
-        self.pending.fail_all("the app-server is gone");
-        self.failure.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| error.clone());
-        self.rpc.fail_all(&error);
-        self.router.fail_all(&error);
     }
 }
 

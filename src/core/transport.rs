@@ -3,9 +3,10 @@
 
 use super::error::{Error, ErrorKind, Result};
 use super::options::Options;
-use crossbeam_channel::{unbounded, Receiver, Sender};
+use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::io::{AsRawFd, RawFd};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -20,6 +21,8 @@ const STDERR_LINE_MAX: usize = 2000;
 #[cfg(target_os = "linux")]
 const STDOUT_PIPE_BYTES: i32 = 1 << 20;
 const READ_BUFFER_BYTES: usize = 1 << 20;
+/// How often the exit watcher looks at a reader that has not seen EOF after the child exited.
+const EXIT_CHECK_INTERVAL: Duration = Duration::from_millis(100);
 /// How long shutdown waits for the I/O threads after the child is gone.
 const THREAD_EXIT_WAIT: Duration = Duration::from_secs(1);
 
@@ -30,9 +33,12 @@ pub trait Inbound: Send + 'static {
     fn line(&mut self, line: &[u8]) -> Option<Vec<u8>>;
     /// The reader is about to block: deliver what this batch produced.
     fn batch_end(&mut self);
-    /// stdout is closed; `error` carries the exit status and the stderr tail.
-    fn closed(&mut self, error: Error);
 }
+
+/// Ends every waiter and stream with the transport's failure (exit status, stderr tail). Called
+/// when stdout closes, or when the child exits while something else keeps stdout open; the
+/// first call decides, later ones change nothing.
+pub type OnFailure = Arc<dyn Fn(Error) + Send + Sync>;
 
 /// The writer thread's queue; `None` once the client is shut down, which closes stdin.
 type WriterSlot = Arc<Mutex<Option<Sender<Vec<u8>>>>>;
@@ -63,7 +69,11 @@ struct StderrTail {
 
 impl Transport {
     /// Starts `codex [args] app-server --listen stdio://` and the I/O threads.
-    pub fn spawn(options: &Options, inbound: impl Inbound) -> Result<Transport> {
+    pub fn spawn(
+        options: &Options,
+        inbound: impl Inbound,
+        on_failure: OnFailure,
+    ) -> Result<Transport> {
         let program = resolve_program(options)?;
         let mut command = Command::new(&program);
         command
@@ -89,6 +99,7 @@ impl Transport {
         let stdout = child.stdout.take().expect("stdout is piped");
         let stderr = child.stderr.take().expect("stderr is piped");
         enlarge_pipe(&stdout);
+        let stdout_fd = stdout.as_raw_fd();
 
         let tail = Arc::new(Mutex::new(StderrTail::default()));
         let child = Arc::new(Mutex::new(child));
@@ -100,11 +111,19 @@ impl Transport {
             let tail = tail.clone();
             threads.push(spawn_named("codex-stderr", move || stderr_loop(stderr, &tail)));
         }
+        let reader = {
+            let (child, writer, tail, on_failure) =
+                (child.clone(), writer.clone(), tail.clone(), on_failure.clone());
+            spawn_named("codex-reader", move || {
+                read_loop(stdout, inbound, &writer, &child, &tail, &on_failure)
+            })
+        };
+        let reader_done = reader.done.clone();
+        threads.push(reader);
         {
             let child = child.clone();
-            let writer = writer.clone();
-            threads.push(spawn_named("codex-reader", move || {
-                read_loop(stdout, inbound, &writer, &child, &tail)
+            threads.push(spawn_named("codex-exit-watch", move || {
+                watch_exit(pid, stdout_fd, &reader_done, &child, &tail, &on_failure)
             }));
         }
         Ok(Transport { writer, child, pid, threads: Mutex::new(threads) })
@@ -146,7 +165,9 @@ impl Transport {
         let me = std::thread::current().id();
         let deadline = Instant::now() + THREAD_EXIT_WAIT;
         for t in threads {
-            let ended = t.done.recv_deadline(deadline).is_err(); // disconnected: the thread ended
+            // Disconnected: the thread ended. Timeout: it is still blocked; leave it.
+            let ended =
+                matches!(t.done.recv_deadline(deadline), Err(RecvTimeoutError::Disconnected));
             if ended && t.handle.thread().id() != me {
                 let _ = t.handle.join();
             }
@@ -226,7 +247,6 @@ fn is_executable(path: &Path) -> bool {
 
 #[cfg(target_os = "linux")]
 fn enlarge_pipe(stdout: &ChildStdout) {
-    use std::os::unix::io::AsRawFd;
     // Best effort: the default 64 KiB pipe still works, in smaller batches.
     unsafe {
         libc::fcntl(stdout.as_raw_fd(), libc::F_SETPIPE_SZ, STDOUT_PIPE_BYTES);
@@ -292,6 +312,7 @@ fn read_loop(
     writer: &WriterSlot,
     child: &Mutex<Child>,
     tail: &Mutex<StderrTail>,
+    on_failure: &OnFailure,
 ) {
     let mut reader = BufReader::with_capacity(READ_BUFFER_BYTES, stdout);
     // A bug while routing must not leave every waiter hanging: it ends the client like a
@@ -308,7 +329,55 @@ fn read_loop(
             )
         }
     };
-    inbound.closed(error);
+    on_failure(error);
+}
+
+/// Reports the child's exit when stdout stays open after it (a grandchild that inherited the
+/// pipe), so waiters fail promptly all the same.
+fn watch_exit(
+    pid: u32,
+    stdout_fd: RawFd,
+    reader_done: &Receiver<()>,
+    child: &Mutex<Child>,
+    tail: &Mutex<StderrTail>,
+    on_failure: &OnFailure,
+) {
+    // Waits for the exit without reaping: whoever holds `child` still collects the status.
+    let exited = loop {
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let flags = libc::WEXITED | libc::WNOWAIT;
+        match unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags) } {
+            0 => break true,
+            _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {}
+            _ => break false, // already reaped: the reader or shutdown saw it
+        }
+    };
+    if !exited {
+        return;
+    }
+    // Normally the reader sees EOF right away and reports the failure itself. While it is still
+    // draining what the server wrote, let it; only a reader that is idle on an empty pipe twice
+    // in a row is blocked by someone else holding the pipe.
+    let mut idle_checks = 0;
+    while idle_checks < 2 {
+        if let Err(RecvTimeoutError::Disconnected) = reader_done.recv_timeout(EXIT_CHECK_INTERVAL) {
+            return;
+        }
+        idle_checks = if pending_bytes(stdout_fd) == 0 { idle_checks + 1 } else { 0 };
+    }
+    on_failure(exit_error(child, tail, None));
+}
+
+/// Bytes waiting in a pipe (0 when unknown).
+fn pending_bytes(fd: RawFd) -> usize {
+    let mut n: libc::c_int = 0;
+    // Only read while the reader thread, which owns `fd`, is alive (checked just before).
+    let rc = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n) };
+    if rc == 0 {
+        n.max(0) as usize
+    } else {
+        0
+    }
 }
 
 /// Reads and hands over lines until EOF; returns the read error, if that is what ended it.

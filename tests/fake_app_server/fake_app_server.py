@@ -247,6 +247,18 @@ class Server:
         time.sleep(0.05)
         os._exit(3)
 
+    def scenario_orphan_pipe(self, rid, turn):
+        # A grandchild inherits stdout and stderr and outlives this process, so the client
+        # sees no EOF when it exits: only the exit itself tells.
+        import subprocess
+        subprocess.Popen(["sleep", os.environ.get("FAKE_ORPHAN_SECONDS", "10")])
+        self.turn_response(rid, turn)
+        for _, msg in turn.events()[:3]:
+            send(msg)
+        log("exiting, the orphan keeps the pipes")
+        time.sleep(0.05)
+        os._exit(5)
+
     def scenario_close_stdout(self, rid, turn):
         self.turn_response(rid, turn)
         for _, msg in turn.events()[:3]:
