@@ -108,6 +108,13 @@
 #define CODEX_EVENT_STREAM_ERROR 11
 
 /**
+ * Made by this library, on the client stream: something the server sent was discarded and
+ * counted. Method `codex/lineSkipped`: a message longer than the limit
+ * (`codex_options_set_max_line_bytes`); params `{"reason", "bytes", "limitBytes"}`.
+ */
+#define CODEX_EVENT_SKIPPED 12
+
+/**
  * Accept the command, file change, permissions or elicitation, this once.
  */
 #define CODEX_DECISION_ACCEPT 1
@@ -717,6 +724,21 @@ codex_result codex_options_set_request_timeout_ms(struct codex_options *opts,
 codex_result codex_options_set_client_event_capacity(struct codex_options *opts,
                                                      size_t capacity,
                                                      struct codex_error **err_out);
+
+/**
+ * The longest message accepted from the server, in bytes (default 67108864, 64 MiB; 0: no
+ * limit). A longer line is discarded as it streams in, never held in memory whole: it is
+ * counted in `codex_client_skipped_lines` and reported on the client stream as a
+ * `CODEX_EVENT_SKIPPED` event (method `codex/lineSkipped`) that names the limit; the
+ * connection goes on. If the discarded message was a response, its caller times out; if it was
+ * a turn's event, the turn misses it.
+ *
+ * # Safety
+ * `opts` must be live options; `err_out` NULL or writable.
+ */
+codex_result codex_options_set_max_line_bytes(struct codex_options *opts,
+                                              size_t max_bytes,
+                                              struct codex_error **err_out);
 
 /**
  * How long a server request (an approval, a question) waits for the program's answer before

@@ -79,7 +79,7 @@ impl Client {
                 router.fail_all(&error);
             })
         };
-        let transport = Transport::spawn(options, inbound, on_failure)?;
+        let transport = Transport::start(options, inbound, on_failure)?;
         pending.start(transport.writer());
         let shared = Arc::new(Shared {
             transport,

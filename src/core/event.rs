@@ -23,6 +23,8 @@ pub enum EventKind {
     ServerRequest = 10,
     /// Made by this library for callbacks: the stream failed (transport died, client closed).
     StreamError = 11,
+    /// Made by this library: something the server sent was discarded (see the method).
+    Skipped = 12,
 }
 
 impl EventKind {

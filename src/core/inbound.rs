@@ -108,6 +108,18 @@ impl Inbound for InboundRouter {
         }
     }
 
+    fn oversized(&mut self, bytes: u64, limit: usize) {
+        self.skip();
+        let params = format!(
+            "{{\"reason\":\"the message is longer than the limit\",\"bytes\":{bytes},\"limitBytes\":{limit}}}"
+        );
+        let event = Event::new(
+            EventKind::Skipped,
+            &EventParts { method: "codex/lineSkipped", params: &params, ..Default::default() },
+        );
+        self.router.route(event, false, &mut self.wakes);
+    }
+
     fn batch_end(&mut self) {
         for queue in self.wakes.drain(..) {
             queue.wake();

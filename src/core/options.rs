@@ -23,11 +23,15 @@ pub struct Options {
     /// How long a server request (approval, question) waits for the program's answer before it
     /// is answered fail-closed. Zero: answer fail-closed at once, never asking the program.
     pub server_request_timeout: Duration,
+    /// Longest message accepted from the server; a longer one is discarded as it streams in.
+    /// 0: no limit.
+    pub max_line_bytes: usize,
 }
 
 pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 pub(crate) const DEFAULT_SERVER_REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 pub(crate) const DEFAULT_CLIENT_STREAM_CAPACITY: usize = 1024;
+pub(crate) const DEFAULT_MAX_LINE_BYTES: usize = 64 << 20;
 
 impl Default for Options {
     fn default() -> Self {
@@ -43,6 +47,7 @@ impl Default for Options {
             request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
             client_stream_capacity: DEFAULT_CLIENT_STREAM_CAPACITY,
             server_request_timeout: DEFAULT_SERVER_REQUEST_TIMEOUT,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
         }
     }
 }

@@ -36,6 +36,10 @@ pub const CODEX_EVENT_SERVER_REQUEST: u32 = 10;
 /// `{"kind": "Transport" | "Closed" | ..., "message": "..."}`. Polling gets the error from
 /// `codex_turn_next_event` instead.
 pub const CODEX_EVENT_STREAM_ERROR: u32 = 11;
+/// Made by this library, on the client stream: something the server sent was discarded and
+/// counted. Method `codex/lineSkipped`: a message longer than the limit
+/// (`codex_options_set_max_line_bytes`); params `{"reason", "bytes", "limitBytes"}`.
+pub const CODEX_EVENT_SKIPPED: u32 = 12;
 
 /// A notification or server request, owned by the caller and freed with `codex_event_free`.
 /// Immutable: it may be read from several threads. Strings returned by its accessors are
@@ -188,6 +192,7 @@ mod tests {
             (CODEX_EVENT_ERROR, EventKind::Error),
             (CODEX_EVENT_SERVER_REQUEST, EventKind::ServerRequest),
             (CODEX_EVENT_STREAM_ERROR, EventKind::StreamError),
+            (CODEX_EVENT_SKIPPED, EventKind::Skipped),
         ];
         for (c, kind) in pairs {
             assert_eq!(c, kind as u32, "{kind:?}");

@@ -236,6 +236,27 @@ pub unsafe extern "C" fn codex_options_set_client_event_capacity(
     })
 }
 
+/// The longest message accepted from the server, in bytes (default 67108864, 64 MiB; 0: no
+/// limit). A longer line is discarded as it streams in, never held in memory whole: it is
+/// counted in `codex_client_skipped_lines` and reported on the client stream as a
+/// `CODEX_EVENT_SKIPPED` event (method `codex/lineSkipped`) that names the limit; the
+/// connection goes on. If the discarded message was a response, its caller times out; if it was
+/// a turn's event, the turn misses it.
+///
+/// # Safety
+/// `opts` must be live options; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_set_max_line_bytes(
+    opts: *mut codex_options,
+    max_bytes: usize,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    with_options(opts, err_out, |o| {
+        o.max_line_bytes = max_bytes;
+        Ok(())
+    })
+}
+
 /// How long a server request (an approval, a question) waits for the program's answer before
 /// the library answers it fail-closed (approvals declined, other requests a JSON-RPC error):
 /// a positive number of milliseconds, or 0 to answer every request fail-closed at once without

@@ -1,0 +1,108 @@
+//! The connection to the app-server, behind one interface: queue a message for the writer,
+//! hand each inbound message to an `Inbound`, report the one failure through `OnFailure`.
+//! Nothing above this module knows which kind of connection it is.
+//!
+//! Kinds: `stdio` (a spawned `codex app-server`, JSON lines over its stdin/stdout).
+
+mod framing;
+mod process;
+mod stdio;
+mod threads;
+
+pub use threads::panic_text;
+
+use super::error::{Error, ErrorKind, Result};
+use super::options::Options;
+use crossbeam_channel::Sender;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What the reader thread hands each inbound message to.
+pub trait Inbound: Send + 'static {
+    /// One message (a line without its newline). Returns a message to write back (an answer to
+    /// a server request), which the writer sends without the reader ever blocking on it.
+    fn line(&mut self, line: &[u8]) -> Option<Vec<u8>>;
+    /// A message longer than the limit was discarded as it streamed in; `bytes` is its length.
+    fn oversized(&mut self, bytes: u64, limit: usize);
+    /// The reader is about to block: deliver what this batch produced.
+    fn batch_end(&mut self);
+}
+
+/// Ends every waiter and stream with the transport's failure. The first call decides, later
+/// ones change nothing.
+pub type OnFailure = Arc<dyn Fn(Error) + Send + Sync>;
+
+/// The writer thread's queue of outbound messages (each without framing); `None` once the
+/// client is shut down.
+type WriterSlot = Arc<Mutex<Option<Sender<Vec<u8>>>>>;
+
+/// A handle on the writer that other parts (server-request answers) can keep.
+#[derive(Clone)]
+pub struct Writer(WriterSlot);
+
+impl Writer {
+    fn new(queue: Sender<Vec<u8>>) -> Writer {
+        Writer(Arc::new(Mutex::new(Some(queue))))
+    }
+
+    /// Queues one message; never blocks on the connection.
+    pub fn send(&self, message: Vec<u8>) -> Result<()> {
+        let writer = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match writer.as_ref().map(|w| w.send(message)) {
+            Some(Ok(())) => Ok(()),
+            _ => Err(Error::new(ErrorKind::Closed, "the client is closed")),
+        }
+    }
+
+    /// Drops the queue: the writer thread ends once it has written what was queued.
+    fn close(&self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+}
+
+/// The kind-specific part of a connection.
+trait Link: Send + Sync {
+    /// The app-server's process id, when this side spawned it.
+    fn pid(&self) -> u32;
+    /// Called after the writer's queue is closed: ends the connection within about `grace`
+    /// and joins the I/O threads that end in time.
+    fn shutdown(&self, grace: Duration);
+}
+
+pub struct Transport {
+    writer: Writer,
+    link: Box<dyn Link>,
+}
+
+impl Transport {
+    /// Connects as the options say and starts the I/O threads.
+    pub fn start(
+        options: &Options,
+        inbound: impl Inbound,
+        on_failure: OnFailure,
+    ) -> Result<Transport> {
+        let (writer, link) = stdio::spawn(options, inbound, on_failure)?;
+        Ok(Transport { writer, link: Box::new(link) })
+    }
+
+    /// Queues one message for the writer thread (never blocks on the connection).
+    pub fn send(&self, message: Vec<u8>) -> Result<()> {
+        self.writer.send(message)
+    }
+
+    pub fn writer(&self) -> Writer {
+        self.writer.clone()
+    }
+
+    /// The app-server's process id; 0 when it was not spawned by this client.
+    pub fn pid(&self) -> u32 {
+        self.link.pid()
+    }
+
+    /// Stops writing, ends the connection (a spawned server gets `grace` to exit before it is
+    /// killed) and joins the I/O threads that end in time.
+    pub fn shutdown(&self, grace: Duration) {
+        self.writer.close();
+        self.link.shutdown(grace);
+    }
+}

@@ -1,0 +1,332 @@
+//! The stdio transport: a spawned `codex app-server` speaking JSON lines over its stdin and
+//! stdout. Threads: the writer, the one stdout reader, a stderr tail that failures report, and
+//! an exit watcher for a server that exits while a grandchild keeps its stdout open.
+
+use super::framing::{Frame, LineReader};
+use super::process;
+use super::threads::{join_until, panic_text, spawn_named, IoThread};
+use super::{Inbound, Link, OnFailure, Writer};
+use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::options::Options;
+use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError};
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How much of the app-server's stderr a failure reports.
+const STDERR_TAIL_LINES: usize = 20;
+const STDERR_LINE_MAX: usize = 2000;
+const READ_BUFFER_BYTES: usize = 1 << 20;
+/// How often the exit watcher looks at a reader that has not seen EOF after the child exited.
+const EXIT_CHECK_INTERVAL: Duration = Duration::from_millis(100);
+/// How long shutdown waits for the I/O threads after the child is gone.
+const THREAD_EXIT_WAIT: Duration = Duration::from_secs(1);
+
+pub struct StdioLink {
+    child: Arc<Mutex<Child>>,
+    pid: u32,
+    threads: Mutex<Vec<IoThread>>,
+}
+
+#[derive(Default)]
+struct StderrTail {
+    lines: VecDeque<String>,
+    done: bool,
+}
+
+/// Starts `codex [args] app-server --listen stdio://` and the I/O threads.
+pub fn spawn(
+    options: &Options,
+    inbound: impl Inbound,
+    on_failure: OnFailure,
+) -> Result<(Writer, StdioLink)> {
+    let program = resolve_program(options)?;
+    let mut command = Command::new(&program);
+    command
+        .args(&options.args)
+        .args(["app-server", "--listen", "stdio://"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, value) in &options.env {
+        match value {
+            Some(v) => command.env(name, v),
+            None => command.env_remove(name),
+        };
+    }
+    if let Some(cwd) = &options.cwd {
+        command.current_dir(cwd);
+    }
+    let mut child = command.spawn().map_err(|e| {
+        Error::new(ErrorKind::Spawn, format!("cannot start {}: {e}", program.display()))
+    })?;
+    let pid = child.id();
+    let stdin = child.stdin.take().expect("stdin is piped");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    process::enlarge_pipe(&stdout);
+    let stdout_pipe = process::pipe_handle(&stdout);
+
+    let tail = Arc::new(Mutex::new(StderrTail::default()));
+    let child = Arc::new(Mutex::new(child));
+    let (tx, rx) = unbounded::<Vec<u8>>();
+    let writer = Writer::new(tx);
+    let mut threads = Vec::new();
+    threads.push(spawn_named("codex-writer", move || write_loop(stdin, rx)));
+    {
+        let tail = tail.clone();
+        threads.push(spawn_named("codex-stderr", move || stderr_loop(stderr, &tail)));
+    }
+    let reader = {
+        let (child, writer, tail, on_failure) =
+            (child.clone(), writer.clone(), tail.clone(), on_failure.clone());
+        let max_line = options.max_line_bytes;
+        spawn_named("codex-reader", move || {
+            let lines = LineReader::new(stdout, READ_BUFFER_BYTES, max_line);
+            read_loop(lines, inbound, &writer, &child, &tail, &on_failure)
+        })
+    };
+    let reader_done = reader.done.clone();
+    threads.push(reader);
+    {
+        let child = child.clone();
+        threads.push(spawn_named("codex-exit-watch", move || {
+            watch_exit(pid, stdout_pipe, &reader_done, &child, &tail, &on_failure)
+        }));
+    }
+    Ok((writer, StdioLink { child, pid, threads: Mutex::new(threads) }))
+}
+
+impl Link for StdioLink {
+    fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// Stdin is closed already: gives the server `grace` to exit, then kills it.
+    fn shutdown(&self, grace: Duration) {
+        let deadline = Instant::now() + grace;
+        loop {
+            let mut child = self.child.lock().unwrap_or_else(|p| p.into_inner());
+            if !matches!(child.try_wait(), Ok(None)) {
+                break;
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break;
+            }
+            drop(child);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        join_until(&self.threads, Instant::now() + THREAD_EXIT_WAIT);
+    }
+}
+
+/// The explicit path, else `$CODEX_BIN`, else `codex` on PATH; the error names what was tried.
+fn resolve_program(options: &Options) -> Result<PathBuf> {
+    let explicit = match &options.codex_bin {
+        Some(path) => Some((path.clone(), "the codex binary set in the options")),
+        None => std::env::var_os("CODEX_BIN")
+            .filter(|v| !v.is_empty())
+            .map(|v| (PathBuf::from(v), "CODEX_BIN")),
+    };
+    if let Some((path, source)) = explicit {
+        // Checked here so the error names the path, whatever the platform's spawn reports.
+        if !process::is_executable(&path) {
+            return Err(Error::new(
+                ErrorKind::Spawn,
+                format!("{source} ({}) is not an executable file", path.display()),
+            ));
+        }
+        return Ok(path);
+    }
+    // The child's PATH: an override in the options, else ours.
+    let path = match options.env.iter().rev().find(|(name, _)| name == "PATH") {
+        Some((_, value)) => value.clone().unwrap_or_default(),
+        None => std::env::var("PATH").unwrap_or_default(),
+    };
+    for dir in std::env::split_paths(&path) {
+        let candidate = dir.join(process::CODEX_PROGRAM);
+        if process::is_executable(&candidate) {
+            return Ok(candidate);
+        }
+    }
+    Err(Error::new(
+        ErrorKind::Spawn,
+        format!(
+            "no codex binary: none set in the options, CODEX_BIN is unset, and no executable \
+             `codex` on PATH ({path})"
+        ),
+    ))
+}
+
+fn write_loop(stdin: std::process::ChildStdin, rx: Receiver<Vec<u8>>) {
+    process::block_sigpipe_on_this_thread();
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdin);
+    let write = |out: &mut std::io::BufWriter<_>, line: &[u8]| {
+        out.write_all(line).and_then(|()| out.write_all(b"\n"))
+    };
+    while let Ok(line) = rx.recv() {
+        if write(&mut out, &line).is_err() {
+            return;
+        }
+        // Flush once nothing more is queued, so bursts go out in one write.
+        while let Ok(more) = rx.try_recv() {
+            if write(&mut out, &more).is_err() {
+                return;
+            }
+        }
+        if out.flush().is_err() {
+            return;
+        }
+    }
+}
+
+fn stderr_loop(stderr: std::process::ChildStderr, tail: &Mutex<StderrTail>) {
+    let mut reader = BufReader::new(stderr);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                let text = String::from_utf8_lossy(&line);
+                let text = text.trim_end();
+                let mut cut = text.len().min(STDERR_LINE_MAX);
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                let mut t = tail.lock().unwrap_or_else(|p| p.into_inner());
+                if t.lines.len() == STDERR_TAIL_LINES {
+                    t.lines.pop_front();
+                }
+                t.lines.push_back(text[..cut].to_owned());
+            }
+        }
+    }
+    tail.lock().unwrap_or_else(|p| p.into_inner()).done = true;
+}
+
+fn read_loop(
+    mut lines: LineReader<ChildStdout>,
+    mut inbound: impl Inbound,
+    writer: &Writer,
+    child: &Mutex<Child>,
+    tail: &Mutex<StderrTail>,
+    on_failure: &OnFailure,
+) {
+    // A bug while routing must not leave every waiter hanging: it ends the client like a
+    // dead server would, with the panic's message.
+    let outcome = catch_unwind(AssertUnwindSafe(|| read_lines(&mut lines, &mut inbound, writer)));
+    drop(lines);
+    let error = match outcome {
+        Ok(read_error) => exit_error(child, tail, read_error),
+        Err(panic) => {
+            let _ = child.lock().unwrap_or_else(|p| p.into_inner()).kill();
+            Error::new(
+                ErrorKind::Internal,
+                format!("the reader thread failed: {}", panic_text(&*panic)),
+            )
+        }
+    };
+    on_failure(error);
+}
+
+/// Reports the child's exit when stdout stays open after it (a grandchild that inherited the
+/// pipe), so waiters fail promptly all the same.
+fn watch_exit(
+    pid: u32,
+    stdout: process::PipeHandle,
+    reader_done: &Receiver<()>,
+    child: &Mutex<Child>,
+    tail: &Mutex<StderrTail>,
+    on_failure: &OnFailure,
+) {
+    if !process::wait_exit_without_reaping(pid) {
+        return; // already reaped: the reader or shutdown saw it
+    }
+    // Normally the reader sees EOF right away and reports the failure itself. While it is still
+    // draining what the server wrote, let it; only a reader that is idle on an empty pipe twice
+    // in a row is blocked by someone else holding the pipe.
+    let mut idle_checks = 0;
+    while idle_checks < 2 {
+        if let Err(RecvTimeoutError::Disconnected) = reader_done.recv_timeout(EXIT_CHECK_INTERVAL) {
+            return;
+        }
+        // The reader is alive (checked just above), so the pipe is still open.
+        idle_checks = if process::pending_bytes(stdout) == 0 { idle_checks + 1 } else { 0 };
+    }
+    on_failure(exit_error(child, tail, None));
+}
+
+/// Reads and hands over lines until EOF; returns the read error, if that is what ended it.
+fn read_lines(
+    lines: &mut LineReader<ChildStdout>,
+    inbound: &mut impl Inbound,
+    writer: &Writer,
+) -> Option<std::io::Error> {
+    let read_error = loop {
+        let reply = match lines.next() {
+            Ok(None) => break None,
+            Ok(Some(Frame::Line(line))) => inbound.line(line),
+            Ok(Some(Frame::Oversized { bytes })) => {
+                inbound.oversized(bytes, lines.max_line());
+                None
+            }
+            Err(e) => break Some(e),
+        };
+        if let Some(reply) = reply {
+            // Fails only once the client is shut down, when nobody waits for it.
+            let _ = writer.send(reply);
+        }
+        if lines.drained() {
+            inbound.batch_end();
+        }
+    };
+    inbound.batch_end();
+    read_error
+}
+
+/// Waits briefly for the child to exit and its stderr to drain, then describes the failure.
+fn exit_error(
+    child: &Mutex<Child>,
+    tail: &Mutex<StderrTail>,
+    read_error: Option<std::io::Error>,
+) -> Error {
+    let deadline = Instant::now() + Duration::from_millis(300);
+    let status = loop {
+        let mut c = child.lock().unwrap_or_else(|p| p.into_inner());
+        match c.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if Instant::now() < deadline => {}
+            Ok(None) => {
+                // stdout is gone, so the server is useless: do not leave it running.
+                let _ = c.kill();
+                break None;
+            }
+            Err(_) => break None,
+        }
+        drop(c);
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    while !tail.lock().unwrap_or_else(|p| p.into_inner()).done && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let mut message = match (status, read_error) {
+        (_, Some(e)) => format!("reading from codex app-server failed: {e}"),
+        (Some(s), None) => format!("codex app-server exited ({})", process::describe_status(s)),
+        (None, None) => "codex app-server closed its stdout; it was killed".to_owned(),
+    };
+    let t = tail.lock().unwrap_or_else(|p| p.into_inner());
+    if t.lines.is_empty() {
+        message.push_str("; stderr was empty");
+    } else {
+        message.push_str("; last stderr lines:\n");
+        message.push_str(&t.lines.iter().cloned().collect::<Vec<_>>().join("\n"));
+    }
+    Error::new(ErrorKind::Transport, message)
+}
