@@ -295,6 +295,13 @@ typedef void (*codex_userdata_free)(void *userdata);
  */
 #define CODEX_ERR_STALE_REQUEST 12
 
+/**
+ * The turn's unconsumed events reached the limit (`codex_options_set_turn_buffer_events`):
+ * its buffered events were freed, the library sent `turn/interrupt` for it, and its later
+ * events are discarded and counted (`codex_turn_dropped_events`). Other turns go on.
+ */
+#define CODEX_ERR_OVERFLOW 13
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -347,7 +354,8 @@ const char *codex_client_initialize_result(const struct codex_client *client);
  * client's default timeout, -1 waits without limit, a positive value waits that long. On
  * success writes the raw JSON of the result to `*result_out` (free with `codex_string_free`).
  * Errors: `CODEX_ERR_INVALID_ARGUMENT` (bad method or params, checked before anything is
- * sent), `CODEX_ERR_RPC` (the server's error: code, message and data in `*err_out`),
+ * sent; also `turn/start`, which must go through `codex_turn_start` so that the turn is
+ * tracked), `CODEX_ERR_RPC` (the server's error: code, message and data in `*err_out`),
  * `CODEX_ERR_OVERLOADED` (-32001, retryable), `CODEX_ERR_TIMEOUT`, `CODEX_ERR_TRANSPORT`,
  * `CODEX_ERR_CLOSED`. Thread-safe.
  *
@@ -467,6 +475,15 @@ uint64_t codex_client_dropped_events(const struct codex_client *client);
  * `client` must be NULL or a live client.
  */
 uint64_t codex_client_skipped_lines(const struct codex_client *client);
+
+/**
+ * How many threads of this client have a turn running or starting (turns whose handle was
+ * freed count until they complete). 0 for an invalid client. Thread-safe.
+ *
+ * # Safety
+ * `client` must be NULL or a live client.
+ */
+size_t codex_client_active_turns(const struct codex_client *client);
 
 /**
  * The app-server's process id, or 0 for an invalid client.
@@ -741,6 +758,46 @@ codex_result codex_options_set_max_line_bytes(struct codex_options *opts,
                                               struct codex_error **err_out);
 
 /**
+ * How many unconsumed events a turn may buffer (default 65536; 0: no limit). When a turn's
+ * waiting events reach it, the library never drops silently: the turn fails with
+ * `CODEX_ERR_OVERFLOW` naming the turn and the count, its buffered events are freed, the
+ * library sends `turn/interrupt` for it, and its later events are discarded and counted
+ * (`codex_turn_dropped_events`). Other turns are not affected.
+ *
+ * # Safety
+ * `opts` must be live options; `err_out` NULL or writable.
+ */
+codex_result codex_options_set_turn_buffer_events(struct codex_options *opts,
+                                                  size_t max_events,
+                                                  struct codex_error **err_out);
+
+/**
+ * The timeout of `codex_turn_steer` and `codex_turn_interrupt`, in milliseconds (positive;
+ * default 10000), independent of the request timeout: a user pressing "stop" expects an
+ * answer in seconds, even from a server that stopped reading.
+ *
+ * # Safety
+ * `opts` must be live options; `err_out` NULL or writable.
+ */
+codex_result codex_options_set_control_timeout_ms(struct codex_options *opts,
+                                                  int64_t timeout_ms,
+                                                  struct codex_error **err_out);
+
+/**
+ * An idle watchdog for turns (default 0: off). A turn that receives no event for this many
+ * milliseconds ends with `CODEX_ERR_TIMEOUT` and the library sends `turn/interrupt` for it;
+ * its later events go to the client stream. The watchdog is checked while the turn is waited
+ * on (`codex_turn_next_event`, `codex_turn_run`, or its callback thread, which always waits),
+ * so a polled turn nobody waits on ends at its next wait.
+ *
+ * # Safety
+ * `opts` must be live options; `err_out` NULL or writable.
+ */
+codex_result codex_options_set_turn_idle_timeout_ms(struct codex_options *opts,
+                                                    int64_t timeout_ms,
+                                                    struct codex_error **err_out);
+
+/**
  * How long a server request (an approval, a question) waits for the program's answer before
  * the library answers it fail-closed (approvals declined, other requests a JSON-RPC error):
  * a positive number of milliseconds, or 0 to answer every request fail-closed at once without
@@ -944,6 +1001,14 @@ const char *codex_turn_thread_id(const struct codex_turn *turn);
  * when the server died (exit status and stderr tail in the message) or `CODEX_ERR_CLOSED`
  * after `codex_client_close`, once the events that came before are consumed.
  *
+ * Limits (see `codex_options`): a turn whose unconsumed events reach the turn buffer
+ * (`codex_options_set_turn_buffer_events`, default 65536) fails with `CODEX_ERR_OVERFLOW`:
+ * its buffered events are freed, the library sends `turn/interrupt` for it, and its later
+ * events are discarded and counted (`codex_turn_dropped_events`); the events taken before
+ * stay valid. With an idle timeout (`codex_options_set_turn_idle_timeout_ms`), a wait that
+ * sees no event of the turn for that long ends the turn with `CODEX_ERR_TIMEOUT` (with an
+ * error object saying so) and interrupts it; every later call gives the same error.
+ *
  * # Safety
  * `turn` a live turn; `event_out` writable; `err_out` NULL or writable.
  */
@@ -954,7 +1019,9 @@ codex_result codex_turn_next_event(const struct codex_turn *turn,
 
 /**
  * Adds input to the running turn (`turn/steer`); `input` as in `codex_turn_start`. Fails with
- * `CODEX_ERR_RPC` when the turn is no longer active. Thread-safe.
+ * `CODEX_ERR_RPC` when the turn is no longer active, `CODEX_ERR_TIMEOUT` when the server does
+ * not answer within the control timeout (`codex_options_set_control_timeout_ms`, default
+ * 10000). Thread-safe.
  *
  * # Safety
  * `turn` a live turn; `input` a string; `err_out` NULL or writable.
@@ -965,13 +1032,24 @@ codex_result codex_turn_steer(const struct codex_turn *turn,
 
 /**
  * Asks the server to stop the turn (`turn/interrupt`); the stream then ends with a
- * `turn/completed` whose status is `"interrupted"`. Thread-safe.
+ * `turn/completed` whose status is `"interrupted"`. `CODEX_ERR_TIMEOUT` when the server does
+ * not answer within the control timeout (`codex_options_set_control_timeout_ms`, default
+ * 10000). Thread-safe.
  *
  * # Safety
  * `turn` a live turn; `err_out` NULL or writable.
  */
 codex_result codex_turn_interrupt(const struct codex_turn *turn,
                                   struct codex_error **err_out);
+
+/**
+ * How many events of this turn were dropped: after `CODEX_ERR_OVERFLOW`, the buffered ones and
+ * every one that arrived later; otherwise 0. 0 for an invalid turn. Thread-safe.
+ *
+ * # Safety
+ * `turn` must be NULL or a live turn.
+ */
+uint64_t codex_turn_dropped_events(const struct codex_turn *turn);
 
 /**
  * Runs the turn to completion: consumes the events not yet taken with

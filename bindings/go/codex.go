@@ -39,6 +39,7 @@ const (
 	ErrProtocol        Result = C.CODEX_ERR_PROTOCOL
 	ErrInternal        Result = C.CODEX_ERR_INTERNAL
 	ErrStaleRequest    Result = C.CODEX_ERR_STALE_REQUEST
+	ErrOverflow        Result = C.CODEX_ERR_OVERFLOW
 )
 
 func (r Result) String() string { return C.GoString(C.codex_result_name(C.codex_result(r))) }

@@ -34,6 +34,8 @@ pub(crate) struct Shared {
     skipped_lines: Arc<AtomicU64>,
     failure: Arc<Mutex<Option<Error>>>,
     request_timeout: Option<Duration>,
+    pub(crate) control_timeout: Duration,
+    pub(crate) turn_idle_timeout: Option<Duration>,
     closed: AtomicBool,
 }
 
@@ -55,7 +57,8 @@ impl Client {
     /// Spawns the app-server and completes the `initialize` / `initialized` handshake.
     pub fn start(options: &Options) -> Result<Client> {
         let rpc = Arc::new(Rpc::default());
-        let router = Arc::new(Router::new(options.client_stream_capacity));
+        let router =
+            Arc::new(Router::new(options.client_stream_capacity, options.turn_buffer_events));
         let skipped_lines = Arc::new(AtomicU64::new(0));
         let failure = Arc::new(Mutex::new(None));
         let pending = PendingRequests::new(options.server_request_timeout);
@@ -91,6 +94,8 @@ impl Client {
             skipped_lines,
             failure,
             request_timeout: options.request_timeout,
+            control_timeout: options.control_timeout,
+            turn_idle_timeout: options.turn_idle_timeout,
             closed: AtomicBool::new(false),
         });
         let params = initialize_params(options);
@@ -121,6 +126,14 @@ impl Client {
     pub fn request(&self, method: &str, params: Option<&str>, timeout: Timeout) -> Result<String> {
         if method.is_empty() {
             return Err(Error::invalid_argument("method: must not be empty"));
+        }
+        // A turn started behind the router's back would escape the one-active-turn rule and
+        // leave its events with nobody.
+        if method == "turn/start" {
+            return Err(Error::invalid_argument(
+                "method: start turns with codex_turn_start (or its callback variant), which \
+                 tracks the turn: one active turn per thread, its own event stream",
+            ));
         }
         if let Some(p) = params {
             check_params_json(p, "params_json")?;
@@ -235,6 +248,11 @@ impl Client {
         self.shared.router.client_stream().dropped()
     }
 
+    /// Threads of this client with a turn running or starting.
+    pub fn active_turns(&self) -> usize {
+        self.shared.router.active_turns()
+    }
+
     /// Lines from the server that were not JSON-RPC messages, skipped so far.
     pub fn skipped_lines(&self) -> u64 {
         self.shared.skipped_lines.load(Ordering::Relaxed)
@@ -266,6 +284,11 @@ impl Shared {
             Timeout::After(d) => Some(d),
         };
         self.rpc.call(&self.transport, method, params, timeout)
+    }
+
+    /// Sends a request whose answer nobody waits for (an interrupt the library decides on).
+    pub(crate) fn send_unanswered(&self, method: &str, params: &str) {
+        let _ = self.transport.send(self.rpc.unanswered_line(method, Some(params)));
     }
 
     /// The error a finished stream reports: the transport's failure or the close.

@@ -26,6 +26,8 @@ pub enum ErrorKind {
     Internal,
     /// A server request that is no longer open (answered, resolved, expired, turn ended).
     StaleRequest,
+    /// A turn's unconsumed events reached the buffer limit; the turn was interrupted.
+    Overflow,
 }
 
 #[derive(Clone, Debug)]

@@ -6,6 +6,7 @@ use super::requests::{self, PendingRequests};
 use super::router::{Delivered, Router, Wakes};
 use super::rpc::{answer_line, Rpc};
 use super::transport::Inbound;
+use super::turn::interrupt_params;
 use super::wire::{self, Message, Notice, ResponseId};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -23,6 +24,15 @@ pub struct InboundRouter {
 impl InboundRouter {
     fn skip(&self) {
         self.skipped_lines.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A turn that overflowed its buffer is interrupted: nobody is consuming it.
+    fn after_overflow(&self, delivered: &Delivered) {
+        if let Delivered::Overflowed { thread, turn } = delivered {
+            let line =
+                self.rpc.unanswered_line("turn/interrupt", Some(&interrupt_params(thread, turn)));
+            let _ = self.pending.send(line);
+        }
     }
 }
 
@@ -74,7 +84,9 @@ impl Inbound for InboundRouter {
                         self.pending.resolved(&id);
                     }
                 }
-                self.router.route(event_of(kind, &notice, None), completes, &mut self.wakes);
+                let delivered =
+                    self.router.route(event_of(kind, &notice, None), completes, &mut self.wakes);
+                self.after_overflow(&delivered);
                 None
             }
             Ok(Message::ServerRequest { id, notice }) => {
@@ -88,7 +100,8 @@ impl Inbound for InboundRouter {
                 );
                 let Some(request) = registered else {
                     // The program is never asked: answer fail-closed at once.
-                    self.router.route(event, false, &mut self.wakes);
+                    let delivered = self.router.route(event, false, &mut self.wakes);
+                    self.after_overflow(&delivered);
                     return Some(answer_line(
                         id.get(),
                         &requests::fail_closed_answer(&notice.method),
@@ -100,9 +113,17 @@ impl Inbound for InboundRouter {
                     copy.set_request(request.clone());
                     self.router.offer_to_handler(copy, &mut self.wakes);
                 }
-                if self.router.route(event, false, &mut self.wakes) == Delivered::Detached {
-                    request.decline_unanswered("declined: its turn handle was freed");
+                let delivered = self.router.route(event, false, &mut self.wakes);
+                match delivered {
+                    Delivered::Detached => {
+                        request.decline_unanswered("declined: its turn handle was freed")
+                    }
+                    Delivered::Overflowed { .. } | Delivered::Discarded => {
+                        request.decline_unanswered("declined: its turn overflowed")
+                    }
+                    Delivered::Turn | Delivered::ClientStream => {}
                 }
+                self.after_overflow(&delivered);
                 None
             }
         }

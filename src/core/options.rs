@@ -26,12 +26,21 @@ pub struct Options {
     /// Longest message accepted from the server; a longer one is discarded as it streams in.
     /// 0: no limit.
     pub max_line_bytes: usize,
+    /// Unconsumed events after which a turn fails with `Overflow` and is interrupted; 0: no
+    /// limit.
+    pub turn_buffer_events: usize,
+    /// The timeout of steer and interrupt, which a user waits on interactively.
+    pub control_timeout: Duration,
+    /// A turn that receives nothing for this long fails with `Timeout` and is interrupted.
+    pub turn_idle_timeout: Option<Duration>,
 }
 
 pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 pub(crate) const DEFAULT_SERVER_REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 pub(crate) const DEFAULT_CLIENT_STREAM_CAPACITY: usize = 1024;
 pub(crate) const DEFAULT_MAX_LINE_BYTES: usize = 64 << 20;
+pub(crate) const DEFAULT_TURN_BUFFER_EVENTS: usize = 65_536;
+pub(crate) const DEFAULT_CONTROL_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Default for Options {
     fn default() -> Self {
@@ -48,6 +57,9 @@ impl Default for Options {
             client_stream_capacity: DEFAULT_CLIENT_STREAM_CAPACITY,
             server_request_timeout: DEFAULT_SERVER_REQUEST_TIMEOUT,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            turn_buffer_events: DEFAULT_TURN_BUFFER_EVENTS,
+            control_timeout: DEFAULT_CONTROL_TIMEOUT,
+            turn_idle_timeout: None,
         }
     }
 }

@@ -3,6 +3,11 @@
 //! The reader thread pushes; consumers take. Wake-ups are deferred to the end of a read batch
 //! (`push` says when one is owed, `wake` pays it), so a flood costs one wake per queue per
 //! batch rather than one per event. A turn's consumer takes everything queued at once.
+//!
+//! A turn's queue may have a limit: when that many events wait unconsumed, the queue is
+//! emptied and the stream fails (the caller decides with what), and later events are counted
+//! and discarded. It may also have an idle limit, checked while a consumer waits: nothing
+//! pushed for that long ends the stream with the error its hook builds.
 
 use super::error::Error;
 use std::collections::VecDeque;
@@ -36,6 +41,30 @@ impl Wait {
     }
 }
 
+/// What `push` did with an event.
+#[derive(Debug)]
+pub enum Pushed<E> {
+    /// Queued; `wake_owed`: the caller owes a `wake()` (a consumer is waiting and no wake is
+    /// owed yet).
+    Queued { wake_owed: bool },
+    /// This event reached the limit: the `buffered` events before it were dropped, and so is
+    /// this one once the caller, who ends the stream with `finish`, has read it.
+    Overflowed { buffered: usize, event: E },
+    /// The queue overflowed earlier: the event was dropped and counted.
+    Discarded,
+    /// The stream has ended; the event is handed back.
+    Refused(E),
+}
+
+/// Builds the error of a stream that went idle (and may act on it, e.g. interrupt the turn).
+pub type OnIdle = Box<dyn FnMut(Duration) -> Error + Send>;
+
+struct Idle {
+    limit: Duration,
+    last: Instant,
+    on_idle: OnIdle,
+}
+
 pub enum Taken<T> {
     Got(T),
     Ended(StreamEnd),
@@ -44,7 +73,6 @@ pub enum Taken<T> {
     Interrupted,
 }
 
-#[derive(Default)]
 struct State<E> {
     events: VecDeque<E>,
     end: Option<StreamEnd>,
@@ -55,6 +83,8 @@ struct State<E> {
     dropped: u64,
     /// Set by `interrupt_waiters`: waits return `Interrupted` until `clear_interrupt`.
     interrupted: bool,
+    overflowed: bool,
+    idle: Option<Idle>,
 }
 
 pub struct EventQueue<E> {
@@ -62,6 +92,8 @@ pub struct EventQueue<E> {
     ready: Condvar,
     /// Bounded queues drop their oldest event when full (the client stream).
     capacity: Option<usize>,
+    /// Limited queues overflow when this many events wait (turn streams).
+    limit: Option<usize>,
 }
 
 impl<E> std::fmt::Debug for EventQueue<E> {
@@ -72,14 +104,20 @@ impl<E> std::fmt::Debug for EventQueue<E> {
 
 impl<E> EventQueue<E> {
     pub fn unbounded() -> Self {
-        Self::with_capacity(None)
+        Self::with_capacity(None, None)
     }
 
+    /// Drops its oldest event when `capacity` wait.
     pub fn bounded(capacity: usize) -> Self {
-        Self::with_capacity(Some(capacity.max(1)))
+        Self::with_capacity(Some(capacity.max(1)), None)
     }
 
-    fn with_capacity(capacity: Option<usize>) -> Self {
+    /// Overflows when `limit` events wait (0: never).
+    pub fn limited(limit: usize) -> Self {
+        Self::with_capacity(None, (limit > 0).then_some(limit))
+    }
+
+    fn with_capacity(capacity: Option<usize>, limit: Option<usize>) -> Self {
         EventQueue {
             state: Mutex::new(State {
                 events: VecDeque::new(),
@@ -88,9 +126,12 @@ impl<E> EventQueue<E> {
                 wake_owed: false,
                 dropped: 0,
                 interrupted: false,
+                overflowed: false,
+                idle: None,
             }),
             ready: Condvar::new(),
             capacity,
+            limit,
         }
     }
 
@@ -99,12 +140,25 @@ impl<E> EventQueue<E> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Queues an event. Returns true when the caller owes a `wake()` (a consumer is waiting
-    /// and no wake is owed yet). Events after the end are refused (returned as `Err`).
-    pub fn push(&self, event: E) -> Result<bool, E> {
+    /// Queues an event (see `Pushed`).
+    pub fn push(&self, event: E) -> Pushed<E> {
         let mut s = self.lock();
+        if s.overflowed {
+            s.dropped += 1;
+            return Pushed::Discarded;
+        }
         if s.end.is_some() {
-            return Err(event);
+            return Pushed::Refused(event);
+        }
+        if let Some(idle) = &mut s.idle {
+            idle.last = Instant::now();
+        }
+        if self.limit.is_some_and(|limit| s.events.len() >= limit) {
+            let buffered = s.events.len();
+            s.events = VecDeque::new();
+            s.overflowed = true;
+            s.dropped += buffered as u64 + 1;
+            return Pushed::Overflowed { buffered, event };
         }
         if let Some(cap) = self.capacity {
             while s.events.len() >= cap {
@@ -117,7 +171,14 @@ impl<E> EventQueue<E> {
         if owe {
             s.wake_owed = true;
         }
-        Ok(owe)
+        Pushed::Queued { wake_owed: owe }
+    }
+
+    /// Ends the stream with the error `on_idle` builds when nothing is pushed for `limit`,
+    /// checked while a consumer waits (so a turn nobody waits on is not ended).
+    pub fn watch_idle(&self, limit: Duration, on_idle: OnIdle) {
+        self.lock().idle = Some(Idle { limit, last: Instant::now(), on_idle });
+        self.ready.notify_all();
     }
 
     /// Pays a wake owed by `push`.
@@ -153,7 +214,7 @@ impl<E> EventQueue<E> {
         self.lock().end.is_some()
     }
 
-    /// Events dropped because a bounded queue was full.
+    /// Events dropped because a bounded queue was full, or a limited one overflowed.
     pub fn dropped(&self) -> u64 {
         self.lock().dropped
     }
@@ -179,16 +240,29 @@ impl<E> EventQueue<E> {
             if s.interrupted {
                 return Taken::Interrupted;
             }
+            let now = Instant::now();
+            let idle_until = s.idle.as_ref().map(|i| i.last + i.limit);
+            if idle_until.is_some_and(|at| at <= now) {
+                let mut idle = s.idle.take().expect("checked");
+                s.end = Some(StreamEnd::Failed((idle.on_idle)(idle.limit)));
+                self.ready.notify_all();
+                continue;
+            }
+            if let Wait::Until(deadline) = wait {
+                if now >= deadline {
+                    return Taken::TimedOut;
+                }
+            }
+            let until = match (wait, idle_until) {
+                (Wait::Forever, at) => at,
+                (Wait::Until(deadline), Some(at)) => Some(deadline.min(at)),
+                (Wait::Until(deadline), None) => Some(deadline),
+            };
             s.waiting += 1;
-            s = match wait {
-                Wait::Forever => self.ready.wait(s).unwrap_or_else(|p| p.into_inner()),
-                Wait::Until(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        s.waiting -= 1;
-                        return Taken::TimedOut;
-                    }
-                    self.ready.wait_timeout(s, deadline - now).unwrap_or_else(|p| p.into_inner()).0
+            s = match until {
+                None => self.ready.wait(s).unwrap_or_else(|p| p.into_inner()),
+                Some(at) => {
+                    self.ready.wait_timeout(s, at - now).unwrap_or_else(|p| p.into_inner()).0
                 }
             };
             s.waiting -= 1;
@@ -225,7 +299,7 @@ mod tests {
     fn bounded_queue_drops_oldest_and_counts() {
         let q = EventQueue::bounded(2);
         for i in 0..5 {
-            q.push(i).unwrap();
+            assert!(matches!(q.push(i), Pushed::Queued { .. }));
         }
         assert_eq!(q.dropped(), 3);
         assert!(matches!(q.take_one(Wait::from_millis(0)), Taken::Got(3)));
@@ -236,9 +310,9 @@ mod tests {
     #[test]
     fn events_then_end_then_end_again() {
         let q = EventQueue::unbounded();
-        q.push(1).unwrap();
+        assert!(matches!(q.push(1), Pushed::Queued { wake_owed: false }));
         q.finish(StreamEnd::Completed);
-        assert!(q.push(2).is_err());
+        assert!(matches!(q.push(2), Pushed::Refused(2)));
         let mut out = VecDeque::new();
         assert!(matches!(q.take_all(&mut out, Wait::Forever), Taken::Got(())));
         assert_eq!(out, [1]);
@@ -261,10 +335,53 @@ mod tests {
         while q.lock().waiting == 0 {
             std::thread::yield_now();
         }
-        assert!(q.push(7).unwrap());
+        assert!(matches!(q.push(7), Pushed::Queued { wake_owed: true }));
         // A second push before the wake is paid owes nothing more.
-        assert!(!q.push(8).unwrap());
+        assert!(matches!(q.push(8), Pushed::Queued { wake_owed: false }));
         q.wake();
         assert!(consumer.join().unwrap());
+    }
+
+    #[test]
+    fn a_limited_queue_overflows_once_then_discards_and_counts() {
+        let q = EventQueue::limited(3);
+        for i in 0..3 {
+            assert!(matches!(q.push(i), Pushed::Queued { .. }));
+        }
+        assert!(matches!(q.push(3), Pushed::Overflowed { buffered: 3, event: 3 }));
+        q.finish(StreamEnd::Failed(Error::new(super::super::ErrorKind::Overflow, "full")));
+        assert!(matches!(q.push(4), Pushed::Discarded));
+        assert_eq!(q.dropped(), 5);
+        // The buffered events are gone: the consumer gets the failure at once.
+        let mut out = VecDeque::new();
+        assert!(matches!(q.take_all(&mut out, Wait::Forever), Taken::Ended(StreamEnd::Failed(_))));
+        assert!(out.is_empty());
+        // Consumed events do not count toward the limit.
+        let q = EventQueue::limited(2);
+        for i in 0..10 {
+            assert!(matches!(q.push(i), Pushed::Queued { .. }));
+            assert!(matches!(q.take_one(Wait::from_millis(0)), Taken::Got(_)));
+        }
+    }
+
+    #[test]
+    fn an_idle_queue_ends_while_waited_on_and_the_hook_runs_once() {
+        let q: EventQueue<u32> = EventQueue::unbounded();
+        let calls = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let counter = calls.clone();
+        q.watch_idle(
+            Duration::from_millis(1),
+            Box::new(move |limit| {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Error::new(super::super::ErrorKind::Timeout, format!("idle {limit:?}"))
+            }),
+        );
+        let mut out = VecDeque::new();
+        // Waits without limit: only the idle limit can end this wait.
+        assert!(
+            matches!(q.take_all(&mut out, Wait::Forever), Taken::Ended(StreamEnd::Failed(e)) if e.message.contains("idle"))
+        );
+        assert!(matches!(q.take_all(&mut out, Wait::Forever), Taken::Ended(StreamEnd::Failed(_))));
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 }

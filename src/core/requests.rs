@@ -195,7 +195,8 @@ impl PendingRequests {
         }
     }
 
-    fn send(&self, line: Vec<u8>) -> Result<()> {
+    /// Queues a message for the server (answers, and requests the library decides to send).
+    pub(crate) fn send(&self, line: Vec<u8>) -> Result<()> {
         match self.writer.get() {
             Some(w) => w.send(line),
             None => Err(Error::new(ErrorKind::Closed, "the client is not started")),

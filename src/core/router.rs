@@ -3,30 +3,41 @@
 //! A thread has at most one active turn (this client refuses a second). The turn's queue is
 //! registered *before* `turn/start` is sent, so events that arrive before the response are
 //! buffered in the queue the turn handle will read. While the turn id is still unknown, the
-//! first turn id seen on that thread (and not of an earlier turn) is adopted.
+//! first turn id seen on that thread (and not of a recently finished turn) is adopted.
+//!
+//! The table holds only threads with an active turn: an entry goes when its turn completes
+//! (or fails to start), so it does not grow with the number of threads ever used.
 
 use super::error::{Error, ErrorKind, Result};
 use super::event::Event;
-use super::queue::{EventQueue, StreamEnd};
+use super::queue::{EventQueue, Pushed, StreamEnd};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub type TurnQueue = EventQueue<Event>;
 
-/// Turn ids remembered per thread after they complete, so their late events are not adopted.
-const FINISHED_TURNS_KEPT: usize = 8;
+/// Turn ids remembered after they complete, so their late events are not adopted by the next
+/// turn of their thread (which could otherwise adopt one before its own id is known).
+const FINISHED_TURNS_KEPT: usize = 1024;
 
 /// Queues owed a wake at the end of the current read batch.
 pub type Wakes = Vec<Arc<TurnQueue>>;
 
 /// Where `route` put an event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Delivered {
     Turn,
     /// The turn is active but its handle was freed: the event went to the client stream.
     Detached,
     ClientStream,
+    /// This event overflowed its turn's buffer: the turn failed; it should be interrupted.
+    Overflowed {
+        thread: String,
+        turn: String,
+    },
+    /// The event's turn overflowed earlier: the event was discarded (and counted).
+    Discarded,
 }
 
 enum Target {
@@ -42,19 +53,18 @@ struct ActiveTurn {
 }
 
 #[derive(Default)]
-struct ThreadRoute {
-    active: Option<ActiveTurn>,
-    finished: VecDeque<String>,
-}
-
-#[derive(Default)]
 struct RouteTable {
-    threads: HashMap<String, ThreadRoute>,
+    /// Threads with an active turn.
+    threads: HashMap<String, ActiveTurn>,
+    /// Recently completed turn ids, oldest first.
+    finished: VecDeque<String>,
     failed: Option<Error>,
 }
 
 pub struct Router {
     table: Mutex<RouteTable>,
+    /// Unconsumed events after which a turn overflows (0: never).
+    turn_buffer_events: usize,
     client_stream: Arc<TurnQueue>,
     /// Copies of server-request events for the program's request handler, when one is set.
     request_handler: Arc<TurnQueue>,
@@ -62,9 +72,10 @@ pub struct Router {
 }
 
 impl Router {
-    pub fn new(client_stream_capacity: usize) -> Router {
+    pub fn new(client_stream_capacity: usize, turn_buffer_events: usize) -> Router {
         Router {
             table: Mutex::new(RouteTable::default()),
+            turn_buffer_events,
             client_stream: Arc::new(EventQueue::bounded(client_stream_capacity)),
             request_handler: Arc::new(EventQueue::unbounded()),
             handler_on: AtomicBool::new(false),
@@ -94,9 +105,19 @@ impl Router {
 
     /// Queues a copy of a server-request event for the request handler.
     pub fn offer_to_handler(&self, event: Event, wakes: &mut Wakes) {
-        if let Ok(true) = self.request_handler.push(event) {
-            wakes.push(self.request_handler.clone());
+        Self::push_to(&self.request_handler, event, wakes);
+    }
+
+    /// Pushes to a stream that never overflows (the client stream, the handler's queue).
+    fn push_to(queue: &Arc<TurnQueue>, event: Event, wakes: &mut Wakes) {
+        if let Pushed::Queued { wake_owed: true } = queue.push(event) {
+            wakes.push(queue.clone());
         }
+    }
+
+    /// Threads with an active turn on this client.
+    pub fn active_turns(&self) -> usize {
+        self.table().threads.len()
     }
 
     /// Delivers one event. `completes_turn` is true for `turn/completed`, which ends the stream.
@@ -106,35 +127,47 @@ impl Router {
             _ => Target::None,
         };
         let (event, delivered) = match target {
-            Target::Queue(queue) => match queue.push(event) {
-                Ok(owed) => {
-                    if completes_turn {
-                        queue.finish(StreamEnd::Completed);
-                    } else if owed {
-                        wakes.push(queue);
+            Target::Queue(queue) => {
+                match queue.push(event) {
+                    Pushed::Queued { wake_owed } => {
+                        if completes_turn {
+                            queue.finish(StreamEnd::Completed);
+                        } else if wake_owed {
+                            wakes.push(queue);
+                        }
+                        return Delivered::Turn;
                     }
-                    return Delivered::Turn;
+                    Pushed::Overflowed { buffered, event } => {
+                        let thread = event.thread_id().unwrap_or_default().to_owned();
+                        let turn = event.turn_id().unwrap_or_default().to_owned();
+                        let message = format!(
+                            "turn {turn} buffered {buffered} events that nobody consumed \
+                             (codex_options_set_turn_buffer_events); it was interrupted and its \
+                             later events are discarded"
+                        );
+                        queue.finish(StreamEnd::Failed(Error::new(ErrorKind::Overflow, message)));
+                        return Delivered::Overflowed { thread, turn };
+                    }
+                    Pushed::Discarded => return Delivered::Discarded,
+                    // Ended by its handle being freed, an idle timeout, or a failure.
+                    Pushed::Refused(event) => (event, Delivered::Detached),
                 }
-                // The turn's stream was already ended by its handle being freed.
-                Err(event) => (event, Delivered::Detached),
-            },
+            }
             Target::Detached => (event, Delivered::Detached),
             Target::None => (event, Delivered::ClientStream),
         };
-        if let Ok(true) = self.client_stream.push(event) {
-            wakes.push(self.client_stream.clone());
-        }
+        Self::push_to(&self.client_stream, event, wakes);
         delivered
     }
 
     fn turn_queue(&self, thread: &str, turn: &str, completes: bool) -> Target {
         let mut table = self.table();
-        let Some(route) = table.threads.get_mut(thread) else { return Target::None };
-        let Some(active) = route.active.as_mut() else { return Target::None };
+        let table = &mut *table;
+        let Some(active) = table.threads.get_mut(thread) else { return Target::None };
         match &active.turn_id {
             Some(id) if id == turn => {}
             Some(_) => return Target::None,
-            None if route.finished.iter().any(|t| t == turn) => return Target::None,
+            None if table.finished.iter().any(|t| t == turn) => return Target::None,
             None => active.turn_id = Some(turn.to_owned()),
         }
         let target = match &active.queue {
@@ -142,11 +175,11 @@ impl Router {
             None => Target::Detached,
         };
         if completes {
-            route.active = None;
-            if route.finished.len() == FINISHED_TURNS_KEPT {
-                route.finished.pop_front();
+            table.threads.remove(thread);
+            if table.finished.len() == FINISHED_TURNS_KEPT {
+                table.finished.pop_front();
             }
-            route.finished.push_back(turn.to_owned());
+            table.finished.push_back(turn.to_owned());
         }
         target
     }
@@ -157,8 +190,7 @@ impl Router {
         if let Some(err) = &table.failed {
             return Err(err.clone());
         }
-        let route = table.threads.entry(thread.to_owned()).or_default();
-        if let Some(active) = &route.active {
+        if let Some(active) = table.threads.get(thread) {
             let which = match &active.turn_id {
                 Some(id) => format!("turn {id} is still running"),
                 None => "a turn is still starting".to_owned(),
@@ -172,8 +204,10 @@ impl Router {
                 ),
             ));
         }
-        let queue = Arc::new(EventQueue::unbounded());
-        route.active = Some(ActiveTurn { turn_id: None, queue: Some(queue.clone()) });
+        let queue = Arc::new(EventQueue::limited(self.turn_buffer_events));
+        table
+            .threads
+            .insert(thread.to_owned(), ActiveTurn { turn_id: None, queue: Some(queue.clone()) });
         Ok(queue)
     }
 
@@ -190,9 +224,7 @@ impl Router {
         {
             let mut table = self.table();
             if Self::active_with(&mut table, thread, queue).is_some() {
-                if let Some(route) = table.threads.get_mut(thread) {
-                    route.active = None;
-                }
+                table.threads.remove(thread);
             }
         }
         for event in queue.drain() {
@@ -214,7 +246,7 @@ impl Router {
         thread: &str,
         queue: &Arc<TurnQueue>,
     ) -> Option<&'t mut ActiveTurn> {
-        let active = table.threads.get_mut(thread)?.active.as_mut()?;
+        let active = table.threads.get_mut(thread)?;
         match &active.queue {
             Some(q) if Arc::ptr_eq(q, queue) => Some(active),
             _ => None,
@@ -226,11 +258,7 @@ impl Router {
         let queues: Vec<Arc<TurnQueue>> = {
             let mut table = self.table();
             table.failed.get_or_insert_with(|| error.clone());
-            table
-                .threads
-                .values_mut()
-                .filter_map(|route| route.active.take().and_then(|a| a.queue))
-                .collect()
+            table.threads.drain().filter_map(|(_, active)| active.queue).collect()
         };
         for queue in queues {
             queue.finish(StreamEnd::Failed(error.clone()));
@@ -277,7 +305,7 @@ mod tests {
 
     #[test]
     fn events_before_the_response_reach_the_turn_in_order() {
-        let router = Router::new(16);
+        let router = Router::new(16, 0);
         let mut wakes = Wakes::new();
         let q = router.begin_turn("thr").unwrap();
         router.route(ev("turn/started", Some("thr"), Some("t1")), false, &mut wakes);
@@ -302,7 +330,7 @@ mod tests {
 
     #[test]
     fn second_turn_on_a_busy_thread_is_refused_other_threads_are_not() {
-        let router = Router::new(16);
+        let router = Router::new(16, 0);
         let q = router.begin_turn("a").unwrap();
         let err = router.begin_turn("a").unwrap_err();
         assert_eq!(err.kind, ErrorKind::TurnActive);
@@ -317,7 +345,7 @@ mod tests {
 
     #[test]
     fn turnless_foreign_and_detached_events_go_to_the_client_stream() {
-        let router = Router::new(16);
+        let router = Router::new(16, 0);
         let mut wakes = Wakes::new();
         let q = router.begin_turn("thr").unwrap();
         router.confirm_turn("thr", &q, "t1");
@@ -340,7 +368,7 @@ mod tests {
 
     #[test]
     fn failure_ends_every_turn_and_refuses_new_ones() {
-        let router = Router::new(16);
+        let router = Router::new(16, 0);
         let q = router.begin_turn("thr").unwrap();
         router.fail_all(&Error::new(ErrorKind::Transport, "exited (exit status 3)"));
         let mut out = std::collections::VecDeque::new();

@@ -76,6 +76,11 @@ impl Rpc {
         }
     }
 
+    /// A request line with a fresh id and no waiter: its response is dropped on arrival.
+    pub fn unanswered_line(&self, method: &str, params: Option<&str>) -> Vec<u8> {
+        request_line(self.next_id.fetch_add(1, Ordering::Relaxed), method, params)
+    }
+
     /// Called by the reader thread with a response to request `id`.
     pub fn complete(&self, id: u64, outcome: ResponseOutcome<'_>) -> bool {
         let Some(waiter) = self.table().waiters.remove(&id) else {

@@ -52,6 +52,26 @@ impl Turn {
         queue: Arc<TurnQueue>,
         callback: Option<Callback>,
     ) -> Turn {
+        if let Some(limit) = shared.turn_idle_timeout {
+            let (shared, thread, turn) =
+                (Arc::downgrade(&shared), thread_id.clone(), turn_id.clone());
+            queue.watch_idle(
+                limit,
+                Box::new(move |limit| {
+                    if let Some(shared) = shared.upgrade() {
+                        shared.send_unanswered("turn/interrupt", &interrupt_params(&thread, &turn));
+                    }
+                    Error::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "turn {turn} received no event for {} ms \
+                             (codex_options_set_turn_idle_timeout_ms); it was interrupted",
+                            limit.as_millis()
+                        ),
+                    )
+                }),
+            );
+        }
         let inner =
             Arc::new(TurnInner { shared, thread_id, turn_id, queue, stream: Mutex::default() });
         let dispatcher = callback.map(|callback| {
@@ -109,17 +129,26 @@ impl Turn {
             "expectedTurnId": self.inner.turn_id,
             "input": super::client::input_items(input),
         });
-        self.inner.shared.call("turn/steer", Some(&params.to_string()), Timeout::Default).map(drop)
+        self.control("turn/steer", &params.to_string())
     }
 
     /// Asks the server to stop this turn; it then completes with status `interrupted`.
     pub fn interrupt(&self) -> Result<()> {
-        let params =
-            serde_json::json!({ "threadId": self.inner.thread_id, "turnId": self.inner.turn_id });
-        self.inner
-            .shared
-            .call("turn/interrupt", Some(&params.to_string()), Timeout::Default)
-            .map(drop)
+        self.control(
+            "turn/interrupt",
+            &interrupt_params(&self.inner.thread_id, &self.inner.turn_id),
+        )
+    }
+
+    /// Steer and interrupt wait the control timeout: a user is waiting on them.
+    fn control(&self, method: &str, params: &str) -> Result<()> {
+        let timeout = Timeout::After(self.inner.shared.control_timeout);
+        self.inner.shared.call(method, Some(params), timeout).map(drop)
+    }
+
+    /// Events of this turn dropped: on overflow, the buffered ones and every later one.
+    pub fn dropped_events(&self) -> u64 {
+        self.inner.queue.dropped()
     }
 
     /// Runs the turn to its end and summarizes all of it, including events already handed out
@@ -131,6 +160,10 @@ impl Turn {
         }
         Ok(self.inner.consumed().summary.outcome())
     }
+}
+
+pub(crate) fn interrupt_params(thread_id: &str, turn_id: &str) -> String {
+    serde_json::json!({ "threadId": thread_id, "turnId": turn_id }).to_string()
 }
 
 impl TurnInner {

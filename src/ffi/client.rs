@@ -101,7 +101,8 @@ pub unsafe extern "C" fn codex_client_initialize_result(
 /// client's default timeout, -1 waits without limit, a positive value waits that long. On
 /// success writes the raw JSON of the result to `*result_out` (free with `codex_string_free`).
 /// Errors: `CODEX_ERR_INVALID_ARGUMENT` (bad method or params, checked before anything is
-/// sent), `CODEX_ERR_RPC` (the server's error: code, message and data in `*err_out`),
+/// sent; also `turn/start`, which must go through `codex_turn_start` so that the turn is
+/// tracked), `CODEX_ERR_RPC` (the server's error: code, message and data in `*err_out`),
 /// `CODEX_ERR_OVERLOADED` (-32001, retryable), `CODEX_ERR_TIMEOUT`, `CODEX_ERR_TRANSPORT`,
 /// `CODEX_ERR_CLOSED`. Thread-safe.
 ///
@@ -291,6 +292,16 @@ pub unsafe extern "C" fn codex_client_dropped_events(client: *const codex_client
 #[no_mangle]
 pub unsafe extern "C" fn codex_client_skipped_lines(client: *const codex_client) -> u64 {
     guard_value(0, || client_ref(client).map_or(0, Client::skipped_lines))
+}
+
+/// How many threads of this client have a turn running or starting (turns whose handle was
+/// freed count until they complete). 0 for an invalid client. Thread-safe.
+///
+/// # Safety
+/// `client` must be NULL or a live client.
+#[no_mangle]
+pub unsafe extern "C" fn codex_client_active_turns(client: *const codex_client) -> usize {
+    guard_value(0, || client_ref(client).map_or(0, Client::active_turns))
 }
 
 /// The app-server's process id, or 0 for an invalid client.

@@ -70,6 +70,10 @@ pub const CODEX_ERR_INTERNAL: codex_result = 11;
 /// (`serverRequest/resolved`), its turn completed or was freed, the answer timeout declined
 /// it, or the client closed.
 pub const CODEX_ERR_STALE_REQUEST: codex_result = 12;
+/// The turn's unconsumed events reached the limit (`codex_options_set_turn_buffer_events`):
+/// its buffered events were freed, the library sent `turn/interrupt` for it, and its later
+/// events are discarded and counted (`codex_turn_dropped_events`). Other turns go on.
+pub const CODEX_ERR_OVERFLOW: codex_result = 13;
 
 pub(crate) fn code_of(kind: ErrorKind) -> codex_result {
     match kind {
@@ -84,6 +88,7 @@ pub(crate) fn code_of(kind: ErrorKind) -> codex_result {
         ErrorKind::Protocol => CODEX_ERR_PROTOCOL,
         ErrorKind::Internal => CODEX_ERR_INTERNAL,
         ErrorKind::StaleRequest => CODEX_ERR_STALE_REQUEST,
+        ErrorKind::Overflow => CODEX_ERR_OVERFLOW,
     }
 }
 
@@ -282,7 +287,23 @@ pub extern "C" fn codex_result_name(code: codex_result) -> *const c_char {
         CODEX_ERR_PROTOCOL => b"CODEX_ERR_PROTOCOL\0",
         CODEX_ERR_INTERNAL => b"CODEX_ERR_INTERNAL\0",
         CODEX_ERR_STALE_REQUEST => b"CODEX_ERR_STALE_REQUEST\0",
+        CODEX_ERR_OVERFLOW => b"CODEX_ERR_OVERFLOW\0",
         _ => b"CODEX_UNKNOWN\0",
     };
     name.as_ptr().cast()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_result_code_has_its_name() {
+        for code in 0..=13 {
+            let name = unsafe { CStr::from_ptr(codex_result_name(code)) }.to_str().unwrap();
+            assert!(name.starts_with("CODEX_") && name != "CODEX_UNKNOWN", "{code}: {name}");
+        }
+        let unknown = unsafe { CStr::from_ptr(codex_result_name(14)) };
+        assert_eq!(unknown.to_str().unwrap(), "CODEX_UNKNOWN");
+    }
 }

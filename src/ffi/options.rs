@@ -257,6 +257,70 @@ pub unsafe extern "C" fn codex_options_set_max_line_bytes(
     })
 }
 
+/// How many unconsumed events a turn may buffer (default 65536; 0: no limit). When a turn's
+/// waiting events reach it, the library never drops silently: the turn fails with
+/// `CODEX_ERR_OVERFLOW` naming the turn and the count, its buffered events are freed, the
+/// library sends `turn/interrupt` for it, and its later events are discarded and counted
+/// (`codex_turn_dropped_events`). Other turns are not affected.
+///
+/// # Safety
+/// `opts` must be live options; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_set_turn_buffer_events(
+    opts: *mut codex_options,
+    max_events: usize,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    with_options(opts, err_out, |o| {
+        o.turn_buffer_events = max_events;
+        Ok(())
+    })
+}
+
+/// The timeout of `codex_turn_steer` and `codex_turn_interrupt`, in milliseconds (positive;
+/// default 10000), independent of the request timeout: a user pressing "stop" expects an
+/// answer in seconds, even from a server that stopped reading.
+///
+/// # Safety
+/// `opts` must be live options; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_set_control_timeout_ms(
+    opts: *mut codex_options,
+    timeout_ms: i64,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    with_options(opts, err_out, |o| {
+        if timeout_ms <= 0 {
+            return Err(invalid(format!("timeout_ms: {timeout_ms} is not a positive number")));
+        }
+        o.control_timeout = Duration::from_millis(timeout_ms as u64);
+        Ok(())
+    })
+}
+
+/// An idle watchdog for turns (default 0: off). A turn that receives no event for this many
+/// milliseconds ends with `CODEX_ERR_TIMEOUT` and the library sends `turn/interrupt` for it;
+/// its later events go to the client stream. The watchdog is checked while the turn is waited
+/// on (`codex_turn_next_event`, `codex_turn_run`, or its callback thread, which always waits),
+/// so a polled turn nobody waits on ends at its next wait.
+///
+/// # Safety
+/// `opts` must be live options; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_set_turn_idle_timeout_ms(
+    opts: *mut codex_options,
+    timeout_ms: i64,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    with_options(opts, err_out, |o| {
+        if timeout_ms < 0 {
+            return Err(invalid(format!("timeout_ms: {timeout_ms} is not 0 or a positive number")));
+        }
+        o.turn_idle_timeout = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms as u64));
+        Ok(())
+    })
+}
+
 /// How long a server request (an approval, a question) waits for the program's answer before
 /// the library answers it fail-closed (approvals declined, other requests a JSON-RPC error):
 /// a positive number of milliseconds, or 0 to answer every request fail-closed at once without

@@ -157,6 +157,14 @@ pub unsafe extern "C" fn codex_turn_thread_id(turn: *const codex_turn) -> *const
 /// when the server died (exit status and stderr tail in the message) or `CODEX_ERR_CLOSED`
 /// after `codex_client_close`, once the events that came before are consumed.
 ///
+/// Limits (see `codex_options`): a turn whose unconsumed events reach the turn buffer
+/// (`codex_options_set_turn_buffer_events`, default 65536) fails with `CODEX_ERR_OVERFLOW`:
+/// its buffered events are freed, the library sends `turn/interrupt` for it, and its later
+/// events are discarded and counted (`codex_turn_dropped_events`); the events taken before
+/// stay valid. With an idle timeout (`codex_options_set_turn_idle_timeout_ms`), a wait that
+/// sees no event of the turn for that long ends the turn with `CODEX_ERR_TIMEOUT` (with an
+/// error object saying so) and interrupts it; every later call gives the same error.
+///
 /// # Safety
 /// `turn` a live turn; `event_out` writable; `err_out` NULL or writable.
 #[no_mangle]
@@ -185,7 +193,9 @@ pub unsafe extern "C" fn codex_turn_next_event(
 }
 
 /// Adds input to the running turn (`turn/steer`); `input` as in `codex_turn_start`. Fails with
-/// `CODEX_ERR_RPC` when the turn is no longer active. Thread-safe.
+/// `CODEX_ERR_RPC` when the turn is no longer active, `CODEX_ERR_TIMEOUT` when the server does
+/// not answer within the control timeout (`codex_options_set_control_timeout_ms`, default
+/// 10000). Thread-safe.
 ///
 /// # Safety
 /// `turn` a live turn; `input` a string; `err_out` NULL or writable.
@@ -206,7 +216,9 @@ pub unsafe extern "C" fn codex_turn_steer(
 }
 
 /// Asks the server to stop the turn (`turn/interrupt`); the stream then ends with a
-/// `turn/completed` whose status is `"interrupted"`. Thread-safe.
+/// `turn/completed` whose status is `"interrupted"`. `CODEX_ERR_TIMEOUT` when the server does
+/// not answer within the control timeout (`codex_options_set_control_timeout_ms`, default
+/// 10000). Thread-safe.
 ///
 /// # Safety
 /// `turn` a live turn; `err_out` NULL or writable.
@@ -216,6 +228,16 @@ pub unsafe extern "C" fn codex_turn_interrupt(
     err_out: *mut *mut codex_error,
 ) -> codex_result {
     guard_result(err_out, || turn_ref(turn).and_then(Turn::interrupt))
+}
+
+/// How many events of this turn were dropped: after `CODEX_ERR_OVERFLOW`, the buffered ones and
+/// every one that arrived later; otherwise 0. 0 for an invalid turn. Thread-safe.
+///
+/// # Safety
+/// `turn` must be NULL or a live turn.
+#[no_mangle]
+pub unsafe extern "C" fn codex_turn_dropped_events(turn: *const codex_turn) -> u64 {
+    guard_value(0, || turn_ref(turn).map_or(0, Turn::dropped_events))
 }
 
 /// The summary of a finished turn, from `codex_turn_run`. Owned by the caller, freed with

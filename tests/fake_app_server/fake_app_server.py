@@ -8,6 +8,7 @@ FAKE_STDERR_LINES tune it.
 """
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -16,6 +17,8 @@ SCENARIO = os.environ.get("FAKE_SCENARIO", "normal")
 DELTAS = int(os.environ.get("FAKE_DELTAS", "5"))
 DELAY = float(os.environ.get("FAKE_DELAY_MS", "1" if SCENARIO == "interleaved" else "0")) / 1000
 FLOOD_TURNS = int(os.environ.get("FAKE_TURNS", "1"))
+# Methods never answered (as by a server that stopped reading), e.g. "turn/interrupt,turn/steer".
+IGNORED = set(filter(None, os.environ.get("FAKE_IGNORE", "").split(",")))
 
 out = sys.stdout.buffer
 write_lock = threading.Lock()
@@ -55,6 +58,7 @@ class Turn:
         self.thread_id = thread_id
         self.turn_id = turn_id
         self.interrupted = False
+        self.deltas = DELTAS
 
     def ids(self, **extra):
         return dict(threadId=self.thread_id, turnId=self.turn_id, **extra)
@@ -77,8 +81,8 @@ class Turn:
         item = {"type": "agentMessage", "id": "msg_" + self.turn_id, "text": ""}
         evs = [("started", self.started()),
                ("other", note("item/started", self.ids(item=item)))]
-        evs += [("delta", self.delta(i)) for i in range(DELTAS)]
-        text = "".join("%s:%d;" % (self.turn_id, i) for i in range(DELTAS))
+        evs += [("delta", self.delta(i)) for i in range(self.deltas)]
+        text = "".join("%s:%d;" % (self.turn_id, i) for i in range(self.deltas))
         done = dict(item, text=text, phase="final_answer")
         evs += [("other", note("item/completed", self.ids(item=done, completedAtMs=1))),
                 ("other", note("thread/tokenUsage/updated", self.ids(tokenUsage=usage()))),
@@ -99,6 +103,7 @@ class Server:
         self.answered = threading.Condition(state_lock)
         self.flood_blob = build_flood() if SCENARIO == "flood" else None
         self.flood_started = 0
+        self.interrupts = []  # turn ids of every turn/interrupt received
 
     # ----- requests from the client -----
     def handle(self, msg):
@@ -110,6 +115,11 @@ class Server:
         method, rid, params = msg["method"], msg.get("id"), msg.get("params") or {}
         if rid is None:
             return  # a notification (initialized)
+        if method == "turn/interrupt":
+            with state_lock:
+                self.interrupts.append(params.get("turnId"))
+        if method in IGNORED:
+            return
         if method == "initialize":
             if self.initialized:
                 return self.error(rid, -32600, "Already initialized")
@@ -137,6 +147,10 @@ class Server:
 
     def do_test_hang(self, rid, params):
         pass
+
+    def do_test_interrupts(self, rid, params):
+        with state_lock:
+            self.result(rid, {"turnIds": list(self.interrupts)})
 
     def do_test_overloaded(self, rid, params):
         send({"id": rid, "error": {"code": -32001, "message": "Server overloaded; retry later.",
@@ -168,6 +182,10 @@ class Server:
             # The flood is built before any turn starts, so its turn ids follow the threads'.
             number = tid[4:] if SCENARIO == "flood" else self.turns
             turn = Turn(tid, "turn_%s" % number)
+            # "deltas=N" in the input text overrides FAKE_DELTAS for this turn.
+            marker = re.search(r"deltas=(\d+)", json.dumps(params.get("input")))
+            if marker:
+                turn.deltas = int(marker.group(1))
             self.active[tid] = turn
         run = getattr(self, "scenario_" + SCENARIO)
         run(rid, turn)
@@ -205,6 +223,10 @@ class Server:
     def scenario_normal(self, rid, turn):
         self.turn_response(rid, turn)
         threading.Thread(target=self.stream, args=(turn, turn.events()), daemon=True).start()
+
+    def scenario_silent(self, rid, turn):
+        self.turn_response(rid, turn)
+        send(turn.started())
 
     def scenario_early(self, rid, turn):
         self.stream(turn, turn.events())
