@@ -19,7 +19,7 @@ FAKE     := $(CURDIR)/tests/fake_app_server/fake_app_server.py
 
 C_TESTS  := concurrent_turns_test bad_input_test failure_test callbacks_test
 
-.PHONY: all lib header runtime test rust-test c-test example-test go-test symbols demo bench bench-startup install clean
+.PHONY: all lib header runtime test rust-test c-test example-test go-test symbols demo bench bench-startup bench-soak install clean
 DEMO_PREFIX := $(CURDIR)/$(BUILD)/prefix
 
 all: lib
@@ -122,6 +122,11 @@ clean:
 bench: lib | $(BUILD)
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -o $(BUILD)/bench_events bench/bench_events.c $(STATIC) $(C_LIBS)
 	@for n in 1 10 100; do $(BUILD)/bench_events $(FAKE) $$n $$((1000000 / $$n)) || exit 1; done
+
+# Soak: 10,000 short turns on one client; RSS, fds and threads must stay flat.
+bench-soak: lib | $(BUILD)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -o $(BUILD)/soak bench/soak.c $(STATIC) $(C_LIBS)
+	$(BUILD)/soak $(FAKE) 10000 5000
 
 # Start-up latency beside the official Python SDK (installed into .runtime/python-sdk).
 SDK_DIR := $(CURDIR)/.runtime/python-sdk

@@ -1,0 +1,58 @@
+//! A short soak in the suite (the long one is `make bench-soak`): 500 turns on one client, half
+//! polled and half with a callback. Open file descriptors and threads of the process must come
+//! back to where they were; the route table must be empty. One test in its own binary, so no
+//! other test's threads or pipes are counted.
+
+use codex_app_server::core::queue::Wait;
+use codex_app_server::core::{Client, Options};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+fn count(dir: &str) -> usize {
+    std::fs::read_dir(dir).unwrap().count()
+}
+
+fn fds() -> usize {
+    count("/proc/self/fd")
+}
+
+fn threads() -> usize {
+    count("/proc/self/task")
+}
+
+/// Waits, with a generous bound, for `f` to reach `want`: threads end a moment after they are
+/// told to, and this test must not depend on how long a moment is.
+fn settles_to(what: &str, f: impl Fn() -> usize, want: usize) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while f() != want {
+        assert!(Instant::now() < deadline, "{what}: {} instead of {want}", f());
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn five_hundred_turns_leave_no_threads_fds_or_routes_behind() {
+    let (fds_before, threads_before) = (fds(), threads());
+    let mut options = Options::default();
+    options.codex_bin = Some(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fake_app_server/fake_app_server.py"),
+    );
+    options.env.push(("FAKE_SCENARIO".into(), Some("early".into())));
+    let client = Client::start(&options).unwrap();
+    let (thread, _) = client.thread_start(None).unwrap();
+    let (fds_started, threads_started) = (fds(), threads());
+    for i in 0..500 {
+        let callback = (i % 2 == 1)
+            .then(|| Box::new(|_event| {}) as codex_app_server::core::dispatch::Callback);
+        let turn = client.turn_start(&thread, "soak", None, callback).unwrap();
+        let outcome = turn.run(|| Wait::from_millis(30_000)).unwrap();
+        assert_eq!(outcome.status, "completed");
+    }
+    assert_eq!(client.active_turns(), 0);
+    assert_eq!(fds(), fds_started, "file descriptors after 500 turns");
+    settles_to("threads after 500 turns", threads, threads_started);
+    client.close();
+    drop(client);
+    settles_to("file descriptors after close", fds, fds_before);
+    settles_to("threads after close", threads, threads_before);
+}
