@@ -49,6 +49,10 @@ int main(void) {
     EXPECT_INVALID(codex_options_set_request_timeout_ms(opts, -5, &err), "timeout_ms");
     EXPECT_INVALID(codex_options_set_client_event_capacity(opts, 0, &err), "capacity");
     EXPECT_INVALID(codex_options_set_env(opts, "A=B", "x", &err), "name");
+    EXPECT_INVALID(codex_options_set_control_timeout_ms(opts, 0, &err), "timeout_ms");
+    EXPECT_INVALID(codex_options_set_turn_idle_timeout_ms(opts, -1, &err), "timeout_ms");
+    EXPECT_INVALID(codex_options_set_turn_buffer_events(NULL, 10, &err), "opts");
+    EXPECT_INVALID(codex_options_set_max_line_bytes(NULL, 10, &err), "opts");
     /* A missing binary is a spawn error naming it. */
     CHECK_OK(codex_options_set_codex_bin(opts, "/nonexistent/codex", &err), err);
     CHECK(codex_client_start(opts, &client, &err) == CODEX_ERR_SPAWN, "spawn error");
@@ -87,6 +91,7 @@ int main(void) {
     EXPECT_INVALID(codex_client_request(client, "test/echo", "{\"a\":", 0, &out, &err), "params_json");
     EXPECT_INVALID(codex_client_request(client, "test/echo", "42", 0, &out, &err), "params_json");
     EXPECT_INVALID(codex_client_request(client, "test/echo", "{}", -7, &out, &err), "timeout_ms");
+    EXPECT_INVALID(codex_client_request(client, "turn/start", "{}", 0, &out, &err), "codex_turn_start");
     EXPECT_INVALID(codex_client_request(client, "test/echo", "{}", 0, NULL, &err), "result_out");
     codex_options *not_a_client = codex_options_new();
     EXPECT_INVALID(codex_client_request((codex_client *)not_a_client, "m", NULL, 0, &out, &err), "codex_client");
