@@ -172,6 +172,26 @@ typedef struct codex_event codex_event;
 typedef struct codex_options codex_options;
 
 /**
+ * A pool of app-servers: each member is a client of its own (a spawned `codex app-server`, or
+ * a remote one), started from its own `codex_options`.
+ *
+ * Placement: `codex_pool_thread_start` puts a new Codex thread on the healthy member with the
+ * fewest active turns; its turns (`codex_pool_turn_start`) go to that member. A member whose
+ * app-server dies or whose connection drops fails only its own turns and waiters
+ * (`CODEX_ERR_TRANSPORT`); new threads go to the others; a library thread restarts or
+ * reconnects it in the background (capped exponential backoff: 100 ms doubling to 10 s) and it
+ * takes new threads again once healthy. Threads of a failed member are not moved: a turn start
+ * on one fails with `CODEX_ERR_TRANSPORT` naming the failure, and the program may start a new
+ * thread or `thread/resume` it where its storage is reachable.
+ *
+ * Threads: every function may be called from many threads at once, except `codex_pool_free`
+ * (exclusive: call it once, after every other call has returned). Shutdown order:
+ * `codex_pool_close` (closes every member at once; blocked calls return `CODEX_ERR_CLOSED`),
+ * then free turns, events and the pool in any order.
+ */
+typedef struct codex_pool codex_pool;
+
+/**
  * A request from the server that waits for the program's answer. Taken from a
  * `CODEX_EVENT_SERVER_REQUEST` event with `codex_event_request`; owned by the caller and freed
  * with `codex_request_free` (freeing does not answer). May be used from any thread; it stays
@@ -505,8 +525,9 @@ uint32_t codex_client_server_pid(const struct codex_client *client);
 void codex_client_close(const struct codex_client *client);
 
 /**
- * Closes the client if needed and frees it. NULL and already-freed clients are ignored.
- * Turns and events of the client stay valid and may be freed later.
+ * Closes the client if needed and frees it. NULL and already-freed clients are ignored, and so
+ * are clients that belong to a pool (from `codex_pool_client_for_thread`; `codex_pool_free`
+ * frees them). Turns and events of the client stay valid and may be freed later.
  *
  * # Safety
  * `client` must be NULL or a client from `codex_client_start`; no other call on it may be
@@ -809,6 +830,135 @@ codex_result codex_options_set_turn_idle_timeout_ms(struct codex_options *opts,
 codex_result codex_options_set_server_request_timeout_ms(struct codex_options *opts,
                                                          int64_t timeout_ms,
                                                          struct codex_error **err_out);
+
+/**
+ * Starts (or connects) every member at once, each from its options (copied: they may be freed
+ * right after). Succeeds when at least one member is up — the others are retried in the
+ * background — and writes the pool to `*pool_out` (free with `codex_pool_free`). Fails with
+ * `CODEX_ERR_TRANSPORT` naming every member's error when none could be started, and with
+ * `CODEX_ERR_INVALID_ARGUMENT` when `members` is NULL, `n` is 0 or an entry is not live
+ * options.
+ *
+ * # Safety
+ * `members` must point to `n` options pointers; `pool_out` writable; `err_out` NULL or
+ * writable.
+ */
+codex_result codex_pool_start(const struct codex_options *const *members,
+                              size_t n,
+                              struct codex_pool **pool_out,
+                              struct codex_error **err_out);
+
+/**
+ * `thread/start` on the healthy member with the fewest active turns. `params_json` as in
+ * `codex_client_thread_start` (NULL or a JSON object). Writes the new thread's id to
+ * `*thread_id_out` (free with `codex_string_free`) and, when `result_json_out` is not NULL,
+ * the full result. `CODEX_ERR_TRANSPORT` when no member is healthy. Thread-safe.
+ *
+ * # Safety
+ * `pool` a live pool; `params_json` NULL or a string; `thread_id_out` writable;
+ * `result_json_out` NULL or writable; `err_out` NULL or writable.
+ */
+codex_result codex_pool_thread_start(const struct codex_pool *pool,
+                                     const char *params_json,
+                                     char **thread_id_out,
+                                     char **result_json_out,
+                                     struct codex_error **err_out);
+
+/**
+ * Starts a turn on the member that owns `thread_id` (a thread from `codex_pool_thread_start`);
+ * arguments, result and errors as in `codex_turn_start`, plus `CODEX_ERR_TRANSPORT` when that
+ * member's app-server failed since the thread was placed there, and
+ * `CODEX_ERR_INVALID_ARGUMENT` for a thread this pool did not start. The turn is an ordinary
+ * `codex_turn` (free with `codex_turn_free`). Thread-safe.
+ *
+ * # Safety
+ * As for `codex_turn_start`, with a live pool.
+ */
+codex_result codex_pool_turn_start(const struct codex_pool *pool,
+                                   const char *thread_id,
+                                   const char *input,
+                                   const char *params_json,
+                                   struct codex_turn **turn_out,
+                                   struct codex_error **err_out);
+
+/**
+ * `codex_pool_turn_start` with a callback, as `codex_turn_start_with_callback` (same rules
+ * for `callback`, `userdata` and `userdata_free`, which runs once also when this fails).
+ *
+ * # Safety
+ * As for `codex_turn_start_with_callback`, with a live pool.
+ */
+codex_result codex_pool_turn_start_with_callback(const struct codex_pool *pool,
+                                                 const char *thread_id,
+                                                 const char *input,
+                                                 const char *params_json,
+                                                 codex_event_callback callback,
+                                                 void *userdata,
+                                                 codex_userdata_free userdata_free,
+                                                 struct codex_turn **turn_out,
+                                                 struct codex_error **err_out);
+
+/**
+ * The client of the member that owns `thread_id`, for any other request about that thread
+ * (`codex_client_request`, `codex_client_thread_resume`, ...). Writes a borrowed pointer to
+ * `*client_out`: valid until `codex_pool_free`; do not free it (`codex_client_free` ignores
+ * it). After the member was restarted it refers to its old, failed connection. Errors as for
+ * `codex_pool_turn_start`. Thread-safe.
+ *
+ * # Safety
+ * `pool` a live pool; `thread_id` a string; `client_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_pool_client_for_thread(const struct codex_pool *pool,
+                                          const char *thread_id,
+                                          const struct codex_client **client_out,
+                                          struct codex_error **err_out);
+
+/**
+ * How many members the pool has (healthy or not). 0 for an invalid pool.
+ *
+ * # Safety
+ * `pool` must be NULL or a live pool.
+ */
+size_t codex_pool_member_count(const struct codex_pool *pool);
+
+/**
+ * Whether member `index` (0 ≤ index < `codex_pool_member_count`) is up and its connection
+ * works. False for an invalid pool or index. Thread-safe.
+ *
+ * # Safety
+ * `pool` must be NULL or a live pool.
+ */
+bool codex_pool_member_healthy(const struct codex_pool *pool,
+                               size_t index);
+
+/**
+ * Active turns on member `index` (0 when it is down, or for an invalid pool or index).
+ *
+ * # Safety
+ * `pool` must be NULL or a live pool.
+ */
+size_t codex_pool_member_active_turns(const struct codex_pool *pool,
+                                      size_t index);
+
+/**
+ * Closes every member at once (in parallel): blocked calls return `CODEX_ERR_CLOSED`, open
+ * turns end, spawned servers are stopped, and nothing is restarted any more. Idempotent and
+ * thread-safe; NULL is ignored. The handle stays valid until `codex_pool_free`.
+ *
+ * # Safety
+ * `pool` must be NULL or a live pool.
+ */
+void codex_pool_close(const struct codex_pool *pool);
+
+/**
+ * Closes the pool if needed and frees it with the client handles it gave out. NULL and
+ * already-freed pools are ignored. Turns and events stay valid and may be freed later.
+ *
+ * # Safety
+ * `pool` must be NULL or a pool from `codex_pool_start`; no other call on it may be running
+ * or follow.
+ */
+void codex_pool_free(struct codex_pool *pool);
 
 /**
  * Writes a new handle on the server request behind `ev` to `*req_out` (free with

@@ -33,11 +33,14 @@ fn settles_to(what: &str, f: impl Fn() -> usize, want: usize) {
 #[test]
 fn five_hundred_turns_leave_no_threads_fds_or_routes_behind() {
     let (fds_before, threads_before) = (fds(), threads());
-    let mut options = Options::default();
-    options.codex_bin = Some(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fake_app_server/fake_app_server.py"),
-    );
-    options.env.push(("FAKE_SCENARIO".into(), Some("early".into())));
+    let options = Options {
+        codex_bin: Some(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fake_app_server/fake_app_server.py"),
+        ),
+        env: vec![("FAKE_SCENARIO".into(), Some("early".into()))],
+        ..Options::default()
+    };
     let client = Client::start(&options).unwrap();
     let (thread, _) = client.thread_start(None).unwrap();
     let (fds_started, threads_started) = (fds(), threads());

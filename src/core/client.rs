@@ -56,6 +56,14 @@ pub struct Client {
 impl Client {
     /// Spawns the app-server and completes the `initialize` / `initialized` handshake.
     pub fn start(options: &Options) -> Result<Client> {
+        Self::start_observed(options, Arc::new(|| {}))
+    }
+
+    /// `start`, with `on_down` called (on a library thread) when the connection fails.
+    pub(crate) fn start_observed(
+        options: &Options,
+        on_down: Arc<dyn Fn() + Send + Sync>,
+    ) -> Result<Client> {
         let rpc = Arc::new(Rpc::default());
         let router =
             Arc::new(Router::new(options.client_stream_capacity, options.turn_buffer_events));
@@ -80,6 +88,7 @@ impl Client {
                 pending.fail_all("the app-server is gone");
                 rpc.fail_all(&error);
                 router.fail_all(&error);
+                on_down();
             })
         };
         let transport = Transport::start(options, inbound, on_failure)?;
@@ -246,6 +255,12 @@ impl Client {
     /// Events dropped from the full client stream so far.
     pub fn dropped_events(&self) -> u64 {
         self.shared.router.client_stream().dropped()
+    }
+
+    /// Why the client no longer works (the transport's failure, or the close); `None` while it
+    /// does.
+    pub fn failure(&self) -> Option<Error> {
+        self.shared.failure.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Threads of this client with a turn running or starting.

@@ -12,6 +12,7 @@ use crate::core::client::Timeout;
 use crate::core::queue::Wait;
 use crate::core::{Client, Error, Options};
 use std::ffi::{c_char, c_void};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A running `codex app-server` and its connection.
@@ -25,14 +26,29 @@ use std::time::Duration;
 /// `codex_client_free` closes the client first if needed.
 pub struct codex_client {
     magic: u64,
-    pub(crate) client: Client,
+    pub(crate) client: Arc<Client>,
     init_result: CText,
+    /// Owned by a pool (`codex_pool_client_for_thread`): `codex_client_free` leaves it alone.
+    pool_owned: bool,
 }
 
 handle_type!(codex_client, 0x636f_6465_7863_6c69);
 
+/// A new handle on `client`; a pool-owned one is freed by its pool only.
+pub(crate) fn client_handle(client: Arc<Client>, pool_owned: bool) -> *mut codex_client {
+    let init_result = CText::new(client.initialize_result());
+    into_handle(codex_client { magic: codex_client::MAGIC, client, init_result, pool_owned })
+}
+
+/// Frees a handle made with `pool_owned` (only its pool does).
+pub(crate) unsafe fn free_pool_owned(client: *mut codex_client) {
+    if handle(client, "client").is_ok_and(|c| c.pool_owned) {
+        super::free_handle(client)
+    }
+}
+
 pub(crate) unsafe fn client_ref<'a>(client: *const codex_client) -> Result<&'a Client, Error> {
-    handle(client, "client").map(|c| &c.client)
+    handle(client, "client").map(|c| &*c.client)
 }
 
 /// `timeout_ms` of a request: 0 = the client's default, -1 = no limit, else milliseconds.
@@ -71,10 +87,7 @@ pub unsafe extern "C" fn codex_client_start(
             } else {
                 options_of(options)?
             };
-            let client = Client::start(options)?;
-            let init_result = CText::new(client.initialize_result());
-            *client_out =
-                into_handle(codex_client { magic: codex_client::MAGIC, client, init_result });
+            *client_out = client_handle(Arc::new(Client::start(options)?), false);
             Ok(())
         })();
         Outcome::from(started)
@@ -329,13 +342,18 @@ pub unsafe extern "C" fn codex_client_close(client: *const codex_client) {
     })
 }
 
-/// Closes the client if needed and frees it. NULL and already-freed clients are ignored.
-/// Turns and events of the client stay valid and may be freed later.
+/// Closes the client if needed and frees it. NULL and already-freed clients are ignored, and so
+/// are clients that belong to a pool (from `codex_pool_client_for_thread`; `codex_pool_free`
+/// frees them). Turns and events of the client stay valid and may be freed later.
 ///
 /// # Safety
 /// `client` must be NULL or a client from `codex_client_start`; no other call on it may be
 /// running or follow.
 #[no_mangle]
 pub unsafe extern "C" fn codex_client_free(client: *mut codex_client) {
-    guard_value((), || super::free_handle(client))
+    guard_value((), || {
+        if handle(client, "client").is_ok_and(|c| !c.pool_owned) {
+            super::free_handle(client)
+        }
+    })
 }

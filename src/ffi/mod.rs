@@ -25,6 +25,7 @@ pub mod client;
 pub mod error;
 pub mod event;
 pub mod options;
+pub mod pool;
 pub mod request;
 pub mod turn;
 pub mod version;

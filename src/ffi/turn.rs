@@ -46,11 +46,27 @@ unsafe fn start_turn(
     turn_out: *mut *mut codex_turn,
 ) -> Result<(), Error> {
     let client = client_ref(client)?;
+    let start = |thread: &str, input: &str, params: Option<&str>, callback| {
+        client.turn_start(thread, input, params, callback)
+    };
+    start_turn_on(start, thread_id, input, params_json, callback, turn_out)
+}
+
+/// Checks the arguments every turn start shares, starts the turn with `start`, and writes its
+/// handle to `turn_out`.
+pub(crate) unsafe fn start_turn_on(
+    start: impl Fn(&str, &str, Option<&str>, Option<Callback>) -> Result<Turn, Error>,
+    thread_id: *const c_char,
+    input: *const c_char,
+    params_json: *const c_char,
+    callback: Option<Callback>,
+    turn_out: *mut *mut codex_turn,
+) -> Result<(), Error> {
     let thread_id = c_str(thread_id, "thread_id")?;
     let input = c_str(input, "input")?;
     let params = opt_c_str(params_json, "params_json")?;
     out_ptr(turn_out, "turn_out")?;
-    let turn = client.turn_start(thread_id, input, params, callback)?;
+    let turn = start(thread_id, input, params, callback)?;
     *turn_out = into_handle(codex_turn {
         magic: codex_turn::MAGIC,
         turn_id: CText::new(turn.id()),

@@ -18,6 +18,8 @@ DELTAS = int(os.environ.get("FAKE_DELTAS", "5"))
 DELAY = float(os.environ.get("FAKE_DELAY_MS", "1" if SCENARIO == "interleaved" else "0")) / 1000
 FLOOD_TURNS = int(os.environ.get("FAKE_TURNS", "1"))
 # Methods never answered (as by a server that stopped reading), e.g. "turn/interrupt,turn/steer".
+# Thread ids are PREFIX1, PREFIX2, ...: fakes in one pool need prefixes of their own.
+THREAD_PREFIX = os.environ.get("FAKE_THREAD_PREFIX", "thr_")
 IGNORED = set(filter(None, os.environ.get("FAKE_IGNORE", "").split(",")))
 
 out = sys.stdout.buffer
@@ -168,7 +170,7 @@ class Server:
     def do_thread_start(self, rid, params):
         with state_lock:
             self.threads += 1
-            tid = "thr_%d" % self.threads
+            tid = THREAD_PREFIX + str(self.threads)
         self.result(rid, {"thread": {"id": tid, "preview": "", "modelProvider": "fake"},
                           "model": "fake-model"})
         send(note("thread/started", {"thread": {"id": tid}}))
@@ -176,7 +178,7 @@ class Server:
     def do_turn_start(self, rid, params):
         tid = params.get("threadId")
         with state_lock:
-            if tid not in ["thr_%d" % n for n in range(1, self.threads + 1)]:
+            if tid not in [THREAD_PREFIX + str(n) for n in range(1, self.threads + 1)]:
                 return self.error(rid, -32600, "thread not found: %s" % tid)
             self.turns += 1
             # The flood is built before any turn starts, so its turn ids follow the threads'.

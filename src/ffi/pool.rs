@@ -1,0 +1,277 @@
+//! `codex_pool`: many app-servers (spawned or remote) behind one placement rule.
+
+use super::callback::{self, codex_event_callback, codex_userdata_free};
+use super::client::{client_handle, codex_client};
+use super::error::codex_error;
+use super::options::{codex_options, options_of};
+use super::turn::{codex_turn, start_turn_on};
+use super::{
+    c_str, codex_result, free_handle, guard, guard_result, guard_value, handle, into_handle,
+    invalid, opt_c_str, out_ptr, owned_c_string, Handle, Outcome,
+};
+use crate::core::{Client, Error, Pool};
+use std::ffi::{c_char, c_void};
+use std::sync::{Arc, Mutex};
+
+/// A pool of app-servers: each member is a client of its own (a spawned `codex app-server`, or
+/// a remote one), started from its own `codex_options`.
+///
+/// Placement: `codex_pool_thread_start` puts a new Codex thread on the healthy member with the
+/// fewest active turns; its turns (`codex_pool_turn_start`) go to that member. A member whose
+/// app-server dies or whose connection drops fails only its own turns and waiters
+/// (`CODEX_ERR_TRANSPORT`); new threads go to the others; a library thread restarts or
+/// reconnects it in the background (capped exponential backoff: 100 ms doubling to 10 s) and it
+/// takes new threads again once healthy. Threads of a failed member are not moved: a turn start
+/// on one fails with `CODEX_ERR_TRANSPORT` naming the failure, and the program may start a new
+/// thread or `thread/resume` it where its storage is reachable.
+///
+/// Threads: every function may be called from many threads at once, except `codex_pool_free`
+/// (exclusive: call it once, after every other call has returned). Shutdown order:
+/// `codex_pool_close` (closes every member at once; blocked calls return `CODEX_ERR_CLOSED`),
+/// then free turns, events and the pool in any order.
+pub struct codex_pool {
+    magic: u64,
+    pool: Pool,
+    /// Handles given out by `codex_pool_client_for_thread`, one per member client, kept until
+    /// the pool is freed so that borrowed pointers stay valid.
+    clients: Mutex<Vec<*mut codex_client>>,
+}
+
+// The raw client handles are owned by the pool and only freed in `codex_pool_free`.
+unsafe impl Send for codex_pool {}
+unsafe impl Sync for codex_pool {}
+
+handle_type!(codex_pool, 0x636f_6465_7870_6f6c);
+
+unsafe fn pool_ref<'a>(pool: *const codex_pool) -> Result<&'a codex_pool, Error> {
+    handle(pool, "pool")
+}
+
+/// Starts (or connects) every member at once, each from its options (copied: they may be freed
+/// right after). Succeeds when at least one member is up — the others are retried in the
+/// background — and writes the pool to `*pool_out` (free with `codex_pool_free`). Fails with
+/// `CODEX_ERR_TRANSPORT` naming every member's error when none could be started, and with
+/// `CODEX_ERR_INVALID_ARGUMENT` when `members` is NULL, `n` is 0 or an entry is not live
+/// options.
+///
+/// # Safety
+/// `members` must point to `n` options pointers; `pool_out` writable; `err_out` NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_pool_start(
+    members: *const *const codex_options,
+    n: usize,
+    pool_out: *mut *mut codex_pool,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard_result(err_out, || {
+        out_ptr(pool_out, "pool_out")?;
+        if members.is_null() || n == 0 {
+            return Err(invalid("members: NULL or empty; a pool needs at least one".into()));
+        }
+        let options = std::slice::from_raw_parts(members, n)
+            .iter()
+            .enumerate()
+            .map(|(i, &o)| {
+                options_of(o).cloned().map_err(|e| invalid(format!("members[{i}]: {}", e.message)))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let pool = Pool::start(options)?;
+        *pool_out = into_handle(codex_pool {
+            magic: codex_pool::MAGIC,
+            pool,
+            clients: Mutex::new(Vec::new()),
+        });
+        Ok(())
+    })
+}
+
+/// `thread/start` on the healthy member with the fewest active turns. `params_json` as in
+/// `codex_client_thread_start` (NULL or a JSON object). Writes the new thread's id to
+/// `*thread_id_out` (free with `codex_string_free`) and, when `result_json_out` is not NULL,
+/// the full result. `CODEX_ERR_TRANSPORT` when no member is healthy. Thread-safe.
+///
+/// # Safety
+/// `pool` a live pool; `params_json` NULL or a string; `thread_id_out` writable;
+/// `result_json_out` NULL or writable; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_pool_thread_start(
+    pool: *const codex_pool,
+    params_json: *const c_char,
+    thread_id_out: *mut *mut c_char,
+    result_json_out: *mut *mut c_char,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard_result(err_out, || {
+        let pool = pool_ref(pool)?;
+        let params = opt_c_str(params_json, "params_json")?;
+        out_ptr(thread_id_out, "thread_id_out")?;
+        let (thread, result) = pool.pool.thread_start(params)?;
+        *thread_id_out = owned_c_string(&thread);
+        if !result_json_out.is_null() {
+            *result_json_out = owned_c_string(&result);
+        }
+        Ok(())
+    })
+}
+
+/// Starts a turn on the member that owns `thread_id` (a thread from `codex_pool_thread_start`);
+/// arguments, result and errors as in `codex_turn_start`, plus `CODEX_ERR_TRANSPORT` when that
+/// member's app-server failed since the thread was placed there, and
+/// `CODEX_ERR_INVALID_ARGUMENT` for a thread this pool did not start. The turn is an ordinary
+/// `codex_turn` (free with `codex_turn_free`). Thread-safe.
+///
+/// # Safety
+/// As for `codex_turn_start`, with a live pool.
+#[no_mangle]
+pub unsafe extern "C" fn codex_pool_turn_start(
+    pool: *const codex_pool,
+    thread_id: *const c_char,
+    input: *const c_char,
+    params_json: *const c_char,
+    turn_out: *mut *mut codex_turn,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard_result(err_out, || {
+        let pool = &pool_ref(pool)?.pool;
+        let start = |t: &str, i: &str, p: Option<&str>, c| pool.turn_start(t, i, p, c);
+        start_turn_on(start, thread_id, input, params_json, None, turn_out)
+    })
+}
+
+/// `codex_pool_turn_start` with a callback, as `codex_turn_start_with_callback` (same rules
+/// for `callback`, `userdata` and `userdata_free`, which runs once also when this fails).
+///
+/// # Safety
+/// As for `codex_turn_start_with_callback`, with a live pool.
+#[no_mangle]
+pub unsafe extern "C" fn codex_pool_turn_start_with_callback(
+    pool: *const codex_pool,
+    thread_id: *const c_char,
+    input: *const c_char,
+    params_json: *const c_char,
+    callback: codex_event_callback,
+    userdata: *mut c_void,
+    userdata_free: codex_userdata_free,
+    turn_out: *mut *mut codex_turn,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard(err_out, || {
+        let Some(callback) = callback::wrap(callback, userdata, userdata_free) else {
+            return Outcome::Err(invalid("callback: is NULL".into()));
+        };
+        let started = pool_ref(pool).and_then(|pool| {
+            let pool = &pool.pool;
+            let start = |t: &str, i: &str, p: Option<&str>, c| pool.turn_start(t, i, p, c);
+            start_turn_on(start, thread_id, input, params_json, Some(callback), turn_out)
+        });
+        Outcome::from(started)
+    })
+}
+
+/// The client of the member that owns `thread_id`, for any other request about that thread
+/// (`codex_client_request`, `codex_client_thread_resume`, ...). Writes a borrowed pointer to
+/// `*client_out`: valid until `codex_pool_free`; do not free it (`codex_client_free` ignores
+/// it). After the member was restarted it refers to its old, failed connection. Errors as for
+/// `codex_pool_turn_start`. Thread-safe.
+///
+/// # Safety
+/// `pool` a live pool; `thread_id` a string; `client_out` writable; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_pool_client_for_thread(
+    pool: *const codex_pool,
+    thread_id: *const c_char,
+    client_out: *mut *const codex_client,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard_result(err_out, || {
+        let pool = pool_ref(pool)?;
+        let thread_id = c_str(thread_id, "thread_id")?;
+        out_ptr(client_out, "client_out")?;
+        let (_, client) = pool.pool.client_for_thread(thread_id)?;
+        *client_out = pool.client_handle(client);
+        Ok(())
+    })
+}
+
+impl codex_pool {
+    /// The one handle of this client, made on first use.
+    fn client_handle(&self, client: Arc<Client>) -> *const codex_client {
+        let mut handles = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        let known = handles.iter().find(|&&h| Arc::ptr_eq(unsafe { &(*h).client }, &client));
+        if let Some(&h) = known {
+            return h;
+        }
+        let h = client_handle(client, true);
+        handles.push(h);
+        h
+    }
+}
+
+/// How many members the pool has (healthy or not). 0 for an invalid pool.
+///
+/// # Safety
+/// `pool` must be NULL or a live pool.
+#[no_mangle]
+pub unsafe extern "C" fn codex_pool_member_count(pool: *const codex_pool) -> usize {
+    guard_value(0, || pool_ref(pool).map_or(0, |p| p.pool.member_count()))
+}
+
+/// Whether member `index` (0 ≤ index < `codex_pool_member_count`) is up and its connection
+/// works. False for an invalid pool or index. Thread-safe.
+///
+/// # Safety
+/// `pool` must be NULL or a live pool.
+#[no_mangle]
+pub unsafe extern "C" fn codex_pool_member_healthy(pool: *const codex_pool, index: usize) -> bool {
+    guard_value(false, || {
+        pool_ref(pool).and_then(|p| p.pool.member_status(index)).is_ok_and(|s| s.healthy)
+    })
+}
+
+/// Active turns on member `index` (0 when it is down, or for an invalid pool or index).
+///
+/// # Safety
+/// `pool` must be NULL or a live pool.
+#[no_mangle]
+pub unsafe extern "C" fn codex_pool_member_active_turns(
+    pool: *const codex_pool,
+    index: usize,
+) -> usize {
+    guard_value(0, || {
+        pool_ref(pool).and_then(|p| p.pool.member_status(index)).map_or(0, |s| s.active_turns)
+    })
+}
+
+/// Closes every member at once (in parallel): blocked calls return `CODEX_ERR_CLOSED`, open
+/// turns end, spawned servers are stopped, and nothing is restarted any more. Idempotent and
+/// thread-safe; NULL is ignored. The handle stays valid until `codex_pool_free`.
+///
+/// # Safety
+/// `pool` must be NULL or a live pool.
+#[no_mangle]
+pub unsafe extern "C" fn codex_pool_close(pool: *const codex_pool) {
+    guard_value((), || {
+        if let Ok(pool) = pool_ref(pool) {
+            pool.pool.close();
+        }
+    })
+}
+
+/// Closes the pool if needed and frees it with the client handles it gave out. NULL and
+/// already-freed pools are ignored. Turns and events stay valid and may be freed later.
+///
+/// # Safety
+/// `pool` must be NULL or a pool from `codex_pool_start`; no other call on it may be running
+/// or follow.
+#[no_mangle]
+pub unsafe extern "C" fn codex_pool_free(pool: *mut codex_pool) {
+    guard_value((), || {
+        let Ok(p) = pool_ref(pool) else { return };
+        p.pool.close();
+        for h in p.clients.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
+            super::client::free_pool_owned(h);
+        }
+        free_handle(pool)
+    })
+}
