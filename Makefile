@@ -57,10 +57,13 @@ VALGRIND := $(shell command -v valgrind >/dev/null 2>&1 && echo valgrind --error
 $(BUILD)/raii_test: tests/cpp/raii_test.cpp include/codex_app_server.hpp include/codex_app_server.h lib | $(BUILD)
 	$(CXX) -std=c++17 -Wall -Wextra -Werror -pedantic $(CFLAGS) -Iinclude -o $@ $< $(STATIC) $(C_LIBS)
 
-c-test: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test
+$(BUILD)/pool_cpp_test: tests/cpp/pool_test.cpp include/codex_app_server.hpp include/codex_app_server.h lib | $(BUILD)
+	$(CXX) -std=c++17 -Wall -Wextra -Werror -pedantic $(CFLAGS) -Iinclude -o $@ $< $(STATIC) $(C_LIBS)
+
+c-test: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test $(BUILD)/pool_cpp_test
 	@echo "c tests run with: $(or $(VALGRIND),no valgrind)"
 	@pass=0; fail=0; \
-	for t in $(C_TESTS) raii_test; do \
+	for t in $(C_TESTS) raii_test pool_cpp_test; do \
 	  if CODEX_FAKE_SERVER=$(FAKE) timeout 300 $(VALGRIND) $(BUILD)/$$t; then pass=$$((pass+1)); \
 	  else echo "FAILED: $$t"; fail=$$((fail+1)); fi; \
 	done; \

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "codex_app_server.h"
 
@@ -113,9 +114,22 @@ public:
         detail::check(codex_options_set_server_request_timeout_ms(p_.get(), t.count(), &err), err);
         return *this;
     }
+    Options &control_timeout(Timeout t) { return set_number(codex_options_set_control_timeout_ms, t.count()); }
+    /// 0 = off (the default).
+    Options &turn_idle_timeout(Timeout t) { return set_number(codex_options_set_turn_idle_timeout_ms, t.count()); }
+    /// 0 = no limit.
+    Options &turn_buffer_events(size_t n) { return set_number(codex_options_set_turn_buffer_events, n); }
+    /// 0 = no limit.
+    Options &max_line_bytes(size_t n) { return set_number(codex_options_set_max_line_bytes, n); }
     const codex_options *get() const { return p_.get(); }
 
 private:
+    template <typename F, typename N>
+    Options &set_number(F f, N value) {
+        codex_error *err = nullptr;
+        detail::check(f(p_.get(), value, &err), err);
+        return *this;
+    }
     template <typename F>
     Options &set(F f, const std::string &value) {
         codex_error *err = nullptr;
@@ -335,6 +349,63 @@ public:
 private:
     explicit Client(codex_client *p) : p_(p) {}
     detail::Owned<codex_client, codex_client_free> p_;
+};
+
+/// Many app-servers behind one placement rule (see codex_pool in the C header).
+class Pool {
+public:
+    static Pool start(const std::vector<Options> &members) {
+        std::vector<const codex_options *> raw;
+        for (const Options &m : members) raw.push_back(m.get());
+        codex_pool *p = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_pool_start(raw.data(), raw.size(), &p, &err), err);
+        return Pool(p);
+    }
+    /// thread/start on the least busy healthy member; returns the thread id.
+    std::string thread_start(const std::string &params_json = "{}") const {
+        char *id = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_pool_thread_start(p_.get(), params_json.c_str(), &id, nullptr, &err), err);
+        return detail::take(id);
+    }
+    Turn turn_start(const std::string &thread_id, const std::string &input, const std::string &params_json = "") const {
+        codex_turn *t = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_pool_turn_start(p_.get(), thread_id.c_str(), input.c_str(),
+                                            params_json.empty() ? nullptr : params_json.c_str(), &t, &err),
+                      err);
+        return Turn(t);
+    }
+    Turn turn_start(const std::string &thread_id, const std::string &input, EventHandler handler,
+                    const std::string &params_json = "") const {
+        codex_turn *t = nullptr;
+        codex_error *err = nullptr;
+        auto *boxed = new EventHandler(std::move(handler));  // freed by the library, exactly once
+        detail::check(codex_pool_turn_start_with_callback(p_.get(), thread_id.c_str(), input.c_str(),
+                                                          params_json.empty() ? nullptr : params_json.c_str(),
+                                                          detail::call_handler, boxed, detail::free_handler, &t,
+                                                          &err),
+                      err);
+        return Turn(t);
+    }
+    /// The client of the member that owns the thread: borrowed, valid while the pool lives.
+    const codex_client *client_for_thread(const std::string &thread_id) const {
+        const codex_client *c = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_pool_client_for_thread(p_.get(), thread_id.c_str(), &c, &err), err);
+        return c;
+    }
+    size_t member_count() const { return codex_pool_member_count(p_.get()); }
+    bool member_healthy(size_t index) const { return codex_pool_member_healthy(p_.get(), index); }
+    size_t member_active_turns(size_t index) const { return codex_pool_member_active_turns(p_.get(), index); }
+    /// Closes every member at once; idempotent.
+    void close() const { codex_pool_close(p_.get()); }
+    const codex_pool *get() const { return p_.get(); }
+
+private:
+    explicit Pool(codex_pool *p) : p_(p) {}
+    detail::Owned<codex_pool, codex_pool_free> p_;
 };
 
 }  // namespace codex

@@ -138,6 +138,10 @@ type Options struct {
 	ClientVersion        string
 	RequestTimeout       time.Duration // 0: default (120 s); negative: no limit
 	ServerRequestTimeout *time.Duration
+	ControlTimeout       time.Duration // steer and interrupt; 0: default (10 s)
+	TurnIdleTimeout      time.Duration // 0: off
+	TurnBufferEvents     *int          // nil: default (65,536); 0: no limit
+	MaxLineBytes         *int          // nil: default (64 MiB); 0: no limit
 }
 
 // Client is one running app-server and its connection. Safe for concurrent use.
@@ -148,8 +152,24 @@ type Client struct {
 
 // Start spawns the app-server and completes the initialize handshake.
 func Start(o Options) (*Client, error) {
-	opts := C.codex_options_new()
+	opts, err := newOptions(o)
+	if err != nil {
+		return nil, err
+	}
 	defer C.codex_options_free(opts)
+	var p *C.codex_client
+	var cerr *C.codex_error
+	if e := check(C.codex_client_start(opts, &p, &cerr), cerr); e != nil {
+		return nil, e
+	}
+	c := &Client{p: p}
+	runtime.SetFinalizer(c, (*Client).Close)
+	return c, nil
+}
+
+// newOptions makes C options from o; the caller frees them.
+func newOptions(o Options) (*C.codex_options, error) {
+	opts := C.codex_options_new()
 	set := func(f func(*C.char, **C.codex_error) C.codex_result, v string) error {
 		p, free := cstr(&v)
 		defer free()
@@ -197,19 +217,29 @@ func Start(o Options) (*Client, error) {
 		var err *C.codex_error
 		steps = append(steps, check(C.codex_options_set_server_request_timeout_ms(opts, millis(*o.ServerRequestTimeout), &err), err))
 	}
+	if o.ControlTimeout != 0 {
+		var err *C.codex_error
+		steps = append(steps, check(C.codex_options_set_control_timeout_ms(opts, millis(o.ControlTimeout), &err), err))
+	}
+	if o.TurnIdleTimeout != 0 {
+		var err *C.codex_error
+		steps = append(steps, check(C.codex_options_set_turn_idle_timeout_ms(opts, millis(o.TurnIdleTimeout), &err), err))
+	}
+	if o.TurnBufferEvents != nil {
+		var err *C.codex_error
+		steps = append(steps, check(C.codex_options_set_turn_buffer_events(opts, C.size_t(*o.TurnBufferEvents), &err), err))
+	}
+	if o.MaxLineBytes != nil {
+		var err *C.codex_error
+		steps = append(steps, check(C.codex_options_set_max_line_bytes(opts, C.size_t(*o.MaxLineBytes), &err), err))
+	}
 	for _, err := range steps {
 		if err != nil {
+			C.codex_options_free(opts)
 			return nil, err // the first bad option
 		}
 	}
-	var p *C.codex_client
-	var err *C.codex_error
-	if e := check(C.codex_client_start(opts, &p, &err), err); e != nil {
-		return nil, e
-	}
-	c := &Client{p: p}
-	runtime.SetFinalizer(c, (*Client).Close)
-	return c, nil
+	return opts, nil
 }
 
 // handle returns the C client for a call, or ErrClosed once Close has begun freeing it.
@@ -573,4 +603,143 @@ func (r *Request) Free() {
 		r.p = nil
 	}
 	runtime.SetFinalizer(r, nil)
+}
+
+// Pool spreads Codex threads over many app-servers (see codex_pool in the C header): a new
+// thread goes to the healthy member with the fewest active turns, its turns to that member; a
+// failed member is restarted in the background. Safe for concurrent use.
+type Pool struct {
+	mu sync.RWMutex
+	p  *C.codex_pool
+}
+
+// StartPool starts (or connects) every member at once; it succeeds when at least one is up.
+func StartPool(members []Options) (*Pool, error) {
+	if len(members) == 0 {
+		return nil, &Error{Code: ErrInvalidArgument, Message: "members: a pool needs at least one"}
+	}
+	// The array of option pointers lives in C memory: cgo forbids Go memory holding C pointers
+	// being passed down.
+	mem := C.malloc(C.size_t(len(members)) * C.size_t(unsafe.Sizeof(uintptr(0))))
+	arr := unsafe.Slice((**C.codex_options)(mem), len(members))
+	defer C.free(mem)
+	made := 0
+	defer func() {
+		for _, o := range arr[:made] {
+			C.codex_options_free(o)
+		}
+	}()
+	for i, m := range members {
+		opts, err := newOptions(m)
+		if err != nil {
+			return nil, err
+		}
+		arr[i] = opts
+		made++
+	}
+	var p *C.codex_pool
+	var cerr *C.codex_error
+	if e := check(C.codex_pool_start((**C.codex_options)(mem), C.size_t(len(members)), &p, &cerr), cerr); e != nil {
+		return nil, e
+	}
+	pool := &Pool{p: p}
+	runtime.SetFinalizer(pool, (*Pool).Close)
+	return pool, nil
+}
+
+func (p *Pool) handle() (*C.codex_pool, func(), error) {
+	p.mu.RLock()
+	if p.p == nil {
+		p.mu.RUnlock()
+		return nil, nil, &Error{Code: ErrClosed, Message: "the pool is closed"}
+	}
+	return p.p, p.mu.RUnlock, nil
+}
+
+// ThreadStart starts a thread on the least busy healthy member and returns its id.
+func (p *Pool) ThreadStart(params any) (string, error) {
+	cp, done, err := p.handle()
+	if err != nil {
+		return "", err
+	}
+	defer done()
+	pj, err := paramsJSON(params)
+	if err != nil {
+		return "", err
+	}
+	cj, free := cstr(pj)
+	defer free()
+	var id *C.char
+	var cerr *C.codex_error
+	if e := check(C.codex_pool_thread_start(cp, cj, &id, nil, &cerr), cerr); e != nil {
+		return "", e
+	}
+	return takeString(id), nil
+}
+
+// StartTurn starts a turn on the member that owns threadID; ErrTransport when that member
+// failed since, ErrInvalidArgument for a thread this pool did not start.
+func (p *Pool) StartTurn(threadID, input string, params any) (*Turn, error) {
+	cp, done, err := p.handle()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	pj, err := paramsJSON(params)
+	if err != nil {
+		return nil, err
+	}
+	t, freeT := cstr(&threadID)
+	defer freeT()
+	in, freeI := cstr(&input)
+	defer freeI()
+	cj, freeP := cstr(pj)
+	defer freeP()
+	var turn *C.codex_turn
+	var cerr *C.codex_error
+	if e := check(C.codex_pool_turn_start(cp, t, in, cj, &turn, &cerr), cerr); e != nil {
+		return nil, e
+	}
+	tu := &Turn{p: turn, ID: C.GoString(C.codex_turn_id(turn)), ThreadID: threadID}
+	runtime.SetFinalizer(tu, (*Turn).Close)
+	return tu, nil
+}
+
+// MemberCount is the number of members, healthy or not.
+func (p *Pool) MemberCount() int {
+	cp, done, err := p.handle()
+	if err != nil {
+		return 0
+	}
+	defer done()
+	return int(C.codex_pool_member_count(cp))
+}
+
+// MemberHealthy tells whether member i is up.
+func (p *Pool) MemberHealthy(i int) bool {
+	cp, done, err := p.handle()
+	if err != nil || i < 0 {
+		return false
+	}
+	defer done()
+	return bool(C.codex_pool_member_healthy(cp, C.size_t(i)))
+}
+
+// Close closes every member at once and frees the pool. Idempotent.
+func (p *Pool) Close() error {
+	p.mu.RLock()
+	cp := p.p
+	p.mu.RUnlock()
+	if cp == nil {
+		return nil
+	}
+	C.codex_pool_close(cp)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.p != nil {
+		C.codex_pool_free(p.p)
+		p.p = nil
+	}
+	runtime.SetFinalizer(p, nil)
+	return nil
 }

@@ -1,0 +1,66 @@
+package codexappserver
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func fakeMember(t *testing.T, prefix string) Options {
+	t.Helper()
+	path, err := filepath.Abs("../../tests/fake_app_server/fake_app_server.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scenario := "normal"
+	zero := 0
+	return Options{
+		CodexBin:         path,
+		Env:              map[string]*string{"FAKE_SCENARIO": &scenario, "FAKE_THREAD_PREFIX": &prefix},
+		ControlTimeout:   5 * time.Second,
+		TurnBufferEvents: &zero,
+	}
+}
+
+// Two members: threads land on both, turns run on the member that owns their thread.
+func TestPoolSpreadsThreadsAndRunsTurns(t *testing.T) {
+	pool, err := StartPool([]Options{fakeMember(t, "a_"), fakeMember(t, "b_")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if pool.MemberCount() != 2 || !pool.MemberHealthy(0) || !pool.MemberHealthy(1) {
+		t.Fatalf("members: %d", pool.MemberCount())
+	}
+	seen := map[byte]bool{}
+	for i := 0; i < 2; i++ {
+		thread, err := pool.ThreadStart(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[thread[0]] = true
+		turn, err := pool.StartTurn(thread, "hi", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := turn.Run(30 * time.Second)
+		turn.Close()
+		if err != nil || res.Status != "completed" {
+			t.Fatalf("turn: %v %+v", err, res)
+		}
+	}
+	if len(seen) != 2 {
+		t.Fatalf("both threads on one member: %v", seen)
+	}
+	if _, err := pool.StartTurn("unknown", "x", nil); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("unknown thread: %v", err)
+	}
+	pool.Close()
+	if _, err := pool.ThreadStart(nil); !errors.Is(err, ErrClosed) {
+		t.Fatalf("after close: %v", err)
+	}
+	if _, err := StartPool(nil); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("no members: %v", err)
+	}
+}
