@@ -19,7 +19,7 @@ FAKE     := $(CURDIR)/tests/fake_app_server/fake_app_server.py
 
 C_TESTS  := concurrent_turns_test bad_input_test failure_test callbacks_test pool_test
 
-.PHONY: all lib header runtime test rust-test c-test example-test go-test symbols demo bench bench-startup bench-soak install clean
+.PHONY: all lib header runtime test rust-test c-test example-test go-test symbols demo bench bench-startup bench-soak bench-pool install clean
 DEMO_PREFIX := $(CURDIR)/$(BUILD)/prefix
 
 all: lib
@@ -130,6 +130,15 @@ bench: lib | $(BUILD)
 bench-soak: lib | $(BUILD)
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -o $(BUILD)/soak bench/soak.c $(STATIC) $(C_LIBS)
 	$(BUILD)/soak $(FAKE) 10000 5000
+
+# The pool: threads, fds, start and close time of pools of 10 and 100 members; the flood
+# through a pool of 4 members beside one member.
+bench-pool: lib | $(BUILD)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -o $(BUILD)/bench_pool bench/pool.c $(STATIC) $(C_LIBS)
+	$(BUILD)/bench_pool $(FAKE) cost 10
+	$(BUILD)/bench_pool $(FAKE) cost 100
+	$(BUILD)/bench_pool $(FAKE) flood 1 250000
+	$(BUILD)/bench_pool $(FAKE) flood 4 250000
 
 # Start-up latency beside the official Python SDK (installed into .runtime/python-sdk).
 SDK_DIR := $(CURDIR)/.runtime/python-sdk

@@ -16,6 +16,7 @@ pub mod queue;
 pub mod requests;
 mod router;
 mod rpc;
+mod timer;
 pub(crate) mod transport;
 pub mod turn;
 pub mod turn_summary;

@@ -6,10 +6,11 @@
 use super::error::{Error, ErrorKind, Result};
 use super::rpc::answer_line;
 pub use super::rpc::Answer;
+use super::timer;
 use super::transport::Writer;
 use std::collections::HashMap;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
 
 /// JSON-RPC "method not found", for requests nobody handles.
 pub(crate) const NO_HANDLER_CODE: i64 = -32601;
@@ -156,14 +157,13 @@ impl ServerRequest {
 
 #[derive(Default)]
 struct Table {
-    open: HashMap<String, (Arc<ServerRequest>, Instant)>,
+    open: HashMap<String, Arc<ServerRequest>>,
     stopped: bool,
 }
 
 /// The open server requests of one client, and the timer that fails them closed.
 pub struct PendingRequests {
     table: Mutex<Table>,
-    changed: Condvar,
     /// `None`: the program is never asked; every request is answered fail-closed at once.
     answer_timeout: Option<Duration>,
     writer: OnceLock<Writer>,
@@ -173,7 +173,6 @@ impl PendingRequests {
     pub fn new(answer_timeout: Duration) -> Arc<PendingRequests> {
         Arc::new(PendingRequests {
             table: Mutex::new(Table::default()),
-            changed: Condvar::new(),
             answer_timeout: (!answer_timeout.is_zero()).then_some(answer_timeout),
             writer: OnceLock::new(),
         })
@@ -183,16 +182,9 @@ impl PendingRequests {
         self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Connects the writer and starts the timer thread.
-    pub fn start(self: &Arc<Self>, writer: Writer) {
+    /// Connects the writer.
+    pub fn start(&self, writer: Writer) {
         let _ = self.writer.set(writer);
-        if self.answer_timeout.is_some() {
-            let me = self.clone();
-            std::thread::Builder::new()
-                .name("codex-requests".into())
-                .spawn(move || me.expire_loop())
-                .expect("cannot spawn the server-request timer");
-        }
     }
 
     /// Queues a message for the server (answers, and requests the library decides to send).
@@ -227,8 +219,15 @@ impl PendingRequests {
         if table.stopped {
             return None;
         }
-        table.open.insert(id.to_owned(), (request.clone(), Instant::now() + timeout));
-        self.changed.notify_all();
+        table.open.insert(id.to_owned(), request.clone());
+        drop(table);
+        // On the process's timer thread; a request answered before then is gone by then.
+        let (pending, id) = (Arc::downgrade(self), id.to_owned());
+        timer::after(timeout, move || {
+            if let Some(pending) = pending.upgrade() {
+                pending.expire(&id);
+            }
+        });
         Some(request)
     }
 
@@ -239,7 +238,7 @@ impl PendingRequests {
     /// `serverRequest/resolved`: the server no longer waits for this request.
     pub fn resolved(&self, id: &str) {
         let request = self.table().open.remove(id);
-        if let Some((request, _)) = request {
+        if let Some(request) = request {
             request.close_unanswered("resolved by the server");
         }
     }
@@ -247,8 +246,8 @@ impl PendingRequests {
     fn take_where(&self, pick: impl Fn(&ServerRequest) -> bool) -> Vec<Arc<ServerRequest>> {
         let mut table = self.table();
         let ids: Vec<String> =
-            table.open.iter().filter(|(_, (r, _))| pick(r)).map(|(id, _)| id.clone()).collect();
-        ids.iter().filter_map(|id| table.open.remove(id)).map(|(r, _)| r).collect()
+            table.open.iter().filter(|(_, r)| pick(r)).map(|(id, _)| id.clone()).collect();
+        ids.iter().filter_map(|id| table.open.remove(id)).collect()
     }
 
     /// The turn completed: its requests no longer need an answer.
@@ -270,44 +269,18 @@ impl PendingRequests {
         let all = {
             let mut table = self.table();
             table.stopped = true;
-            self.changed.notify_all();
-            table.open.drain().map(|(_, (r, _))| r).collect::<Vec<_>>()
+            table.open.drain().map(|(_, r)| r).collect::<Vec<_>>()
         };
         for request in all {
             request.decline_unanswered(why);
         }
     }
 
-    fn expire_loop(&self) {
-        let mut table = self.table();
-        loop {
-            if table.stopped {
-                return;
-            }
-            let now = Instant::now();
-            let due: Vec<String> = table
-                .open
-                .iter()
-                .filter(|(_, (_, at))| *at <= now)
-                .map(|(id, _)| id.clone())
-                .collect();
-            if !due.is_empty() {
-                let expired: Vec<_> = due.iter().filter_map(|id| table.open.remove(id)).collect();
-                drop(table);
-                for (request, _) in expired {
-                    request
-                        .decline_unanswered("declined: nobody answered within the answer timeout");
-                }
-                table = self.table();
-                continue;
-            }
-            let next = table.open.values().map(|(_, at)| *at).min();
-            table = match next {
-                Some(at) => {
-                    self.changed.wait_timeout(table, at - now).unwrap_or_else(|p| p.into_inner()).0
-                }
-                None => self.changed.wait(table).unwrap_or_else(|p| p.into_inner()),
-            };
+    /// The answer timeout of request `id` has passed: decline it if nobody answered.
+    fn expire(&self, id: &str) {
+        let expired = self.table().open.remove(id);
+        if let Some(request) = expired {
+            request.decline_unanswered("declined: nobody answered within the answer timeout");
         }
     }
 }

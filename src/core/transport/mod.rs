@@ -6,6 +6,7 @@
 
 mod framing;
 mod process;
+mod stderr_tail;
 mod stdio;
 mod threads;
 

@@ -1,25 +1,24 @@
 //! The stdio transport: a spawned `codex app-server` speaking JSON lines over its stdin and
-//! stdout. Threads: the writer, the one stdout reader, a stderr tail that failures report, and
-//! an exit watcher for a server that exits while a grandchild keeps its stdout open.
+//! stdout. Threads: the writer and the one stdout reader. Its stderr (whose tail failures
+//! report) and its exit (noticed even while a grandchild keeps its stdout open) are watched by
+//! `process::watch_child`.
 
 use super::framing::{Frame, LineReader};
-use super::process;
+use super::process::{self, lock_tail};
+use super::stderr_tail::StderrTail;
 use super::threads::{join_until, panic_text, spawn_named, IoThread};
 use super::{Inbound, Link, OnFailure, Writer};
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::options::Options;
-use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError};
-use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Write};
+use crate::core::timer;
+use crossbeam_channel::{unbounded, Receiver, TryRecvError};
+use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// How much of the app-server's stderr a failure reports.
-const STDERR_TAIL_LINES: usize = 20;
-const STDERR_LINE_MAX: usize = 2000;
 const READ_BUFFER_BYTES: usize = 1 << 20;
 /// How often the exit watcher looks at a reader that has not seen EOF after the child exited.
 const EXIT_CHECK_INTERVAL: Duration = Duration::from_millis(100);
@@ -30,12 +29,6 @@ pub struct StdioLink {
     child: Arc<Mutex<Child>>,
     pid: u32,
     threads: Mutex<Vec<IoThread>>,
-}
-
-#[derive(Default)]
-struct StderrTail {
-    lines: VecDeque<String>,
-    done: bool,
 }
 
 /// Starts `codex [args] app-server --listen stdio://` and the I/O threads.
@@ -77,10 +70,6 @@ pub fn spawn(
     let writer = Writer::new(tx);
     let mut threads = Vec::new();
     threads.push(spawn_named("codex-writer", move || write_loop(stdin, rx)));
-    {
-        let tail = tail.clone();
-        threads.push(spawn_named("codex-stderr", move || stderr_loop(stderr, &tail)));
-    }
     let reader = {
         let (child, writer, tail, on_failure) =
             (child.clone(), writer.clone(), tail.clone(), on_failure.clone());
@@ -90,14 +79,17 @@ pub fn spawn(
             read_loop(lines, inbound, &writer, &child, &tail, &on_failure)
         })
     };
-    let reader_done = reader.done.clone();
+    let exit = ExitCheck {
+        reader_done: reader.done.clone(),
+        stdout: stdout_pipe,
+        child: child.clone(),
+        tail: tail.clone(),
+        on_failure,
+        idle_checks: 0,
+    };
     threads.push(reader);
-    {
-        let child = child.clone();
-        threads.push(spawn_named("codex-exit-watch", move || {
-            watch_exit(pid, stdout_pipe, &reader_done, &child, &tail, &on_failure)
-        }));
-    }
+    let on_exit = Box::new(move || exit.schedule());
+    threads.extend(process::watch_child(process::ChildWatch { pid, stderr, tail, on_exit }));
     Ok((writer, StdioLink { child, pid, threads: Mutex::new(threads) }))
 }
 
@@ -186,31 +178,6 @@ fn write_loop(stdin: std::process::ChildStdin, rx: Receiver<Vec<u8>>) {
     }
 }
 
-fn stderr_loop(stderr: std::process::ChildStderr, tail: &Mutex<StderrTail>) {
-    let mut reader = BufReader::new(stderr);
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {
-                let text = String::from_utf8_lossy(&line);
-                let text = text.trim_end();
-                let mut cut = text.len().min(STDERR_LINE_MAX);
-                while !text.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                let mut t = tail.lock().unwrap_or_else(|p| p.into_inner());
-                if t.lines.len() == STDERR_TAIL_LINES {
-                    t.lines.pop_front();
-                }
-                t.lines.push_back(text[..cut].to_owned());
-            }
-        }
-    }
-    tail.lock().unwrap_or_else(|p| p.into_inner()).done = true;
-}
-
 fn read_loop(
     mut lines: LineReader<ChildStdout>,
     mut inbound: impl Inbound,
@@ -236,31 +203,39 @@ fn read_loop(
     on_failure(error);
 }
 
-/// Reports the child's exit when stdout stays open after it (a grandchild that inherited the
-/// pipe), so waiters fail promptly all the same.
-fn watch_exit(
-    pid: u32,
+/// After the child exited: normally the reader sees EOF right away and reports the failure
+/// itself. While it is still draining what the server wrote, let it; only a reader that is idle
+/// on an empty pipe at two checks in a row is blocked by someone else holding the pipe (a
+/// grandchild that inherited it), and then the exit itself is reported. Runs on the timer.
+struct ExitCheck {
+    reader_done: Receiver<()>,
     stdout: process::PipeHandle,
-    reader_done: &Receiver<()>,
-    child: &Mutex<Child>,
-    tail: &Mutex<StderrTail>,
-    on_failure: &OnFailure,
-) {
-    if !process::wait_exit_without_reaping(pid) {
-        return; // already reaped: the reader or shutdown saw it
+    child: Arc<Mutex<Child>>,
+    tail: Arc<Mutex<StderrTail>>,
+    on_failure: OnFailure,
+    idle_checks: u32,
+}
+
+impl ExitCheck {
+    fn schedule(self) {
+        timer::after(EXIT_CHECK_INTERVAL, move || self.check());
     }
-    // Normally the reader sees EOF right away and reports the failure itself. While it is still
-    // draining what the server wrote, let it; only a reader that is idle on an empty pipe twice
-    // in a row is blocked by someone else holding the pipe.
-    let mut idle_checks = 0;
-    while idle_checks < 2 {
-        if let Err(RecvTimeoutError::Disconnected) = reader_done.recv_timeout(EXIT_CHECK_INTERVAL) {
-            return;
+
+    fn check(mut self) {
+        if let Err(TryRecvError::Disconnected) = self.reader_done.try_recv() {
+            return; // the reader ended and reported
         }
         // The reader is alive (checked just above), so the pipe is still open.
-        idle_checks = if process::pending_bytes(stdout) == 0 { idle_checks + 1 } else { 0 };
+        let idle = process::pending_bytes(self.stdout) == 0;
+        self.idle_checks = if idle { self.idle_checks + 1 } else { 0 };
+        if self.idle_checks < 2 {
+            return self.schedule();
+        }
+        // Describing the exit waits a little for the status and stderr: not on the timer.
+        let _ = std::thread::Builder::new().name("codex-exit".into()).spawn(move || {
+            (self.on_failure)(exit_error(&self.child, &self.tail, None));
+        });
     }
-    on_failure(exit_error(child, tail, None));
 }
 
 /// Reads and hands over lines until EOF; returns the read error, if that is what ended it.
@@ -313,7 +288,7 @@ fn exit_error(
         drop(c);
         std::thread::sleep(Duration::from_millis(2));
     };
-    while !tail.lock().unwrap_or_else(|p| p.into_inner()).done && Instant::now() < deadline {
+    while !lock_tail(tail).done && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(2));
     }
     let mut message = match (status, read_error) {
@@ -321,12 +296,6 @@ fn exit_error(
         (Some(s), None) => format!("codex app-server exited ({})", process::describe_status(s)),
         (None, None) => "codex app-server closed its stdout; it was killed".to_owned(),
     };
-    let t = tail.lock().unwrap_or_else(|p| p.into_inner());
-    if t.lines.is_empty() {
-        message.push_str("; stderr was empty");
-    } else {
-        message.push_str("; last stderr lines:\n");
-        message.push_str(&t.lines.iter().cloned().collect::<Vec<_>>().join("\n"));
-    }
+    message.push_str(&lock_tail(tail).describe());
     Error::new(ErrorKind::Transport, message)
 }
