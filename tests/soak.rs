@@ -46,6 +46,7 @@ fn five_hundred_turns_leave_no_threads_fds_or_routes_behind() {
                 .join("tests/fake_app_server/fake_app_server.py"),
         ),
         env: vec![("FAKE_SCENARIO".into(), Some("early".into()))],
+        callback_threads: 2,
         ..Options::default()
     };
     // A first client starts the process-wide threads (the timer, the child watcher), a fixed
@@ -69,7 +70,8 @@ fn five_hundred_turns_leave_no_threads_fds_or_routes_behind() {
     }
     assert_eq!(client.active_turns(), 0);
     assert_eq!(fds(), fds_started, "file descriptors after 500 turns");
-    settles_to("threads after 500 turns", threads, threads_started);
+    // Plus the client's two callback workers, started by its first callback turn.
+    settles_to("threads after 500 turns", threads, threads_started + 2);
     client.close();
     drop(client);
     settles_to("file descriptors after close", fds, fds_before);

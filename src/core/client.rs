@@ -1,6 +1,6 @@
 //! The client: start-up and handshake, generic requests, thread helpers, turn start, close.
 
-use super::dispatch::{Callback, Dispatcher};
+use super::dispatch::{Callback, Dispatcher, Executor};
 use super::error::{Error, ErrorKind, Result};
 use super::event::Event;
 use super::inbound::InboundRouter;
@@ -35,6 +35,8 @@ pub(crate) struct Shared {
     failure: Arc<Mutex<Option<Error>>>,
     request_timeout: Option<Duration>,
     pub(crate) control_timeout: Duration,
+    /// The worker threads that run this client's callbacks.
+    pub(crate) callbacks: Arc<Executor>,
     pub(crate) turn_idle_timeout: Option<Duration>,
     closed: AtomicBool,
 }
@@ -104,6 +106,7 @@ impl Client {
             failure,
             request_timeout: options.request_timeout,
             control_timeout: options.control_timeout,
+            callbacks: Executor::new(options.callback_threads, "codex-callbacks"),
             turn_idle_timeout: options.turn_idle_timeout,
             closed: AtomicBool::new(false),
         });
@@ -215,39 +218,27 @@ impl Client {
         }
         match self.shared.router.client_stream().take_one(wait) {
             Taken::Got(event) => Ok(event),
-            Taken::TimedOut | Taken::Interrupted => {
-                Err(Error::new(ErrorKind::Timeout, "no client event in time"))
-            }
+            Taken::TimedOut => Err(Error::new(ErrorKind::Timeout, "no client event in time")),
             Taken::Ended(end) => Err(self.shared.end_error(end)),
         }
     }
 
-    /// Sends the client stream to `callback` (on a library thread) instead of `next_event`;
+    /// Sends the client stream to `callback` (on the callback threads) instead of `next_event`;
     /// `None` removes it. A callback replaced or removed gets no call after this returns.
     pub fn set_event_callback(&self, callback: Option<Callback>) -> Result<()> {
         let stream = self.shared.router.client_stream().clone();
-        self.shared.replace_dispatcher(
-            &self.shared.client_dispatcher,
-            stream,
-            "codex-client-events",
-            callback,
-        )
+        self.shared.replace_dispatcher(&self.shared.client_dispatcher, stream, callback)
     }
 
-    /// Also passes every server request, as its event, to `handler` on a library thread of its
-    /// own: one place to decide them all. The request still appears in its stream; whatever the
+    /// Also passes every server request, as its event, to `handler` on the callback threads:
+    /// one place to decide them all. The request still appears in its stream; whatever the
     /// handler leaves unanswered follows the usual path. `None` removes the handler.
     pub fn set_request_handler(&self, handler: Option<Callback>) -> Result<()> {
         let router = &self.shared.router;
         router.set_handler_on(false);
         let queue = router.request_handler().clone();
         let on = handler.is_some();
-        self.shared.replace_dispatcher(
-            &self.shared.request_dispatcher,
-            queue,
-            "codex-requests-handler",
-            handler,
-        )?;
+        self.shared.replace_dispatcher(&self.shared.request_dispatcher, queue, handler)?;
         router.set_handler_on(on);
         Ok(())
     }
@@ -328,20 +319,17 @@ impl Shared {
         &self,
         slot: &Mutex<Option<Dispatcher>>,
         queue: Arc<super::router::TurnQueue>,
-        name: &str,
         callback: Option<Callback>,
     ) -> Result<()> {
         let old = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(mut old) = old {
             old.stop();
         }
-        // Stopping interrupted the queue's waits; polling (or a new callback) may wait again.
-        queue.clear_interrupt();
         let Some(callback) = callback else { return Ok(()) };
         if self.closed.load(Ordering::SeqCst) {
             return Err(self.end_error(super::queue::StreamEnd::Completed));
         }
-        let dispatcher = Dispatcher::spawn(name.into(), queue, callback, |_| {});
+        let dispatcher = Dispatcher::start(&self.callbacks, queue, callback, |_| {});
         *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(dispatcher);
         Ok(())
     }

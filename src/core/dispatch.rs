@@ -1,90 +1,221 @@
-//! Callback delivery. Each callback consumer (a turn, or the client stream) gets a library
-//! thread of its own, so a slow callback delays only its own events; the stdout reader thread
-//! never runs a callback, and no internal lock is held while one runs.
+//! Callback delivery on a bounded pool of library threads (`Executor`, one per client, its
+//! threads started on first use). Each callback consumer (a turn, the client stream, the
+//! request handler) is a `Delivery` subscribed to its queue: a wake schedules it on the pool,
+//! where it calls its callback for everything queued, in order, one call at a time, until the
+//! queue is empty. So a slow callback holds one worker and delays only its own events while
+//! other deliveries run on the other workers; when every worker is inside a slow callback, the
+//! other deliveries wait for one to return. Callbacks never run on the reader thread, and no
+//! internal lock is held while one runs.
 
 use super::error::{Error, ErrorKind, Result};
 use super::event::{Event, EventKind, EventParts};
-use super::queue::{StreamEnd, Taken, Wait};
+use super::queue::{Notify, StreamEnd, Taken, Wait};
 use super::router::TurnQueue;
 use super::transport::panic_text;
+use crossbeam_channel::{unbounded, Receiver, Sender};
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread::{JoinHandle, ThreadId};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::thread::ThreadId;
 use std::time::Instant;
 
 /// A program's callback; it gets each event by value and drops it after the call. Dropping the
 /// callback releases the program's data (its `userdata_free`): exactly once, after its last call.
 pub type Callback = Box<dyn FnMut(Event) + Send>;
 
-/// How delivery ended: `Ok` after `turn/completed`, else the stream's failure.
-type Finished = Option<Result<()>>;
+/// Sees each event before the callback (the turn's summary).
+type Observe = Box<dyn FnMut(&Event) + Send>;
+
+/// The worker threads of one client; started when the first delivery is scheduled.
+pub struct Executor {
+    threads: usize,
+    name: String,
+    queue: OnceLock<Sender<Arc<Delivery>>>,
+}
+
+impl Executor {
+    /// `threads` workers (at least 1) named `name`.
+    pub fn new(threads: usize, name: &str) -> Arc<Executor> {
+        Arc::new(Executor { threads: threads.max(1), name: name.into(), queue: OnceLock::new() })
+    }
+
+    fn submit(&self, delivery: Arc<Delivery>) {
+        let queue = self.queue.get_or_init(|| {
+            let (tx, rx) = unbounded::<Arc<Delivery>>();
+            for _ in 0..self.threads {
+                let rx: Receiver<Arc<Delivery>> = rx.clone();
+                // Workers end when the client and every delivery are gone (the channel closes).
+                std::thread::Builder::new()
+                    .name(self.name.clone())
+                    .spawn(move || {
+                        for delivery in rx {
+                            delivery.run();
+                        }
+                    })
+                    .expect("cannot spawn a callback worker");
+            }
+            tx
+        });
+        let _ = queue.send(delivery);
+    }
+}
 
 #[derive(Default)]
-struct Done {
-    finished: Mutex<Finished>,
+struct Status {
+    /// The worker running the delivery right now.
+    running_on: Option<ThreadId>,
+    /// How delivery ended: `Ok` after `turn/completed`, else the stream's failure or the stop.
+    finished: Option<Result<()>>,
+}
+
+struct Delivery {
+    queue: Arc<TurnQueue>,
+    executor: Arc<Executor>,
+    /// The callback and observer; `None` once delivery finished (the callback dropped).
+    consumer: Mutex<Option<(Callback, Observe)>>,
+    /// No call may start any more (read before every call, so not behind the status lock).
+    stopped: AtomicBool,
+    status: Mutex<Status>,
     changed: Condvar,
 }
 
+impl Notify for Delivery {
+    fn notify(self: Arc<Self>) {
+        let executor = self.executor.clone();
+        executor.submit(self);
+    }
+}
+
+impl Delivery {
+    fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
+    }
+
+    fn status(&self) -> MutexGuard<'_, Status> {
+        self.status.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// On a worker: calls the callback for everything queued until the queue is empty.
+    fn run(self: Arc<Self>) {
+        {
+            let mut status = self.status();
+            if self.is_stopped() || status.finished.is_some() {
+                return;
+            }
+            status.running_on = Some(std::thread::current().id());
+        }
+        let mut consumer = self.consumer.lock().unwrap_or_else(|p| p.into_inner());
+        let outcome = match consumer.as_mut() {
+            Some((callback, observe)) => {
+                // A bug here must still end the wait of `run` (and never unwind into C).
+                catch_unwind(AssertUnwindSafe(|| self.deliver(callback, observe))).unwrap_or_else(
+                    |panic| {
+                        Some(Err(Error::new(
+                            ErrorKind::Internal,
+                            format!("a callback worker failed: {}", panic_text(panic.as_ref())),
+                        )))
+                    },
+                )
+            }
+            None => None,
+        };
+        if let Some(result) = outcome {
+            // Dropping the callback runs the program's userdata_free, after the last call.
+            *consumer = None;
+            drop(consumer);
+            self.queue.unsubscribe();
+            self.finish(result);
+        } else {
+            drop(consumer);
+            // A job scheduled by a wake after our queue ran empty may have marked itself already.
+            let mut status = self.status();
+            if status.running_on == Some(std::thread::current().id()) {
+                status.running_on = None;
+            }
+            self.changed.notify_all();
+        }
+    }
+
+    /// Delivers what is queued; `Some` when delivery is over.
+    fn deliver(&self, callback: &mut Callback, observe: &mut Observe) -> Option<Result<()>> {
+        let mut batch = VecDeque::new();
+        loop {
+            // Stopped (perhaps by the last call itself, freeing its own turn): release now.
+            if self.is_stopped() {
+                return Some(Err(stopped_error()));
+            }
+            match self.queue.take_ready(&mut batch) {
+                Taken::Got(()) => {
+                    for event in batch.drain(..) {
+                        if self.is_stopped() {
+                            return Some(Err(stopped_error()));
+                        }
+                        observe(&event);
+                        callback(event);
+                    }
+                }
+                Taken::TimedOut => return None, // empty: scheduled again by the next wake
+                Taken::Ended(StreamEnd::Completed) => return Some(Ok(())),
+                Taken::Ended(StreamEnd::Failed(err)) => {
+                    if !self.is_stopped() {
+                        callback(stream_error_event(&err));
+                    }
+                    return Some(Err(err));
+                }
+            }
+        }
+    }
+
+    fn finish(&self, result: Result<()>) {
+        let mut status = self.status();
+        status.running_on = None;
+        status.finished.get_or_insert(result);
+        self.changed.notify_all();
+    }
+}
+
+/// A callback consumer of one queue; stopping it (or dropping it) ends delivery.
 pub struct Dispatcher {
-    queue: Arc<TurnQueue>,
-    stopped: Arc<AtomicBool>,
-    done: Arc<Done>,
-    thread: Option<JoinHandle<()>>,
-    thread_id: ThreadId,
+    delivery: Arc<Delivery>,
 }
 
 impl Dispatcher {
-    /// Starts delivering `queue` to `callback`; `observe` sees each event first (for summaries).
-    pub fn spawn(
-        name: String,
+    /// Starts delivering `queue` to `callback` on `executor`; `observe` sees each event first.
+    pub fn start(
+        executor: &Arc<Executor>,
         queue: Arc<TurnQueue>,
-        mut callback: Callback,
-        mut observe: impl FnMut(&Event) + Send + 'static,
+        callback: Callback,
+        observe: impl FnMut(&Event) + Send + 'static,
     ) -> Dispatcher {
-        let stopped = Arc::new(AtomicBool::new(false));
-        let done = Arc::new(Done::default());
-        let thread = {
-            let (queue, stopped, done) = (queue.clone(), stopped.clone(), done.clone());
-            std::thread::Builder::new()
-                .name(name)
-                .spawn(move || {
-                    let delivered = catch_unwind(AssertUnwindSafe(|| {
-                        deliver(&queue, &stopped, &mut callback, &mut observe)
-                    }));
-                    // A bug here must still end the wait of `run` (and never unwind into C).
-                    let finished = delivered.unwrap_or_else(|panic| {
-                        Err(Error::new(
-                            ErrorKind::Internal,
-                            format!("the callback thread failed: {}", panic_text(panic.as_ref())),
-                        ))
-                    });
-                    drop(callback); // the program's userdata_free: after the last call
-                    *done.finished.lock().unwrap_or_else(|p| p.into_inner()) = Some(finished);
-                    done.changed.notify_all();
-                })
-                .expect("cannot spawn a callback thread")
-        };
-        let thread_id = thread.thread().id();
-        Dispatcher { queue, stopped, done, thread: Some(thread), thread_id }
+        let delivery = Arc::new(Delivery {
+            queue: queue.clone(),
+            executor: executor.clone(),
+            consumer: Mutex::new(Some((callback, Box::new(observe)))),
+            stopped: AtomicBool::new(false),
+            status: Mutex::default(),
+            changed: Condvar::new(),
+        });
+        queue.subscribe(delivery.clone());
+        Dispatcher { delivery }
     }
 
     /// Waits until the stream's end has been delivered (and the callback released).
     pub fn wait(&self, wait: Wait) -> Result<()> {
-        if std::thread::current().id() == self.thread_id {
+        let me = std::thread::current().id();
+        let mut status = self.delivery.status();
+        if status.running_on == Some(me) {
             return Err(Error::invalid_argument(
                 "turn: waiting for a turn's end from inside its own callback would wait forever",
             ));
         }
-        let mut finished = self.done.finished.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            if let Some(result) = &*finished {
+            if let Some(result) = &status.finished {
                 return result.clone();
             }
-            finished = match wait {
+            status = match wait {
                 Wait::Forever => {
-                    self.done.changed.wait(finished).unwrap_or_else(|p| p.into_inner())
+                    self.delivery.changed.wait(status).unwrap_or_else(|p| p.into_inner())
                 }
                 Wait::Until(deadline) => {
                     let now = Instant::now();
@@ -94,9 +225,9 @@ impl Dispatcher {
                             "the callback stream has not ended in time",
                         ));
                     }
-                    self.done
+                    self.delivery
                         .changed
-                        .wait_timeout(finished, deadline - now)
+                        .wait_timeout(status, deadline - now)
                         .unwrap_or_else(|p| p.into_inner())
                         .0
                 }
@@ -105,51 +236,30 @@ impl Dispatcher {
     }
 
     /// Stops delivery: no call starts after this returns. Waits for a running call to return,
-    /// unless called from that call itself (then the thread ends right after it).
+    /// unless called from that call itself (then delivery ends right after it).
     pub fn stop(&mut self) {
-        self.stopped.store(true, Ordering::SeqCst);
-        self.queue.interrupt_waiters();
-        if let Some(thread) = self.thread.take() {
-            if std::thread::current().id() != self.thread_id {
-                let _ = thread.join();
-            }
+        let me = std::thread::current().id();
+        let delivery = &self.delivery;
+        let mut status = delivery.status();
+        delivery.stopped.store(true, Ordering::SeqCst);
+        while status.running_on.is_some_and(|t| t != me) {
+            status = delivery.changed.wait(status).unwrap_or_else(|p| p.into_inner());
         }
+        if status.running_on == Some(me) || status.finished.is_some() {
+            return; // the running call's worker finishes it when the call returns
+        }
+        drop(status);
+        // No worker runs it, and none will start (stopped): release the callback here.
+        delivery.queue.unsubscribe();
+        let consumer = delivery.consumer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        drop(consumer);
+        delivery.finish(Err(stopped_error()));
     }
 }
 
 impl Drop for Dispatcher {
     fn drop(&mut self) {
         self.stop();
-    }
-}
-
-fn deliver(
-    queue: &TurnQueue,
-    stopped: &AtomicBool,
-    callback: &mut Callback,
-    observe: &mut impl FnMut(&Event),
-) -> Result<()> {
-    let mut batch = VecDeque::new();
-    loop {
-        match queue.take_all(&mut batch, Wait::Forever) {
-            Taken::Got(()) => {
-                for event in batch.drain(..) {
-                    if stopped.load(Ordering::SeqCst) {
-                        return Err(stopped_error());
-                    }
-                    observe(&event);
-                    callback(event);
-                }
-            }
-            Taken::Ended(StreamEnd::Completed) => return Ok(()),
-            Taken::Ended(StreamEnd::Failed(err)) => {
-                if !stopped.load(Ordering::SeqCst) {
-                    callback(stream_error_event(&err));
-                }
-                return Err(err);
-            }
-            Taken::Interrupted | Taken::TimedOut => return Err(stopped_error()),
-        }
     }
 }
 

@@ -33,6 +33,9 @@ pub struct Options {
     pub control_timeout: Duration,
     /// A turn that receives nothing for this long fails with `Timeout` and is interrupted.
     pub turn_idle_timeout: Option<Duration>,
+    /// Library threads that run callbacks (turns with a callback, the client's event callback
+    /// and request handler); started on first use.
+    pub callback_threads: usize,
 }
 
 pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
@@ -41,6 +44,11 @@ pub(crate) const DEFAULT_CLIENT_STREAM_CAPACITY: usize = 1024;
 pub(crate) const DEFAULT_MAX_LINE_BYTES: usize = 64 << 20;
 pub(crate) const DEFAULT_TURN_BUFFER_EVENTS: usize = 65_536;
 pub(crate) const DEFAULT_CONTROL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The number of CPUs, at least 2 (so one slow callback never holds every delivery).
+fn default_callback_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()).max(2)
+}
 
 impl Default for Options {
     fn default() -> Self {
@@ -60,6 +68,7 @@ impl Default for Options {
             turn_buffer_events: DEFAULT_TURN_BUFFER_EVENTS,
             control_timeout: DEFAULT_CONTROL_TIMEOUT,
             turn_idle_timeout: None,
+            callback_threads: default_callback_threads(),
         }
     }
 }

@@ -4,14 +4,19 @@
 //! (`push` says when one is owed, `wake` pays it), so a flood costs one wake per queue per
 //! batch rather than one per event. A turn's consumer takes everything queued at once.
 //!
+//! A consumer either waits on the queue (polling), or subscribes (callbacks): then a wake calls
+//! the subscriber, which is scheduled once until it finds the queue empty (`take_ready`), so
+//! one delivery at a time runs for a queue, and none runs while nothing is queued.
+//!
 //! A turn's queue may have a limit: when that many events wait unconsumed, the queue is
 //! emptied and the stream fails (the caller decides with what), and later events are counted
-//! and discarded. It may also have an idle limit, checked while a consumer waits: nothing
-//! pushed for that long ends the stream with the error its hook builds.
+//! and discarded. It may also have an idle limit: nothing pushed for that long ends the stream
+//! with the error its hook builds (checked on the process's timer).
 
 use super::error::Error;
+use super::timer;
 use std::collections::VecDeque;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 /// Why a stream has no more events.
@@ -44,8 +49,8 @@ impl Wait {
 /// What `push` did with an event.
 #[derive(Debug)]
 pub enum Pushed<E> {
-    /// Queued; `wake_owed`: the caller owes a `wake()` (a consumer is waiting and no wake is
-    /// owed yet).
+    /// Queued; `wake_owed`: the caller owes a `wake()` (a consumer waits, or a subscriber is
+    /// to be scheduled, and no wake is owed yet).
     Queued { wake_owed: bool },
     /// This event reached the limit: the `buffered` events before it were dropped, and so is
     /// this one once the caller, who ends the stream with `finish`, has read it.
@@ -54,6 +59,21 @@ pub enum Pushed<E> {
     Discarded,
     /// The stream has ended; the event is handed back.
     Refused(E),
+}
+
+pub enum Taken<T> {
+    Got(T),
+    Ended(StreamEnd),
+    /// Nothing within the wait (for `take_ready`: nothing queued, and the subscriber is no
+    /// longer scheduled).
+    TimedOut,
+}
+
+/// A subscribed consumer: told when the queue has something for it.
+pub trait Notify: Send + Sync {
+    /// Runs on the thread that made the queue ready (the reader, or whoever ended it); must
+    /// only schedule the delivery, not perform it.
+    fn notify(self: Arc<Self>);
 }
 
 /// Builds the error of a stream that went idle (and may act on it, e.g. interrupt the turn).
@@ -65,26 +85,20 @@ struct Idle {
     on_idle: OnIdle,
 }
 
-pub enum Taken<T> {
-    Got(T),
-    Ended(StreamEnd),
-    TimedOut,
-    /// `interrupt_waiters` was called: the consumer is being stopped.
-    Interrupted,
-}
-
 struct State<E> {
     events: VecDeque<E>,
     end: Option<StreamEnd>,
-    /// A consumer is blocked in `wait`.
+    /// Consumers blocked in a wait.
     waiting: usize,
     /// A wake is owed and the reader will pay it at the end of its batch.
     wake_owed: bool,
     dropped: u64,
-    /// Set by `interrupt_waiters`: waits return `Interrupted` until `clear_interrupt`.
-    interrupted: bool,
     overflowed: bool,
     idle: Option<Idle>,
+    subscriber: Option<Arc<dyn Notify>>,
+    /// The subscriber has been (or, with `wake_owed`, is about to be) told, and has not yet
+    /// found the queue empty.
+    scheduled: bool,
 }
 
 pub struct EventQueue<E> {
@@ -125,9 +139,10 @@ impl<E> EventQueue<E> {
                 waiting: 0,
                 wake_owed: false,
                 dropped: 0,
-                interrupted: false,
                 overflowed: false,
                 idle: None,
+                subscriber: None,
+                scheduled: false,
             }),
             ready: Condvar::new(),
             capacity,
@@ -167,26 +182,26 @@ impl<E> EventQueue<E> {
             }
         }
         s.events.push_back(event);
-        let owe = s.waiting > 0 && !s.wake_owed;
+        let wanted = if s.subscriber.is_some() { !s.scheduled } else { s.waiting > 0 };
+        let owe = wanted && !s.wake_owed;
         if owe {
             s.wake_owed = true;
+            s.scheduled |= s.subscriber.is_some();
         }
         Pushed::Queued { wake_owed: owe }
-    }
-
-    /// Ends the stream with the error `on_idle` builds when nothing is pushed for `limit`,
-    /// checked while a consumer waits (so a turn nobody waits on is not ended).
-    pub fn watch_idle(&self, limit: Duration, on_idle: OnIdle) {
-        self.lock().idle = Some(Idle { limit, last: Instant::now(), on_idle });
-        self.ready.notify_all();
     }
 
     /// Pays a wake owed by `push`.
     pub fn wake(&self) {
         let mut s = self.lock();
-        s.wake_owed = false;
+        let owed = std::mem::take(&mut s.wake_owed);
+        let subscriber = if owed { s.subscriber.clone() } else { None };
         if s.waiting > 0 {
             self.ready.notify_all();
+        }
+        drop(s);
+        if let Some(subscriber) = subscriber {
+            subscriber.notify();
         }
     }
 
@@ -196,18 +211,51 @@ impl<E> EventQueue<E> {
         if s.end.is_none() {
             s.end = Some(end);
         }
+        self.ready.notify_all();
+        // A subscriber not yet told (idle, or owed a wake by a push of this batch) is told now.
+        let untold = !s.scheduled || s.wake_owed;
         s.wake_owed = false;
-        self.ready.notify_all();
+        let subscriber = s.subscriber.clone().filter(|_| untold);
+        s.scheduled |= subscriber.is_some();
+        drop(s);
+        if let Some(subscriber) = subscriber {
+            subscriber.notify();
+        }
     }
 
-    /// Makes every wait return `Interrupted` (used to stop a callback thread).
-    pub fn interrupt_waiters(&self) {
-        self.lock().interrupted = true;
-        self.ready.notify_all();
+    /// Hands the stream to `subscriber` (told at once if something is queued or it ended).
+    pub fn subscribe(&self, subscriber: Arc<dyn Notify>) {
+        let mut s = self.lock();
+        let ready = !s.events.is_empty() || s.end.is_some();
+        s.subscriber = Some(subscriber.clone());
+        s.scheduled = ready;
+        s.wake_owed = false;
+        drop(s);
+        if ready {
+            subscriber.notify();
+        }
     }
 
-    pub fn clear_interrupt(&self) {
-        self.lock().interrupted = false;
+    /// Takes the stream back from its subscriber (polling works again).
+    pub fn unsubscribe(&self) {
+        let mut s = self.lock();
+        s.subscriber = None;
+        s.scheduled = false;
+    }
+
+    /// For the subscriber: everything queued, or the end; `TimedOut` when nothing is queued,
+    /// which also unschedules it until the next wake.
+    pub fn take_ready(&self, out: &mut VecDeque<E>) -> Taken<()> {
+        let mut s = self.lock();
+        if !s.events.is_empty() {
+            std::mem::swap(&mut s.events, out);
+            return Taken::Got(());
+        }
+        if let Some(end) = &s.end {
+            return Taken::Ended(end.clone());
+        }
+        s.scheduled = false;
+        Taken::TimedOut
     }
 
     pub fn is_finished(&self) -> bool {
@@ -237,32 +285,16 @@ impl<E> EventQueue<E> {
             if let Some(end) = &s.end {
                 return Taken::Ended(end.clone());
             }
-            if s.interrupted {
-                return Taken::Interrupted;
-            }
-            let now = Instant::now();
-            let idle_until = s.idle.as_ref().map(|i| i.last + i.limit);
-            if idle_until.is_some_and(|at| at <= now) {
-                let mut idle = s.idle.take().expect("checked");
-                s.end = Some(StreamEnd::Failed((idle.on_idle)(idle.limit)));
-                self.ready.notify_all();
-                continue;
-            }
-            if let Wait::Until(deadline) = wait {
-                if now >= deadline {
-                    return Taken::TimedOut;
-                }
-            }
-            let until = match (wait, idle_until) {
-                (Wait::Forever, at) => at,
-                (Wait::Until(deadline), Some(at)) => Some(deadline.min(at)),
-                (Wait::Until(deadline), None) => Some(deadline),
-            };
             s.waiting += 1;
-            s = match until {
-                None => self.ready.wait(s).unwrap_or_else(|p| p.into_inner()),
-                Some(at) => {
-                    self.ready.wait_timeout(s, at - now).unwrap_or_else(|p| p.into_inner()).0
+            s = match wait {
+                Wait::Forever => self.ready.wait(s).unwrap_or_else(|p| p.into_inner()),
+                Wait::Until(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        s.waiting -= 1;
+                        return Taken::TimedOut;
+                    }
+                    self.ready.wait_timeout(s, deadline - now).unwrap_or_else(|p| p.into_inner()).0
                 }
             };
             s.waiting -= 1;
@@ -287,6 +319,36 @@ impl<E> EventQueue<E> {
     /// Takes one event (for queues with several consumers, like the client stream).
     pub fn take_one(&self, wait: Wait) -> Taken<E> {
         self.wait_for(wait, |s| s.events.pop_front())
+    }
+}
+
+impl<E: Send + 'static> EventQueue<E> {
+    /// Ends the stream with the error `on_idle` builds once nothing has been pushed for
+    /// `limit` (checked on the process's timer, whether or not a consumer waits).
+    pub fn watch_idle(self: &Arc<Self>, limit: Duration, on_idle: OnIdle) {
+        self.lock().idle = Some(Idle { limit, last: Instant::now(), on_idle });
+        Self::check_idle_after(Arc::downgrade(self), limit);
+    }
+
+    fn check_idle_after(queue: Weak<Self>, delay: Duration) {
+        timer::after(delay, move || {
+            let Some(queue) = queue.upgrade() else { return };
+            let mut s = queue.lock();
+            if s.end.is_some() {
+                return;
+            }
+            let Some(idle) = s.idle.as_mut() else { return };
+            let quiet_until = idle.last + idle.limit;
+            let now = Instant::now();
+            if now < quiet_until {
+                drop(s);
+                return Self::check_idle_after(Arc::downgrade(&queue), quiet_until - now);
+            }
+            let error = (idle.on_idle)(idle.limit);
+            s.idle = None;
+            drop(s);
+            queue.finish(StreamEnd::Failed(error));
+        });
     }
 }
 
@@ -365,8 +427,8 @@ mod tests {
     }
 
     #[test]
-    fn an_idle_queue_ends_while_waited_on_and_the_hook_runs_once() {
-        let q: EventQueue<u32> = EventQueue::unbounded();
+    fn an_idle_queue_ends_and_the_hook_runs_once() {
+        let q: Arc<EventQueue<u32>> = Arc::new(EventQueue::unbounded());
         let calls = Arc::new(std::sync::atomic::AtomicU32::new(0));
         let counter = calls.clone();
         q.watch_idle(
@@ -383,5 +445,45 @@ mod tests {
         );
         assert!(matches!(q.take_all(&mut out, Wait::Forever), Taken::Ended(StreamEnd::Failed(_))));
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    /// Counts how often it is told.
+    struct Counter(std::sync::atomic::AtomicU32);
+    impl Notify for Counter {
+        fn notify(self: Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_subscriber_is_told_once_per_batch_until_it_finds_the_queue_empty() {
+        let q = EventQueue::unbounded();
+        let counter = Arc::new(Counter(Default::default()));
+        let told = || counter.0.load(std::sync::atomic::Ordering::SeqCst);
+        q.subscribe(counter.clone());
+        assert_eq!(told(), 0, "nothing queued yet");
+        assert!(matches!(q.push(1), Pushed::Queued { wake_owed: true }));
+        assert!(matches!(q.push(2), Pushed::Queued { wake_owed: false }));
+        assert_eq!(told(), 0, "told at the end of the batch");
+        q.wake();
+        assert_eq!(told(), 1);
+        // Still scheduled: more events owe nothing until the subscriber finds it empty.
+        assert!(matches!(q.push(3), Pushed::Queued { wake_owed: false }));
+        let mut out = VecDeque::new();
+        assert!(matches!(q.take_ready(&mut out), Taken::Got(())));
+        assert_eq!(out, [1, 2, 3]);
+        assert!(matches!(q.take_ready(&mut out), Taken::TimedOut));
+        assert!(matches!(q.push(4), Pushed::Queued { wake_owed: true }));
+        // The end tells at once, even with a wake owed by this batch.
+        q.finish(StreamEnd::Completed);
+        assert_eq!(told(), 2);
+        out.clear();
+        assert!(matches!(q.take_ready(&mut out), Taken::Got(())));
+        assert!(matches!(q.take_ready(&mut out), Taken::Ended(StreamEnd::Completed)));
+        // Subscribing to a queue that already holds something tells at once.
+        let q = EventQueue::unbounded();
+        assert!(matches!(q.push(1), Pushed::Queued { wake_owed: false }));
+        q.subscribe(counter.clone());
+        assert_eq!(told(), 3);
     }
 }

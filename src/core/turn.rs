@@ -76,8 +76,8 @@ impl Turn {
             Arc::new(TurnInner { shared, thread_id, turn_id, queue, stream: Mutex::default() });
         let dispatcher = callback.map(|callback| {
             let observer = inner.clone();
-            Dispatcher::spawn(
-                format!("codex-turn-{}", inner.turn_id),
+            Dispatcher::start(
+                &inner.shared.callbacks,
                 inner.queue.clone(),
                 callback,
                 move |event| observer.consumed().summary.observe(event),
@@ -109,7 +109,7 @@ impl Turn {
                 Taken::Got(()) => {}
                 Taken::Ended(StreamEnd::Completed) => return Ok(Next::End),
                 Taken::Ended(end) => return Err(self.inner.shared.end_error(end)),
-                Taken::TimedOut | Taken::Interrupted => {
+                Taken::TimedOut => {
                     return Err(Error::new(
                         ErrorKind::Timeout,
                         format!("turn {}: no event in time", self.inner.turn_id),
