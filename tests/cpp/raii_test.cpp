@@ -74,21 +74,19 @@ int main() {
         CHECK(calls > 20);
         CHECK(counted.use_count() == 1);  // the library destroyed its copy of the lambda
 
-        // A second turn on a busy thread is refused.
-        codex::Client slow = codex::Client::start(codex::Options()
-                                                      .codex_bin(std::getenv("CODEX_FAKE_SERVER"))
-                                                      .env("FAKE_SCENARIO", "normal")
-                                                      .env("FAKE_DELAY_MS", "30"));
-        std::string busy = slow.thread_start();
-        codex::Turn first = slow.turn_start(busy, "one");
+        // A second turn on a busy thread is refused. The fake holds the first turn after one
+        // delta until the interrupt arrives, so it is surely still running at both steps.
+        std::string busy = client.thread_start();
+        codex::Turn first = client.turn_start(busy, "one hold-after:1");
         try {
-            slow.turn_start(busy, "two");
+            client.turn_start(busy, "two");
             CHECK(false);
         } catch (const codex::Error &e) {
             CHECK(e.code() == CODEX_ERR_TURN_ACTIVE);
         }
         first.interrupt();
-        CHECK(first.run().status == "interrupted");
+        codex::TurnResult interrupted = first.run();
+        CHECK(interrupted.status == "interrupted");
     }
     {
         // Answering a server request through the C++ layer.
