@@ -11,7 +11,7 @@ use codex_app_server::ffi::request::*;
 use codex_app_server::ffi::turn::*;
 use codex_app_server::ffi::*;
 use std::ffi::{c_char, CStr, CString};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -37,6 +37,8 @@ pub struct Offline {
     pub home: PathBuf,
     pub workspace: PathBuf,
     pub record: PathBuf,
+    /// The mock model's port on 127.0.0.1.
+    pub port: u16,
     mock: Child,
 }
 
@@ -68,8 +70,40 @@ impl Offline {
             .expect("python3 runs the mock model");
         let mut port = String::new();
         BufReader::new(mock.stdout.as_mut().unwrap()).read_line(&mut port).unwrap();
-        assert!(port.trim().parse::<u16>().is_ok(), "mock model port: {port:?}");
-        Offline { dir, home, workspace, record, mock }
+        let port =
+            port.trim().parse::<u16>().unwrap_or_else(|_| panic!("mock model port: {port:?}"));
+        Offline { dir, home, workspace, record, port, mock }
+    }
+
+    /// One request to the mock model's control endpoints; the JSON it answers.
+    pub fn mock_http(&self, method: &str, path: &str, body: &str) -> serde_json::Value {
+        let mut conn = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            conn,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut reply = String::new();
+        conn.read_to_string(&mut reply).unwrap();
+        let (head, body) = reply.split_once("\r\n\r\n").expect("an HTTP reply");
+        assert!(head.split(' ').nth(1) == Some("200"), "{method} {path}: {head}");
+        serde_json::from_str(body).unwrap()
+    }
+
+    /// Lets the mock's held replies (`hold_after`) go on: those whose `match` is this text, or
+    /// all of them. Sticky: a reply that has not reached its hold yet will not hold.
+    pub fn release(&self, match_text: Option<&str>) {
+        let body = match_text.map(|m| serde_json::json!({ "match": m }).to_string());
+        self.mock_http("POST", "/_mock/release", body.as_deref().unwrap_or(""));
+    }
+
+    /// How each model request's held reply ended so far ("holding", "client_closed",
+    /// "released", "timed_out"; None for a reply without a hold), in arrival order.
+    pub fn holds(&self) -> Vec<Option<String>> {
+        let requests = self.mock_http("GET", "/_mock/requests", "");
+        requests.as_array().unwrap().iter().map(|r| r["hold"].as_str().map(str::to_owned)).collect()
     }
 
     /// Options for the real binary, offline, in this test's home and workspace.
