@@ -124,7 +124,7 @@ fn four_threads_stream_at_once_each_turn_gets_exactly_its_own_events() {
     let first_completion = results.iter().map(|r| r.3).min().unwrap();
     assert!(last_first_delta < first_completion, "the four turns did not stream at the same time");
     assert_eq!(env.model_requests().len(), 4);
-    assert_eq!(env.holds(), vec![Some("released".to_owned()); 4]);
+    assert_eq!(env.ended_holds(), vec![Some("released".to_owned()); 4]);
 }
 
 #[test]
@@ -147,7 +147,7 @@ fn steer_reaches_the_running_turn() {
     assert_eq!(requests.len(), 2, "steer sends a new model request");
     assert!(last.contains("EXTRA-STEERED-INPUT") && last.contains("FIRST-STEER-PROMPT"), "{last}");
     // The held stream ended because codex closed it for the steer (not by a timeout).
-    assert_eq!(env.holds(), [Some("client_closed".to_owned()), None]);
+    assert_eq!(env.ended_holds(), [Some("client_closed".to_owned()), None]);
 }
 
 #[test]
@@ -164,7 +164,7 @@ fn interrupt_ends_a_slow_turn_and_the_thread_accepts_a_new_one() {
     turn.interrupt().unwrap();
     let result = turn.run();
     assert_eq!(result.status, "interrupted");
-    assert_eq!(env.holds(), [Some("client_closed".to_owned())]);
+    assert_eq!(env.ended_holds(), [Some("client_closed".to_owned())]);
     drop(turn);
     let next = client.turn_start(&thread, "again").unwrap();
     let result = next.run();

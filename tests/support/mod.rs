@@ -99,11 +99,26 @@ impl Offline {
         self.mock_http("POST", "/_mock/release", body.as_deref().unwrap_or(""));
     }
 
-    /// How each model request's held reply ended so far ("holding", "client_closed",
+    /// How each model request's held reply is doing ("holding") or ended ("client_closed",
     /// "released", "timed_out"; None for a reply without a hold), in arrival order.
     pub fn holds(&self) -> Vec<Option<String>> {
         let requests = self.mock_http("GET", "/_mock/requests", "");
         requests.as_array().unwrap().iter().map(|r| r["hold"].as_str().map(str::to_owned)).collect()
+    }
+
+    /// `holds` once none is "holding" any more (bounded: the mock's own hold timeout is 60 s).
+    /// Codex may complete a turn before the mock notices that codex closed the held connection,
+    /// so a test checks this rather than `holds` right after the turn ends.
+    pub fn ended_holds(&self) -> Vec<Option<String>> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+        loop {
+            let holds = self.holds();
+            if !holds.iter().any(|h| h.as_deref() == Some("holding")) {
+                return holds;
+            }
+            assert!(std::time::Instant::now() < deadline, "a reply is still held: {holds:?}");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
 
     /// Options for the real binary, offline, in this test's home and workspace.
