@@ -112,7 +112,7 @@ static void on_event(void *userdata, const codex_event *ev) {
             codex_turn *nested = NULL;
             CHECK_OK(codex_turn_start(p->client, thread_id, "nested", NULL, &nested, &err), err);
             codex_turn_result *r = NULL;
-            CHECK_OK(codex_turn_run(nested, 10000, &r, &err), err);
+            CHECK_OK(codex_turn_run(nested, SAFETY_MS, &r, &err), err);
             CHECK(strcmp(codex_turn_result_status(r), "completed") == 0, "nested turn");
             codex_turn_result_free(r);
             codex_turn_free(nested);
@@ -266,7 +266,7 @@ int main(void) {
     probe h = {.name = "answering", .action = "answer"};
     start(client, &h);
     codex_turn_result *r = NULL;
-    CHECK_OK(codex_turn_run(atomic_load(&h.turn), 10000, &r, &err), err);
+    CHECK_OK(codex_turn_run(atomic_load(&h.turn), SAFETY_MS, &r, &err), err);
     const char *items = codex_turn_result_items_json(r, NULL);
     CHECK(strstr(items, "\"status\":\"completed\"") && strstr(items, "\"decision\":\"accept\""),
           "the approval was accepted from the callback: %s", items);
@@ -280,7 +280,7 @@ int main(void) {
     CHECK_OK(codex_client_thread_start(client, NULL, &polled_thread, NULL, &err), err);
     codex_turn *polled = NULL;
     CHECK_OK(codex_turn_start(client, polled_thread, "run", NULL, &polled, &err), err);
-    CHECK_OK(codex_turn_run(polled, 10000, &r, &err), err);
+    CHECK_OK(codex_turn_run(polled, SAFETY_MS, &r, &err), err);
     items = codex_turn_result_items_json(r, NULL);
     CHECK(strstr(items, "\"status\":\"completed\"") && strstr(items, "\"decision\":\"accept\""),
           "the request handler accepted: %s", items);

@@ -36,7 +36,7 @@ static void *run_turn(void *arg) {
     int saw_started = 0, saw_completed = 0;
     for (;;) {
         codex_event *ev = NULL;
-        codex_result rc = codex_turn_next_event(turn, 10000, &ev, &err);
+        codex_result rc = codex_turn_next_event(turn, 60000, &ev, &err); /* a safety bound */
         if (rc == CODEX_STREAM_END) break;
         CHECK_OK(rc, err);
         w->events++;

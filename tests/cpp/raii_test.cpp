@@ -49,7 +49,7 @@ int main() {
                 std::string thread = client.thread_start();
                 codex::Turn turn = client.turn_start(thread, "hi");
                 int deltas = 0;
-                while (auto ev = turn.next_event(codex::Timeout(10000))) {
+                while (auto ev = turn.next_event(codex::Timeout(60000))) {
                     CHECK(ev->turn_id() == turn.id());
                     if (ev->kind() == CODEX_EVENT_AGENT_MESSAGE_DELTA)
                         CHECK(*ev->delta() == turn.id() + ":" + std::to_string(deltas++) + ";");
@@ -93,7 +93,7 @@ int main() {
         codex::Client client = start("approval");
         codex::Turn turn = client.turn_start(client.thread_start(), "run");
         bool accepted = false;
-        while (auto ev = turn.next_event(codex::Timeout(10000))) {
+        while (auto ev = turn.next_event(codex::Timeout(60000))) {
             if (ev->kind() != CODEX_EVENT_SERVER_REQUEST) continue;
             codex::Request req = ev->request();
             if (req.method() == "item/commandExecution/requestApproval") {
