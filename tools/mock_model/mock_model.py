@@ -9,9 +9,10 @@ It binds 127.0.0.1 (port 0 picks a free one), prints the port on the first line 
 serves:
     GET  /v1/models          {"models": []}
     POST /v1/responses       a streamed reply (server-sent events) chosen by the script
-    GET  /_mock/requests     every request received so far, as a JSON array (a held reply's
-                             entry also has "hold": "holding", "client_closed", "released"
-                             or "timed_out")
+    GET  /_mock/requests     every request received so far, as a JSON array (the entry of a
+                             reply with "hold_after" also has "hold": "holding" from before
+                             its first delta until the hold ends, then "client_closed",
+                             "released" or "timed_out")
     POST /_mock/release      lets held replies go on (see "hold_after"); body {"match": "text"}
                              limits it to the responses with that "match", else all of them.
                              Sticky: a released response that has not reached its hold yet
@@ -164,7 +165,9 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self.stream(resp, index, entry)
         except (BrokenPipeError, ConnectionResetError):
-            pass
+            self.server.end_hold(entry, "client_closed")
+        finally:
+            self.server.end_hold(entry, None)
 
     def hold(self, resp, index, entry):
         """Holds the stream (see "hold_after"); returns how the hold ended."""
@@ -210,6 +213,10 @@ class Handler(BaseHTTPRequestHandler):
 
         emit("response.created", {"response": {"id": rid}})
         call = resp.get("function_call")
+        if call is None and "hold_after" in resp:
+            # "holding" from before the first delta: whoever saw a delta of this reply and then
+            # reads /_mock/requests never finds the hold not begun yet.
+            self.server.set_hold(entry, "holding")
         if call is not None:
             args = call.get("arguments", {})
             item = {"type": "function_call", "id": "fc_" + rid, "call_id": call.get("call_id", "call_" + rid),
@@ -288,6 +295,16 @@ class MockServer(ThreadingHTTPServer):
     def set_hold(self, entry, state):
         with self.lock:
             entry["hold"] = state
+
+    def end_hold(self, entry, outcome):
+        """A reply that ends while still marked "holding" without having held (the client
+        closed first, or break_after came first): `outcome`, or no "hold" at all."""
+        with self.lock:
+            if entry.get("hold") == "holding":
+                if outcome:
+                    entry["hold"] = outcome
+                else:
+                    del entry["hold"]
 
     def release(self, match):
         """Lets go of the responses with this "match" (None: all); returns how many were holding."""
