@@ -1,6 +1,7 @@
 # libcodex_app_server — build, test, demo, benchmark, install.
 #   make demo    build everything, install the pinned codex runtime, run the C demo offline
 #   make test    every test (Rust unit + integration, C programs, header and symbol checks)
+#   make test-repeat N=10   the C/C++ and Rust tests N times over: shows the suite does not flake
 
 SHELL    := /bin/bash
 CARGO    ?= cargo
@@ -19,7 +20,7 @@ FAKE     := $(CURDIR)/tests/fake_app_server/fake_app_server.py
 
 C_TESTS  := concurrent_turns_test bad_input_test failure_test callbacks_test pool_test
 
-.PHONY: all lib header runtime test rust-test c-test example-test go-test symbols demo bench bench-startup bench-soak bench-pool install clean
+.PHONY: all lib header runtime test test-repeat rust-test c-test example-test go-test symbols demo bench bench-startup bench-soak bench-pool install clean
 DEMO_PREFIX := $(CURDIR)/$(BUILD)/prefix
 
 all: lib
@@ -68,6 +69,14 @@ c-test: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test $(BUILD)/pool_cpp_t
 	  else echo "FAILED: $$t"; fail=$$((fail+1)); fi; \
 	done; \
 	echo "c and c++ tests: $$pass passed, $$fail failed"; echo $$pass > $(BUILD)/c-test.passed; [ $$fail -eq 0 ]
+
+# The C/C++ tests (under valgrind when installed) and the Rust tests, N rounds (default 10),
+# each round's two halves side by side; one line per round, then "test-repeat: K of N rounds
+# passed". Every round runs; any failed round fails the target. Logs: $(BUILD)/test-repeat/.
+N ?= 10
+test-repeat: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test runtime
+	@CARGO="$(CARGO)" VALGRIND="$(VALGRIND)" FAKE="$(FAKE)" BUILD="$(BUILD)" \
+	  C_TESTS="$(C_TESTS) raii_test" ./scripts/test-repeat.sh $(N)
 
 # The Go binding (cgo, linking the static library) against the scripted fake.
 go-test: lib | $(BUILD)

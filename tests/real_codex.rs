@@ -1,15 +1,43 @@
 //! End to end against the real `codex app-server` (pinned 0.163.0) and the mock model, through
 //! the C API, each test with a fresh CODEX_HOME and workspace.
+//!
+//! Nothing here races the clock: a reply that must still be streaming when the test acts on its
+//! turn uses the mock's `hold_after`, which holds the model stream until codex closes it (as it
+//! does on interrupt and steer, checked against 0.163.0) or the test releases it.
 
 mod support;
 
 use codex_app_server::ffi::event::*;
 use codex_app_server::ffi::*;
 use serde_json::json;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use support::*;
 
 const THREAD: &str = r#"{"ephemeral": true}"#;
+/// The bound of every wait: reached only when something is broken.
+const SAFETY_MS: i64 = 60_000;
+
+/// Waits (bounded) until `cond` holds.
+fn wait_until(what: &str, cond: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_millis(SAFETY_MS as u64);
+    while !cond() {
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Reads the turn until its first agent message delta.
+fn first_delta(turn: &Turn) {
+    loop {
+        match turn.next(SAFETY_MS) {
+            Next::Event(e) if e.kind == CODEX_EVENT_AGENT_MESSAGE_DELTA => return,
+            Next::Event(_) => {}
+            Next::End => panic!("the turn ended before streaming"),
+            Next::Failed(e) => panic!("the turn failed before streaming: {}", e.message),
+        }
+    }
+}
 
 #[test]
 fn one_turn_streams_deltas_in_order_with_answer_usage_and_status() {
@@ -37,26 +65,33 @@ fn one_turn_streams_deltas_in_order_with_answer_usage_and_status() {
 
 #[test]
 fn four_threads_stream_at_once_each_turn_gets_exactly_its_own_events() {
+    // Each reply holds after its first delta until every turn has received its first delta:
+    // only then are the streams released. A library that could not deliver one turn while
+    // another is unfinished never gets there.
     let texts: Vec<String> = (0..4).map(|i| format!("reply-{i} ").repeat(12)).collect();
     let responses: Vec<_> = (0..4)
-        .map(|i| json!({"match": format!("PARALLEL-PROMPT-{i}"), "text": texts[i], "chunk_size": 3, "delay_ms": 10}))
+        .map(|i| json!({"match": format!("PARALLEL-PROMPT-{i}"), "text": texts[i], "chunk_size": 3, "hold_after": 1}))
         .collect();
     let env = Offline::new(&json!({ "responses": responses }));
     let client = env.start();
+    let streaming = AtomicUsize::new(0);
     let results: Vec<(String, Vec<Ev>, Instant, Instant)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
             .map(|i| {
-                let client = &client;
+                let (client, streaming) = (&client, &streaming);
                 s.spawn(move || {
                     let thread = client.thread_start(THREAD);
                     let turn = client.turn_start(&thread, &format!("PARALLEL-PROMPT-{i}")).unwrap();
                     let mut events = Vec::new();
                     let mut first_delta = None;
                     loop {
-                        match turn.next(60_000) {
+                        match turn.next(SAFETY_MS) {
                             Next::Event(e) => {
-                                if e.kind == CODEX_EVENT_AGENT_MESSAGE_DELTA {
-                                    first_delta.get_or_insert_with(Instant::now);
+                                if e.kind == CODEX_EVENT_AGENT_MESSAGE_DELTA
+                                    && first_delta.is_none()
+                                {
+                                    first_delta = Some(Instant::now());
+                                    streaming.fetch_add(1, Ordering::SeqCst);
                                 }
                                 events.push(e);
                             }
@@ -68,6 +103,8 @@ fn four_threads_stream_at_once_each_turn_gets_exactly_its_own_events() {
                 })
             })
             .collect();
+        wait_until("all four turns streaming at once", || streaming.load(Ordering::SeqCst) == 4);
+        env.release(None);
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     for (i, (turn_id, events, _, _)) in results.iter().enumerate() {
@@ -87,53 +124,47 @@ fn four_threads_stream_at_once_each_turn_gets_exactly_its_own_events() {
     let first_completion = results.iter().map(|r| r.3).min().unwrap();
     assert!(last_first_delta < first_completion, "the four turns did not stream at the same time");
     assert_eq!(env.model_requests().len(), 4);
+    assert_eq!(env.ended_holds(), vec![Some("released".to_owned()); 4]);
 }
 
 #[test]
 fn steer_reaches_the_running_turn() {
+    // The first reply holds after one delta: the turn is surely running when steered. Codex
+    // then drops that model stream and asks again with both inputs.
     let env = Offline::new(&json!({
-        "responses": [{"match": "FIRST-STEER-PROMPT", "text": "slow ".repeat(40), "chunk_size": 5, "delay_ms": 50}],
+        "responses": [{"match": "FIRST-STEER-PROMPT", "text": "slow ".repeat(40), "chunk_size": 5, "hold_after": 1}],
         "default": {"text": "steered reply", "phase": "final_answer"}}));
     let client = env.start();
     let thread = client.thread_start(THREAD);
     let turn = client.turn_start(&thread, "FIRST-STEER-PROMPT").unwrap();
-    // Wait for the first delta, then steer.
-    loop {
-        match turn.next(30_000) {
-            Next::Event(e) if e.kind == CODEX_EVENT_AGENT_MESSAGE_DELTA => break,
-            Next::Event(_) => {}
-            _ => panic!("turn ended before streaming"),
-        }
-    }
+    first_delta(&turn);
     turn.steer("EXTRA-STEERED-INPUT").unwrap();
     let result = turn.run();
     assert_eq!(result.status, "completed");
+    assert_eq!(result.final_answer.as_deref(), Some("steered reply"));
     let requests = env.model_requests();
     let last = requests.last().unwrap();
-    assert!(requests.len() >= 2, "steer sends a new model request");
+    assert_eq!(requests.len(), 2, "steer sends a new model request");
     assert!(last.contains("EXTRA-STEERED-INPUT") && last.contains("FIRST-STEER-PROMPT"), "{last}");
+    // The held stream ended because codex closed it for the steer (not by a timeout).
+    assert_eq!(env.ended_holds(), [Some("client_closed".to_owned()), None]);
 }
 
 #[test]
 fn interrupt_ends_a_slow_turn_and_the_thread_accepts_a_new_one() {
+    // The reply holds after one delta until codex closes the stream: only the interrupt can end
+    // the turn (after the mock's 60 s safety timeout it would complete instead).
     let env = Offline::new(&json!({
-        "responses": [{"match": "SLOW-INTERRUPT-PROMPT", "text": "tick ".repeat(200), "chunk_size": 5, "delay_ms": 50}],
+        "responses": [{"match": "SLOW-INTERRUPT-PROMPT", "text": "tick ".repeat(200), "chunk_size": 5, "hold_after": 1}],
         "default": {"text": "next turn ok"}}));
     let client = env.start();
     let thread = client.thread_start(THREAD);
     let turn = client.turn_start(&thread, "SLOW-INTERRUPT-PROMPT").unwrap();
-    loop {
-        if let Next::Event(e) = turn.next(30_000) {
-            if e.kind == CODEX_EVENT_AGENT_MESSAGE_DELTA {
-                break;
-            }
-        }
-    }
+    first_delta(&turn);
     turn.interrupt().unwrap();
-    let started = Instant::now();
     let result = turn.run();
     assert_eq!(result.status, "interrupted");
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(env.ended_holds(), [Some("client_closed".to_owned())]);
     drop(turn);
     let next = client.turn_start(&thread, "again").unwrap();
     let result = next.run();
@@ -143,8 +174,9 @@ fn interrupt_ends_a_slow_turn_and_the_thread_accepts_a_new_one() {
 
 #[test]
 fn a_second_turn_on_a_busy_thread_is_refused_then_accepted_after() {
+    // The first turn's reply holds after one delta until the test releases it.
     let env = Offline::new(&json!({
-        "responses": [{"match": "BUSY-TURN-PROMPT", "text": "working ".repeat(10), "delay_ms": 20}],
+        "responses": [{"match": "BUSY-TURN-PROMPT", "text": "working ".repeat(10), "hold_after": 1}],
         "default": {"text": "second"}}));
     let client = env.start();
     let thread = client.thread_start(THREAD);
@@ -157,6 +189,7 @@ fn a_second_turn_on_a_busy_thread_is_refused_then_accepted_after() {
     // Another thread is not affected.
     let other = client.thread_start(THREAD);
     assert_eq!(client.turn_start(&other, "second").unwrap().run().status, "completed");
+    env.release(Some("BUSY-TURN-PROMPT"));
     assert_eq!(turn.run().status, "completed");
     assert_eq!(client.turn_start(&thread, "second").unwrap().run().status, "completed");
 }
@@ -196,45 +229,50 @@ fn generic_requests_return_valid_json() {
     assert_eq!(err.code, CODEX_ERR_RPC);
 }
 
+/// Whether every thread of `pid` is stopped (SIGSTOP took effect).
+fn all_threads_stopped(pid: i32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return false };
+    tasks.flatten().all(|task| {
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next()) == Some('T')
+    })
+}
+
 #[test]
-fn killing_the_server_mid_turn_fails_the_turn_and_pending_requests_within_a_second() {
+fn killing_the_server_mid_turn_fails_the_turn_and_pending_requests() {
+    // The reply holds after one delta, so the turn is surely mid-stream when the server dies.
     let env = Offline::new(
-        &json!({"responses": [{"text": "tick ".repeat(200), "chunk_size": 5, "delay_ms": 50}]}),
+        &json!({"responses": [{"text": "tick ".repeat(200), "chunk_size": 5, "hold_after": 1}]}),
     );
     let client = env.start();
     let thread = client.thread_start(THREAD);
     let turn = client.turn_start(&thread, "long").unwrap();
-    loop {
-        if let Next::Event(e) = turn.next(30_000) {
-            if e.kind == CODEX_EVENT_AGENT_MESSAGE_DELTA {
-                break;
-            }
-        }
-    }
+    first_delta(&turn);
     let pid = client.server_pid() as i32;
-    let (request_error, turn_error, elapsed) = std::thread::scope(|s| {
+    // Stopped first, the server cannot answer the request below: it is pending (or not yet
+    // sent) when the server is killed, and must fail either way rather than hang. No timer
+    // decides the outcome; the SIGKILL comes only once every thread of the server is stopped.
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    wait_until("the server stopped", || all_threads_stopped(pid));
+    let (request_error, turn_error) = std::thread::scope(|s| {
         // A request that waits without limit: it must be failed, not left hanging.
         let pending = s.spawn(|| client.request("thread/list", Some(r#"{"limit": 1}"#), -1));
-        std::thread::sleep(Duration::from_millis(20));
-        let killed_at = Instant::now();
         unsafe { libc::kill(pid, libc::SIGKILL) };
         let turn_error = loop {
-            match turn.next(5_000) {
+            match turn.next(SAFETY_MS) {
                 Next::Event(_) => continue,
                 Next::End => panic!("the turn cannot complete"),
                 Next::Failed(e) => break e,
             }
         };
-        let elapsed = killed_at.elapsed();
-        (pending.join().unwrap(), turn_error, elapsed)
+        (pending.join().unwrap(), turn_error)
     });
+    // Within a second in practice (the failure comes from the EOF and the exit status, not a
+    // timeout: a turn wait of SAFETY_MS would have ended CODEX_ERR_TIMEOUT); not timed here.
     assert_eq!(turn_error.code, CODEX_ERR_TRANSPORT, "{}", turn_error.message);
     assert!(turn_error.message.contains("signal 9"), "{}", turn_error.message);
-    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
-    // thread/list usually answers before the kill; if it was still pending it failed the same way.
-    if let Err(e) = request_error {
-        assert_eq!(e.code, CODEX_ERR_TRANSPORT, "{}", e.message);
-    }
+    let request_error = request_error.expect_err("a stopped server answered");
+    assert_eq!(request_error.code, CODEX_ERR_TRANSPORT, "{}", request_error.message);
     let later = client.request("thread/list", Some("{}"), -1).unwrap_err();
     assert_eq!(later.code, CODEX_ERR_TRANSPORT);
 }

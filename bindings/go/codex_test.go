@@ -13,6 +13,9 @@ import (
 	"time"
 )
 
+// safety bounds every wait: it is reached only when something is broken.
+const safety = 60 * time.Second
+
 func fake(t *testing.T, scenario string, env map[string]string) *Client {
 	t.Helper()
 	path, err := filepath.Abs("../../tests/fake_app_server/fake_app_server.py")
@@ -55,7 +58,7 @@ func TestConcurrentTurnsFromGoroutines(t *testing.T) {
 			defer turn.Close()
 			n := 0
 			for {
-				ev, err := turn.NextEvent(10 * time.Second)
+				ev, err := turn.NextEvent(safety)
 				if err == io.EOF {
 					break
 				}
@@ -88,7 +91,7 @@ func TestConcurrentTurnsFromGoroutines(t *testing.T) {
 }
 
 func TestErrorsCarryCodes(t *testing.T) {
-	c := fake(t, "normal", map[string]string{"FAKE_DELAY_MS": "30"})
+	c := fake(t, "normal", nil)
 	_, err := c.Request("test/error_with_data", map[string]any{}, 0)
 	var e *Error
 	if !errors.As(err, &e) || e.Code != ErrRPC || e.RPCCode == nil || *e.RPCCode != -32602 || !strings.Contains(string(e.Data), "field") {
@@ -105,7 +108,9 @@ func TestErrorsCarryCodes(t *testing.T) {
 		t.Fatalf("echo: %s %v", out, err)
 	}
 	thread, _ := c.ThreadStart(map[string]any{"cwd": os.TempDir()})
-	turn, err := c.StartTurn(thread, "one", nil)
+	// The fake holds this turn after one delta until it is steered: surely still running when
+	// the second turn is tried.
+	turn, err := c.StartTurn(thread, "one hold-after:1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +118,10 @@ func TestErrorsCarryCodes(t *testing.T) {
 	if _, err := c.StartTurn(thread, "two", nil); !errors.Is(err, ErrTurnActive) {
 		t.Fatalf("busy thread: %v", err)
 	}
-	res, err := turn.Run(-1)
+	if err := turn.Steer("go on"); err != nil {
+		t.Fatalf("steer: %v", err)
+	}
+	res, err := turn.Run(safety)
 	if err != nil || res.Status != "completed" || res.FinalAnswer == nil {
 		t.Fatalf("run: %+v %v", res, err)
 	}
@@ -123,17 +131,26 @@ func TestCloseWakesBlockedCalls(t *testing.T) {
 	c := fake(t, "normal", nil)
 	done := make(chan error)
 	go func() {
-		_, err := c.Request("test/hang", nil, -1)
+		_, err := c.Request("test/hang_notify", nil, -1)
 		done <- err
 	}()
-	time.Sleep(100 * time.Millisecond)
+	// The fake announces the request it will never answer: it is surely pending at Close.
+	for {
+		ev, err := c.NextEvent(safety)
+		if err != nil {
+			t.Fatalf("waiting for test/hanging: %v", err)
+		}
+		if ev.Method == "test/hanging" {
+			break
+		}
+	}
 	c.Close()
 	select {
 	case err := <-done:
 		if !errors.Is(err, ErrClosed) {
 			t.Fatalf("blocked request: %v", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(safety):
 		t.Fatal("Close did not wake the blocked request")
 	}
 	if _, err := c.ThreadStart(nil); !errors.Is(err, ErrClosed) {
@@ -150,7 +167,7 @@ func TestApprovalsAnsweredFromGo(t *testing.T) {
 	}
 	defer turn.Close()
 	for {
-		ev, err := turn.NextEvent(10 * time.Second)
+		ev, err := turn.NextEvent(safety)
 		if err == io.EOF {
 			break
 		}

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <pthread.h>
 #include <string.h>
-#include <time.h>
 #include "test_util.h"
 
 static void expect_invalid(codex_result rc, codex_error *err, const char *names) {
@@ -27,9 +26,17 @@ static void expect_invalid(codex_result rc, codex_error *err, const char *names)
         expect_invalid(rc_, err, names);            \
     } while (0)
 
-static void *close_later(void *client) {
-    struct timespec delay = {0, 200 * 1000 * 1000};
-    nanosleep(&delay, NULL);
+/* Closes the client once the fake says it holds the blocked request (test/hang_notify sends
+ * a test/hanging notification when it gets the request): the request is then surely pending. */
+static void *close_when_request_pending(void *client) {
+    for (;;) {
+        codex_event *ev = NULL;
+        codex_error *err = NULL;
+        CHECK_OK(codex_client_next_event(client, 60000, &ev, &err), err);
+        int pending = strcmp(codex_event_method(ev), "test/hanging") == 0;
+        codex_event_free(ev);
+        if (pending) break;
+    }
     codex_client_close(client);
     return NULL;
 }
@@ -78,8 +85,6 @@ int main(void) {
 
     opts = fake_server_options("normal");
     CHECK_OK(codex_options_set_env(opts, "FAKE_DELTAS", "3", &err), err);
-    /* Slow enough that the first turn is still running when the second one is tried. */
-    CHECK_OK(codex_options_set_env(opts, "FAKE_DELAY_MS", "40", &err), err);
     CHECK_OK(codex_client_start(opts, &client, &err), err);
     codex_options_free(opts);
     CHECK(strstr(codex_client_initialize_result(client), "userAgent") != NULL, "initialize result");
@@ -130,7 +135,9 @@ int main(void) {
     CHECK(codex_turn_start(client, "thr_unknown", "hi", NULL, &turn, &err) == CODEX_ERR_RPC, "unknown thread");
     codex_error_free(err), err = NULL;
 
-    CHECK_OK(codex_turn_start(client, thread_id, "hi", NULL, &turn, &err), err);
+    /* The fake holds this turn after one delta until it is steered (below), so it is surely
+     * still running when the second turn is tried. */
+    CHECK_OK(codex_turn_start(client, thread_id, "hi hold-after:1", NULL, &turn, &err), err);
     codex_turn *second = NULL;
     CHECK(codex_turn_start(client, thread_id, "again", NULL, &second, &err) == CODEX_ERR_TURN_ACTIVE, "busy thread");
     CHECK(strstr(codex_error_message(err), codex_turn_id(turn)) != NULL &&
@@ -140,9 +147,10 @@ int main(void) {
     EXPECT_INVALID(codex_turn_next_event(turn, 0, NULL, &err), "event_out");
     EXPECT_INVALID(codex_turn_next_event(NULL, 0, &ev, &err), "turn");
     EXPECT_INVALID(codex_turn_steer(turn, bad_utf8, &err), "input");
+    CHECK_OK(codex_turn_steer(turn, "go on", &err), err);
 
     codex_turn_result *result = NULL;
-    CHECK_OK(codex_turn_run(turn, 5000, &result, &err), err);
+    CHECK_OK(codex_turn_run(turn, 60000, &result, &err), err);
     CHECK(strcmp(codex_turn_result_status(result), "completed") == 0, "status");
     CHECK(codex_turn_result_final_answer(result) != NULL, "final answer");
     CHECK(codex_turn_result_usage_json(result) != NULL, "usage");
@@ -159,8 +167,8 @@ int main(void) {
 
     /* Close wakes a blocked request. */
     pthread_t closer;
-    pthread_create(&closer, NULL, close_later, client);
-    CHECK(codex_client_request(client, "test/hang", NULL, -1, &out, &err) == CODEX_ERR_CLOSED, "close wakes");
+    pthread_create(&closer, NULL, close_when_request_pending, client);
+    CHECK(codex_client_request(client, "test/hang_notify", NULL, -1, &out, &err) == CODEX_ERR_CLOSED, "close wakes");
     codex_error_free(err), err = NULL;
     pthread_join(closer, NULL);
     codex_client_close(client); /* idempotent */

@@ -1,24 +1,32 @@
 /* Callbacks, against the scripted fake app-server. Checks, in one run:
  *  - order: every event of a turn reaches its callback, in order, ending with turn/completed;
  *    userdata_free runs exactly once, after the last call;
- *  - isolation: a callback that sleeps on every event delays only its own turn (the time the
- *    other turn took to be delivered whole is printed and bounded);
+ *  - isolation: a callback that blocks holds back only its own turn: the slow turn's callback
+ *    blocks on its first event until the fast turn has been delivered whole;
  *  - reentrancy: callbacks steer, interrupt, send requests, start a turn, answer approvals and
  *    free their own turn from inside the call;
  *  - no call after codex_turn_free returns.
+ * Nothing here races the clock: turns that must still be running when a callback acts on them
+ * carry the fake's "hold-after:N" marker, so their stream waits for the steer, the interrupt or
+ * a test/release (see tests/fake_app_server/README.md); waits are bounded loops on a condition.
  * Run under valgrind by `make test` when valgrind is installed. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 #include "test_util.h"
 
-typedef struct {
+/* The longest any wait here lasts before the test fails: a safety net, never a measurement. */
+#define SAFETY_MS 60000
+
+typedef struct probe probe;
+struct probe {
     const char *name;
+    const char *input; /* the turn's input; the name when NULL */
     codex_client *client;
+    char turn_id[64];
     _Atomic(codex_turn *) turn; /* published after start returns */
     atomic_int calls;
     atomic_int frees;
@@ -26,28 +34,43 @@ typedef struct {
     atomic_int freed_handle; /* set once codex_turn_free returned */
     int deltas_in_order;
     int next_delta;
-    int saw_completed;
+    atomic_int saw_completed;
     int sleep_ms;
     const char *action; /* what the callback does from inside */
     int action_done;
     char status[32];
-} probe;
-
-static double wall_ms(void) {
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return tv.tv_sec * 1e3 + tv.tv_usec / 1e3;
-}
+    /* Isolation: on its first event the callback blocks until `wait_for` has completed. */
+    probe *wait_for;
+    atomic_int blocked;            /* set while that callback blocks */
+    int wait_ended_by_completion;  /* 1: released by the other turn's completion, 0: timed out */
+    probe *watch;                  /* on turn/completed, note whether `watch` is blocked */
+    int watched_was_blocked;
+};
 
 static void sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
 
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Waits until `cond` holds, checking every millisecond; fails the test after SAFETY_MS. */
+#define WAIT_FOR(cond, ...)                                                     \
+    do {                                                                        \
+        double deadline_ = now_ms() + SAFETY_MS;                                \
+        while (!(cond)) {                                                       \
+            CHECK(now_ms() < deadline_, __VA_ARGS__);                           \
+            sleep_ms(1);                                                        \
+        }                                                                       \
+    } while (0)
+
 static codex_turn *own_turn(probe *p) {
-    codex_turn *t;
-    while ((t = atomic_load(&p->turn)) == NULL) sleep_ms(1);
-    return t;
+    WAIT_FOR(atomic_load(&p->turn) != NULL, "%s: the turn was never published", p->name);
+    return atomic_load(&p->turn);
 }
 
 static void on_event(void *userdata, const codex_event *ev) {
@@ -55,7 +78,14 @@ static void on_event(void *userdata, const codex_event *ev) {
     CHECK(atomic_load(&p->frees) == 0, "%s: a call after userdata_free", p->name);
     if (atomic_load(&p->freed_handle)) atomic_fetch_add(&p->calls_after_free, 1);
     atomic_fetch_add(&p->calls, 1);
-    CHECK(!p->saw_completed, "%s: a call after turn/completed", p->name);
+    CHECK(!atomic_load(&p->saw_completed), "%s: a call after turn/completed", p->name);
+    if (p->wait_for && atomic_load(&p->calls) == 1) {
+        atomic_store(&p->blocked, 1);
+        double deadline = now_ms() + SAFETY_MS;
+        while (!atomic_load(&p->wait_for->saw_completed) && now_ms() < deadline) sleep_ms(1);
+        p->wait_ended_by_completion = atomic_load(&p->wait_for->saw_completed);
+        atomic_store(&p->blocked, 0);
+    }
 
     uint32_t kind = codex_event_kind(ev);
     if (kind == CODEX_EVENT_AGENT_MESSAGE_DELTA) {
@@ -64,8 +94,9 @@ static void on_event(void *userdata, const codex_event *ev) {
         if (strcmp(codex_event_delta(ev, NULL), expect) != 0) p->deltas_in_order = 0;
     }
     if (kind == CODEX_EVENT_TURN_COMPLETED) {
-        p->saw_completed = 1;
         snprintf(p->status, sizeof p->status, "%s", codex_event_turn_status(ev));
+        if (p->watch) p->watched_was_blocked = atomic_load(&p->watch->blocked);
+        atomic_store(&p->saw_completed, 1);
     }
     codex_error *err = NULL;
     if (p->action && !p->action_done && kind == CODEX_EVENT_AGENT_MESSAGE_DELTA) {
@@ -81,7 +112,7 @@ static void on_event(void *userdata, const codex_event *ev) {
             codex_turn *nested = NULL;
             CHECK_OK(codex_turn_start(p->client, thread_id, "nested", NULL, &nested, &err), err);
             codex_turn_result *r = NULL;
-            CHECK_OK(codex_turn_run(nested, 10000, &r, &err), err);
+            CHECK_OK(codex_turn_run(nested, SAFETY_MS, &r, &err), err);
             CHECK(strcmp(codex_turn_result_status(r), "completed") == 0, "nested turn");
             codex_turn_result_free(r);
             codex_turn_free(nested);
@@ -128,69 +159,105 @@ static void start(codex_client *client, probe *p) {
     p->deltas_in_order = 1;
     CHECK_OK(codex_client_thread_start(client, NULL, &thread_id, NULL, &err), err);
     codex_turn *turn = NULL;
-    CHECK_OK(codex_turn_start_with_callback(client, thread_id, p->name, NULL, on_event, p, on_free,
-                                            &turn, &err), err);
+    CHECK_OK(codex_turn_start_with_callback(client, thread_id, p->input ? p->input : p->name, NULL,
+                                            on_event, p, on_free, &turn, &err), err);
+    snprintf(p->turn_id, sizeof p->turn_id, "%s", codex_turn_id(turn));
     atomic_store(&p->turn, turn);
     codex_string_free(thread_id);
 }
 
-static double finish(probe *p, double t0) {
+static void finish(probe *p) {
     codex_error *err = NULL;
     codex_turn_result *r = NULL;
-    CHECK_OK(codex_turn_run(atomic_load(&p->turn), -1, &r, &err), err);
-    double done = wall_ms() - t0;
+    CHECK_OK(codex_turn_run(atomic_load(&p->turn), SAFETY_MS, &r, &err), err);
     CHECK(atomic_load(&p->frees) == 1, "%s: userdata_free ran %d times by the end of run", p->name,
           atomic_load(&p->frees));
     CHECK(strcmp(codex_turn_result_status(r), p->status) == 0, "%s: status", p->name);
     codex_turn_result_free(r);
     codex_turn_free(atomic_load(&p->turn));
-    return done;
+}
+
+/* Lets the fake's held turn go on (test/release), then waits for its turn/completed on the
+ * client stream, where the events of a freed turn go: after that, every event of the turn has
+ * been routed, so a callback that was still to come would have been called. */
+static void release_and_wait_for_completion(codex_client *client, const probe *p) {
+    codex_error *err = NULL;
+    char params[128], *out = NULL;
+    snprintf(params, sizeof params, "{\"turnId\":\"%s\"}", p->turn_id);
+    CHECK_OK(codex_client_request(client, "test/release", params, 0, &out, &err), err);
+    CHECK(strstr(out, p->turn_id) != NULL, "%s was not held: %s", p->name, out);
+    codex_string_free(out);
+    double deadline = now_ms() + SAFETY_MS;
+    for (;;) {
+        codex_event *ev = NULL;
+        double left = deadline - now_ms();
+        codex_result rc = codex_client_next_event(client, left > 0 ? (int64_t)left : 0, &ev, &err);
+        CHECK_OK(rc, err);
+        int done = codex_event_kind(ev) == CODEX_EVENT_TURN_COMPLETED && codex_event_turn_id(ev) &&
+                   strcmp(codex_event_turn_id(ev), p->turn_id) == 0;
+        codex_event_free(ev);
+        if (done) return;
+    }
 }
 
 int main(void) {
     codex_error *err = NULL;
-    /* Order and isolation: A sleeps 15 ms on every event, B does nothing. */
+    /* Order and isolation: A's callback blocks on A's first event until B has completed (a
+     * safety timeout aside); B starts once A blocks, and B's callback notes whether A was still
+     * blocked at B's completion.
+     * Callbacks sharing one delivery thread would leave B stuck behind A: A's wait would time
+     * out and B would complete only after it. */
     codex_client *client = start_client("interleaved", "40", "1");
-    probe a = {.name = "slow", .sleep_ms = 15}, b = {.name = "fast"};
-    double t0 = wall_ms();
+    probe a = {.name = "slow"}, b = {.name = "fast"};
+    a.wait_for = &b;
+    b.watch = &a;
     start(client, &a);
+    WAIT_FOR(atomic_load(&a.blocked), "the slow callback never got its first event");
     start(client, &b);
-    double b_done = finish(&b, t0);
-    double a_done = finish(&a, t0);
-    printf("callbacks_test: fast turn delivered in %.0f ms while the slow callback took %.0f ms\n",
-           b_done, a_done);
+    finish(&b);
+    finish(&a);
     CHECK(a.deltas_in_order && a.next_delta == 40 && b.deltas_in_order && b.next_delta == 40,
           "every delta in order");
     CHECK(strcmp(a.status, "completed") == 0 && strcmp(b.status, "completed") == 0, "completed");
-    CHECK(b_done < a_done / 2, "the slow callback held back the other turn");
+    CHECK(a.wait_ended_by_completion, "the slow callback's wait timed out: the fast turn never completed");
+    CHECK(b.watched_was_blocked, "the fast turn completed only after the slow callback returned");
 
-    /* Reentrancy: steer, a request, a nested turn, interrupt, all from inside callbacks. */
-    probe c = {.name = "reentrant", .action = "steer+request+turn"};
-    probe e = {.name = "interrupter", .action = "interrupt"};
+    /* Reentrancy: steer, a request, a nested turn, interrupt, all from inside callbacks. Both
+     * turns hold after their first delta until the callback's steer or interrupt arrives. */
+    probe c = {.name = "reentrant", .input = "reentrant hold-after:1", .action = "steer+request+turn"};
+    probe e = {.name = "interrupter", .input = "interrupter hold-after:1", .action = "interrupt"};
     start(client, &c);
     start(client, &e);
-    finish(&c, t0);
-    finish(&e, t0);
+    finish(&c);
+    finish(&e);
     CHECK(c.action_done && strcmp(c.status, "completed") == 0, "steer+request+turn");
+    CHECK(c.next_delta == 40 && c.deltas_in_order, "the steered turn went on: %d deltas", c.next_delta);
     CHECK(strcmp(e.status, "interrupted") == 0, "interrupt from a callback: %s", e.status);
+    CHECK(e.next_delta == 1, "the interrupted turn streamed %d deltas", e.next_delta);
 
-    /* No call after codex_turn_free: from another thread, and from inside the callback. */
-    probe f = {.name = "freed", .sleep_ms = 2};
+    /* No call after codex_turn_free, from another thread: the turn holds after 3 deltas, so it
+     * is still running when freed (with events possibly queued for the slow callback); then it
+     * is released and runs to its end on the client stream. */
+    probe f = {.name = "freed", .input = "freed hold-after:3", .sleep_ms = 2};
     start(client, &f);
-    while (atomic_load(&f.calls) < 3) sleep_ms(1);
+    WAIT_FOR(atomic_load(&f.calls) >= 3, "freed: %d calls", atomic_load(&f.calls));
     codex_turn_free(atomic_load(&f.turn));
     atomic_store(&f.freed_handle, 1);
     int calls_at_free = atomic_load(&f.calls);
-    sleep_ms(150);
+    CHECK(atomic_load(&f.frees) == 1, "userdata_free once: %d", atomic_load(&f.frees));
+    release_and_wait_for_completion(client, &f);
     CHECK(atomic_load(&f.calls) == calls_at_free && atomic_load(&f.calls_after_free) == 0,
           "calls after free: %d", atomic_load(&f.calls) - calls_at_free);
+    CHECK(!atomic_load(&f.saw_completed), "the freed turn's callback saw its completion");
     CHECK(atomic_load(&f.frees) == 1, "userdata_free once: %d", atomic_load(&f.frees));
 
-    probe g = {.name = "self-freeing", .action = "free-self"};
+    /* ... and from inside the callback, on the first delta of a turn held after it. */
+    probe g = {.name = "self-freeing", .input = "self-freeing hold-after:1", .action = "free-self"};
     start(client, &g);
-    while (atomic_load(&g.frees) == 0) sleep_ms(1);
-    sleep_ms(100);
+    WAIT_FOR(atomic_load(&g.frees) > 0, "self-freeing: userdata_free never ran");
+    release_and_wait_for_completion(client, &g);
     CHECK(atomic_load(&g.calls_after_free) == 0 && atomic_load(&g.frees) == 1, "self free");
+    CHECK(!atomic_load(&g.saw_completed), "the self-freed turn's callback saw its completion");
     codex_client_close(client);
     codex_client_free(client);
 
@@ -199,7 +266,7 @@ int main(void) {
     probe h = {.name = "answering", .action = "answer"};
     start(client, &h);
     codex_turn_result *r = NULL;
-    CHECK_OK(codex_turn_run(atomic_load(&h.turn), 10000, &r, &err), err);
+    CHECK_OK(codex_turn_run(atomic_load(&h.turn), SAFETY_MS, &r, &err), err);
     const char *items = codex_turn_result_items_json(r, NULL);
     CHECK(strstr(items, "\"status\":\"completed\"") && strstr(items, "\"decision\":\"accept\""),
           "the approval was accepted from the callback: %s", items);
@@ -213,7 +280,7 @@ int main(void) {
     CHECK_OK(codex_client_thread_start(client, NULL, &polled_thread, NULL, &err), err);
     codex_turn *polled = NULL;
     CHECK_OK(codex_turn_start(client, polled_thread, "run", NULL, &polled, &err), err);
-    CHECK_OK(codex_turn_run(polled, 10000, &r, &err), err);
+    CHECK_OK(codex_turn_run(polled, SAFETY_MS, &r, &err), err);
     items = codex_turn_result_items_json(r, NULL);
     CHECK(strstr(items, "\"status\":\"completed\"") && strstr(items, "\"decision\":\"accept\""),
           "the request handler accepted: %s", items);
@@ -229,7 +296,7 @@ int main(void) {
     CHECK_OK(codex_client_set_event_callback(client, on_event, &k, on_free, &err), err);
     char *thread_id = NULL;
     CHECK_OK(codex_client_thread_start(client, NULL, &thread_id, NULL, &err), err);
-    while (atomic_load(&k.calls) == 0) sleep_ms(1); /* thread/started */
+    WAIT_FOR(atomic_load(&k.calls) > 0, "the client callback never saw thread/started");
     codex_event *ev = NULL;
     CHECK(codex_client_next_event(client, 0, &ev, &err) == CODEX_ERR_INVALID_ARGUMENT, "poll refused");
     codex_error_free(err), err = NULL;

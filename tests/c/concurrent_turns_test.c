@@ -5,6 +5,7 @@
  * same time. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include "test_util.h"
 
@@ -35,7 +36,7 @@ static void *run_turn(void *arg) {
     int saw_started = 0, saw_completed = 0;
     for (;;) {
         codex_event *ev = NULL;
-        codex_result rc = codex_turn_next_event(turn, 10000, &ev, &err);
+        codex_result rc = codex_turn_next_event(turn, 60000, &ev, &err); /* a safety bound */
         if (rc == CODEX_STREAM_END) break;
         CHECK_OK(rc, err);
         w->events++;
@@ -78,23 +79,30 @@ static void *run_turn(void *arg) {
     return NULL;
 }
 
-static volatile int stop_polling;
-static int client_events;
+static atomic_int stop_polling;
+static int client_events, threads_started, status_changes;
 
+/* Polls the client stream until told to stop, then takes what is left in it: every
+ * thread-level event of the turns was routed before their turn/completed, so once the workers
+ * are done nothing can be missed, however late this thread got to run. */
 static void *poll_client_stream(void *arg) {
     (void)arg;
-    while (!stop_polling) {
+    for (;;) {
+        int stopping = atomic_load(&stop_polling);
         codex_event *ev = NULL;
         codex_error *err = NULL;
-        codex_result rc = codex_client_next_event(client, 20, &ev, &err);
+        codex_result rc = codex_client_next_event(client, stopping ? 0 : 20, &ev, &err);
         if (rc == CODEX_OK) {
             CHECK(codex_event_turn_id(ev) == NULL, "a turn event reached the client stream: %s",
                   codex_event_method(ev));
             client_events++;
+            threads_started += strcmp(codex_event_method(ev), "thread/started") == 0;
+            status_changes += strcmp(codex_event_method(ev), "thread/status/changed") == 0;
             codex_event_free(ev);
         } else {
             CHECK(rc == CODEX_ERR_TIMEOUT, "client stream: %s", codex_result_name(rc));
             codex_error_free(err);
+            if (stopping) break;
         }
     }
     return NULL;
@@ -118,13 +126,16 @@ int main(void) {
         pthread_create(&threads[i], NULL, run_turn, &workers[i]);
     }
     for (int i = 0; i < TURNS; i++) pthread_join(threads[i], NULL);
-    stop_polling = 1;
+    atomic_store(&stop_polling, 1);
     pthread_join(poller, NULL);
 
     for (int i = 0; i < TURNS; i++)
         for (int j = i + 1; j < TURNS; j++)
             CHECK(strcmp(workers[i].turn_id, workers[j].turn_id) != 0, "two workers share a turn");
-    CHECK(client_events >= TURNS, "thread-level events reached the client stream: %d", client_events);
+    /* The fake sends one thread/started per thread and one thread/status/changed per turn. */
+    CHECK(threads_started == TURNS && status_changes == TURNS,
+          "thread-level events on the client stream: %d thread/started, %d thread/status/changed of %d",
+          threads_started, status_changes, client_events);
     CHECK(codex_client_skipped_lines(client) == 0, "skipped lines");
     codex_client_close(client);
     codex_client_free(client);

@@ -49,7 +49,7 @@ int main() {
                 std::string thread = client.thread_start();
                 codex::Turn turn = client.turn_start(thread, "hi");
                 int deltas = 0;
-                while (auto ev = turn.next_event(codex::Timeout(10000))) {
+                while (auto ev = turn.next_event(codex::Timeout(60000))) {
                     CHECK(ev->turn_id() == turn.id());
                     if (ev->kind() == CODEX_EVENT_AGENT_MESSAGE_DELTA)
                         CHECK(*ev->delta() == turn.id() + ":" + std::to_string(deltas++) + ";");
@@ -74,28 +74,26 @@ int main() {
         CHECK(calls > 20);
         CHECK(counted.use_count() == 1);  // the library destroyed its copy of the lambda
 
-        // A second turn on a busy thread is refused.
-        codex::Client slow = codex::Client::start(codex::Options()
-                                                      .codex_bin(std::getenv("CODEX_FAKE_SERVER"))
-                                                      .env("FAKE_SCENARIO", "normal")
-                                                      .env("FAKE_DELAY_MS", "30"));
-        std::string busy = slow.thread_start();
-        codex::Turn first = slow.turn_start(busy, "one");
+        // A second turn on a busy thread is refused. The fake holds the first turn after one
+        // delta until the interrupt arrives, so it is surely still running at both steps.
+        std::string busy = client.thread_start();
+        codex::Turn first = client.turn_start(busy, "one hold-after:1");
         try {
-            slow.turn_start(busy, "two");
+            client.turn_start(busy, "two");
             CHECK(false);
         } catch (const codex::Error &e) {
             CHECK(e.code() == CODEX_ERR_TURN_ACTIVE);
         }
         first.interrupt();
-        CHECK(first.run().status == "interrupted");
+        codex::TurnResult interrupted = first.run();
+        CHECK(interrupted.status == "interrupted");
     }
     {
         // Answering a server request through the C++ layer.
         codex::Client client = start("approval");
         codex::Turn turn = client.turn_start(client.thread_start(), "run");
         bool accepted = false;
-        while (auto ev = turn.next_event(codex::Timeout(10000))) {
+        while (auto ev = turn.next_event(codex::Timeout(60000))) {
             if (ev->kind() != CODEX_EVENT_SERVER_REQUEST) continue;
             codex::Request req = ev->request();
             if (req.method() == "item/commandExecution/requestApproval") {

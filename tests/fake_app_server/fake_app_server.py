@@ -3,8 +3,9 @@
 
 Spawned by the library like the real binary: `fake_app_server.py [-c k=v ...] app-server
 --listen stdio://` (all arguments are ignored). Speaks the same JSON-RPC lines on stdio.
-FAKE_SCENARIO picks the behaviour (see README.md); FAKE_DELTAS, FAKE_DELAY_MS, FAKE_TURNS and
-FAKE_STDERR_LINES tune it.
+FAKE_SCENARIO picks the behaviour (see README.md); FAKE_DELTAS, FAKE_DELAY_MS, FAKE_TURNS,
+FAKE_STDERR_LINES and FAKE_HOLD_TIMEOUT_S tune it. A turn whose input text contains
+"hold-after:N" holds its stream after N deltas until it is interrupted, steered or released.
 """
 import json
 import os
@@ -21,6 +22,11 @@ FLOOD_TURNS = int(os.environ.get("FAKE_TURNS", "1"))
 # Thread ids are PREFIX1, PREFIX2, ...: fakes in one pool need prefixes of their own.
 THREAD_PREFIX = os.environ.get("FAKE_THREAD_PREFIX", "thr_")
 IGNORED = set(filter(None, os.environ.get("FAKE_IGNORE", "").split(",")))
+# The longest a held turn waits for its interrupt, steer or test/release before it goes on.
+HOLD_TIMEOUT = float(os.environ.get("FAKE_HOLD_TIMEOUT_S", "60"))
+HOLD_MARKER = re.compile(r"hold-after:(\d+)")
+# "deltas=N" in a turn's input text overrides FAKE_DELTAS for that turn.
+DELTAS_MARKER = re.compile(r"deltas=(\d+)")
 
 out = sys.stdout.buffer
 write_lock = threading.Lock()
@@ -55,12 +61,53 @@ def usage():
     return {"total": part, "last": part, "modelContextWindow": 1000}
 
 
+def input_text(params):
+    """The text of a turn/start or turn/steer input, its text items joined."""
+    items = params.get("input") or []
+    return " ".join(i.get("text", "") for i in items if isinstance(i, dict))
+
+
 class Turn:
-    def __init__(self, thread_id, turn_id):
+    def __init__(self, thread_id, turn_id, text=""):
         self.thread_id = thread_id
         self.turn_id = turn_id
         self.interrupted = False
-        self.deltas = DELTAS
+        # "hold-after:N" in the input: the stream stops after N deltas until `release` is set
+        # (by turn/interrupt, turn/steer or test/release) or HOLD_TIMEOUT passes.
+        marker = DELTAS_MARKER.search(text)
+        self.deltas = int(marker.group(1)) if marker else DELTAS
+        marker = HOLD_MARKER.search(text)
+        self.hold_after = int(marker.group(1)) if marker else None
+        self.deltas_sent = 0
+        self.release = threading.Event()
+        self.hold_deadline = None
+
+    def holding(self):
+        """True while the stream must wait (without blocking; for the round robin)."""
+        if self.hold_after is None or self.deltas_sent < self.hold_after or self.release.is_set():
+            return False
+        if self.hold_deadline is None:
+            self.hold_deadline = time.monotonic() + HOLD_TIMEOUT
+        if time.monotonic() < self.hold_deadline:
+            return True
+        self.hold_timed_out()
+        return False
+
+    def wait_while_held(self):
+        """Blocks while the stream must wait (for a turn's own streaming thread)."""
+        if self.hold_after is None or self.deltas_sent < self.hold_after:
+            return
+        if not self.release.wait(HOLD_TIMEOUT):
+            self.hold_timed_out()
+
+    def hold_timed_out(self):
+        log("%s held %.0f s without interrupt, steer or test/release; going on"
+            % (self.turn_id, HOLD_TIMEOUT))
+        self.release.set()
+
+    def sent(self, kind):
+        if kind == "delta":
+            self.deltas_sent += 1
 
     def ids(self, **extra):
         return dict(threadId=self.thread_id, turnId=self.turn_id, **extra)
@@ -154,6 +201,19 @@ class Server:
         with state_lock:
             self.result(rid, {"turnIds": list(self.interrupts)})
 
+    def do_test_hang_notify(self, rid, params):
+        # Like test/hang, but says it got the request first, so a test knows it is pending.
+        send(note("test/hanging", {"requestId": rid}))
+
+    def do_test_release(self, rid, params):
+        # Lets held turns go on: the one with this turnId, or every running turn.
+        with state_lock:
+            turns = [t for t in self.active.values()
+                     if params.get("turnId") in (None, t.turn_id)]
+        for turn in turns:
+            turn.release.set()
+        self.result(rid, {"released": sorted(t.turn_id for t in turns)})
+
     def do_test_overloaded(self, rid, params):
         send({"id": rid, "error": {"code": -32001, "message": "Server overloaded; retry later.",
                                    "data": None}})
@@ -183,11 +243,7 @@ class Server:
             self.turns += 1
             # The flood is built before any turn starts, so its turn ids follow the threads'.
             number = tid[4:] if SCENARIO == "flood" else self.turns
-            turn = Turn(tid, "turn_%s" % number)
-            # "deltas=N" in the input text overrides FAKE_DELTAS for this turn.
-            marker = re.search(r"deltas=(\d+)", json.dumps(params.get("input")))
-            if marker:
-                turn.deltas = int(marker.group(1))
+            turn = Turn(tid, "turn_%s" % number, input_text(params))
             self.active[tid] = turn
         run = getattr(self, "scenario_" + SCENARIO)
         run(rid, turn)
@@ -197,6 +253,7 @@ class Server:
             turn = self.active.get(params.get("threadId"))
             if turn is not None and turn.turn_id == params.get("turnId"):
                 turn.interrupted = True
+                turn.release.set()
         self.result(rid, {})
 
     def do_turn_steer(self, rid, params):
@@ -204,6 +261,7 @@ class Server:
             turn = self.active.get(params.get("threadId"))
         if turn is None or turn.turn_id != params.get("expectedTurnId"):
             return self.error(rid, -32600, "no active turn to steer")
+        turn.release.set()
         self.result(rid, {"turnId": turn.turn_id})
 
     # ----- scenarios -----
@@ -212,10 +270,12 @@ class Server:
 
     def stream(self, turn, events):
         for kind, msg in events:
+            turn.wait_while_held()
             if turn.interrupted and kind in ("delta", "completed"):
                 send(turn.completed("interrupted"))
                 break
             send(msg)
+            turn.sent(kind)
             if DELAY:
                 time.sleep(DELAY)
         with state_lock:
@@ -254,8 +314,12 @@ class Server:
                 if turn.interrupted and events:
                     events[:] = []
                     send(turn.completed("interrupted"))
+                elif events and turn.holding():
+                    continue
                 elif events:
-                    send(events.pop(0)[1])
+                    kind, msg = events.pop(0)
+                    send(msg)
+                    turn.sent(kind)
                 else:
                     with state_lock:
                         self.pending_streams.remove(entry)
@@ -275,11 +339,11 @@ class Server:
         # A grandchild inherits stdout and stderr and outlives this process, so the client
         # sees no EOF when it exits: only the exit itself tells.
         import subprocess
-        subprocess.Popen(["sleep", os.environ.get("FAKE_ORPHAN_SECONDS", "10")])
+        orphan = subprocess.Popen(["sleep", os.environ.get("FAKE_ORPHAN_SECONDS", "10")])
         self.turn_response(rid, turn)
         for _, msg in turn.events()[:3]:
             send(msg)
-        log("exiting, the orphan keeps the pipes")
+        log("exiting, the orphan (pid %d) keeps the pipes" % orphan.pid)
         time.sleep(0.05)
         os._exit(5)
 

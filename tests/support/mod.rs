@@ -11,7 +11,7 @@ use codex_app_server::ffi::request::*;
 use codex_app_server::ffi::turn::*;
 use codex_app_server::ffi::*;
 use std::ffi::{c_char, CStr, CString};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -37,6 +37,8 @@ pub struct Offline {
     pub home: PathBuf,
     pub workspace: PathBuf,
     pub record: PathBuf,
+    /// The mock model's port on 127.0.0.1.
+    pub port: u16,
     mock: Child,
 }
 
@@ -68,8 +70,55 @@ impl Offline {
             .expect("python3 runs the mock model");
         let mut port = String::new();
         BufReader::new(mock.stdout.as_mut().unwrap()).read_line(&mut port).unwrap();
-        assert!(port.trim().parse::<u16>().is_ok(), "mock model port: {port:?}");
-        Offline { dir, home, workspace, record, mock }
+        let port =
+            port.trim().parse::<u16>().unwrap_or_else(|_| panic!("mock model port: {port:?}"));
+        Offline { dir, home, workspace, record, port, mock }
+    }
+
+    /// One request to the mock model's control endpoints; the JSON it answers.
+    pub fn mock_http(&self, method: &str, path: &str, body: &str) -> serde_json::Value {
+        let mut conn = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            conn,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut reply = String::new();
+        conn.read_to_string(&mut reply).unwrap();
+        let (head, body) = reply.split_once("\r\n\r\n").expect("an HTTP reply");
+        assert!(head.split(' ').nth(1) == Some("200"), "{method} {path}: {head}");
+        serde_json::from_str(body).unwrap()
+    }
+
+    /// Lets the mock's held replies (`hold_after`) go on: those whose `match` is this text, or
+    /// all of them. Sticky: a reply that has not reached its hold yet will not hold.
+    pub fn release(&self, match_text: Option<&str>) {
+        let body = match_text.map(|m| serde_json::json!({ "match": m }).to_string());
+        self.mock_http("POST", "/_mock/release", body.as_deref().unwrap_or(""));
+    }
+
+    /// How each model request's held reply is doing ("holding") or ended ("client_closed",
+    /// "released", "timed_out"; None for a reply without a hold), in arrival order.
+    pub fn holds(&self) -> Vec<Option<String>> {
+        let requests = self.mock_http("GET", "/_mock/requests", "");
+        requests.as_array().unwrap().iter().map(|r| r["hold"].as_str().map(str::to_owned)).collect()
+    }
+
+    /// `holds` once none is "holding" any more (bounded: the mock's own hold timeout is 60 s).
+    /// Codex may complete a turn before the mock notices that codex closed the held connection,
+    /// so a test checks this rather than `holds` right after the turn ends.
+    pub fn ended_holds(&self) -> Vec<Option<String>> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+        loop {
+            let holds = self.holds();
+            if !holds.iter().any(|h| h.as_deref() == Some("holding")) {
+                return holds;
+            }
+            assert!(std::time::Instant::now() < deadline, "a reply is still held: {holds:?}");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
 
     /// Options for the real binary, offline, in this test's home and workspace.

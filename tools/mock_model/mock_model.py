@@ -9,7 +9,14 @@ It binds 127.0.0.1 (port 0 picks a free one), prints the port on the first line 
 serves:
     GET  /v1/models          {"models": []}
     POST /v1/responses       a streamed reply (server-sent events) chosen by the script
-    GET  /_mock/requests     every request received so far, as a JSON array
+    GET  /_mock/requests     every request received so far, as a JSON array (the entry of a
+                             reply with "hold_after" also has "hold": "holding" from before
+                             its first delta until the hold ends, then "client_closed",
+                             "released" or "timed_out")
+    POST /_mock/release      lets held replies go on (see "hold_after"); body {"match": "text"}
+                             limits it to the responses with that "match", else all of them.
+                             Sticky: a released response that has not reached its hold yet
+                             streams straight through.
 
 It stops by itself after --idle-exit seconds without a request (default 600), and, with
 --exit-on-stdin-eof, when its standard input closes (a test holding a pipe to it died).
@@ -32,12 +39,21 @@ RESPONSE fields:
     "function_call": {"name": "exec_command", "arguments": {...} or "json", "call_id": "c1"}
                              a tool call instead of a message
     "break_after": 2         close the stream after this many deltas, without completion
+    "hold_after": 1          after this many deltas (0: before the first), send nothing more
+                             and wait until, first of: the client closes the connection (codex
+                             does on turn/interrupt and turn/steer; the reply then ends there),
+                             a POST /_mock/release (it streams on to completion), or
+                             "hold_timeout_ms" (default 60000; it streams on, and says so on
+                             stderr). Lets a test interrupt, steer or inspect a running turn
+                             without racing the stream.
     "status": 500, "body": "..."   an HTTP error instead of a stream
     "usage": {"input_tokens": 5, "output_tokens": 3}
 """
 import argparse
 import json
 import os
+import select
+import socket
 import sys
 import threading
 import time
@@ -122,10 +138,16 @@ class Handler(BaseHTTPRequestHandler):
         self.server.touch()
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length).decode("utf-8", "replace")
+        if self.path == "/_mock/release":
+            try:
+                match = (json.loads(raw) if raw.strip() else {}).get("match")
+            except (ValueError, AttributeError):
+                return self.reply_json({"error": "body: {\"match\": \"text\"} or nothing"}, 400)
+            return self.reply_json({"holding_released": self.server.release(match)})
         if not self.path.endswith("/responses"):
             return self.send_error(404)
         index, resp = self.server.script.pick(raw)
-        self.server.record(self.path, raw, index)
+        entry = self.server.record(self.path, raw, index)
         if "status" in resp:
             data = str(resp.get("body", "mock error")).encode()
             self.send_response(int(resp["status"]))
@@ -141,11 +163,44 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.close_connection = True
         try:
-            self.stream(resp)
+            self.stream(resp, index, entry)
         except (BrokenPipeError, ConnectionResetError):
-            pass
+            self.server.end_hold(entry, "client_closed")
+        finally:
+            self.server.end_hold(entry, None)
 
-    def stream(self, resp):
+    def hold(self, resp, index, entry):
+        """Holds the stream (see "hold_after"); returns how the hold ended."""
+        server = self.server
+        timeout = resp.get("hold_timeout_ms", 60000) / 1000.0
+        deadline = time.monotonic() + timeout
+        server.set_hold(entry, "holding")
+        while True:
+            if server.is_released(index, resp):
+                outcome = "released"
+                break
+            if time.monotonic() >= deadline:
+                outcome = "timed_out"
+                sys.stderr.write("mock_model: a held reply went on after %.0f s without interrupt, "
+                                 "steer or release\n" % timeout)
+                sys.stderr.flush()
+                break
+            # The client sends nothing more on this connection: readable means it closed.
+            readable, _, _ = select.select([self.connection], [], [], 0.02)
+            if readable:
+                try:
+                    closed = self.connection.recv(1, socket.MSG_PEEK) == b""
+                except OSError:
+                    closed = True
+                if closed:
+                    outcome = "client_closed"
+                    break
+                time.sleep(0.02)
+        server.set_hold(entry, outcome)
+        server.touch()
+        return outcome
+
+    def stream(self, resp, index=None, entry=None):
         delay = resp.get("delay_ms", 0) / 1000.0
         rid = "resp_%d" % self.server.next_id()
         time.sleep(resp.get("first_delay_ms", 0) / 1000.0)
@@ -158,6 +213,10 @@ class Handler(BaseHTTPRequestHandler):
 
         emit("response.created", {"response": {"id": rid}})
         call = resp.get("function_call")
+        if call is None and "hold_after" in resp:
+            # "holding" from before the first delta: whoever saw a delta of this reply and then
+            # reads /_mock/requests never finds the hold not begun yet.
+            self.server.set_hold(entry, "holding")
         if call is not None:
             args = call.get("arguments", {})
             item = {"type": "function_call", "id": "fc_" + rid, "call_id": call.get("call_id", "call_" + rid),
@@ -179,9 +238,14 @@ class Handler(BaseHTTPRequestHandler):
             for n, chunk in enumerate(chunks):
                 if "break_after" in resp and n >= resp["break_after"]:
                     return  # the connection closes without response.completed
+                if n == resp.get("hold_after") and self.hold(resp, index, entry) == "client_closed":
+                    return
                 emit("response.output_text.delta",
                      {"item_id": item["id"], "output_index": 0, "content_index": 0, "delta": chunk})
             if "break_after" in resp:
+                return
+            if len(chunks) <= resp.get("hold_after", -1) and \
+                    self.hold(resp, index, entry) == "client_closed":
                 return
             done = dict(item, content=[{"type": "output_text", "text": text, "annotations": []}])
             emit("response.output_item.done", {"output_index": 0, "item": done})
@@ -203,6 +267,8 @@ class MockServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.last_activity = time.monotonic()
         self.counter = 0
+        self.released = set()  # response keys (script index, or "default") let go of
+        self.release_all = False
 
     def touch(self):
         self.last_activity = time.monotonic()
@@ -224,6 +290,38 @@ class MockServer(ThreadingHTTPServer):
             if self.record_path:
                 with open(self.record_path, "a") as f:
                     f.write(json.dumps(entry) + "\n")
+        return entry
+
+    def set_hold(self, entry, state):
+        with self.lock:
+            entry["hold"] = state
+
+    def end_hold(self, entry, outcome):
+        """A reply that ends while still marked "holding" without having held (the client
+        closed first, or break_after came first): `outcome`, or no "hold" at all."""
+        with self.lock:
+            if entry.get("hold") == "holding":
+                if outcome:
+                    entry["hold"] = outcome
+                else:
+                    del entry["hold"]
+
+    def release(self, match):
+        """Lets go of the responses with this "match" (None: all); returns how many were holding."""
+        with self.lock:
+            if match is None:
+                self.release_all = True
+            else:
+                for i, resp in enumerate(self.script.responses):
+                    if resp.get("match") == match:
+                        self.released.add(i)
+                if (self.script.default or {}).get("match") == match:
+                    self.released.add("default")
+            return sum(1 for e in self.received if e.get("hold") == "holding")
+
+    def is_released(self, index, resp):
+        with self.lock:
+            return self.release_all or ("default" if index is None else index) in self.released
 
 
 def main():
