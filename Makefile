@@ -74,9 +74,9 @@ c-test: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test $(BUILD)/pool_cpp_t
 # each round's two halves side by side; one line per round, then "test-repeat: K of N rounds
 # passed". Every round runs; any failed round fails the target. Logs: $(BUILD)/test-repeat/.
 N ?= 10
-test-repeat: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test runtime
+test-repeat: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test $(BUILD)/pool_cpp_test runtime
 	@CARGO="$(CARGO)" VALGRIND="$(VALGRIND)" FAKE="$(FAKE)" BUILD="$(BUILD)" \
-	  C_TESTS="$(C_TESTS) raii_test" ./scripts/test-repeat.sh $(N)
+	  C_TESTS="$(C_TESTS) raii_test pool_cpp_test" ./scripts/test-repeat.sh $(N)
 
 # The Go binding (cgo, linking the static library) against the scripted fake.
 go-test: lib | $(BUILD)

@@ -72,10 +72,10 @@ class Turn:
         self.thread_id = thread_id
         self.turn_id = turn_id
         self.interrupted = False
-        # "hold-after:N" in the input: the stream stops after N deltas until `release` is set
-        # (by turn/interrupt, turn/steer or test/release) or HOLD_TIMEOUT passes.
         marker = DELTAS_MARKER.search(text)
         self.deltas = int(marker.group(1)) if marker else DELTAS
+        # "hold-after:N" in the input: the stream stops after N deltas until `release` is set
+        # (by turn/interrupt, turn/steer or test/release) or HOLD_TIMEOUT passes.
         marker = HOLD_MARKER.search(text)
         self.hold_after = int(marker.group(1)) if marker else None
         self.deltas_sent = 0
