@@ -8,7 +8,7 @@ use super::threads::{join_until, panic_text, spawn_named, IoThread};
 use super::{Inbound, Link, OnFailure, Writer};
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::options::Options;
-use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError};
+use crossbeam_channel::{Receiver, RecvTimeoutError};
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -38,12 +38,15 @@ struct StderrTail {
     done: bool,
 }
 
-/// Starts `codex [args] app-server --listen stdio://` and the I/O threads.
+/// Starts `codex [args] app-server --listen stdio://` and the I/O threads; the writer thread
+/// takes the messages `writer` queues on `rx`.
 pub fn spawn(
     options: &Options,
+    rx: Receiver<Vec<u8>>,
+    writer: Writer,
     inbound: impl Inbound,
     on_failure: OnFailure,
-) -> Result<(Writer, StdioLink)> {
+) -> Result<StdioLink> {
     let program = resolve_program(options)?;
     let mut command = Command::new(&program);
     command
@@ -73,8 +76,6 @@ pub fn spawn(
 
     let tail = Arc::new(Mutex::new(StderrTail::default()));
     let child = Arc::new(Mutex::new(child));
-    let (tx, rx) = unbounded::<Vec<u8>>();
-    let writer = Writer::new(tx);
     let mut threads = Vec::new();
     threads.push(spawn_named("codex-writer", move || write_loop(stdin, rx)));
     {
@@ -98,7 +99,7 @@ pub fn spawn(
             watch_exit(pid, stdout_pipe, &reader_done, &child, &tail, &on_failure)
         }));
     }
-    Ok((writer, StdioLink { child, pid, threads: Mutex::new(threads) }))
+    Ok(StdioLink { child, pid, threads: Mutex::new(threads) })
 }
 
 impl Link for StdioLink {
