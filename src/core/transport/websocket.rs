@@ -22,6 +22,7 @@ use crossbeam_channel::{after, never, select, unbounded, Receiver};
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tungstenite::client::IntoClientRequest;
@@ -51,6 +52,8 @@ struct Shared {
     arrival: Arc<Arrival>,
     /// Why the writer ended the connection (keepalive, a write error), for the reader's report.
     reason: Mutex<Option<Error>>,
+    /// The reader asked the writer to send a close frame and then shut the connection down.
+    writer_closes: AtomicBool,
 }
 
 impl Shared {
@@ -113,7 +116,13 @@ pub fn connect(
     let (control_tx, control_rx) = unbounded();
     let write_half = ws.get_mut().go_live(control_tx).expect("the write half is still here");
     let out = WebSocket::from_raw_socket(write_half, Role::Client, Some(config));
-    let shared = Arc::new(Shared { address, socket, arrival, reason: Mutex::new(None) });
+    let shared = Arc::new(Shared {
+        address,
+        socket,
+        arrival,
+        reason: Mutex::new(None),
+        writer_closes: AtomicBool::new(false),
+    });
     let keepalive = options.keepalive;
     let max_message = options.max_line_bytes;
     let writer_thread = {
@@ -283,8 +292,12 @@ fn read_loop(
         )
     });
     on_failure(error);
-    // Dropping the WebSocket drops the writer's control queue: the writer ends and shuts the
-    // socket down.
+    // The connection is over. Shut it down here too, unless the writer was asked to send a
+    // close frame first: a writer blocked on a peer that stopped reading would otherwise never
+    // see its control queue end. Dropping the WebSocket drops that queue: the writer ends.
+    if !shared.writer_closes.load(Ordering::SeqCst) {
+        shared.socket.shutdown();
+    }
 }
 
 /// Reads and hands over messages until the connection ends; returns why it ended.
@@ -361,6 +374,7 @@ fn read_error(
                  message, so it was closed"
             );
             if let Some(control) = ws.get_ref().control() {
+                shared.writer_closes.store(true, Ordering::SeqCst);
                 let _ = control.send(Control::Close(CloseFrame {
                     code: CloseCode::Size,
                     reason: "message too big".into(),
