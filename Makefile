@@ -130,10 +130,12 @@ clean:
 	$(CARGO) clean
 	rm -rf $(BUILD)
 
-# Routing throughput through the C API: 1, 10 and 100 concurrent turns, 1,000,000 deltas each run.
+# Routing throughput through the C API: 1, 10 and 100 concurrent turns, 1,000,000 deltas each
+# run, over stdio (the scripted fake), ws:// and unix:// (bench/ws_flood_server.rs) side by side.
 bench: lib | $(BUILD)
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -o $(BUILD)/bench_events bench/bench_events.c $(STATIC) $(C_LIBS)
-	@for n in 1 10 100; do $(BUILD)/bench_events $(FAKE) $$n $$((1000000 / $$n)) || exit 1; done
+	$(CARGO) build --release --example ws_flood_server
+	@./bench/transports.sh $(BUILD)/bench_events $(FAKE) $(LIBDIR)/examples/ws_flood_server
 
 # Soak: 10,000 short turns on one client; RSS, fds and threads must stay flat.
 bench-soak: lib | $(BUILD)

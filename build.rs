@@ -50,7 +50,8 @@ fn main() {
 const HEADER_DOC: &str = r#"
 /*
  * codex_app_server.h — C API of libcodex_app_server, a client of OpenAI Codex's
- * `codex app-server` (JSON-RPC over the child's stdio).
+ * `codex app-server` (JSON-RPC over the child's stdio, or over a WebSocket to a remote one:
+ * ws://, wss://, unix://).
  *
  * Rules of the API (a contract):
  * - Every fallible function returns a codex_result: CODEX_OK (0) or a CODEX_ERR_* code
@@ -71,7 +72,9 @@ const HEADER_DOC: &str = r#"
  * - Shutdown: codex_client_close wakes every blocked call (CODEX_ERR_CLOSED) and stops the
  *   server; then free turns, events and the client in any order.
  * - If the app-server dies, every waiting call and every open turn fails promptly with
- *   CODEX_ERR_TRANSPORT, whose message has the exit status and the last lines of stderr.
+ *   CODEX_ERR_TRANSPORT, whose message has the exit status and the last lines of stderr; a
+ *   remote connection that drops, is closed by the server or goes silent past the keepalive
+ *   fails them the same way, its message naming the address (and the close code and reason).
  * - No ABI stability is promised before 1.0: rebuild against the header of the library you
  *   link (compare CODEX_APP_SERVER_VERSION with codex_version()).
  */

@@ -4,6 +4,8 @@
  * across the turns as fast as the pipe takes them. Prints events/s and peak RSS.
  *
  *   bench_events FAKE_SERVER TURNS DELTAS_PER_TURN
+ *   bench_events URL TURNS DELTAS_PER_TURN     (ws:// or unix://: bench/ws_flood_server.rs,
+ *                                              started with the same TURNS and DELTAS)
  *
  * The clock starts when every turn has been started (the fake starts writing then) and stops
  * when every consumer has seen its turn/completed. */
@@ -62,17 +64,22 @@ static void *consume(void *arg) {
 
 int main(int argc, char **argv) {
     if (argc != 4) {
-        fprintf(stderr, "usage: %s FAKE_SERVER TURNS DELTAS_PER_TURN\n", argv[0]);
+        fprintf(stderr, "usage: %s FAKE_SERVER|URL TURNS DELTAS_PER_TURN\n", argv[0]);
         return 2;
     }
     int turns = atoi(argv[2]);
     long deltas = atol(argv[3]);
     codex_error *err = NULL;
     codex_options *opts = codex_options_new();
-    codex_options_set_codex_bin(opts, argv[1], NULL);
-    codex_options_set_env(opts, "FAKE_SCENARIO", "flood", NULL);
-    codex_options_set_env(opts, "FAKE_TURNS", argv[2], NULL);
-    codex_options_set_env(opts, "FAKE_DELTAS", argv[3], NULL);
+    if (strstr(argv[1], "://") != NULL) {
+        codex_result set = codex_options_set_url(opts, argv[1], &err);
+        if (set != CODEX_OK) die("url", set, err);
+    } else {
+        codex_options_set_codex_bin(opts, argv[1], NULL);
+        codex_options_set_env(opts, "FAKE_SCENARIO", "flood", NULL);
+        codex_options_set_env(opts, "FAKE_TURNS", argv[2], NULL);
+        codex_options_set_env(opts, "FAKE_DELTAS", argv[3], NULL);
+    }
     /* The flood outruns the consumers on purpose (the backlog is part of what is measured), so
      * the turn buffer limit, meant for turns nobody consumes, is lifted. */
     codex_options_set_turn_buffer_events(opts, 0, NULL);

@@ -1,6 +1,7 @@
 /*
  * codex_app_server.h — C API of libcodex_app_server, a client of OpenAI Codex's
- * `codex app-server` (JSON-RPC over the child's stdio).
+ * `codex app-server` (JSON-RPC over the child's stdio, or over a WebSocket to a remote one:
+ * ws://, wss://, unix://).
  *
  * Rules of the API (a contract):
  * - Every fallible function returns a codex_result: CODEX_OK (0) or a CODEX_ERR_* code
@@ -21,7 +22,9 @@
  * - Shutdown: codex_client_close wakes every blocked call (CODEX_ERR_CLOSED) and stops the
  *   server; then free turns, events and the client in any order.
  * - If the app-server dies, every waiting call and every open turn fails promptly with
- *   CODEX_ERR_TRANSPORT, whose message has the exit status and the last lines of stderr.
+ *   CODEX_ERR_TRANSPORT, whose message has the exit status and the last lines of stderr; a
+ *   remote connection that drops, is closed by the server or goes silent past the keepalive
+ *   fails them the same way, its message naming the address (and the close code and reason).
  * - No ABI stability is promised before 1.0: rebuild against the header of the library you
  *   link (compare CODEX_APP_SERVER_VERSION with codex_version()).
  */
@@ -135,7 +138,9 @@
 #define CODEX_DECISION_CANCEL 4
 
 /**
- * A running `codex app-server` and its connection.
+ * A running `codex app-server` and its connection: a child process over stdio, or a remote one
+ * over a WebSocket (`codex_options_set_url`). Everything on this page behaves the same for
+ * both.
  *
  * Threads: a `codex_client *` may be used from many threads at once (requests, turn starts,
  * polling the client stream, close). Only `codex_client_free` is exclusive: call it once,
@@ -276,8 +281,12 @@ typedef void (*codex_userdata_free)(void *userdata);
 #define CODEX_ERR_OVERLOADED 5
 
 /**
- * The app-server exited or closed its stdout. The message has the exit status and the last
- * lines of its stderr. Every later call on the client fails the same way.
+ * The app-server exited or closed its stdout (the message has the exit status and the last
+ * lines of its stderr), or the connection to a remote one (`codex_options_set_url`) could not
+ * be made or was lost: refused, unreachable, no answer within the connect timeout, dropped,
+ * closed by the server (the message has the close code and reason), silent past the
+ * keepalive, or a message over the size limit. The message names the address. Every later
+ * call on the client fails the same way.
  */
 #define CODEX_ERR_TRANSPORT 6
 
@@ -322,6 +331,13 @@ typedef void (*codex_userdata_free)(void *userdata);
  */
 #define CODEX_ERR_OVERFLOW 13
 
+/**
+ * A remote app-server refused the credentials at the WebSocket upgrade (HTTP 401 or 403): the
+ * auth token (`codex_options_set_auth_token`) is missing or wrong. The message never holds
+ * the token.
+ */
+#define CODEX_ERR_AUTH 14
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -342,14 +358,20 @@ void codex_string_free(char *s);
 const char *codex_result_name(codex_result code);
 
 /**
- * Starts `codex app-server --listen stdio://` and completes the `initialize` handshake.
+ * Starts `codex app-server --listen stdio://` (or, with a remote URL set by
+ * `codex_options_set_url`, connects to the app-server there) and completes the `initialize`
+ * handshake.
  *
  * `options` may be NULL for the defaults (see `codex_options_new`); it is copied, so it may be
  * freed right after. On success writes a new client to `*client_out` (free it with
  * `codex_client_free`). Errors: `CODEX_ERR_SPAWN` when no binary could be started (the message
  * names what was tried: the options' path, `$CODEX_BIN`, `codex` on PATH),
- * `CODEX_ERR_TRANSPORT` when the process exited during the handshake (with its stderr tail),
- * `CODEX_ERR_TIMEOUT`, `CODEX_ERR_RPC`.
+ * `CODEX_ERR_TRANSPORT` when the process exited during the handshake (with its stderr tail)
+ * or a remote app-server could not be reached (refused, unreachable, no TLS or WebSocket
+ * upgrade within the connect timeout; the message names the address), `CODEX_ERR_AUTH` when
+ * a remote app-server refused the auth token (HTTP 401/403), `CODEX_ERR_INVALID_ARGUMENT`
+ * for options that do not go together (see `codex_options_set_url`) or a CA file that cannot
+ * be read, `CODEX_ERR_TIMEOUT`, `CODEX_ERR_RPC`.
  *
  * # Safety
  * `options` must be NULL or live options; `client_out` writable; `err_out` NULL or writable.
@@ -506,7 +528,8 @@ uint64_t codex_client_skipped_lines(const struct codex_client *client);
 size_t codex_client_active_turns(const struct codex_client *client);
 
 /**
- * The app-server's process id, or 0 for an invalid client.
+ * The app-server's process id; 0 for a remote app-server (`codex_options_set_url`), which
+ * this process did not start, and for an invalid client.
  *
  * # Safety
  * `client` must be NULL or a live client.
@@ -516,6 +539,8 @@ uint32_t codex_client_server_pid(const struct codex_client *client);
 /**
  * Closes the client: every blocked call returns `CODEX_ERR_CLOSED` (requests, turn and client
  * event waits), open turns end, and the server is stopped (stdin closed, killed after 500 ms).
+ * A remote connection gets a close frame (code 1000) and 500 ms for the server to answer it
+ * and hang up before the socket is shut; the remote server keeps running.
  * Idempotent and thread-safe; NULL is ignored. The handle stays valid until
  * `codex_client_free`.
  *
@@ -651,8 +676,10 @@ const char *codex_event_turn_status(const struct codex_event *ev);
 void codex_event_free(struct codex_event *ev);
 
 /**
- * New options with the defaults: the codex binary from `$CODEX_BIN`, else `codex` on PATH;
- * client name "libcodex_app_server"; request timeout 120000 ms; client stream of 1024 events.
+ * New options with the defaults: spawn (`stdio://`) the codex binary from `$CODEX_BIN`, else
+ * `codex` on PATH; client name "libcodex_app_server"; request timeout 120000 ms; client
+ * stream of 1024 events; for remote URLs a connect timeout of 10000 ms and a keepalive ping
+ * every 30000 ms.
  * Free with `codex_options_free`.
  */
 struct codex_options *codex_options_new(void);
@@ -765,11 +792,15 @@ codex_result codex_options_set_client_event_capacity(struct codex_options *opts,
 
 /**
  * The longest message accepted from the server, in bytes (default 67108864, 64 MiB; 0: no
- * limit). A longer line is discarded as it streams in, never held in memory whole: it is
- * counted in `codex_client_skipped_lines` and reported on the client stream as a
+ * limit). Over stdio, a longer line is discarded as it streams in, never held in memory whole:
+ * it is counted in `codex_client_skipped_lines` and reported on the client stream as a
  * `CODEX_EVENT_SKIPPED` event (method `codex/lineSkipped`) that names the limit; the
  * connection goes on. If the discarded message was a response, its caller times out; if it was
- * a turn's event, the turn misses it.
+ * a turn's event, the turn misses it. Over a WebSocket (`ws://`, `wss://`, `unix://`) a
+ * message over the limit is refused as soon as its frame header announces it (so it is never
+ * buffered either), but the WebSocket library cannot skip it and go on: the connection is
+ * closed (close code 1009) and every waiter and turn fails with `CODEX_ERR_TRANSPORT`, whose
+ * message names the size and the limit.
  *
  * # Safety
  * `opts` must be live options; `err_out` NULL or writable.
@@ -830,6 +861,105 @@ codex_result codex_options_set_turn_idle_timeout_ms(struct codex_options *opts,
 codex_result codex_options_set_server_request_timeout_ms(struct codex_options *opts,
                                                          int64_t timeout_ms,
                                                          struct codex_error **err_out);
+
+/**
+ * Where the app-server is (the string is copied):
+ * - `stdio://` (the default): spawn `codex app-server` and talk over its stdin/stdout;
+ * - `ws://HOST:PORT[/path]`: a WebSocket to an app-server started with
+ *   `codex app-server --listen ws://IP:PORT` (the port defaults to 80); reach one on another
+ *   machine through an SSH port-forward, since the app-server binds loopback only;
+ * - `wss://HOST[:PORT][/path]`: the same through TLS (for an app-server behind a TLS proxy);
+ *   servers are verified against the built-in webpki (Mozilla) roots plus
+ *   `codex_options_set_ca_file`;
+ * - `unix:///absolute/path.sock`: the same WebSocket protocol over a Unix socket
+ *   (`codex app-server --listen unix:///path.sock`);
+ * - `unix://` alone: the user's local app-server daemon (`codex app-server daemon start`),
+ *   whose socket is `$CODEX_HOME/app-server-control/app-server-control.sock`, CODEX_HOME
+ *   defaulting to `~/.codex`; resolved from this process's environment at
+ *   `codex_client_start`.
+ *
+ * With a remote URL, `codex_client_start` connects (within `codex_options_set_connect_timeout_ms`)
+ * instead of spawning, and `codex_client_server_pid` is 0. Settings for the other kind are
+ * refused at `codex_client_start` with `CODEX_ERR_INVALID_ARGUMENT` rather than ignored: a
+ * codex binary, arguments, config overrides, environment or working directory with a remote
+ * URL (they would not reach the remote server); an auth token with `stdio://`; a CA file with
+ * anything but `wss://`. Remote-only tuning (connect timeout, keepalive) is ignored by stdio.
+ *
+ * Errors: `CODEX_ERR_INVALID_ARGUMENT` naming the problem for a URL that is not one of the
+ * above (no scheme, another scheme, no host, a bad port, a relative socket path, credentials
+ * in the URL: use `codex_options_set_auth_token`, a #fragment); the options are unchanged then.
+ *
+ * # Safety
+ * `opts` must be live options; `url` a NUL-terminated string; `err_out` NULL or writable.
+ */
+codex_result codex_options_set_url(struct codex_options *opts,
+                                   const char *url,
+                                   struct codex_error **err_out);
+
+/**
+ * The token sent to a remote app-server as `Authorization: Bearer <token>` in the WebSocket
+ * upgrade (for `codex app-server --ws-auth capability-token`); NULL removes it. The token is
+ * copied; it never appears in an error message or in debug output. A server that refuses it
+ * fails `codex_client_start` with `CODEX_ERR_AUTH`. Refused at start with a `stdio://` URL.
+ *
+ * Errors: `CODEX_ERR_INVALID_ARGUMENT` for an empty token or one with characters an HTTP
+ * header cannot carry (control characters, spaces, non-ASCII); the message does not quote it.
+ *
+ * # Safety
+ * `opts` must be live options; `token` NULL or a NUL-terminated string; `err_out` NULL or
+ * writable.
+ */
+codex_result codex_options_set_auth_token(struct codex_options *opts,
+                                          const char *token,
+                                          struct codex_error **err_out);
+
+/**
+ * A PEM file of CA certificates trusted for `wss://`, besides the built-in webpki roots: for
+ * an app-server behind a TLS proxy with a private CA or a self-signed certificate. NULL
+ * removes it. The file is read and checked now (and read again at each start).
+ *
+ * Errors: `CODEX_ERR_INVALID_ARGUMENT` naming the file when it cannot be read, is not PEM, or
+ * holds no certificate.
+ *
+ * # Safety
+ * `opts` must be live options; `path` NULL or a NUL-terminated string; `err_out` NULL or
+ * writable.
+ */
+codex_result codex_options_set_ca_file(struct codex_options *opts,
+                                       const char *path,
+                                       struct codex_error **err_out);
+
+/**
+ * How long `codex_client_start` may take to reach a remote app-server: connecting, TLS and
+ * the WebSocket upgrade together, in milliseconds (positive; default 10000). When it passes,
+ * the start fails with `CODEX_ERR_TRANSPORT` naming the address. Ignored for `stdio://`.
+ *
+ * # Safety
+ * `opts` must be live options; `err_out` NULL or writable.
+ */
+codex_result codex_options_set_connect_timeout_ms(struct codex_options *opts,
+                                                  int64_t timeout_ms,
+                                                  struct codex_error **err_out);
+
+/**
+ * The keepalive of a remote connection: a WebSocket ping every `interval_ms` milliseconds,
+ * and when nothing at all (no pong, no message) arrived for `interval_ms + timeout_ms`, the
+ * connection is shut down and every waiter and turn fails with `CODEX_ERR_TRANSPORT`, whose
+ * message says the keepalive gave up. `interval_ms` 0 turns it off (`timeout_ms` is then
+ * ignored): a peer that vanishes without closing the connection is then only noticed when the
+ * operating system gives up on it. Default: a ping every 30000 ms, 20000 ms to answer.
+ * Ignored for `stdio://`.
+ *
+ * Errors: `CODEX_ERR_INVALID_ARGUMENT` for a negative interval, or a timeout that is not
+ * positive while the interval is.
+ *
+ * # Safety
+ * `opts` must be live options; `err_out` NULL or writable.
+ */
+codex_result codex_options_set_keepalive_ms(struct codex_options *opts,
+                                            int64_t interval_ms,
+                                            int64_t timeout_ms,
+                                            struct codex_error **err_out);
 
 /**
  * Starts (or connects) every member at once, each from its options (copied: they may be freed

@@ -1,5 +1,5 @@
 //! libcodex_app_server: a threaded client of OpenAI Codex's `codex app-server`
-//! (JSON-RPC over the child's stdio) with a C ABI.
+//! (JSON-RPC over the child's stdio, or over a WebSocket to a remote one) with a C ABI.
 //!
 //! `core` is safe Rust with no C types and can be tested without a process; `ffi` is the C ABI
 //! over it (argument checks, panic boundary, result codes, ownership). The generated header is

@@ -14,8 +14,11 @@ pub enum ErrorKind {
     Rpc,
     /// The server answered -32001 "Server overloaded; retry later.": retryable.
     Overloaded,
-    /// The app-server exited or closed its stdout.
+    /// The app-server exited or closed its stdout, or the connection to a remote one failed
+    /// (refused, unreachable, timed out, dropped, closed, silent past the keepalive).
     Transport,
+    /// A remote app-server refused the connection's credentials (HTTP 401/403 at the upgrade).
+    Auth,
     /// The client was closed by the program.
     Closed,
     /// A turn is already running (or starting) on that thread.

@@ -1,7 +1,8 @@
 //! The client core: safe Rust, no C types.
 //!
-//! Data flows one way per direction. Inbound: transport (the one stdout reader thread) →
-//! inbound (one parse per line via `wire`) → rpc waiters / router → per-turn queues → consumer.
+//! Data flows one way per direction. Inbound: transport (the one reader thread: the child's
+//! stdout, or a WebSocket) → inbound (one parse per message via `wire`) → rpc waiters /
+//! router → per-turn queues → consumer.
 //! Outbound: caller → rpc → transport writer thread.
 
 pub mod client;

@@ -15,7 +15,9 @@ use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A running `codex app-server` and its connection.
+/// A running `codex app-server` and its connection: a child process over stdio, or a remote one
+/// over a WebSocket (`codex_options_set_url`). Everything on this page behaves the same for
+/// both.
 ///
 /// Threads: a `codex_client *` may be used from many threads at once (requests, turn starts,
 /// polling the client stream, close). Only `codex_client_free` is exclusive: call it once,
@@ -60,14 +62,20 @@ fn request_timeout(timeout_ms: i64) -> Result<Timeout, Error> {
     })
 }
 
-/// Starts `codex app-server --listen stdio://` and completes the `initialize` handshake.
+/// Starts `codex app-server --listen stdio://` (or, with a remote URL set by
+/// `codex_options_set_url`, connects to the app-server there) and completes the `initialize`
+/// handshake.
 ///
 /// `options` may be NULL for the defaults (see `codex_options_new`); it is copied, so it may be
 /// freed right after. On success writes a new client to `*client_out` (free it with
 /// `codex_client_free`). Errors: `CODEX_ERR_SPAWN` when no binary could be started (the message
 /// names what was tried: the options' path, `$CODEX_BIN`, `codex` on PATH),
-/// `CODEX_ERR_TRANSPORT` when the process exited during the handshake (with its stderr tail),
-/// `CODEX_ERR_TIMEOUT`, `CODEX_ERR_RPC`.
+/// `CODEX_ERR_TRANSPORT` when the process exited during the handshake (with its stderr tail)
+/// or a remote app-server could not be reached (refused, unreachable, no TLS or WebSocket
+/// upgrade within the connect timeout; the message names the address), `CODEX_ERR_AUTH` when
+/// a remote app-server refused the auth token (HTTP 401/403), `CODEX_ERR_INVALID_ARGUMENT`
+/// for options that do not go together (see `codex_options_set_url`) or a CA file that cannot
+/// be read, `CODEX_ERR_TIMEOUT`, `CODEX_ERR_RPC`.
 ///
 /// # Safety
 /// `options` must be NULL or live options; `client_out` writable; `err_out` NULL or writable.
@@ -317,7 +325,8 @@ pub unsafe extern "C" fn codex_client_active_turns(client: *const codex_client) 
     guard_value(0, || client_ref(client).map_or(0, Client::active_turns))
 }
 
-/// The app-server's process id, or 0 for an invalid client.
+/// The app-server's process id; 0 for a remote app-server (`codex_options_set_url`), which
+/// this process did not start, and for an invalid client.
 ///
 /// # Safety
 /// `client` must be NULL or a live client.
@@ -328,6 +337,8 @@ pub unsafe extern "C" fn codex_client_server_pid(client: *const codex_client) ->
 
 /// Closes the client: every blocked call returns `CODEX_ERR_CLOSED` (requests, turn and client
 /// event waits), open turns end, and the server is stopped (stdin closed, killed after 500 ms).
+/// A remote connection gets a close frame (code 1000) and 500 ms for the server to answer it
+/// and hang up before the socket is shut; the remote server keeps running.
 /// Idempotent and thread-safe; NULL is ignored. The handle stays valid until
 /// `codex_client_free`.
 ///

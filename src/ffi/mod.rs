@@ -52,8 +52,12 @@ pub const CODEX_ERR_TIMEOUT: codex_result = 3;
 pub const CODEX_ERR_RPC: codex_result = 4;
 /// The server answered -32001 "Server overloaded; retry later.": retry with backoff.
 pub const CODEX_ERR_OVERLOADED: codex_result = 5;
-/// The app-server exited or closed its stdout. The message has the exit status and the last
-/// lines of its stderr. Every later call on the client fails the same way.
+/// The app-server exited or closed its stdout (the message has the exit status and the last
+/// lines of its stderr), or the connection to a remote one (`codex_options_set_url`) could not
+/// be made or was lost: refused, unreachable, no answer within the connect timeout, dropped,
+/// closed by the server (the message has the close code and reason), silent past the
+/// keepalive, or a message over the size limit. The message names the address. Every later
+/// call on the client fails the same way.
 pub const CODEX_ERR_TRANSPORT: codex_result = 6;
 /// The client was closed with `codex_client_close`.
 pub const CODEX_ERR_CLOSED: codex_result = 7;
@@ -75,6 +79,10 @@ pub const CODEX_ERR_STALE_REQUEST: codex_result = 12;
 /// its buffered events were freed, the library sent `turn/interrupt` for it, and its later
 /// events are discarded and counted (`codex_turn_dropped_events`). Other turns go on.
 pub const CODEX_ERR_OVERFLOW: codex_result = 13;
+/// A remote app-server refused the credentials at the WebSocket upgrade (HTTP 401 or 403): the
+/// auth token (`codex_options_set_auth_token`) is missing or wrong. The message never holds
+/// the token.
+pub const CODEX_ERR_AUTH: codex_result = 14;
 
 pub(crate) fn code_of(kind: ErrorKind) -> codex_result {
     match kind {
@@ -90,6 +98,7 @@ pub(crate) fn code_of(kind: ErrorKind) -> codex_result {
         ErrorKind::Internal => CODEX_ERR_INTERNAL,
         ErrorKind::StaleRequest => CODEX_ERR_STALE_REQUEST,
         ErrorKind::Overflow => CODEX_ERR_OVERFLOW,
+        ErrorKind::Auth => CODEX_ERR_AUTH,
     }
 }
 
@@ -289,6 +298,7 @@ pub extern "C" fn codex_result_name(code: codex_result) -> *const c_char {
         CODEX_ERR_INTERNAL => b"CODEX_ERR_INTERNAL\0",
         CODEX_ERR_STALE_REQUEST => b"CODEX_ERR_STALE_REQUEST\0",
         CODEX_ERR_OVERFLOW => b"CODEX_ERR_OVERFLOW\0",
+        CODEX_ERR_AUTH => b"CODEX_ERR_AUTH\0",
         _ => b"CODEX_UNKNOWN\0",
     };
     name.as_ptr().cast()
@@ -300,11 +310,11 @@ mod tests {
 
     #[test]
     fn every_result_code_has_its_name() {
-        for code in 0..=13 {
+        for code in 0..=14 {
             let name = unsafe { CStr::from_ptr(codex_result_name(code)) }.to_str().unwrap();
             assert!(name.starts_with("CODEX_") && name != "CODEX_UNKNOWN", "{code}: {name}");
         }
-        let unknown = unsafe { CStr::from_ptr(codex_result_name(14)) };
+        let unknown = unsafe { CStr::from_ptr(codex_result_name(15)) };
         assert_eq!(unknown.to_str().unwrap(), "CODEX_UNKNOWN");
     }
 }

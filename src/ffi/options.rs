@@ -4,6 +4,7 @@ use super::error::codex_error;
 use super::{
     c_str, codex_result, free_handle, guard_result, handle, into_handle, invalid, opt_c_str, Handle,
 };
+use crate::core::options::{Keepalive, Secret};
 use crate::core::Options;
 use std::ffi::c_char;
 use std::path::PathBuf;
@@ -35,8 +36,10 @@ unsafe fn with_options(
     guard_result(err_out, || handle(opts, "opts").and_then(|_| change(&mut (*opts).options)))
 }
 
-/// New options with the defaults: the codex binary from `$CODEX_BIN`, else `codex` on PATH;
-/// client name "libcodex_app_server"; request timeout 120000 ms; client stream of 1024 events.
+/// New options with the defaults: spawn (`stdio://`) the codex binary from `$CODEX_BIN`, else
+/// `codex` on PATH; client name "libcodex_app_server"; request timeout 120000 ms; client
+/// stream of 1024 events; for remote URLs a connect timeout of 10000 ms and a keepalive ping
+/// every 30000 ms.
 /// Free with `codex_options_free`.
 #[no_mangle]
 pub extern "C" fn codex_options_new() -> *mut codex_options {
@@ -237,11 +240,15 @@ pub unsafe extern "C" fn codex_options_set_client_event_capacity(
 }
 
 /// The longest message accepted from the server, in bytes (default 67108864, 64 MiB; 0: no
-/// limit). A longer line is discarded as it streams in, never held in memory whole: it is
-/// counted in `codex_client_skipped_lines` and reported on the client stream as a
+/// limit). Over stdio, a longer line is discarded as it streams in, never held in memory whole:
+/// it is counted in `codex_client_skipped_lines` and reported on the client stream as a
 /// `CODEX_EVENT_SKIPPED` event (method `codex/lineSkipped`) that names the limit; the
 /// connection goes on. If the discarded message was a response, its caller times out; if it was
-/// a turn's event, the turn misses it.
+/// a turn's event, the turn misses it. Over a WebSocket (`ws://`, `wss://`, `unix://`) a
+/// message over the limit is refused as soon as its frame header announces it (so it is never
+/// buffered either), but the WebSocket library cannot skip it and go on: the connection is
+/// closed (close code 1009) and every waiter and turn fails with `CODEX_ERR_TRANSPORT`, whose
+/// message names the size and the limit.
 ///
 /// # Safety
 /// `opts` must be live options; `err_out` NULL or writable.
@@ -339,6 +346,166 @@ pub unsafe extern "C" fn codex_options_set_server_request_timeout_ms(
             return Err(invalid(format!("timeout_ms: {timeout_ms} is not 0 or a positive number")));
         }
         o.server_request_timeout = Duration::from_millis(timeout_ms as u64);
+        Ok(())
+    })
+}
+
+/// Where the app-server is (the string is copied):
+/// - `stdio://` (the default): spawn `codex app-server` and talk over its stdin/stdout;
+/// - `ws://HOST:PORT[/path]`: a WebSocket to an app-server started with
+///   `codex app-server --listen ws://IP:PORT` (the port defaults to 80); reach one on another
+///   machine through an SSH port-forward, since the app-server binds loopback only;
+/// - `wss://HOST[:PORT][/path]`: the same through TLS (for an app-server behind a TLS proxy);
+///   servers are verified against the built-in webpki (Mozilla) roots plus
+///   `codex_options_set_ca_file`;
+/// - `unix:///absolute/path.sock`: the same WebSocket protocol over a Unix socket
+///   (`codex app-server --listen unix:///path.sock`);
+/// - `unix://` alone: the user's local app-server daemon (`codex app-server daemon start`),
+///   whose socket is `$CODEX_HOME/app-server-control/app-server-control.sock`, CODEX_HOME
+///   defaulting to `~/.codex`; resolved from this process's environment at
+///   `codex_client_start`.
+///
+/// With a remote URL, `codex_client_start` connects (within `codex_options_set_connect_timeout_ms`)
+/// instead of spawning, and `codex_client_server_pid` is 0. Settings for the other kind are
+/// refused at `codex_client_start` with `CODEX_ERR_INVALID_ARGUMENT` rather than ignored: a
+/// codex binary, arguments, config overrides, environment or working directory with a remote
+/// URL (they would not reach the remote server); an auth token with `stdio://`; a CA file with
+/// anything but `wss://`. Remote-only tuning (connect timeout, keepalive) is ignored by stdio.
+///
+/// Errors: `CODEX_ERR_INVALID_ARGUMENT` naming the problem for a URL that is not one of the
+/// above (no scheme, another scheme, no host, a bad port, a relative socket path, credentials
+/// in the URL: use `codex_options_set_auth_token`, a #fragment); the options are unchanged then.
+///
+/// # Safety
+/// `opts` must be live options; `url` a NUL-terminated string; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_set_url(
+    opts: *mut codex_options,
+    url: *const c_char,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    with_options(opts, err_out, |o| {
+        o.endpoint = crate::core::transport::parse_url(c_str(url, "url")?)?;
+        Ok(())
+    })
+}
+
+/// The token sent to a remote app-server as `Authorization: Bearer <token>` in the WebSocket
+/// upgrade (for `codex app-server --ws-auth capability-token`); NULL removes it. The token is
+/// copied; it never appears in an error message or in debug output. A server that refuses it
+/// fails `codex_client_start` with `CODEX_ERR_AUTH`. Refused at start with a `stdio://` URL.
+///
+/// Errors: `CODEX_ERR_INVALID_ARGUMENT` for an empty token or one with characters an HTTP
+/// header cannot carry (control characters, spaces, non-ASCII); the message does not quote it.
+///
+/// # Safety
+/// `opts` must be live options; `token` NULL or a NUL-terminated string; `err_out` NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_set_auth_token(
+    opts: *mut codex_options,
+    token: *const c_char,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    with_options(opts, err_out, |o| {
+        let Some(token) = opt_c_str(token, "token")? else {
+            o.auth_token = None;
+            return Ok(());
+        };
+        if token.is_empty() {
+            return Err(invalid("token: must not be empty (pass NULL to remove it)".into()));
+        }
+        if let Some(at) = token.bytes().position(|b| !b.is_ascii_graphic()) {
+            return Err(invalid(format!(
+                "token: the character at byte {at} cannot be sent in an HTTP header (only \
+                 visible ASCII can)"
+            )));
+        }
+        o.auth_token = Some(Secret::new(token.to_owned()));
+        Ok(())
+    })
+}
+
+/// A PEM file of CA certificates trusted for `wss://`, besides the built-in webpki roots: for
+/// an app-server behind a TLS proxy with a private CA or a self-signed certificate. NULL
+/// removes it. The file is read and checked now (and read again at each start).
+///
+/// Errors: `CODEX_ERR_INVALID_ARGUMENT` naming the file when it cannot be read, is not PEM, or
+/// holds no certificate.
+///
+/// # Safety
+/// `opts` must be live options; `path` NULL or a NUL-terminated string; `err_out` NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_set_ca_file(
+    opts: *mut codex_options,
+    path: *const c_char,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    with_options(opts, err_out, |o| {
+        let Some(path) = opt_c_str(path, "path")? else {
+            o.ca_file = None;
+            return Ok(());
+        };
+        let path = PathBuf::from(path);
+        crate::core::transport::check_ca_file(&path)?;
+        o.ca_file = Some(path);
+        Ok(())
+    })
+}
+
+/// How long `codex_client_start` may take to reach a remote app-server: connecting, TLS and
+/// the WebSocket upgrade together, in milliseconds (positive; default 10000). When it passes,
+/// the start fails with `CODEX_ERR_TRANSPORT` naming the address. Ignored for `stdio://`.
+///
+/// # Safety
+/// `opts` must be live options; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_set_connect_timeout_ms(
+    opts: *mut codex_options,
+    timeout_ms: i64,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    with_options(opts, err_out, |o| {
+        if timeout_ms <= 0 {
+            return Err(invalid(format!("timeout_ms: {timeout_ms} is not a positive number")));
+        }
+        o.connect_timeout = Duration::from_millis(timeout_ms as u64);
+        Ok(())
+    })
+}
+
+/// The keepalive of a remote connection: a WebSocket ping every `interval_ms` milliseconds,
+/// and when nothing at all (no pong, no message) arrived for `interval_ms + timeout_ms`, the
+/// connection is shut down and every waiter and turn fails with `CODEX_ERR_TRANSPORT`, whose
+/// message says the keepalive gave up. `interval_ms` 0 turns it off (`timeout_ms` is then
+/// ignored): a peer that vanishes without closing the connection is then only noticed when the
+/// operating system gives up on it. Default: a ping every 30000 ms, 20000 ms to answer.
+/// Ignored for `stdio://`.
+///
+/// Errors: `CODEX_ERR_INVALID_ARGUMENT` for a negative interval, or a timeout that is not
+/// positive while the interval is.
+///
+/// # Safety
+/// `opts` must be live options; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_set_keepalive_ms(
+    opts: *mut codex_options,
+    interval_ms: i64,
+    timeout_ms: i64,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    with_options(opts, err_out, |o| {
+        if interval_ms < 0 {
+            return Err(invalid(format!("interval_ms: {interval_ms} is negative")));
+        }
+        if interval_ms > 0 && timeout_ms <= 0 {
+            return Err(invalid(format!("timeout_ms: {timeout_ms} is not a positive number")));
+        }
+        o.keepalive = Keepalive {
+            interval: Duration::from_millis(interval_ms as u64),
+            timeout: Duration::from_millis(timeout_ms.max(0) as u64),
+        };
         Ok(())
     })
 }

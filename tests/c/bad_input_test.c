@@ -60,6 +60,22 @@ int main(void) {
     EXPECT_INVALID(codex_options_set_turn_idle_timeout_ms(opts, -1, &err), "timeout_ms");
     EXPECT_INVALID(codex_options_set_turn_buffer_events(NULL, 10, &err), "opts");
     EXPECT_INVALID(codex_options_set_max_line_bytes(NULL, 10, &err), "opts");
+    /* Remote URLs and their settings. */
+    EXPECT_INVALID(codex_options_set_url(NULL, "ws://127.0.0.1:1", &err), "opts");
+    EXPECT_INVALID(codex_options_set_url(opts, NULL, &err), "url");
+    EXPECT_INVALID(codex_options_set_url(opts, "127.0.0.1:4500", &err), "no scheme");
+    EXPECT_INVALID(codex_options_set_url(opts, "ws://host:0", &err), "port");
+    EXPECT_INVALID(codex_options_set_url(opts, "unix://relative.sock", &err), "absolute");
+    EXPECT_INVALID(codex_options_set_auth_token(opts, "", &err), "token");
+    EXPECT_INVALID(codex_options_set_ca_file(opts, "/nonexistent/ca.pem", &err), "ca_file");
+    EXPECT_INVALID(codex_options_set_connect_timeout_ms(opts, 0, &err), "timeout_ms");
+    EXPECT_INVALID(codex_options_set_keepalive_ms(opts, -1, 1000, &err), "interval_ms");
+    /* A codex binary with a remote URL is refused at start, naming the conflict. */
+    codex_options *remote = codex_options_new();
+    CHECK_OK(codex_options_set_url(remote, "ws://127.0.0.1:9", &err), err);
+    CHECK_OK(codex_options_set_codex_bin(remote, "/bin/codex", &err), err);
+    EXPECT_INVALID(codex_client_start(remote, &client, &err), "codex binary");
+    codex_options_free(remote);
     /* A missing binary is a spawn error naming it. */
     CHECK_OK(codex_options_set_codex_bin(opts, "/nonexistent/codex", &err), err);
     CHECK(codex_client_start(opts, &client, &err) == CODEX_ERR_SPAWN, "spawn error");

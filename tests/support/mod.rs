@@ -153,6 +153,29 @@ impl Offline {
         }
     }
 
+    /// The environment the options above give the child, for starting `codex` by hand (a
+    /// server listening on a socket, the daemon).
+    pub fn command(&self, args: &[&str]) -> Command {
+        let rt = runtime();
+        let path = format!(
+            "{}:{}:{}",
+            rt.join("codex-path").display(),
+            rt.join("codex-resources").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let mut command = Command::new(rt.join("bin/codex"));
+        command
+            .args(args)
+            .env("CODEX_HOME", &self.home)
+            .env("TMPDIR", self.dir.join("tmp"))
+            .env("CODEX_APP_SERVER_DISABLE_MANAGED_CONFIG", "1")
+            .env("RUST_LOG", "warn")
+            .env("PATH", path)
+            .env_remove("OPENAI_API_KEY")
+            .current_dir(&self.workspace);
+        command
+    }
+
     pub fn start(&self) -> Client {
         self.start_with(|_| {})
     }
@@ -192,6 +215,22 @@ impl Drop for Offline {
 
 pub fn cs(s: impl AsRef<std::ffi::OsStr>) -> CString {
     CString::new(s.as_ref().to_str().unwrap()).unwrap()
+}
+
+/// Starts a client with `o` (freed here), or returns the error.
+pub fn start_client(o: *mut codex_options) -> Result<Client, CError> {
+    let mut client = std::ptr::null_mut();
+    let mut err = std::ptr::null_mut();
+    let rc = unsafe { codex_client_start(o, &mut client, &mut err) };
+    unsafe { codex_options_free(o) };
+    result(rc, err).map(|()| Client(client))
+}
+
+/// Runs a setter that writes an error, as a Result.
+pub fn set(call: impl FnOnce(*mut *mut codex_error) -> codex_result) -> Result<(), CError> {
+    let mut err = std::ptr::null_mut();
+    let rc = call(&mut err);
+    result(rc, err)
 }
 
 fn err_slot() -> *mut *mut codex_error {

@@ -2,19 +2,31 @@
 //! hand each inbound message to an `Inbound`, report the one failure through `OnFailure`.
 //! Nothing above this module knows which kind of connection it is.
 //!
-//! Kinds: `stdio` (a spawned `codex app-server`, JSON lines over its stdin/stdout).
+//! Kinds, picked by the options' URL: `stdio` (a spawned `codex app-server`, JSON lines over
+//! its stdin/stdout) and `websocket` (a remote one over `ws://`/`wss://`, or one on a Unix
+//! socket, one message per text frame).
 
 mod framing;
 mod process;
 mod stderr_tail;
 mod stdio;
+mod stream;
 mod threads;
+mod tls;
+mod url;
+mod websocket;
 
 pub use threads::panic_text;
+pub use url::{parse as parse_url, Endpoint};
+
+/// Checks that a CA file (for `wss://`) can be read and holds certificates.
+pub fn check_ca_file(path: &std::path::Path) -> Result<()> {
+    tls::read_ca_file(path).map(|_| ())
+}
 
 use super::error::{Error, ErrorKind, Result};
 use super::options::Options;
-use crossbeam_channel::Sender;
+use crossbeam_channel::{unbounded, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -73,17 +85,36 @@ trait Link: Send + Sync {
 pub struct Transport {
     writer: Writer,
     link: Box<dyn Link>,
+    /// Kept so that the queue stays open after the writer thread has ended with the
+    /// connection: a message sent then is dropped, and its caller gets the transport's failure
+    /// (which is set by then) instead of a misleading "closed".
+    _queue: Receiver<Vec<u8>>,
 }
 
 impl Transport {
-    /// Connects as the options say and starts the I/O threads.
+    /// Connects as the options say (spawns the server, or connects to the URL) and starts the
+    /// I/O threads.
     pub fn start(
         options: &Options,
         inbound: impl Inbound,
         on_failure: OnFailure,
     ) -> Result<Transport> {
-        let (writer, link) = stdio::spawn(options, inbound, on_failure)?;
-        Ok(Transport { writer, link: Box::new(link) })
+        options.check_consistent()?;
+        let (tx, queue) = unbounded::<Vec<u8>>();
+        let writer = Writer::new(tx);
+        let link: Box<dyn Link> = match options.endpoint {
+            Endpoint::Stdio => {
+                Box::new(stdio::spawn(options, queue.clone(), writer.clone(), inbound, on_failure)?)
+            }
+            Endpoint::Tcp { .. } | Endpoint::Unix { .. } => Box::new(websocket::connect(
+                options,
+                queue.clone(),
+                writer.clone(),
+                inbound,
+                on_failure,
+            )?),
+        };
+        Ok(Transport { writer, link, _queue: queue })
     }
 
     /// Queues one message for the writer thread (never blocks on the connection).

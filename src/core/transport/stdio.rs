@@ -11,7 +11,7 @@ use super::{Inbound, Link, OnFailure, Writer};
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::options::Options;
 use crate::core::timer;
-use crossbeam_channel::{unbounded, Receiver, TryRecvError};
+use crossbeam_channel::{Receiver, TryRecvError};
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
@@ -31,12 +31,15 @@ pub struct StdioLink {
     threads: Mutex<Vec<IoThread>>,
 }
 
-/// Starts `codex [args] app-server --listen stdio://` and the I/O threads.
+/// Starts `codex [args] app-server --listen stdio://` and the I/O threads; the writer thread
+/// takes the messages `writer` queues on `rx`.
 pub fn spawn(
     options: &Options,
+    rx: Receiver<Vec<u8>>,
+    writer: Writer,
     inbound: impl Inbound,
     on_failure: OnFailure,
-) -> Result<(Writer, StdioLink)> {
+) -> Result<StdioLink> {
     let program = resolve_program(options)?;
     let mut command = Command::new(&program);
     command
@@ -66,8 +69,6 @@ pub fn spawn(
 
     let tail = Arc::new(Mutex::new(StderrTail::default()));
     let child = Arc::new(Mutex::new(child));
-    let (tx, rx) = unbounded::<Vec<u8>>();
-    let writer = Writer::new(tx);
     let mut threads = Vec::new();
     threads.push(spawn_named("codex-writer", move || write_loop(stdin, rx)));
     let reader = {
@@ -90,7 +91,7 @@ pub fn spawn(
     threads.push(reader);
     let on_exit = Box::new(move || exit.schedule());
     threads.extend(process::watch_child(process::ChildWatch { pid, stderr, tail, on_exit }));
-    Ok((writer, StdioLink { child, pid, threads: Mutex::new(threads) }))
+    Ok(StdioLink { child, pid, threads: Mutex::new(threads) })
 }
 
 impl Link for StdioLink {

@@ -1,0 +1,662 @@
+//! Remote transports through the C API: the real `codex app-server` (pinned 0.163.0, offline
+//! mock model) over `ws://` with a capability token, over `unix://`, over `wss://` through a
+//! TLS proxy started here, and as the local daemon reached by `unix://`; failure semantics
+//! (a killed server, a close frame, a silent peer, an oversized message) against small
+//! WebSocket fakes written here. Everything binds 127.0.0.1 on free ports and stops by itself.
+
+mod support;
+
+use codex_app_server::ffi::client::*;
+use codex_app_server::ffi::error::*;
+use codex_app_server::ffi::event::*;
+use codex_app_server::ffi::options::*;
+use codex_app_server::ffi::*;
+use serde_json::json;
+use std::ffi::CStr;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+use support::*;
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::CloseFrame;
+use tungstenite::Message;
+
+const THREAD: &str = r#"{"ephemeral": true}"#;
+
+/// Options for a remote app-server at `url` (nothing of a spawned one set).
+fn remote_options(url: &str, tune: impl FnOnce(*mut codex_options)) -> *mut codex_options {
+    let o = codex_options_new();
+    set(|e| unsafe { codex_options_set_url(o, cs(url).as_ptr(), e) }).unwrap();
+    tune(o);
+    o
+}
+
+fn connect(url: &str, tune: impl FnOnce(*mut codex_options)) -> Result<Client, CError> {
+    start_client(remote_options(url, tune))
+}
+
+fn token(token: &str) -> impl FnOnce(*mut codex_options) + '_ {
+    move |o| set(|e| unsafe { codex_options_set_auth_token(o, cs(token).as_ptr(), e) }).unwrap()
+}
+
+/// A real `codex app-server --listen ...` started by the test; killed on drop.
+struct AppServer {
+    child: Child,
+    url: String,
+}
+
+impl AppServer {
+    /// On `ws://127.0.0.1:0`: the server picks a free port and prints its address on stderr.
+    fn ws(env: &Offline, token: Option<&str>) -> AppServer {
+        let mut args = vec!["app-server", "--listen", "ws://127.0.0.1:0"];
+        let token_file = env.dir.join("ws-token");
+        if let Some(token) = token {
+            std::fs::write(&token_file, token).unwrap();
+            args.extend(["--ws-auth", "capability-token", "--ws-token-file"]);
+            args.push(token_file.to_str().unwrap());
+        }
+        let mut child = env.command(&args).stderr(Stdio::piped()).spawn().unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut url = None;
+        let mut seen = String::new();
+        for _ in 0..200 {
+            let mut line = String::new();
+            if stderr.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            seen.push_str(&line);
+            if let Some(at) = line.find("listening on: ") {
+                url = Some(line[at + "listening on: ".len()..].trim().to_owned());
+                break;
+            }
+        }
+        let url = url.unwrap_or_else(|| panic!("no listening address on stderr:\n{seen}"));
+        // Keep draining stderr so the server never blocks on it.
+        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        AppServer { child, url }
+    }
+
+    /// On a Unix socket; ready once the socket accepts connections.
+    fn unix(env: &Offline, socket: &Path) -> AppServer {
+        let listen = format!("unix://{}", socket.display());
+        let child = env
+            .command(&["app-server", "--listen", &listen])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_socket(socket);
+        AppServer { child, url: listen }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for AppServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn wait_for_socket(socket: &Path) {
+    for _ in 0..600 {
+        if std::os::unix::net::UnixStream::connect(socket).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("nothing listens on {} after 30 s", socket.display());
+}
+
+fn streaming_script(chunks: &[&str]) -> serde_json::Value {
+    json!({"responses": [{"chunks": chunks, "phase": "final_answer", "delay_ms": 5}]})
+}
+
+/// One full turn on `client`, checked.
+fn run_one_turn(client: &Client, chunks: &[&str]) {
+    let thread = client.thread_start(THREAD);
+    let turn = client.turn_start(&thread, "hello over a socket").unwrap();
+    let events = turn.collect();
+    assert_eq!(deltas(&events), chunks);
+    assert_eq!(events.last().unwrap().kind, CODEX_EVENT_TURN_COMPLETED);
+    let result = turn.run();
+    assert_eq!(result.status, "completed");
+    assert_eq!(result.final_answer.as_deref(), Some(chunks.concat().as_str()));
+}
+
+#[test]
+fn a_turn_over_ws_with_a_capability_token() {
+    let chunks = ["Over ", "a ", "web", "socket."];
+    let env = Offline::new(&streaming_script(&chunks));
+    let server = AppServer::ws(&env, Some("tok-right-7f3a9c"));
+    let client = connect(&server.url, token("tok-right-7f3a9c")).unwrap();
+    assert_eq!(client.server_pid(), 0, "no process of ours");
+    run_one_turn(&client, &chunks);
+}
+
+#[test]
+fn a_wrong_or_missing_token_is_refused_with_auth_and_never_echoed() {
+    let env = Offline::new(&streaming_script(&["x"]));
+    let server = AppServer::ws(&env, Some("tok-right-51d0e2"));
+    let wrong = connect(&server.url, token("tok-WRONG-88e1b7")).err().expect("a wrong token fails");
+    assert_eq!(code_name(wrong.code), "CODEX_ERR_AUTH", "{}", wrong.message);
+    assert!(wrong.message.contains("401"), "{}", wrong.message);
+    assert!(wrong.message.contains(server.url.trim_end_matches('/')), "{}", wrong.message);
+    for secret in ["tok-WRONG-88e1b7", "tok-right-51d0e2"] {
+        assert!(!wrong.message.contains(secret), "the token leaked: {}", wrong.message);
+    }
+    let missing = connect(&server.url, |_| {}).err().expect("no token fails");
+    assert_eq!(code_name(missing.code), "CODEX_ERR_AUTH");
+    assert!(missing.message.contains("codex_options_set_auth_token"), "{}", missing.message);
+}
+
+#[test]
+fn a_turn_over_a_unix_socket() {
+    let chunks = ["Unix ", "socket ", "turn."];
+    let env = Offline::new(&streaming_script(&chunks));
+    let server = AppServer::unix(&env, &env.dir.join("app-server.sock"));
+    let client = connect(&server.url, |_| {}).unwrap();
+    assert_eq!(client.server_pid(), 0);
+    run_one_turn(&client, &chunks);
+}
+
+#[test]
+fn the_server_killed_under_a_ws_client_fails_every_waiter_with_transport() {
+    let slow = |tag: &str| json!({"match": tag, "text": "tick ".repeat(400), "chunk_size": 5, "delay_ms": 50});
+    let env = Offline::new(&json!({"responses": [slow("SLOW-ONE"), slow("SLOW-TWO")]}));
+    let mut server = AppServer::ws(&env, None);
+    let url = server.url.clone();
+    let client = connect(&url, |_| {}).unwrap();
+    let (streaming_tx, streaming_rx) = mpsc::channel();
+    let outcomes: Vec<CError> = std::thread::scope(|s| {
+        let waiters: Vec<_> = ["SLOW-ONE", "SLOW-TWO"]
+            .into_iter()
+            .map(|prompt| {
+                let (client, streaming_tx) = (&client, streaming_tx.clone());
+                s.spawn(move || {
+                    let thread = client.thread_start(THREAD);
+                    let turn = client.turn_start(&thread, prompt).unwrap();
+                    let mut told = false;
+                    loop {
+                        match turn.next(60_000) {
+                            Next::Event(e)
+                                if e.kind == CODEX_EVENT_AGENT_MESSAGE_DELTA && !told =>
+                            {
+                                told = true;
+                                streaming_tx.send(()).unwrap();
+                            }
+                            Next::Event(_) => {}
+                            Next::End => panic!("the turn completed under a killed server"),
+                            Next::Failed(e) => return e,
+                        }
+                    }
+                })
+            })
+            .collect();
+        // A third waiter blocks on the client stream.
+        let client = &client;
+        let stream_waiter = s.spawn(move || loop {
+            let mut ev = std::ptr::null_mut();
+            let mut err = std::ptr::null_mut();
+            let rc = unsafe { codex_client_next_event(client.0, 60_000, &mut ev, &mut err) };
+            if rc == CODEX_OK {
+                unsafe { codex_event_free(ev) };
+                continue;
+            }
+            let message = unsafe { CStr::from_ptr(codex_error_message(err)) };
+            let e = CError { code: rc, message: message.to_string_lossy().into_owned() };
+            unsafe { codex_error_free(err) };
+            return e;
+        });
+        // Both turns are streaming: kill the server under them.
+        streaming_rx.recv().unwrap();
+        streaming_rx.recv().unwrap();
+        server.kill();
+        let mut all: Vec<CError> = waiters.into_iter().map(|w| w.join().unwrap()).collect();
+        all.push(stream_waiter.join().unwrap());
+        all
+    });
+    for e in &outcomes {
+        assert_eq!(code_name(e.code), "CODEX_ERR_TRANSPORT", "{}", e.message);
+        assert!(e.message.contains(url.trim_end_matches('/')), "names the address: {}", e.message);
+    }
+    // Later calls fail the same way.
+    let later = client.request("thread/list", Some("{}"), 10_000).unwrap_err();
+    assert_eq!(code_name(later.code), "CODEX_ERR_TRANSPORT", "{}", later.message);
+}
+
+// ----- wss:// through a loopback TLS proxy -----
+
+/// A throwaway CA and a certificate for 127.0.0.1 and localhost signed by it.
+struct TestPki {
+    ca_pem: String,
+    cert_der: rustls::pki_types::CertificateDer<'static>,
+    key_der: rustls::pki_types::PrivateKeyDer<'static>,
+}
+
+fn test_pki() -> TestPki {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(DnType::CommonName, "libcodex test CA");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf_params =
+        CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
+    let leaf = leaf_params.signed_by(&leaf_key, &ca).unwrap();
+    TestPki {
+        ca_pem: ca.pem(),
+        cert_der: leaf.der().clone(),
+        key_der: rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+    }
+}
+
+/// Terminates TLS on 127.0.0.1 and forwards the plaintext to `backend`, one thread per
+/// connection; stops accepting on drop.
+struct TlsProxy {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+}
+
+impl TlsProxy {
+    fn start(pki: &TestPki, backend: SocketAddr) -> TlsProxy {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![pki.cert_der.clone()], pki.key_der.clone_key())
+            .unwrap();
+        let config = Arc::new(config);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                if stopping.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(client) = client else { continue };
+                let config = config.clone();
+                std::thread::spawn(move || {
+                    let _ = proxy_connection(client, backend, config);
+                });
+            }
+        });
+        TlsProxy { addr, stop }
+    }
+}
+
+impl Drop for TlsProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr); // wakes the accept loop
+    }
+}
+
+fn proxy_connection(
+    mut client: TcpStream,
+    backend: SocketAddr,
+    config: Arc<rustls::ServerConfig>,
+) -> std::io::Result<()> {
+    use std::os::unix::io::AsRawFd;
+    let mut tls = rustls::ServerConnection::new(config).map_err(std::io::Error::other)?;
+    let mut upstream = TcpStream::connect(backend)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        while tls.wants_write() {
+            tls.write_tls(&mut client)?;
+        }
+        let mut fds = [
+            libc::pollfd { fd: client.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: upstream.as_raw_fd(), events: libc::POLLIN, revents: 0 },
+        ];
+        if unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) } < 0 {
+            continue;
+        }
+        if fds[0].revents != 0 {
+            if tls.read_tls(&mut client)? == 0 {
+                return Ok(());
+            }
+            tls.process_new_packets().map_err(std::io::Error::other)?;
+            loop {
+                match tls.reader().read(&mut buf) {
+                    Ok(0) => return Ok(()),
+                    Ok(n) => upstream.write_all(&buf[..n])?,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        if fds[1].revents != 0 {
+            let n = upstream.read(&mut buf)?;
+            if n == 0 {
+                tls.send_close_notify();
+                while tls.wants_write() {
+                    tls.write_tls(&mut client)?;
+                }
+                return Ok(());
+            }
+            tls.writer().write_all(&buf[..n])?;
+        }
+    }
+}
+
+#[test]
+fn a_turn_over_wss_through_a_tls_proxy_with_a_private_ca() {
+    let chunks = ["Through ", "TLS."];
+    let env = Offline::new(&streaming_script(&chunks));
+    let server = AppServer::ws(&env, Some("tok-tls-0b5e"));
+    let backend: SocketAddr =
+        server.url.trim_start_matches("ws://").trim_end_matches('/').parse().unwrap();
+    let pki = test_pki();
+    let proxy = TlsProxy::start(&pki, backend);
+    let ca_file = env.dir.join("ca.pem");
+    std::fs::write(&ca_file, &pki.ca_pem).unwrap();
+    let url = format!("wss://127.0.0.1:{}", proxy.addr.port());
+
+    // Without the private CA the certificate is not trusted.
+    let untrusted = connect(&url, token("tok-tls-0b5e")).err().expect("unknown CA fails");
+    assert_eq!(code_name(untrusted.code), "CODEX_ERR_TRANSPORT", "{}", untrusted.message);
+    assert!(untrusted.message.contains("TLS handshake"), "{}", untrusted.message);
+
+    let client = connect(&url, |o| {
+        token("tok-tls-0b5e")(o);
+        set(|e| unsafe { codex_options_set_ca_file(o, cs(&ca_file).as_ptr(), e) }).unwrap();
+    })
+    .unwrap();
+    run_one_turn(&client, &chunks);
+}
+
+// ----- the local daemon, reached as unix:// -----
+
+/// Runs `codex app-server daemon SUBCOMMAND` and returns its JSON output.
+fn daemon(env: &Offline, subcommand: &str) -> serde_json::Value {
+    let out =
+        env.command(&["app-server", "daemon", subcommand]).stderr(Stdio::null()).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line =
+        text.lines().rev().find(|l| l.starts_with('{')).unwrap_or_else(|| {
+            panic!("daemon {subcommand}: no JSON (status {}): {text}", out.status)
+        });
+    serde_json::from_str(line).unwrap()
+}
+
+/// Stops the daemon and the helper it leaves behind, whatever the test did.
+struct DaemonGuard<'a>(&'a Offline);
+
+impl Drop for DaemonGuard<'_> {
+    fn drop(&mut self) {
+        let _ = self
+            .0
+            .command(&["app-server", "daemon", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        // `daemon stop` leaves its pid-update-loop helper running: end it by its recorded pid.
+        let pid_file = self.0.home.join("app-server-daemon/daemon-updater.pid");
+        if let Ok(text) = std::fs::read_to_string(pid_file) {
+            if let Some(pid) = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v["pid"].as_i64())
+            {
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+            }
+        }
+    }
+}
+
+#[test]
+fn a_turn_through_the_local_daemon_reached_as_unix() {
+    let chunks = ["Daemon ", "turn."];
+    let env = Offline::new(&streaming_script(&chunks));
+    let _guard = DaemonGuard(&env);
+    let started = daemon(&env, "start");
+    let socket = PathBuf::from(started["socketPath"].as_str().expect("socketPath"));
+    assert_eq!(socket, env.home.join("app-server-control/app-server-control.sock"));
+    wait_for_socket(&socket);
+    // `unix://` alone means $CODEX_HOME's daemon: the one this test started. No other test of
+    // this binary uses `unix://` alone, and every codex they start gets CODEX_HOME explicitly.
+    std::env::set_var("CODEX_HOME", &env.home);
+    let client = connect("unix://", |_| {}).unwrap();
+    assert_eq!(client.server_pid(), 0);
+    run_one_turn(&client, &chunks);
+}
+
+// ----- failure semantics against WebSocket fakes -----
+
+/// A WebSocket fake on 127.0.0.1: accepts one connection, answers `initialize`, then runs
+/// `script` with the socket. Returns its URL.
+fn ws_fake(script: impl FnOnce(&mut tungstenite::WebSocket<TcpStream>) + Send + 'static) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut ws = tungstenite::accept(stream).unwrap();
+        let init = next_request(&mut ws).expect("initialize");
+        assert_eq!(init["method"], "initialize");
+        let result = json!({"userAgent": "ws-fake/0", "codexHome": "/nowhere",
+                            "platformFamily": "unix", "platformOs": "linux"});
+        ws.send(Message::text(json!({"id": init["id"], "result": result}).to_string())).unwrap();
+        script(&mut ws);
+    });
+    url
+}
+
+/// The next JSON-RPC request the fake gets (notifications and pings skipped).
+fn next_request(ws: &mut tungstenite::WebSocket<TcpStream>) -> Option<serde_json::Value> {
+    loop {
+        match ws.read() {
+            Ok(Message::Text(t)) => {
+                let v: serde_json::Value = serde_json::from_str(t.as_str()).unwrap();
+                if v.get("id").is_some() {
+                    return Some(v);
+                }
+            }
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+}
+
+#[test]
+fn a_close_frame_fails_the_waiter_with_its_code_and_reason() {
+    let url = ws_fake(|ws| {
+        let request = next_request(ws).unwrap();
+        assert_eq!(request["method"], "test/wait");
+        // The request is in: close under it.
+        let frame = CloseFrame { code: CloseCode::Away, reason: "maintenance window".into() };
+        ws.close(Some(frame)).unwrap();
+        while ws.read().is_ok() {}
+    });
+    let client = connect(&url, |_| {}).unwrap();
+    let e = client.request("test/wait", None, 60_000).unwrap_err();
+    assert_eq!(code_name(e.code), "CODEX_ERR_TRANSPORT", "{}", e.message);
+    assert!(
+        e.message.contains("1001") && e.message.contains("maintenance window"),
+        "{}",
+        e.message
+    );
+    assert!(e.message.contains(&url), "{}", e.message);
+}
+
+#[test]
+fn a_peer_that_stops_answering_pings_is_given_up_by_the_keepalive() {
+    let (hold_tx, hold_rx) = mpsc::channel::<()>();
+    let url = ws_fake(move |_ws| {
+        // Never reads again, so never answers a ping; holds the connection open until the
+        // test ends.
+        let _ = hold_rx.recv();
+    });
+    let client = connect(&url, |o| {
+        set(|e| unsafe { codex_options_set_keepalive_ms(o, 50, 200, e) }).unwrap();
+    })
+    .unwrap();
+    let e = client.request("test/never", None, -1).unwrap_err();
+    assert_eq!(code_name(e.code), "CODEX_ERR_TRANSPORT", "{}", e.message);
+    assert!(e.message.contains("keepalive"), "{}", e.message);
+    drop(hold_tx);
+}
+
+#[test]
+fn pongs_keep_a_quiet_connection_alive() {
+    // The fake answers pings (its library does, while it reads) and counts them; after many
+    // more pings than the silence limit allows without pongs, a request still gets through.
+    let url = ws_fake(|ws| {
+        let mut pings = 0;
+        loop {
+            match ws.read() {
+                Ok(Message::Ping(_)) => pings += 1,
+                Ok(Message::Text(t)) => {
+                    let v: serde_json::Value = serde_json::from_str(t.as_str()).unwrap();
+                    if v["method"] == "test/pings" {
+                        let _ = ws.send(Message::text(
+                            json!({"id": v["id"], "result": {"pings": pings}}).to_string(),
+                        ));
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => return,
+            }
+        }
+    });
+    // The margins are wide so a loaded machine cannot delay a pong past the limit.
+    let client = connect(&url, |o| {
+        set(|e| unsafe { codex_options_set_keepalive_ms(o, 5, 2000, e) }).unwrap();
+    })
+    .unwrap();
+    loop {
+        let answer: serde_json::Value =
+            serde_json::from_str(&client.request("test/pings", None, 30_000).unwrap()).unwrap();
+        // 1000 pings 5 ms apart span two and a half times the 2005 ms silence limit.
+        if answer["pings"].as_u64().unwrap() >= 1000 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn close_sends_a_close_frame() {
+    let (frame_tx, frame_rx) = mpsc::channel();
+    let url = ws_fake(move |ws| loop {
+        match ws.read() {
+            Ok(Message::Close(frame)) => {
+                let _ = frame_tx.send(frame.map(|f| u16::from(f.code)));
+                while ws.read().is_ok() {}
+                return;
+            }
+            Ok(_) => {}
+            Err(_) => return,
+        }
+    });
+    let client = connect(&url, |_| {}).unwrap();
+    unsafe { codex_client_close(client.0) };
+    let code = frame_rx.recv_timeout(Duration::from_secs(30)).expect("a close frame");
+    assert_eq!(code, Some(1000));
+}
+
+#[test]
+fn a_message_over_the_limit_ends_the_connection_naming_the_limit() {
+    let (frame_tx, frame_rx) = mpsc::channel();
+    let url = ws_fake(move |ws| {
+        let request = next_request(ws).unwrap();
+        let big = "x".repeat(5000);
+        ws.send(Message::text(json!({"id": request["id"], "result": big}).to_string())).unwrap();
+        loop {
+            match ws.read() {
+                Ok(Message::Close(frame)) => {
+                    let _ = frame_tx.send(frame.map(|f| u16::from(f.code)));
+                    return;
+                }
+                Ok(_) => {}
+                Err(_) => return,
+            }
+        }
+    });
+    let client = connect(&url, |o| {
+        set(|e| unsafe { codex_options_set_max_line_bytes(o, 1000, e) }).unwrap();
+    })
+    .unwrap();
+    let e = client.request("test/big", None, 60_000).unwrap_err();
+    assert_eq!(code_name(e.code), "CODEX_ERR_TRANSPORT", "{}", e.message);
+    assert!(e.message.contains("limit of 1000 bytes"), "{}", e.message);
+    let code = frame_rx.recv_timeout(Duration::from_secs(30)).expect("a close frame");
+    assert_eq!(code, Some(1009), "Message Too Big");
+}
+
+#[test]
+fn a_refused_connection_is_a_transport_error_naming_the_address() {
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let e = connect(&format!("ws://127.0.0.1:{port}"), |_| {}).err().expect("refused");
+    assert_eq!(code_name(e.code), "CODEX_ERR_TRANSPORT", "{}", e.message);
+    assert!(e.message.contains(&format!("127.0.0.1:{port}")), "{}", e.message);
+    let missing = connect("unix:///nonexistent/codex.sock", |_| {}).err().expect("no socket");
+    assert_eq!(code_name(missing.code), "CODEX_ERR_TRANSPORT", "{}", missing.message);
+    assert!(missing.message.contains("/nonexistent/codex.sock"), "{}", missing.message);
+}
+
+#[test]
+fn a_server_that_never_answers_the_upgrade_times_out_within_the_connect_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}", listener.local_addr().unwrap());
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        let (_silent, _) = listener.accept().unwrap();
+        let _ = done_rx.recv(); // holds the connection, says nothing
+    });
+    let e = connect(&url, |o| {
+        set(|e| unsafe { codex_options_set_connect_timeout_ms(o, 300, e) }).unwrap();
+    })
+    .err()
+    .expect("no upgrade answer");
+    assert_eq!(code_name(e.code), "CODEX_ERR_TRANSPORT", "{}", e.message);
+    assert!(e.message.contains("connect timeout (300 ms)"), "{}", e.message);
+    drop(done_tx);
+}
+
+#[test]
+fn settings_of_a_spawned_server_are_refused_with_a_remote_url() {
+    let e = connect("ws://127.0.0.1:9", |o| {
+        set(|e| unsafe { codex_options_set_codex_bin(o, cs("/bin/codex").as_ptr(), e) }).unwrap();
+    })
+    .err()
+    .expect("refused");
+    assert_eq!(e.code, CODEX_ERR_INVALID_ARGUMENT);
+    assert!(e.message.contains("codex binary"), "{}", e.message);
+}
+
+#[test]
+fn bad_urls_and_tokens_are_invalid_arguments() {
+    let o = codex_options_new();
+    for (url, names) in [
+        ("ws//x", "no scheme"),
+        ("http://h:1", "unsupported scheme"),
+        ("unix://relative.sock", "absolute"),
+        ("ws://h:70000", "not a port"),
+    ] {
+        let e = set(|e| unsafe { codex_options_set_url(o, cs(url).as_ptr(), e) }).unwrap_err();
+        assert_eq!(e.code, CODEX_ERR_INVALID_ARGUMENT);
+        assert!(e.message.starts_with("url:") && e.message.contains(names), "{}", e.message);
+    }
+    let e = set(|e| unsafe { codex_options_set_url(o, std::ptr::null(), e) }).unwrap_err();
+    assert!(e.message.contains("url"), "{}", e.message);
+    let e = set(|e| unsafe { codex_options_set_auth_token(o, cs("has space-secret").as_ptr(), e) })
+        .unwrap_err();
+    assert_eq!(e.code, CODEX_ERR_INVALID_ARGUMENT);
+    assert!(!e.message.contains("secret"), "the token is not quoted: {}", e.message);
+    let e = set(|e| unsafe { codex_options_set_ca_file(o, cs("/nonexistent/ca.pem").as_ptr(), e) })
+        .unwrap_err();
+    assert!(e.message.contains("/nonexistent/ca.pem"), "{}", e.message);
+    unsafe { codex_options_free(o) };
+}
