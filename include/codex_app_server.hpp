@@ -114,6 +114,18 @@ public:
         detail::check(codex_options_set_server_request_timeout_ms(p_.get(), t.count(), &err), err);
         return *this;
     }
+    /// stdio:// (default), ws://HOST:PORT[/path], wss://..., unix:///path.sock or unix:// (the
+    /// local daemon); see codex_options_set_url.
+    Options &url(const std::string &url) { return set(codex_options_set_url, url); }
+    Options &auth_token(const std::string &token) { return set(codex_options_set_auth_token, token); }
+    Options &ca_file(const std::string &path) { return set(codex_options_set_ca_file, path); }
+    Options &connect_timeout(Timeout t) { return set_number(codex_options_set_connect_timeout_ms, t.count()); }
+    /// A ping every `interval` (0: none); the connection ends after `interval + timeout` of silence.
+    Options &keepalive(Timeout interval, Timeout timeout) {
+        codex_error *err = nullptr;
+        detail::check(codex_options_set_keepalive_ms(p_.get(), interval.count(), timeout.count(), &err), err);
+        return *this;
+    }
     Options &control_timeout(Timeout t) { return set_number(codex_options_set_control_timeout_ms, t.count()); }
     /// 0 = off (the default).
     Options &turn_idle_timeout(Timeout t) { return set_number(codex_options_set_turn_idle_timeout_ms, t.count()); }

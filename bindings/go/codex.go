@@ -40,6 +40,7 @@ const (
 	ErrInternal        Result = C.CODEX_ERR_INTERNAL
 	ErrStaleRequest    Result = C.CODEX_ERR_STALE_REQUEST
 	ErrOverflow        Result = C.CODEX_ERR_OVERFLOW
+	ErrAuth            Result = C.CODEX_ERR_AUTH
 )
 
 func (r Result) String() string { return C.GoString(C.codex_result_name(C.codex_result(r))) }
@@ -140,8 +141,14 @@ type Options struct {
 	ServerRequestTimeout *time.Duration
 	ControlTimeout       time.Duration // steer and interrupt; 0: default (10 s)
 	TurnIdleTimeout      time.Duration // 0: off
-	TurnBufferEvents     *int          // nil: default (65,536); 0: no limit
-	MaxLineBytes         *int          // nil: default (64 MiB); 0: no limit
+	// A remote app-server: ws://HOST:PORT[/path], wss://..., unix:///path.sock, or unix:// for
+	// the local daemon. Empty: spawn codex over stdio (CodexBin, Args... apply only then).
+	URL              string
+	AuthToken        string        // sent as Authorization: Bearer; never in error messages
+	CAFile           string        // PEM, for wss:// with a private CA
+	ConnectTimeout   time.Duration // 0: default (10 s)
+	TurnBufferEvents *int          // nil: default (65,536); 0: no limit
+	MaxLineBytes     *int          // nil: default (64 MiB); 0: no limit
 }
 
 // Client is one running app-server and its connection. Safe for concurrent use.
@@ -216,6 +223,19 @@ func newOptions(o Options) (*C.codex_options, error) {
 	if o.ServerRequestTimeout != nil {
 		var err *C.codex_error
 		steps = append(steps, check(C.codex_options_set_server_request_timeout_ms(opts, millis(*o.ServerRequestTimeout), &err), err))
+	}
+	if o.URL != "" {
+		steps = append(steps, set(func(p *C.char, e **C.codex_error) C.codex_result { return C.codex_options_set_url(opts, p, e) }, o.URL))
+	}
+	if o.AuthToken != "" {
+		steps = append(steps, set(func(p *C.char, e **C.codex_error) C.codex_result { return C.codex_options_set_auth_token(opts, p, e) }, o.AuthToken))
+	}
+	if o.CAFile != "" {
+		steps = append(steps, set(func(p *C.char, e **C.codex_error) C.codex_result { return C.codex_options_set_ca_file(opts, p, e) }, o.CAFile))
+	}
+	if o.ConnectTimeout != 0 {
+		var err *C.codex_error
+		steps = append(steps, check(C.codex_options_set_connect_timeout_ms(opts, millis(o.ConnectTimeout), &err), err))
 	}
 	if o.ControlTimeout != 0 {
 		var err *C.codex_error

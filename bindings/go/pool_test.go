@@ -3,6 +3,7 @@ package codexappserver
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -59,6 +60,12 @@ func TestPoolSpreadsThreadsAndRunsTurns(t *testing.T) {
 	pool.Close()
 	if _, err := pool.ThreadStart(nil); !errors.Is(err, ErrClosed) {
 		t.Fatalf("after close: %v", err)
+	}
+	if _, err := Start(Options{URL: "ftp://example"}); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("bad URL: %v", err)
+	}
+	if _, err := Start(Options{URL: "ws://127.0.0.1:1", AuthToken: "secret-token", ConnectTimeout: time.Second}); !errors.Is(err, ErrTransport) || strings.Contains(err.Error(), "secret-token") {
+		t.Fatalf("refused connection: %v", err)
 	}
 	if _, err := StartPool(nil); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("no members: %v", err)

@@ -36,6 +36,15 @@ int main() {
     } catch (const codex::Error &e) {
         CHECK(e.code() == CODEX_ERR_INVALID_ARGUMENT);
     }
+    // The remote options are checked as they are set.
+    try {
+        codex::Options().url("ftp://example");
+        CHECK(false);
+    } catch (const codex::Error &e) {
+        CHECK(e.code() == CODEX_ERR_INVALID_ARGUMENT);
+    }
+    codex::Options().url("ws://127.0.0.1:4500").auth_token("t").connect_timeout(std::chrono::seconds(1))
+        .keepalive(std::chrono::seconds(30), std::chrono::seconds(20));
     std::vector<codex::Options> members;
     members.push_back(member("a_"));
     members.push_back(member("b_"));
