@@ -130,3 +130,22 @@ bench-startup: lib runtime | $(BUILD)
 	@[ -d $(SDK_DIR)/openai_codex ] || python3 -m pip install --quiet --disable-pip-version-check \
 	    --target $(SDK_DIR) openai-codex==0.163.0 >&2
 	python3 bench/startup.py $(CURDIR)/$(BUILD)/bench_startup $(SDK_DIR) 7
+
+# Fuzzing (nightly and cargo-fuzz, installed when missing): the inbound path, bytes → lines →
+# routing and the key scanner, for SECONDS seconds (fuzz/, src/fuzzing.rs). The corpus grows in
+# fuzz/corpus/ (not committed) from the seeds in fuzz/seeds/. A crash is saved under
+# fuzz/artifacts/inbound/: fix it, and copy the file into tests/fuzz_regressions/ so that
+# `cargo test` keeps it fixed.
+SECONDS ?= 60
+FUZZ_FLAGS ?=
+.PHONY: fuzz sanitize nightly
+nightly:
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@rustup component list --toolchain nightly --installed | grep -q '^rust-src' \
+	  || rustup component add rust-src --toolchain nightly
+
+fuzz: nightly
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz
+	mkdir -p fuzz/corpus/inbound
+	$(CARGO) +nightly fuzz run inbound fuzz/corpus/inbound fuzz/seeds/inbound -- \
+	    -max_total_time=$(SECONDS) -max_len=8192 -dict=fuzz/inbound.dict -print_final_stats=1 $(FUZZ_FLAGS)
