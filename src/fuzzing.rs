@@ -103,6 +103,9 @@ fn expect(line: &[u8]) -> Expect {
         Ok(m) => m,
     };
     // The envelope parse accepted the line: serde must agree on what it holds.
+    if let Some(v) = &value {
+        assert!(v.is_object(), "only an object is a message: {text}");
+    }
     match message {
         Message::Response { id, outcome } => {
             if let Some(v) = &value {
@@ -345,6 +348,13 @@ mod tests {
             n += 1;
         }
         n
+    }
+
+    /// The crashes `make fuzz` found, kept so they stay fixed (see tests/fuzz_regressions/).
+    #[test]
+    fn fuzz_regressions_stay_fixed() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions");
+        assert!(run_folder(&dir) > 0);
     }
 
     /// The seed corpus (real wire shapes) passes the invariants too.
