@@ -7,7 +7,7 @@
 //!
 //! Compiled for the crate's own tests and with the `fuzzing` feature only; not an API.
 
-use crate::core::event::Event;
+use crate::core::event::{Event, EventKind};
 use crate::core::inbound::InboundRouter;
 use crate::core::keys;
 use crate::core::queue::{StreamEnd, Taken, Wait};
@@ -304,12 +304,13 @@ fn run_once(lines: &[Option<&[u8]>], asked: bool) -> Summary {
             assert!(turns.iter().all(|t| *t == Some(turn)), "{thread} got {turns:?}");
         }
         assert!(events.iter().all(|e| e.thread_id() == Some(thread)), "{thread}: foreign events");
-        let completions = events.iter().filter(|e| e.method() == "turn/completed").count();
+        // A server *request* named turn/completed is a request to answer, not the end.
+        let completions = events.iter().filter(|e| e.kind() == EventKind::TurnCompleted).count();
         if !Arc::ptr_eq(queue, &detached) {
             // Ended exactly when its turn/completed arrived, which is its last event.
             assert_eq!(completions, usize::from(end.is_some()), "{thread}");
             if end.is_some() {
-                assert_eq!(events.last().map(Event::method), Some("turn/completed"));
+                assert_eq!(events.last().map(Event::kind), Some(EventKind::TurnCompleted));
             }
         } else {
             assert!(events.is_empty() && end.is_none(), "a freed turn's stream takes nothing");
