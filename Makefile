@@ -2,6 +2,7 @@
 #   make demo    build everything, install the pinned codex runtime, run the C demo offline
 #   make test    every test (Rust unit + integration, C programs, header and symbol checks)
 #   make test-repeat N=10   the C/C++ and Rust tests N times over: shows the suite does not flake
+#   make fuzz SECONDS=N   fuzz the inbound path (nightly);  make sanitize   Rust tests under TSan, ASan
 
 SHELL    := /bin/bash
 CARGO    ?= cargo
@@ -158,3 +159,43 @@ bench-startup: lib runtime | $(BUILD)
 	@[ -d $(SDK_DIR)/openai_codex ] || python3 -m pip install --quiet --disable-pip-version-check \
 	    --target $(SDK_DIR) openai-codex==0.163.0 >&2
 	python3 bench/startup.py $(CURDIR)/$(BUILD)/bench_startup $(SDK_DIR) 7
+
+# Fuzzing (nightly and cargo-fuzz, installed when missing): the inbound path, bytes → lines →
+# routing and the key scanner, for SECONDS seconds (fuzz/, src/fuzzing.rs). The corpus grows in
+# fuzz/corpus/ (not committed) from the seeds in fuzz/seeds/. A crash is saved under
+# fuzz/artifacts/inbound/: fix it, and copy the file into tests/fuzz_regressions/ so that
+# `cargo test` keeps it fixed.
+SECONDS ?= 60
+FUZZ_FLAGS ?=
+.PHONY: fuzz sanitize nightly
+nightly:
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@rustup component list --toolchain nightly --installed | grep -q '^rust-src' \
+	  || rustup component add rust-src --toolchain nightly
+
+fuzz: nightly
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz
+	mkdir -p fuzz/corpus/inbound
+	$(CARGO) +nightly fuzz run inbound fuzz/corpus/inbound fuzz/seeds/inbound -- \
+	    -max_total_time=$(SECONDS) -max_len=8192 -dict=fuzz/inbound.dict -print_final_stats=1 $(FUZZ_FLAGS)
+
+# The Rust tests (unit and integration, against the fake and the real codex) under
+# ThreadSanitizer and AddressSanitizer (with LeakSanitizer), on nightly with std rebuilt
+# instrumented (-Zbuild-std, the rust-src component); a report fails the run. Each sanitizer
+# builds into its own target dir, so a second run only rebuilds what changed. The C tests are
+# not part of it (they run under valgrind in `make test`).
+HOST     := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+sanitize: nightly runtime | $(BUILD)
+	@set -o pipefail; start=$$(date +%s); \
+	for san in thread address; do \
+	  echo "== $$san sanitizer"; \
+	  RUSTFLAGS="-Zsanitizer=$$san" RUSTDOCFLAGS="-Zsanitizer=$$san" \
+	  TSAN_OPTIONS="second_deadlock_stack=1 $(TSAN_OPTIONS)" \
+	  ASAN_OPTIONS="detect_leaks=1 detect_stack_use_after_return=1 $(ASAN_OPTIONS)" \
+	  $(CARGO) +nightly test -Zbuild-std --target $(HOST) --target-dir target/sanitize-$$san \
+	    --release 2>&1 | tee $(BUILD)/sanitize-$$san.log \
+	    || { echo "FAILED: tests under the $$san sanitizer (log: $(BUILD)/sanitize-$$san.log)"; exit 1; }; \
+	  if grep -qE '(WARNING|ERROR): (ThreadSanitizer|AddressSanitizer|LeakSanitizer)' $(BUILD)/sanitize-$$san.log; then \
+	    echo "FAILED: the $$san sanitizer reported (log: $(BUILD)/sanitize-$$san.log)"; exit 1; fi; \
+	  echo "$$san sanitizer: $$(awk '/^test result: ok\./ {n += $$4} END {print n}' $(BUILD)/sanitize-$$san.log) tests passed, no reports"; \
+	done; echo "sanitize: clean in $$(( $$(date +%s) - start )) s"

@@ -25,7 +25,10 @@ pub fn read(params: &str) -> Keys<'_> {
         "threadId" => keys.thread_id = string(value),
         "turnId" => keys.turn_id = string(value),
         "delta" => keys.delta = string(value),
+        // A member given twice counts with its last value, as in serde_json: a later `turn` or
+        // `thread` replaces what an earlier one said, even when it says nothing.
         "turn" => {
+            (nested_turn, keys.turn_status) = (None, None);
             members(value, |k, v| match k {
                 "id" => nested_turn = string(v),
                 "status" => keys.turn_status = string(v),
@@ -33,6 +36,7 @@ pub fn read(params: &str) -> Keys<'_> {
             });
         }
         "thread" => {
+            nested_thread = None;
             members(value, |k, v| {
                 if k == "id" {
                     nested_thread = string(v);
@@ -185,6 +189,11 @@ mod tests {
         check(r#"null"#);
         check(r#"{}"#);
         check(r#"{"delta":""}"#);
+        // Found by the property test: the last `turn` (or `thread`) member is the one that counts.
+        check(r#"{"turn":{"id":""},"turn":null}"#);
+        check(
+            r#"{"turn":{"id":"a","status":"completed"},"turn":{"items":[]},"thread":{"id":"x"},"thread":5}"#,
+        );
     }
 
     #[test]
@@ -218,6 +227,165 @@ mod tests {
             let v = Value::Object(object(&mut next, 0));
             check(&v.to_string());
             check(&serde_json::to_string_pretty(&v).unwrap());
+        }
+    }
+
+    /// JSON written by hand, so that it can hold what a `Value` cannot: a member given twice,
+    /// escapes serde would not write, any white space.
+    #[derive(Clone, Debug)]
+    enum Json {
+        Null,
+        Bool(bool),
+        Int(i64),
+        Float(f64),
+        /// The text, and whether every character is written as a `\u` escape.
+        Str(String, bool),
+        Array(Vec<Json>),
+        /// Members in order; names may repeat.
+        Object(Vec<((String, bool), Json)>),
+    }
+
+    const SPACES: [&str; 5] = ["", " ", "\n", "\t", "\r\n  "];
+
+    fn write_str(out: &mut String, text: &str, escape_all: bool) {
+        if !escape_all {
+            out.push_str(&serde_json::to_string(text).unwrap());
+            return;
+        }
+        out.push('"');
+        for unit in text.encode_utf16() {
+            out.push_str(&format!("\\u{unit:04x}"));
+        }
+        out.push('"');
+    }
+
+    /// Writes `json`, taking white space between tokens from `spaces` in turn.
+    fn write(out: &mut String, json: &Json, spaces: &mut impl Iterator<Item = usize>) {
+        let space = |out: &mut String, spaces: &mut dyn Iterator<Item = usize>| {
+            out.push_str(SPACES[spaces.next().unwrap()])
+        };
+        match json {
+            Json::Null => out.push_str("null"),
+            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Json::Int(n) => out.push_str(&n.to_string()),
+            Json::Float(f) => out.push_str(&serde_json::to_string(f).unwrap()),
+            Json::Str(text, escape_all) => write_str(out, text, *escape_all),
+            Json::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    space(out, spaces);
+                    write(out, item, spaces);
+                    space(out, spaces);
+                }
+                out.push(']');
+            }
+            Json::Object(members) => {
+                out.push('{');
+                for (i, ((name, escape_all), value)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    space(out, spaces);
+                    write_str(out, name, *escape_all);
+                    space(out, spaces);
+                    out.push(':');
+                    space(out, spaces);
+                    write(out, value, spaces);
+                    space(out, spaces);
+                }
+                out.push('}');
+            }
+        }
+    }
+
+    mod property {
+        use super::*;
+        use crate::core::wire::{parse_line, Message};
+        use proptest::prelude::*;
+        use proptest::sample::select;
+
+        /// Mostly the names and texts routing looks at, sometimes any text at all.
+        fn text(common: &'static [&'static str]) -> impl Strategy<Value = String> {
+            prop_oneof![
+                3 => select(common).prop_map(str::to_owned),
+                1 => proptest::collection::vec(any::<char>(), 0..8)
+                    .prop_map(|c| c.into_iter().collect()),
+            ]
+        }
+
+        fn json() -> impl Strategy<Value = Json> {
+            const NAMES: &[&str] =
+                &["threadId", "turnId", "delta", "turn", "thread", "id", "status", "items"];
+            const TEXTS: &[&str] =
+                &["", "thr_1", "t1", "q\"uote", "back\\slash", "}]{[", "é✓", "\u{1}", "\\\""];
+            let leaf = prop_oneof![
+                Just(Json::Null),
+                any::<bool>().prop_map(Json::Bool),
+                any::<i64>().prop_map(Json::Int),
+                any::<f64>()
+                    .prop_filter("JSON has no NaN or infinity", |f| f.is_finite())
+                    .prop_map(Json::Float),
+                (text(TEXTS), any::<bool>()).prop_map(|(t, e)| Json::Str(t, e)),
+            ];
+            leaf.prop_recursive(4, 48, 6, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..4).prop_map(Json::Array),
+                    proptest::collection::vec(((text(NAMES), any::<bool>()), inner), 0..6)
+                        .prop_map(Json::Object),
+                ]
+            })
+        }
+
+        fn params() -> impl Strategy<Value = (Json, Vec<usize>)> {
+            let object = proptest::collection::vec(
+                ((text(&["threadId", "turnId", "delta", "turn", "thread"]), any::<bool>()), json()),
+                0..8,
+            )
+            .prop_map(Json::Object);
+            // Objects mostly: other values have no keys, but must not confuse the scanner.
+            let value = prop_oneof![6 => object, 1 => json()];
+            (value, proptest::collection::vec(0..SPACES.len(), 1..16))
+        }
+
+        fn owned(k: &Keys<'_>) -> [Option<String>; 4] {
+            [&k.thread_id, &k.turn_id, &k.delta, &k.turn_status]
+                .map(|v| v.as_deref().map(str::to_owned))
+        }
+
+        fn serde_keys(text: &str) -> [Option<String>; 4] {
+            let v: Value = serde_json::from_str(text).expect("the generator writes valid JSON");
+            let s = |x: Option<&Value>| x.and_then(Value::as_str).map(str::to_owned);
+            [
+                s(v.get("threadId")).or_else(|| s(v.get("thread").and_then(|t| t.get("id")))),
+                s(v.get("turnId")).or_else(|| s(v.get("turn").and_then(|t| t.get("id")))),
+                s(v.get("delta")),
+                s(v.get("turn").and_then(|t| t.get("status"))),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+            /// The scanner reads the keys serde_json reads, from params alone and from a whole
+            /// notification line (where a member given twice counts with its last value).
+            #[test]
+            fn scanner_agrees_with_serde_json((params, spaces) in params()) {
+                let mut text = String::new();
+                write(&mut text, &params, &mut spaces.iter().copied().cycle());
+                let want = serde_keys(&text);
+                prop_assert_eq!(owned(&read(&text)), want.clone(), "params {}", text);
+
+                let line = format!(r#"{{"method":"item/agentMessage/delta","params":{text}}}"#);
+                let Ok(Message::Notification(n)) = parse_line(&line) else {
+                    panic!("not a notification: {line}");
+                };
+                let got = [n.thread_id, n.turn_id, n.delta, n.turn_status]
+                    .map(|v| v.map(Cow::into_owned));
+                prop_assert_eq!(got, want, "line {}", line);
+            }
         }
     }
 }

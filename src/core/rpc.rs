@@ -81,6 +81,19 @@ impl Rpc {
         request_line(self.next_id.fetch_add(1, Ordering::Relaxed), method, params)
     }
 
+    /// Registers a waiter for a request that is never sent, as `call` would before sending:
+    /// lets the fuzz target (and tests) route responses to someone who waits for them.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn expect_response(
+        &self,
+        method: &str,
+    ) -> (u64, crossbeam_channel::Receiver<Outcome>) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = bounded(1);
+        self.table().waiters.insert(id, Waiter { method: method.to_owned(), reply: tx });
+        (id, rx)
+    }
+
     /// Called by the reader thread with a response to request `id`.
     pub fn complete(&self, id: u64, outcome: ResponseOutcome<'_>) -> bool {
         let Some(waiter) = self.table().waiters.remove(&id) else {

@@ -78,6 +78,11 @@ struct Envelope<'a> {
 
 /// Classifies one line (without its newline).
 pub fn parse_line(line: &str) -> Result<Message<'_>, WireError> {
+    // A derived struct also deserializes from an array (`[2]` would be a response to request 2):
+    // only an object is a message. (Found by fuzzing.)
+    if !line.trim_start_matches([' ', '\t', '\n', '\r']).starts_with('{') {
+        return Err(WireError::NotJson("not a JSON object".to_owned()));
+    }
     let env: Envelope<'_> =
         serde_json::from_str(line).map_err(|e| WireError::NotJson(e.to_string()))?;
     match (env.method, env.id) {
@@ -202,6 +207,10 @@ mod tests {
         assert!(matches!(parse_line("this is not json"), Err(WireError::NotJson(_))));
         assert!(matches!(parse_line(r#"{"broken": "#), Err(WireError::NotJson(_))));
         assert!(matches!(parse_line("[1,2]"), Err(WireError::NotJson(_))));
+        // Arrays in the order of the envelope's fields are not messages either.
+        assert!(matches!(parse_line("[2]"), Err(WireError::NotJson(_))));
+        assert!(matches!(parse_line(r#" [null,"turn/started",{}]"#), Err(WireError::NotJson(_))));
+        assert!(parse_line(" \t{\"id\":2}").is_ok());
         assert!(matches!(parse_line("{}"), Err(WireError::NotAMessage)));
         assert!(matches!(parse_line(""), Err(WireError::NotJson(_))));
     }

@@ -7,6 +7,8 @@
 //! socket, one message per text frame).
 
 mod framing;
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use framing::{Frame, LineReader};
 mod process;
 mod stderr_tail;
 mod stdio;
