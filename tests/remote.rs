@@ -660,3 +660,126 @@ fn bad_urls_and_tokens_are_invalid_arguments() {
     assert!(e.message.contains("/nonexistent/ca.pem"), "{}", e.message);
     unsafe { codex_options_free(o) };
 }
+
+/// A pool of one spawned and one WebSocket member of the real codex: six turns at once, three on
+/// each; the WebSocket member's app-server is killed while every turn is mid-stream (each holds
+/// after its first delta until released): only its three turns fail, the spawned member's
+/// finish whole, and new threads land on the survivor, which keeps working.
+#[test]
+fn a_pool_of_a_spawned_and_a_websocket_member_loses_only_the_killed_members_turns() {
+    let texts: Vec<String> =
+        (0..6).map(|i| format!("Pool turn {i} streams its own words.")).collect();
+    let mut responses: Vec<serde_json::Value> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| json!({"match": format!("POOL-TURN-{i}"), "text": t, "chunk_size": 4, "hold_after": 1}))
+        .collect();
+    responses.push(json!({"match": "AFTER-THE-KILL", "text": "The survivor answers."}));
+    let env = Offline::new(&json!({ "responses": responses }));
+    let mut remote = AppServer::ws(&env, Some("pool-token"));
+    let members = [env.options(), remote_options(&remote.url, token("pool-token"))];
+    let mut pool = std::ptr::null_mut();
+    set(|e| unsafe {
+        codex_app_server::ffi::pool::codex_pool_start(members.as_ptr().cast(), 2, &mut pool, e)
+    })
+    .unwrap();
+    for o in members {
+        unsafe { codex_options_free(o) };
+    }
+    use codex_app_server::ffi::pool::*;
+    let thread_start = || {
+        let mut id = std::ptr::null_mut();
+        set(|e| unsafe {
+            codex_pool_thread_start(pool, cs(THREAD).as_ptr(), &mut id, std::ptr::null_mut(), e)
+        })
+        .unwrap();
+        let thread = unsafe { CStr::from_ptr(id) }.to_str().unwrap().to_owned();
+        unsafe { codex_string_free(id) };
+        thread
+    };
+    let member_of = |thread: &str| {
+        let mut client = std::ptr::null();
+        set(|e| unsafe { codex_pool_client_for_thread(pool, cs(thread).as_ptr(), &mut client, e) })
+            .unwrap();
+        unsafe { codex_client_server_pid(client) != 0 } // the spawned member has a pid
+    };
+    let turn_start = |thread: &str, input: &str| -> Result<Turn, CError> {
+        let mut turn = std::ptr::null_mut();
+        set(|e| unsafe {
+            codex_pool_turn_start(
+                pool,
+                cs(thread).as_ptr(),
+                cs(input).as_ptr(),
+                std::ptr::null(),
+                &mut turn,
+                e,
+            )
+        })?;
+        Ok(Turn(turn))
+    };
+
+    // Six threads alternate between the members (fewest threads placed breaks the tie).
+    let threads: Vec<String> = (0..6).map(|_| thread_start()).collect();
+    let spawned: Vec<bool> = threads.iter().map(|t| member_of(t)).collect();
+    assert_eq!(spawned.iter().filter(|&&s| s).count(), 3, "{spawned:?}");
+    let turns: Vec<Turn> = threads
+        .iter()
+        .enumerate()
+        .map(|(i, t)| turn_start(t, &format!("POOL-TURN-{i}")).unwrap())
+        .collect();
+    // Every turn is mid-stream: its first delta arrived, the rest is held by the mock.
+    let mut firsts = Vec::new();
+    for turn in &turns {
+        loop {
+            match turn.next(60_000) {
+                Next::Event(e) if e.delta.is_some() => break firsts.push(e.delta.unwrap()),
+                Next::Event(_) => continue,
+                Next::End => panic!("a turn ended before its first delta"),
+                Next::Failed(e) => panic!("{}: {}", code_name(e.code), e.message),
+            }
+        }
+    }
+
+    remote.kill();
+    for (i, turn) in turns.iter().enumerate() {
+        if spawned[i] {
+            continue;
+        }
+        let err = loop {
+            match turn.next(60_000) {
+                Next::Event(_) => continue,
+                Next::End => panic!("turn {i} on the killed member completed"),
+                Next::Failed(e) => break e,
+            }
+        };
+        assert_eq!(err.code, CODEX_ERR_TRANSPORT, "turn {i}: {}", err.message);
+    }
+    // The spawned member never noticed: released, its turns finish with their whole text.
+    env.release(None);
+    for (i, turn) in turns.iter().enumerate() {
+        if !spawned[i] {
+            continue;
+        }
+        let rest: String = deltas(&turn.collect()).concat();
+        assert_eq!(format!("{}{rest}", firsts[i]), texts[i], "turn {i}");
+    }
+    // The killed member is down; a new thread lands on the survivor, which keeps working.
+    let mut down = 0;
+    for i in 0..2 {
+        if !unsafe { codex_pool_member_healthy(pool, i) } {
+            down += 1;
+        }
+    }
+    assert_eq!(down, 1);
+    let thread = thread_start();
+    assert!(member_of(&thread), "the new thread went to the dead member");
+    let after = turn_start(&thread, "AFTER-THE-KILL").unwrap().run();
+    assert_eq!(after.final_answer.as_deref(), Some("The survivor answers."));
+    // A thread of the dead member is refused with the reason, not moved.
+    let dead = threads.iter().zip(&spawned).find(|(_, &s)| !s).unwrap().0;
+    let err = turn_start(dead, "x").err().expect("refused");
+    assert_eq!(err.code, CODEX_ERR_TRANSPORT);
+    assert!(err.message.contains("pool member"), "{}", err.message);
+    drop(turns);
+    unsafe { codex_pool_free(pool) };
+}
