@@ -87,7 +87,7 @@ go-test: lib | $(BUILD)
 test: runtime rust-test symbols c-test example-test go-test
 	@rust=$$(awk '/^test result: ok\./ {n += $$4} END {print n}' $(BUILD)/rust-test.log); \
 	  go=$$(grep -c '^--- PASS' $(BUILD)/go-test.log); \
-	  echo "total: $$((rust + $$(cat $(BUILD)/c-test.passed) + 3 + go)) passed, 0 failed"
+	  echo "total: $$((rust + $$(cat $(BUILD)/c-test.passed) + 4 + go)) passed, 0 failed"
 
 # Installs the header, both libraries (with soname links) and a pkg-config file.
 install: lib
@@ -101,7 +101,7 @@ install: lib
 	    codex_app_server.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/codex_app_server.pc
 
 # The examples, built against the installed header and shared library as a user would.
-EXAMPLES := concurrent_turns approvals callbacks
+EXAMPLES := concurrent_turns approvals callbacks remote_pool
 $(addprefix $(BUILD)/,$(EXAMPLES)): $(BUILD)/%: examples/c/%.c lib | $(BUILD)
 	$(MAKE) --no-print-directory install PREFIX=$(DEMO_PREFIX) >/dev/null
 	$(CC) $(WARN) $(CFLAGS) -I$(DEMO_PREFIX)/include -o $@ $< -L$(DEMO_PREFIX)/lib \
@@ -125,7 +125,12 @@ example-test: $(addprefix $(BUILD)/,$(EXAMPLES)) runtime
 	  echo "$$out" | grep -q '^one: completed — The first turn streams' \
 	  && echo "$$out" | grep -q '^two: completed — The second one streams' \
 	  || { echo "$$out"; echo "FAILED: callbacks example"; exit 1; }; \
-	  echo "examples: 3 passed (approvals y, approvals n, callbacks) against the real codex"
+	  out=$$(./scripts/run-offline.sh examples/pool_script.json $(CURDIR)/$(BUILD)/remote_pool \
+	    "Answer from every member" stdio:// stdio:// stdio:// 2>&1); \
+	  [ "$$(echo "$$out" | grep -c 'completed — Every member answers the same prompt.')" = 3 ] \
+	  && [ "$$(echo "$$out" | grep -o 'pid [0-9]*' | sort -u | wc -l)" = 3 ] \
+	  || { echo "$$out"; echo "FAILED: remote_pool example"; exit 1; }; \
+	  echo "examples: 4 passed (approvals y, approvals n, callbacks, a pool of 3) against the real codex"
 
 clean:
 	$(CARGO) clean

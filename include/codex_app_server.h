@@ -1062,6 +1062,20 @@ bool codex_pool_member_healthy(const struct codex_pool *pool,
                                size_t index);
 
 /**
+ * Why member `index` is (or last was) down: writes the message of its last failure — the
+ * connection's failure, or why its last start failed — to `*message_out` (free with
+ * `codex_string_free`), or NULL when it never failed. `CODEX_ERR_INVALID_ARGUMENT` for an
+ * invalid pool or index. Thread-safe.
+ *
+ * # Safety
+ * `pool` a live pool; `message_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_pool_member_last_error(const struct codex_pool *pool,
+                                          size_t index,
+                                          char **message_out,
+                                          struct codex_error **err_out);
+
+/**
  * Active turns on member `index` (0 when it is down, or for an invalid pool or index).
  *
  * # Safety

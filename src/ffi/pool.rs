@@ -229,6 +229,30 @@ pub unsafe extern "C" fn codex_pool_member_healthy(pool: *const codex_pool, inde
     })
 }
 
+/// Why member `index` is (or last was) down: writes the message of its last failure — the
+/// connection's failure, or why its last start failed — to `*message_out` (free with
+/// `codex_string_free`), or NULL when it never failed. `CODEX_ERR_INVALID_ARGUMENT` for an
+/// invalid pool or index. Thread-safe.
+///
+/// # Safety
+/// `pool` a live pool; `message_out` writable; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_pool_member_last_error(
+    pool: *const codex_pool,
+    index: usize,
+    message_out: *mut *mut c_char,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard_result(err_out, || {
+        let pool = pool_ref(pool)?;
+        out_ptr(message_out, "message_out")?;
+        let status = pool.pool.member_status(index)?;
+        *message_out =
+            status.last_error.map_or(std::ptr::null_mut(), |e| owned_c_string(&e.message));
+        Ok(())
+    })
+}
+
 /// Active turns on member `index` (0 when it is down, or for an invalid pool or index).
 ///
 /// # Safety

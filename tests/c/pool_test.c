@@ -28,6 +28,11 @@ int main(void) {
     CHECK(codex_pool_member_count(pool) == 2, "two members");
     CHECK(codex_pool_member_healthy(pool, 0) && codex_pool_member_healthy(pool, 1), "healthy");
     CHECK(!codex_pool_member_healthy(pool, 2) && !codex_pool_member_healthy(NULL, 0), "bad index");
+    char *why = NULL;
+    CHECK_OK(codex_pool_member_last_error(pool, 1, &why, &err), err);
+    CHECK(why == NULL, "a member that never failed has no error: %s", why);
+    CHECK(codex_pool_member_last_error(pool, 2, &why, &err) == CODEX_ERR_INVALID_ARGUMENT, "index");
+    codex_error_free(err), err = NULL;
 
     /* Two threads land on the two members; each turn runs on its own member. */
     char *threads[2] = {NULL, NULL};
