@@ -46,6 +46,9 @@ static codex_pool *start_pool(const char *fake, int n, const char *scenario, con
         members[i] = codex_options_new();
         codex_options_set_codex_bin(members[i], fake, NULL);
         codex_options_set_env(members[i], "FAKE_SCENARIO", scenario, NULL);
+        char prefix[32]; /* thread ids must differ across members, as the real server's do */
+        snprintf(prefix, sizeof prefix, "m%d_thr_", i);
+        codex_options_set_env(members[i], "FAKE_THREAD_PREFIX", prefix, NULL);
         if (turns) codex_options_set_env(members[i], "FAKE_TURNS", turns, NULL);
         if (deltas) codex_options_set_env(members[i], "FAKE_DELTAS", deltas, NULL);
         codex_options_set_turn_buffer_events(members[i], 0, NULL); /* the flood outruns on purpose */

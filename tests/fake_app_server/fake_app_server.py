@@ -242,7 +242,7 @@ class Server:
                 return self.error(rid, -32600, "thread not found: %s" % tid)
             self.turns += 1
             # The flood is built before any turn starts, so its turn ids follow the threads'.
-            number = tid[4:] if SCENARIO == "flood" else self.turns
+            number = tid[len(THREAD_PREFIX):] if SCENARIO == "flood" else self.turns
             turn = Turn(tid, "turn_%s" % number, input_text(params))
             self.active[tid] = turn
         run = getattr(self, "scenario_" + SCENARIO)
@@ -431,7 +431,7 @@ class Server:
 def build_flood():
     """Every turn's deltas interleaved on the wire, then each turn's completion."""
     started = time.time()
-    turns = [Turn("thr_%d" % t, "turn_%d" % t) for t in range(1, FLOOD_TURNS + 1)]
+    turns = [Turn(THREAD_PREFIX + str(t), "turn_%d" % t) for t in range(1, FLOOD_TURNS + 1)]
     lines = []
     for i in range(DELTAS):
         for turn in turns:

@@ -99,24 +99,34 @@ impl Link for StdioLink {
         self.pid
     }
 
-    /// Stdin is closed already: gives the server `grace` to exit, then kills it.
+    /// The writer's queue is closed already: once the writer has written what was queued and
+    /// closed stdin, the server has `grace` to exit before the process timer kills it (and
+    /// reaps it either way). Close does not wait for the exit: a pool closes many servers at
+    /// once, each exiting in its own time. The reader and watcher end when the server is gone.
     fn shutdown(&self, grace: Duration) {
-        let deadline = Instant::now() + grace;
-        loop {
-            let mut child = self.child.lock().unwrap_or_else(|p| p.into_inner());
-            if !matches!(child.try_wait(), Ok(None)) {
-                break;
-            }
-            if Instant::now() >= deadline {
+        let mut threads =
+            std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()));
+        // The writer comes first; it ends as soon as its queue is written out.
+        let writer = threads.drain(..1).collect();
+        join_until(&Mutex::new(writer), Instant::now() + THREAD_EXIT_WAIT);
+        let exited = !matches!(lock_child(&self.child).try_wait(), Ok(None));
+        if exited {
+            join_until(&Mutex::new(threads), Instant::now() + THREAD_EXIT_WAIT);
+            return;
+        }
+        let child = self.child.clone();
+        timer::after(grace, move || {
+            let mut child = lock_child(&child);
+            if matches!(child.try_wait(), Ok(None)) {
                 let _ = child.kill();
                 let _ = child.wait();
-                break;
             }
-            drop(child);
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        join_until(&self.threads, Instant::now() + THREAD_EXIT_WAIT);
+        });
     }
+}
+
+fn lock_child(child: &Mutex<Child>) -> std::sync::MutexGuard<'_, Child> {
+    child.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The explicit path, else `$CODEX_BIN`, else `codex` on PATH; the error names what was tried.
