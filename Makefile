@@ -19,7 +19,7 @@ SONAME   := libcodex_app_server.so.0.1
 C_LIBS   := -lpthread -ldl -lm
 FAKE     := $(CURDIR)/tests/fake_app_server/fake_app_server.py
 
-C_TESTS  := concurrent_turns_test bad_input_test failure_test callbacks_test pool_test
+C_TESTS  := concurrent_turns_test bad_input_test failure_test callbacks_test pool_test event_fd_test
 
 .PHONY: all lib header runtime test test-repeat rust-test c-test example-test go-test symbols demo bench bench-startup bench-soak bench-pool install clean
 DEMO_PREFIX := $(CURDIR)/$(BUILD)/prefix
@@ -87,7 +87,7 @@ go-test: lib | $(BUILD)
 test: runtime rust-test symbols c-test example-test go-test
 	@rust=$$(awk '/^test result: ok\./ {n += $$4} END {print n}' $(BUILD)/rust-test.log); \
 	  go=$$(grep -c '^--- PASS' $(BUILD)/go-test.log); \
-	  echo "total: $$((rust + $$(cat $(BUILD)/c-test.passed) + 4 + go)) passed, 0 failed"
+	  echo "total: $$((rust + $$(cat $(BUILD)/c-test.passed) + 5 + go)) passed, 0 failed"
 
 # Installs the header, both libraries (with soname links) and a pkg-config file.
 install: lib
@@ -101,7 +101,7 @@ install: lib
 	    codex_app_server.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/codex_app_server.pc
 
 # The examples, built against the installed header and shared library as a user would.
-EXAMPLES := concurrent_turns approvals callbacks remote_pool
+EXAMPLES := concurrent_turns approvals callbacks remote_pool event_loop
 $(addprefix $(BUILD)/,$(EXAMPLES)): $(BUILD)/%: examples/c/%.c lib | $(BUILD)
 	$(MAKE) --no-print-directory install PREFIX=$(DEMO_PREFIX) >/dev/null
 	$(CC) $(WARN) $(CFLAGS) -I$(DEMO_PREFIX)/include -o $@ $< -L$(DEMO_PREFIX)/lib \
@@ -130,7 +130,10 @@ example-test: $(addprefix $(BUILD)/,$(EXAMPLES)) runtime
 	  [ "$$(echo "$$out" | grep -c 'completed — Every member answers the same prompt.')" = 3 ] \
 	  && [ "$$(echo "$$out" | grep -o 'pid [0-9]*' | sort -u | wc -l)" = 3 ] \
 	  || { echo "$$out"; echo "FAILED: remote_pool example"; exit 1; }; \
-	  echo "examples: 4 passed (approvals y, approvals n, callbacks, a pool of 3) against the real codex"
+	  out=$$(CODEX_BIN=$(FAKE) FAKE_SCENARIO=interleaved FAKE_DELTAS=50 $(BUILD)/event_loop 2>&1); \
+	  [ "$$(echo "$$out" | grep -c ': 50 deltas, completed')" = 4 ] \
+	  || { echo "$$out"; echo "FAILED: event_loop example"; exit 1; }; \
+	  echo "examples: 5 passed (approvals y, approvals n, callbacks, a pool of 3 against the real codex; an event loop against the fake)"
 
 clean:
 	$(CARGO) clean

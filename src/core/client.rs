@@ -6,6 +6,7 @@ use super::event::Event;
 use super::inbound::InboundRouter;
 use super::options::Options;
 use super::queue::{Taken, Wait};
+use super::ready::{ReadySet, CLIENT_STREAM};
 use super::requests::PendingRequests;
 use super::router::Router;
 use super::rpc::{notification_line, Rpc};
@@ -37,6 +38,8 @@ pub(crate) struct Shared {
     pub(crate) control_timeout: Duration,
     /// The worker threads that run this client's callbacks.
     pub(crate) callbacks: Arc<Executor>,
+    /// What an event loop watches, once the program asked for it (`event_fd`).
+    pub(crate) ready: Mutex<Option<Arc<ReadySet>>>,
     pub(crate) turn_idle_timeout: Option<Duration>,
     closed: AtomicBool,
 }
@@ -107,6 +110,7 @@ impl Client {
             request_timeout: options.request_timeout,
             control_timeout: options.control_timeout,
             callbacks: Executor::new(options.callback_threads, "codex-callbacks"),
+            ready: Mutex::new(None),
             turn_idle_timeout: options.turn_idle_timeout,
             closed: AtomicBool::new(false),
         });
@@ -248,6 +252,33 @@ impl Client {
         self.shared.router.client_stream().dropped()
     }
 
+    /// A descriptor readable while a turn started from now on, or the client stream, has
+    /// something to deliver (see `ReadySet`); made on the first call, owned by the client.
+    pub fn event_fd(&self) -> Result<std::os::fd::RawFd> {
+        let mut ready = self.shared.ready.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(set) = ready.as_ref() {
+            return Ok(set.fd());
+        }
+        let set = Arc::new(ReadySet::new().map_err(|e| {
+            Error::new(ErrorKind::Internal, format!("cannot make the event descriptor: {e}"))
+        })?);
+        self.shared.router.client_stream().watch_ready(set.clone(), CLIENT_STREAM);
+        let fd = set.fd();
+        *ready = Some(set);
+        Ok(fd)
+    }
+
+    /// The next ready stream's tag (`CLIENT_STREAM`, or the tag a turn was given with
+    /// `Turn::report_ready_as`); `None` when nothing is ready.
+    pub fn next_ready(&self) -> Result<Option<usize>> {
+        match self.shared.ready_set() {
+            Some(set) => Ok(set.next()),
+            None => Err(Error::invalid_argument(
+                "client: no event descriptor; call codex_client_event_fd first",
+            )),
+        }
+    }
+
     /// Why the client no longer works (the transport's failure, or the close); `None` while it
     /// does.
     pub fn failure(&self) -> Option<Error> {
@@ -290,6 +321,10 @@ impl Shared {
             Timeout::After(d) => Some(d),
         };
         self.rpc.call(&self.transport, method, params, timeout)
+    }
+
+    pub(crate) fn ready_set(&self) -> Option<Arc<ReadySet>> {
+        self.ready.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Sends a request whose answer nobody waits for (an interrupt the library decides on).

@@ -14,6 +14,7 @@ pub(crate) mod keys;
 pub mod options;
 pub mod pool;
 pub mod queue;
+pub mod ready;
 pub mod requests;
 pub(crate) mod router;
 pub(crate) mod rpc;

@@ -14,6 +14,7 @@
 //! with the error its hook builds (checked on the process's timer).
 
 use super::error::Error;
+use super::ready::ReadySet;
 use super::timer;
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
@@ -99,6 +100,10 @@ struct State<E> {
     /// The subscriber has been (or, with `wake_owed`, is about to be) told, and has not yet
     /// found the queue empty.
     scheduled: bool,
+    /// An event loop watches: the set this stream is reported to, and its tag there.
+    ready: Option<(Arc<ReadySet>, usize)>,
+    /// Reported ready (or about to be, with `wake_owed`) since a take last emptied the queue.
+    marked: bool,
 }
 
 pub struct EventQueue<E> {
@@ -143,6 +148,8 @@ impl<E> EventQueue<E> {
                 idle: None,
                 subscriber: None,
                 scheduled: false,
+                ready: None,
+                marked: false,
             }),
             ready: Condvar::new(),
             capacity,
@@ -183,11 +190,13 @@ impl<E> EventQueue<E> {
         }
         s.events.push_back(event);
         let wanted = if s.subscriber.is_some() { !s.scheduled } else { s.waiting > 0 };
-        let owe = wanted && !s.wake_owed;
+        let to_mark = s.ready.is_some() && !s.marked;
+        let owe = (wanted || to_mark) && !s.wake_owed;
         if owe {
             s.wake_owed = true;
             s.scheduled |= s.subscriber.is_some();
         }
+        s.marked |= to_mark;
         Pushed::Queued { wake_owed: owe }
     }
 
@@ -196,12 +205,29 @@ impl<E> EventQueue<E> {
         let mut s = self.lock();
         let owed = std::mem::take(&mut s.wake_owed);
         let subscriber = if owed { s.subscriber.clone() } else { None };
+        let ready = if owed && s.marked { s.ready.clone() } else { None };
         if s.waiting > 0 {
             self.ready.notify_all();
         }
         drop(s);
         if let Some(subscriber) = subscriber {
             subscriber.notify();
+        }
+        if let Some((set, tag)) = ready {
+            set.mark(tag);
+        }
+    }
+
+    /// Reports this stream to `set` under `tag` whenever it has something (events, or its end)
+    /// after a take emptied it; reported at once if it has something now.
+    pub fn watch_ready(&self, set: Arc<ReadySet>, tag: usize) {
+        let mut s = self.lock();
+        let now = !s.events.is_empty() || s.end.is_some();
+        s.ready = Some((set.clone(), tag));
+        s.marked = now;
+        drop(s);
+        if now {
+            set.mark(tag);
         }
     }
 
@@ -212,14 +238,20 @@ impl<E> EventQueue<E> {
             s.end = Some(end);
         }
         self.ready.notify_all();
-        // A subscriber not yet told (idle, or owed a wake by a push of this batch) is told now.
+        // A subscriber not yet told (idle, or owed a wake by a push of this batch) is told now;
+        // so is an event loop.
         let untold = !s.scheduled || s.wake_owed;
+        let ready = s.ready.clone().filter(|_| !s.marked || s.wake_owed);
+        s.marked = true;
         s.wake_owed = false;
         let subscriber = s.subscriber.clone().filter(|_| untold);
         s.scheduled |= subscriber.is_some();
         drop(s);
         if let Some(subscriber) = subscriber {
             subscriber.notify();
+        }
+        if let Some((set, tag)) = ready {
+            set.mark(tag);
         }
     }
 
@@ -280,8 +312,11 @@ impl<E> EventQueue<E> {
         let mut s = self.lock();
         loop {
             if let Some(got) = take(&mut s) {
+                // Emptied: the next push reports the stream to its event loop again.
+                s.marked &= !s.events.is_empty();
                 return Taken::Got(got);
             }
+            s.marked = false;
             if let Some(end) = &s.end {
                 return Taken::Ended(end.clone());
             }

@@ -260,11 +260,12 @@ impl Router {
             table.failed.get_or_insert_with(|| error.clone());
             table.threads.drain().filter_map(|(_, active)| active.queue).collect()
         };
+        // The client stream first: a program that sees a turn fail finds it failed too.
+        self.client_stream.finish(StreamEnd::Failed(error.clone()));
+        self.request_handler.finish(StreamEnd::Failed(error.clone()));
         for queue in queues {
             queue.finish(StreamEnd::Failed(error.clone()));
         }
-        self.client_stream.finish(StreamEnd::Failed(error.clone()));
-        self.request_handler.finish(StreamEnd::Failed(error.clone()));
     }
 }
 

@@ -40,6 +40,8 @@ struct Consumed {
 
 pub struct Turn {
     inner: Arc<TurnInner>,
+    /// The tag this turn is reported under to the client's event loop, if it is.
+    ready_tag: Option<usize>,
     /// Set when the turn's events go to a callback instead of `next_event`.
     dispatcher: Option<Dispatcher>,
 }
@@ -83,7 +85,16 @@ impl Turn {
                 move |event| observer.consumed().summary.observe(event),
             )
         });
-        Turn { inner, dispatcher }
+        Turn { inner, dispatcher, ready_tag: None }
+    }
+
+    /// Reports this turn under `tag` to the client's event loop, when the program asked for an
+    /// event descriptor (`Client::event_fd`) before; otherwise does nothing.
+    pub fn report_ready_as(&mut self, tag: usize) {
+        if let Some(set) = self.inner.shared.ready_set() {
+            self.inner.queue.watch_ready(set, tag);
+            self.ready_tag = Some(tag);
+        }
     }
 
     pub fn id(&self) -> &str {
@@ -186,6 +197,9 @@ impl Drop for Turn {
     /// server requests are declined, and its callback (if any) is called no more.
     fn drop(&mut self) {
         let inner = &self.inner;
+        if let (Some(tag), Some(set)) = (self.ready_tag, inner.shared.ready_set()) {
+            set.forget(tag);
+        }
         if !inner.queue.is_finished() {
             inner.shared.router.detach(&inner.thread_id, &inner.queue);
             inner.shared.pending.fail_turn(&inner.turn_id);

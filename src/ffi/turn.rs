@@ -66,13 +66,20 @@ pub(crate) unsafe fn start_turn_on(
     let input = c_str(input, "input")?;
     let params = opt_c_str(params_json, "params_json")?;
     out_ptr(turn_out, "turn_out")?;
+    let polled = callback.is_none();
     let turn = start(thread_id, input, params, callback)?;
-    *turn_out = into_handle(codex_turn {
+    let handle = into_handle(codex_turn {
         magic: codex_turn::MAGIC,
         turn_id: CText::new(turn.id()),
         thread_id: CText::new(turn.thread_id()),
         turn,
     });
+    // An event loop of the client learns of this turn by its handle (its callback, if any,
+    // delivers instead).
+    if polled {
+        (*handle).turn.report_ready_as(handle as usize);
+    }
+    *turn_out = handle;
     Ok(())
 }
 
