@@ -87,7 +87,7 @@ go-test: lib | $(BUILD)
 test: runtime rust-test symbols c-test example-test go-test
 	@rust=$$(awk '/^test result: ok\./ {n += $$4} END {print n}' $(BUILD)/rust-test.log); \
 	  go=$$(grep -c '^--- PASS' $(BUILD)/go-test.log); \
-	  echo "total: $$((rust + $$(cat $(BUILD)/c-test.passed) + 5 + go)) passed, 0 failed"
+	  echo "total: $$((rust + $$(cat $(BUILD)/c-test.passed) + 6 + go)) passed, 0 failed"
 
 # Installs the header, both libraries (with soname links) and a pkg-config file.
 install: lib
@@ -133,7 +133,11 @@ example-test: $(addprefix $(BUILD)/,$(EXAMPLES)) runtime
 	  out=$$(CODEX_BIN=$(FAKE) FAKE_SCENARIO=interleaved FAKE_DELTAS=50 $(BUILD)/event_loop 2>&1); \
 	  [ "$$(echo "$$out" | grep -c ': 50 deltas, completed')" = 4 ] \
 	  || { echo "$$out"; echo "FAILED: event_loop example"; exit 1; }; \
-	  echo "examples: 5 passed (approvals y, approvals n, callbacks, a pool of 3 against the real codex; an event loop against the fake)"
+	  out=$$(CODEX_BIN=$(FAKE) FAKE_SCENARIO=interleaved FAKE_DELTAS=4 python3 examples/python/event_loop.py \
+	    $(CURDIR)/$(SHARED) 2>&1); \
+	  for t in 1 2 3; do echo "$$out" | grep -q "turn_$$t:0;turn_$$t:1;turn_$$t:2;turn_$$t:3;$$" \
+	    || { echo "$$out"; echo "FAILED: asyncio event loop example"; exit 1; }; done; \
+	  echo "examples: 6 passed (approvals y, approvals n, callbacks, a pool of 3 against the real codex; event loops in C and asyncio against the fake)"
 
 clean:
 	$(CARGO) clean

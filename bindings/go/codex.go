@@ -450,6 +450,8 @@ type Turn struct {
 	p        *C.codex_turn
 	ID       string
 	ThreadID string
+	errMu    sync.Mutex
+	err      error // why the channel of Events closed
 }
 
 func (t *Turn) handle() (*C.codex_turn, func(), error) {
