@@ -4,10 +4,11 @@
 
 use codex_app_server::core::dispatch::Callback;
 use codex_app_server::core::queue::Wait;
-use codex_app_server::core::{Client, EventKind, Options};
-use std::path::PathBuf;
+use codex_app_server::core::EventKind;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+
+mod fake;
 
 const TURNS: usize = 2000;
 const DELTAS: usize = 20;
@@ -18,21 +19,11 @@ fn threads() -> usize {
 
 #[test]
 fn two_thousand_callback_turns_at_once_on_a_few_threads() {
-    let options = Options {
-        codex_bin: Some(
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fake_app_server/fake_app_server.py"),
-        ),
-        // The fake starts writing once every turn has started: all of them are live together,
-        // their deltas interleaved on the wire.
-        env: vec![
-            ("FAKE_SCENARIO".into(), Some("flood".into())),
-            ("FAKE_TURNS".into(), Some(TURNS.to_string())),
-            ("FAKE_DELTAS".into(), Some(DELTAS.to_string())),
-        ],
-        ..Options::default()
-    };
-    let client = Client::start(&options).unwrap();
+    // The fake starts writing once every turn has started: all of them are live together,
+    // their deltas interleaved on the wire.
+    let (turns_env, deltas_env) = (TURNS.to_string(), DELTAS.to_string());
+    let client =
+        fake::client("flood", &[("FAKE_TURNS", &turns_env), ("FAKE_DELTAS", &deltas_env)], |_| {});
     let most_threads = Arc::new(AtomicUsize::new(threads()));
     let mut turns = Vec::new();
     let mut seen = Vec::new();

@@ -12,8 +12,9 @@ use codex_app_server::core::client::Timeout;
 use codex_app_server::core::queue::Wait;
 use codex_app_server::core::turn::Next;
 use codex_app_server::core::{Client, ErrorKind, Event, EventKind, Options};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+mod fake;
 
 /// The bound of every wait: reached only when something is broken.
 const SAFETY: Duration = Duration::from_secs(60);
@@ -28,16 +29,7 @@ fn fake(scenario: &str, env: &[(&str, &str)]) -> Client {
 }
 
 fn fake_with(scenario: &str, env: &[(&str, &str)], tune: impl FnOnce(&mut Options)) -> Client {
-    let mut options = Options::default();
-    tune(&mut options);
-    options.codex_bin = Some(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fake_app_server/fake_app_server.py"),
-    );
-    options.env.push(("FAKE_SCENARIO".into(), Some(scenario.into())));
-    for (k, v) in env {
-        options.env.push((k.to_string(), Some(v.to_string())));
-    }
-    Client::start(&options).expect("the fake app-server starts")
+    fake::client(scenario, env, tune)
 }
 
 fn collect(turn: &codex_app_server::core::Turn) -> Vec<Event> {

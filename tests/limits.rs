@@ -5,22 +5,11 @@
 use codex_app_server::core::client::Timeout;
 use codex_app_server::core::queue::Wait;
 use codex_app_server::core::turn::Next;
-use codex_app_server::core::{Client, ErrorKind, EventKind, Options};
-use std::path::PathBuf;
+use codex_app_server::core::{Client, ErrorKind, EventKind};
+use fake::client as fake_with;
 use std::time::{Duration, Instant};
 
-fn fake_with(scenario: &str, env: &[(&str, &str)], tune: impl FnOnce(&mut Options)) -> Client {
-    let mut options = Options::default();
-    tune(&mut options);
-    options.codex_bin = Some(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fake_app_server/fake_app_server.py"),
-    );
-    options.env.push(("FAKE_SCENARIO".into(), Some(scenario.into())));
-    for (k, v) in env {
-        options.env.push((k.to_string(), Some(v.to_string())));
-    }
-    Client::start(&options).expect("the fake app-server starts")
-}
+mod fake;
 
 #[test]
 fn a_line_over_the_limit_is_skipped_counted_and_reported_and_the_turn_goes_on() {

@@ -8,17 +8,13 @@ use codex_app_server::core::{ErrorKind, EventKind, Options, Pool};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+mod fake;
+
 /// A fake member; thread ids carry a prefix of its own, as the real server's are unique.
 fn fake(scenario: &str) -> Options {
     static MEMBERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = MEMBERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let mut options = Options::default();
-    options.env.push(("FAKE_THREAD_PREFIX".into(), Some(format!("m{n}_thr_"))));
-    options.codex_bin = Some(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fake_app_server/fake_app_server.py"),
-    );
-    options.env.push(("FAKE_SCENARIO".into(), Some(scenario.into())));
-    options
+    fake::options(scenario, &[("FAKE_THREAD_PREFIX", &format!("m{n}_thr_"))])
 }
 
 /// Waits for a condition the pool reaches by itself, with a generous bound.

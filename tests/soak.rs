@@ -5,8 +5,9 @@
 
 use codex_app_server::core::queue::Wait;
 use codex_app_server::core::{Client, Options};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+mod fake;
 
 fn count(dir: &str) -> usize {
     std::fs::read_dir(dir).unwrap().count()
@@ -40,15 +41,7 @@ fn pidfds_work() -> bool {
 
 #[test]
 fn five_hundred_turns_leave_no_threads_fds_or_routes_behind() {
-    let options = Options {
-        codex_bin: Some(
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fake_app_server/fake_app_server.py"),
-        ),
-        env: vec![("FAKE_SCENARIO".into(), Some("early".into()))],
-        callback_threads: 2,
-        ..Options::default()
-    };
+    let options = Options { callback_threads: 2, ..fake::options("early", &[]) };
     // A first client starts the process-wide threads (the timer, and where pidfds work the
     // child watcher), a fixed cost that is not the subject here. Its own threads end once its
     // server has exited, which close does not wait for.

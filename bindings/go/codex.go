@@ -326,6 +326,14 @@ func (c *Client) StartTurn(threadID, input string, params any) (*Turn, error) {
 		return nil, err
 	}
 	defer done()
+	return startTurn(threadID, input, params, func(t, in, cp *C.char, turn **C.codex_turn, cerr **C.codex_error) C.codex_result {
+		return C.codex_turn_start(p, t, in, cp, turn, cerr)
+	})
+}
+
+// startTurn converts the arguments of a turn start for `start` (the client's or the pool's)
+// and wraps the turn it makes.
+func startTurn(threadID, input string, params any, start func(t, in, cp *C.char, turn **C.codex_turn, cerr **C.codex_error) C.codex_result) (*Turn, error) {
 	pj, err := paramsJSON(params)
 	if err != nil {
 		return nil, err
@@ -338,7 +346,7 @@ func (c *Client) StartTurn(threadID, input string, params any) (*Turn, error) {
 	defer freeP()
 	var turn *C.codex_turn
 	var cerr *C.codex_error
-	if e := check(C.codex_turn_start(p, t, in, cp, &turn, &cerr), cerr); e != nil {
+	if e := check(start(t, in, cp, &turn, &cerr), cerr); e != nil {
 		return nil, e
 	}
 	tu := &Turn{p: turn, ID: C.GoString(C.codex_turn_id(turn)), ThreadID: threadID}
@@ -707,24 +715,9 @@ func (p *Pool) StartTurn(threadID, input string, params any) (*Turn, error) {
 		return nil, err
 	}
 	defer done()
-	pj, err := paramsJSON(params)
-	if err != nil {
-		return nil, err
-	}
-	t, freeT := cstr(&threadID)
-	defer freeT()
-	in, freeI := cstr(&input)
-	defer freeI()
-	cj, freeP := cstr(pj)
-	defer freeP()
-	var turn *C.codex_turn
-	var cerr *C.codex_error
-	if e := check(C.codex_pool_turn_start(cp, t, in, cj, &turn, &cerr), cerr); e != nil {
-		return nil, e
-	}
-	tu := &Turn{p: turn, ID: C.GoString(C.codex_turn_id(turn)), ThreadID: threadID}
-	runtime.SetFinalizer(tu, (*Turn).Close)
-	return tu, nil
+	return startTurn(threadID, input, params, func(t, in, cj *C.char, turn **C.codex_turn, cerr **C.codex_error) C.codex_result {
+		return C.codex_pool_turn_start(cp, t, in, cj, turn, cerr)
+	})
 }
 
 // MemberCount is the number of members, healthy or not.
