@@ -217,7 +217,8 @@ sanitize: nightly runtime | $(BUILD)
 #                        (arm64, x86_64); installs the Rust targets with rustup when missing
 #   make windows-dll     codex_app_server.dll, its import library and the static library for
 #                        x86_64-pc-windows-gnu, built with mingw-w64; checks the DLL exports
-#                        only codex_* symbols
+#                        only codex_* symbols, and links the C examples that need only C11 and
+#                        pthreads (winpthreads) against the DLL and one against the static library
 # Neither is part of `make test` yet.
 .PHONY: check-targets windows-dll rust-targets
 CHECK_TARGETS := x86_64-pc-windows-gnu x86_64-pc-windows-msvc aarch64-apple-darwin x86_64-apple-darwin
@@ -225,6 +226,10 @@ WIN_GNU       := x86_64-pc-windows-gnu
 WIN_DIR       := target/$(WIN_GNU)/release
 MINGW_CC      ?= x86_64-w64-mingw32-gcc
 MINGW_OBJDUMP ?= x86_64-w64-mingw32-objdump
+# event_loop.c is left out: it polls codex_client_event_fd, which Windows does not have yet.
+WIN_EXAMPLES  := approvals callbacks concurrent_turns remote_pool
+# What the static library needs from Windows, for programs that link it.
+WIN_SYS_LIBS  := -lws2_32 -luserenv -lntdll -lbcrypt -ladvapi32 -lsynchronization
 
 rust-targets:
 	@installed=$$(rustup target list --installed); for t in $(CHECK_TARGETS); do \
@@ -253,3 +258,11 @@ windows-dll:
 	n=$$($(MINGW_OBJDUMP) -p $(WIN_DIR)/codex_app_server.dll | sed -n '/\[Ordinal\/Name Pointer\] Table/,/^$$/p' | grep -c 'codex_'); \
 	echo "windows-dll: $(WIN_DIR)/codex_app_server.dll ($$n exports, all codex_*)," \
 	  "$(WIN_DIR)/libcodex_app_server.dll.a (import library), $(WIN_DIR)/libcodex_app_server.a (static)"
+	@mkdir -p $(BUILD)/windows
+	@for ex in $(WIN_EXAMPLES); do \
+	  $(MINGW_CC) $(WARN) $(CFLAGS) -Iinclude -o $(BUILD)/windows/$$ex.exe examples/c/$$ex.c \
+	    $(WIN_DIR)/libcodex_app_server.dll.a -lpthread || exit 1; done; \
+	$(MINGW_CC) $(WARN) $(CFLAGS) -Iinclude -o $(BUILD)/windows/approvals_static.exe \
+	  examples/c/approvals.c $(WIN_DIR)/libcodex_app_server.a $(WIN_SYS_LIBS) || exit 1; \
+	echo "windows-dll: examples $(WIN_EXAMPLES) link against the DLL, approvals against the" \
+	  "static library ($(BUILD)/windows/; not run)"
