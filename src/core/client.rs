@@ -254,14 +254,12 @@ impl Client {
 
     /// A descriptor readable while a turn started from now on, or the client stream, has
     /// something to deliver (see `ReadySet`); made on the first call, owned by the client.
-    pub fn event_fd(&self) -> Result<std::os::fd::RawFd> {
+    pub fn event_fd(&self) -> Result<std::ffi::c_int> {
         let mut ready = self.shared.ready.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(set) = ready.as_ref() {
             return Ok(set.fd());
         }
-        let set = Arc::new(ReadySet::new().map_err(|e| {
-            Error::new(ErrorKind::Internal, format!("cannot make the event descriptor: {e}"))
-        })?);
+        let set = Arc::new(ReadySet::new()?);
         self.shared.router.client_stream().watch_ready(set.clone(), CLIENT_STREAM);
         let fd = set.fd();
         *ready = Some(set);

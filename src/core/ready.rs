@@ -1,11 +1,22 @@
 //! Readiness for event loops: a set of streams (turns, and the client stream) that have
 //! something to deliver, and a file descriptor that is readable while the set is not empty, for
 //! a program's poll/epoll/libuv/asyncio loop to watch instead of blocking a thread per turn.
-//! On Linux the descriptor is an eventfd; elsewhere the read end of a pipe.
+//! The descriptor is the platform's (`ready/unix.rs`: an eventfd on Linux, elsewhere the read
+//! end of a pipe; `ready/windows.rs`: none yet, the call is refused).
 
+#[cfg(unix)]
+mod unix;
+#[cfg(windows)]
+mod windows;
+
+#[cfg(unix)]
+use unix::Signal;
+#[cfg(windows)]
+use windows::Signal;
+
+use crate::core::error::Result;
 use std::collections::VecDeque;
-use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::ffi::c_int;
 use std::sync::{Mutex, MutexGuard};
 
 /// The tag of the client stream; turns are tagged by the program-facing handle's address.
@@ -17,7 +28,7 @@ pub struct ReadySet {
 }
 
 impl ReadySet {
-    pub fn new() -> io::Result<ReadySet> {
+    pub fn new() -> Result<ReadySet> {
         Ok(ReadySet { tags: Mutex::new(VecDeque::new()), signal: Signal::new()? })
     }
 
@@ -26,7 +37,7 @@ impl ReadySet {
     }
 
     /// The descriptor to watch for reading; owned by this set.
-    pub fn fd(&self) -> RawFd {
+    pub fn fd(&self) -> c_int {
         self.signal.read_end()
     }
 
@@ -61,90 +72,5 @@ impl ReadySet {
         if before > 0 && tags.is_empty() {
             self.signal.lower();
         }
-    }
-}
-
-/// A level the program's loop can watch: raised (readable) or lowered. Only changed under the
-/// set's lock, so raise and lower alternate.
-struct Signal {
-    read: OwnedFd,
-    #[cfg(not(target_os = "linux"))]
-    write: OwnedFd,
-}
-
-impl Signal {
-    #[cfg(target_os = "linux")]
-    fn new() -> io::Result<Signal> {
-        let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(Signal { read: unsafe { OwnedFd::from_raw_fd(fd) } })
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    fn new() -> io::Result<Signal> {
-        let mut fds = [0; 2];
-        if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        for fd in fds {
-            unsafe {
-                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
-                libc::fcntl(fd, libc::F_SETFL, libc::O_NONBLOCK);
-            }
-        }
-        unsafe {
-            Ok(Signal { read: OwnedFd::from_raw_fd(fds[0]), write: OwnedFd::from_raw_fd(fds[1]) })
-        }
-    }
-
-    fn read_end(&self) -> RawFd {
-        self.read.as_raw_fd()
-    }
-
-    fn raise(&self) {
-        let one: u64 = 1;
-        #[cfg(target_os = "linux")]
-        let fd = self.read.as_raw_fd();
-        #[cfg(not(target_os = "linux"))]
-        let fd = self.write.as_raw_fd();
-        // Cannot fail but by overflow, which alternation rules out.
-        unsafe { libc::write(fd, (&one as *const u64).cast(), 8) };
-    }
-
-    fn lower(&self) {
-        let mut buf = [0u8; 8];
-        unsafe { libc::read(self.read.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn readable(fd: RawFd) -> bool {
-        let mut p = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
-        unsafe { libc::poll(&mut p, 1, 0) == 1 }
-    }
-
-    #[test]
-    fn the_fd_is_readable_exactly_while_something_is_ready() {
-        let set = ReadySet::new().unwrap();
-        assert!(!readable(set.fd()));
-        set.mark(7);
-        set.mark(9);
-        set.mark(7); // already there
-        assert!(readable(set.fd()));
-        assert_eq!(set.next(), Some(7));
-        assert!(readable(set.fd()));
-        assert_eq!(set.next(), Some(9));
-        assert!(!readable(set.fd()));
-        assert_eq!(set.next(), None);
-        set.mark(3);
-        set.forget(3);
-        assert!(!readable(set.fd()));
-        set.mark(4);
-        assert!(readable(set.fd()));
     }
 }

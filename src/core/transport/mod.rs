@@ -9,6 +9,7 @@
 mod framing;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) use framing::{Frame, LineReader};
+mod net;
 mod process;
 mod stderr_tail;
 mod stdio;

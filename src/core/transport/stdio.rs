@@ -4,7 +4,7 @@
 //! `process::watch_child`.
 
 use super::framing::{Frame, LineReader};
-use super::process::{self, lock_tail};
+use super::process::{self, lock_tail, Child};
 use super::stderr_tail::StderrTail;
 use super::threads::{join_until, panic_text, spawn_named, IoThread};
 use super::{Inbound, Link, OnFailure, Writer};
@@ -15,7 +15,7 @@ use crossbeam_channel::{Receiver, TryRecvError};
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -57,7 +57,7 @@ pub fn spawn(
     if let Some(cwd) = &options.cwd {
         command.current_dir(cwd);
     }
-    let mut child = command.spawn().map_err(|e| {
+    let mut child = process::spawn(&mut command).map_err(|e| {
         Error::new(ErrorKind::Spawn, format!("cannot start {}: {e}", program.display()))
     })?;
     let pid = child.id();

@@ -6,14 +6,13 @@
 //! - the write half, owned by the writer thread, the only one that writes to the socket once
 //!   the connection is up.
 
+use super::net::{self, AsRawSocket, RawSocket, UnixStream};
 use super::tls::{TlsReader, TlsWriter};
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::transport::url::Endpoint;
 use crossbeam_channel::Sender;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
-use std::os::unix::io::{AsRawFd, RawFd};
-use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -55,50 +54,26 @@ impl Socket {
         }
     }
 
-    fn fd(&self) -> RawFd {
+    fn raw(&self) -> RawSocket {
         match self {
-            Socket::Tcp(s) => s.as_raw_fd(),
-            Socket::Unix(s) => s.as_raw_fd(),
+            Socket::Tcp(s) => s.raw_socket(),
+            Socket::Unix(s) => s.raw_socket(),
         }
     }
 
     /// A blocking read.
     pub fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.recv(buf, 0)
+        net::recv(self.raw(), buf, false)
     }
 
     /// Reads what has arrived without blocking; `WouldBlock` when nothing has.
     pub fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.recv(buf, libc::MSG_DONTWAIT)
-    }
-
-    fn recv(&self, buf: &mut [u8], flags: libc::c_int) -> io::Result<usize> {
-        loop {
-            let n = unsafe { libc::recv(self.fd(), buf.as_mut_ptr().cast(), buf.len(), flags) };
-            if n >= 0 {
-                return Ok(n as usize);
-            }
-            let e = io::Error::last_os_error();
-            if e.kind() != io::ErrorKind::Interrupted {
-                return Err(e);
-            }
-        }
+        net::recv(self.raw(), buf, true)
     }
 
     /// A blocking write; a peer that is gone gives an error, never SIGPIPE.
     pub fn write(&self, buf: &[u8]) -> io::Result<usize> {
-        loop {
-            let n = unsafe {
-                libc::send(self.fd(), buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL)
-            };
-            if n >= 0 {
-                return Ok(n as usize);
-            }
-            let e = io::Error::last_os_error();
-            if e.kind() != io::ErrorKind::Interrupted {
-                return Err(e);
-            }
-        }
+        net::send(self.raw(), buf)
     }
 
     pub fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
@@ -159,6 +134,7 @@ pub fn connect(endpoint: &Endpoint, unix_path: Option<&Path>, deadline: Instant)
         (Endpoint::Unix { path }, Some(socket_path)) => {
             UnixStream::connect(socket_path).map(Socket::Unix).map_err(|e| {
                 let hint = match (path, e.kind()) {
+                    (_, io::ErrorKind::Unsupported) => "", // the platform has no unix://
                     (None, _) => " (is the daemon running? `codex app-server daemon start`)",
                     (Some(_), io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused) => {
                         " (is `codex app-server --listen unix://PATH` running?)"

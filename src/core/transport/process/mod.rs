@@ -6,7 +6,50 @@ mod linux_watch;
 #[cfg(unix)]
 mod unix;
 mod watch;
+#[cfg(windows)]
+mod windows;
 
 #[cfg(unix)]
 pub use unix::*;
 pub use watch::{lock as lock_tail, watch_child, ChildWatch};
+#[cfg(windows)]
+pub use windows::*;
+
+use std::ops::{Deref, DerefMut};
+use std::process::Command;
+
+/// A spawned app-server: the standard library's child, and what ends its whole process tree
+/// where the platform gives one (a Job Object on Windows). Everything else is the `Child`'s.
+pub struct Child {
+    child: std::process::Child,
+    tree: ProcessTree,
+}
+
+/// Spawns `command` the platform's way (on Windows: no console window, in a Job Object).
+pub fn spawn(command: &mut Command) -> std::io::Result<Child> {
+    prepare(command);
+    let child = command.spawn()?;
+    let tree = ProcessTree::adopt(&child);
+    Ok(Child { child, tree })
+}
+
+impl Child {
+    /// Kills the child, and on Windows every process it started.
+    pub fn kill(&mut self) -> std::io::Result<()> {
+        self.tree.kill();
+        self.child.kill()
+    }
+}
+
+impl Deref for Child {
+    type Target = std::process::Child;
+    fn deref(&self) -> &std::process::Child {
+        &self.child
+    }
+}
+
+impl DerefMut for Child {
+    fn deref_mut(&mut self) -> &mut std::process::Child {
+        &mut self.child
+    }
+}

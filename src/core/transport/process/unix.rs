@@ -3,7 +3,21 @@
 
 use std::os::unix::io::{AsRawFd, RawFd};
 use std::path::Path;
-use std::process::{ChildStdout, ExitStatus};
+use std::process::{Child, ChildStdout, Command, ExitStatus};
+
+/// Nothing to add to the command on Unix.
+pub fn prepare(_command: &mut Command) {}
+
+/// On Unix killing the child is all there is (no process group of its own).
+pub struct ProcessTree;
+
+impl ProcessTree {
+    pub fn adopt(_child: &Child) -> ProcessTree {
+        ProcessTree
+    }
+
+    pub fn kill(&self) {}
+}
 
 /// Asked of the kernel for the stdout pipe, so a flood is read in large batches.
 #[cfg(target_os = "linux")]
