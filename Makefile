@@ -18,7 +18,7 @@ SONAME   := libcodex_app_server.so.0.1
 C_LIBS   := -lpthread -ldl -lm
 FAKE     := $(CURDIR)/tests/fake_app_server/fake_app_server.py
 
-C_TESTS  := concurrent_turns_test bad_input_test failure_test callbacks_test pool_test
+C_TESTS  := concurrent_turns_test bad_input_test failure_test callbacks_test pool_test log_test
 
 .PHONY: all lib header runtime test test-repeat rust-test c-test example-test go-test symbols demo bench bench-startup bench-soak bench-pool install clean
 DEMO_PREFIX := $(CURDIR)/$(BUILD)/prefix

@@ -250,6 +250,25 @@ typedef void (*codex_event_callback)(void *userdata,
 typedef void (*codex_userdata_free)(void *userdata);
 
 /**
+ * A log level: `CODEX_LOG_OFF` or one of `CODEX_LOG_ERROR` .. `CODEX_LOG_DEBUG`.
+ */
+typedef uint32_t codex_log_level;
+
+/**
+ * Receives one log message. `level` is one of `CODEX_LOG_ERROR` .. `CODEX_LOG_DEBUG`;
+ * `message` is one line of UTF-8 text without a newline, borrowed for the call only.
+ *
+ * Called on whichever thread logs: the program's own threads inside library calls, and the
+ * library's threads (the reader, the timer, a pool's supervisor). Calls may run at once on
+ * several threads, so the callback must be thread-safe. It should return quickly. It may call
+ * this library; messages that such a call would log on the same thread are dropped rather
+ * than delivered re-entrantly.
+ */
+typedef void (*codex_log_callback)(void *userdata,
+                                   codex_log_level level,
+                                   const char *message);
+
+/**
  * Success.
  */
 #define CODEX_OK 0
@@ -337,6 +356,34 @@ typedef void (*codex_userdata_free)(void *userdata);
  * the token.
  */
 #define CODEX_ERR_AUTH 14
+
+/**
+ * No messages.
+ */
+#define CODEX_LOG_OFF 0
+
+/**
+ * Failures: the app-server died or its connection was lost, a pool member failed.
+ */
+#define CODEX_LOG_ERROR 1
+
+/**
+ * Things that cost the program something: a skipped message, a timeout, a turn that
+ * overflowed, a server request declined because nobody answered, a pool member restarted.
+ */
+#define CODEX_LOG_WARN 2
+
+/**
+ * The life of a connection: the app-server's command line (without secrets) and pid, its exit
+ * status, connects and reconnects.
+ */
+#define CODEX_LOG_INFO 3
+
+/**
+ * Details for debugging: each thread and turn started, and the first bytes of a skipped line
+ * (which may hold text of a conversation, so only at this level). Never the auth token.
+ */
+#define CODEX_LOG_DEBUG 4
 
 #ifdef __cplusplus
 extern "C" {
@@ -674,6 +721,37 @@ const char *codex_event_turn_status(const struct codex_event *ev);
  * `ev` must be NULL or an event from this library not yet freed.
  */
 void codex_event_free(struct codex_event *ev);
+
+/**
+ * Sends this library's log messages at `min_level` and more severe to `callback`
+ * (`CODEX_LOG_DEBUG` sends all, `CODEX_LOG_ERROR` only errors, `CODEX_LOG_OFF` none), for the
+ * whole process, from every client and pool. With no callback set, messages go to stderr at
+ * the level named by the environment variable `CODEX_APP_SERVER_LOG` (`error`, `warn`, `info`
+ * or `debug`; read once, when the library first starts something; unset: nothing).
+ *
+ * `callback` NULL removes the current callback (back to the environment's level on stderr);
+ * `userdata` is then released at once. Replacing or removing a callback while other threads
+ * log is safe: when this returns, no call of the old callback is running or will start (it
+ * waits for the running ones, unless called from inside the callback itself), and the old
+ * `userdata_free` has run exactly once, after its last call (when called from inside the
+ * callback: once that call returns).
+ *
+ * What is logged: see `CODEX_LOG_ERROR` .. `CODEX_LOG_DEBUG`. Text of prompts and replies
+ * never appears above `CODEX_LOG_DEBUG`; the auth token never appears. Logging that is off
+ * costs one atomic load per message site.
+ *
+ * Errors: `CODEX_ERR_INVALID_ARGUMENT` for a `min_level` that is not a `CODEX_LOG_*` value
+ * (the callback is then not taken, and `userdata` is released at once).
+ *
+ * # Safety
+ * `callback` and `userdata_free` NULL or callable from any thread, at once from several;
+ * `err_out` NULL or writable.
+ */
+codex_result codex_set_log_callback(codex_log_level min_level,
+                                    codex_log_callback callback,
+                                    void *userdata,
+                                    codex_userdata_free userdata_free,
+                                    struct codex_error **err_out);
 
 /**
  * New options with the defaults: spawn (`stdio://`) the codex binary from `$CODEX_BIN`, else

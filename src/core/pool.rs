@@ -265,6 +265,9 @@ impl Inner {
         let mut state = member.lock();
         match started {
             Ok(client) => {
+                if state.generation > 0 || state.last_error.is_some() {
+                    log::info!("pool member {index} is up again (pid {})", client.server_pid());
+                }
                 state.client = Some(Arc::new(client));
                 state.generation += 1;
                 state.next_retry = None;
@@ -277,6 +280,11 @@ impl Inner {
                     (state.backoff * 2).min(MAX_RETRY)
                 };
                 state.next_retry = Some(Instant::now() + state.backoff);
+                log::warn!(
+                    "pool member {index} could not be started: {}; next try in {} ms",
+                    err.message,
+                    state.backoff.as_millis()
+                );
                 state.last_error = Some(err);
             }
         }
@@ -329,8 +337,14 @@ impl Inner {
                     let mut state = member.lock();
                     match state.client.as_ref().and_then(|c| c.failure()) {
                         Some(err) => {
+                            let wait = state.backoff.max(FIRST_RETRY);
+                            log::warn!(
+                                "pool member {index} failed: {}; restarting it in {} ms",
+                                err.message,
+                                wait.as_millis()
+                            );
                             state.last_error = Some(err);
-                            state.next_retry = Some(now + state.backoff.max(FIRST_RETRY));
+                            state.next_retry = Some(now + wait);
                             state.client.take()
                         }
                         None => None,

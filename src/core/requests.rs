@@ -280,6 +280,10 @@ impl PendingRequests {
     fn expire(&self, id: &str) {
         let expired = self.table().open.remove(id);
         if let Some(request) = expired {
+            log::warn!(
+                "server request {id} ({}) got no answer within the answer timeout: declined",
+                request.method
+            );
             request.decline_unanswered("declined: nobody answered within the answer timeout");
         }
     }

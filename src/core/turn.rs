@@ -58,6 +58,10 @@ impl Turn {
             queue.watch_idle(
                 limit,
                 Box::new(move |limit| {
+                    log::warn!(
+                        "turn {turn}: no event for {} ms, interrupting it",
+                        limit.as_millis()
+                    );
                     if let Some(shared) = shared.upgrade() {
                         shared.send_unanswered("turn/interrupt", &interrupt_params(&thread, &turn));
                     }

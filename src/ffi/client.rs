@@ -86,6 +86,7 @@ pub unsafe extern "C" fn codex_client_start(
     err_out: *mut *mut codex_error,
 ) -> codex_result {
     guard(err_out, || {
+        super::log::install();
         let started = (|| {
             out_ptr(client_out, "client_out")?;
             let defaults;

@@ -24,6 +24,7 @@ pub mod callback;
 pub mod client;
 pub mod error;
 pub mod event;
+pub mod log;
 pub mod options;
 pub mod pool;
 pub mod request;

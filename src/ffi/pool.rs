@@ -65,6 +65,7 @@ pub unsafe extern "C" fn codex_pool_start(
     err_out: *mut *mut codex_error,
 ) -> codex_result {
     guard_result(err_out, || {
+        super::log::install();
         out_ptr(pool_out, "pool_out")?;
         if members.is_null() || n == 0 {
             return Err(invalid("members: NULL or empty; a pool needs at least one".into()));
