@@ -217,6 +217,12 @@ fn level_word(level: Level) -> &'static str {
 /// Errors: `CODEX_ERR_INVALID_ARGUMENT` for a `min_level` that is not a `CODEX_LOG_*` value
 /// (the callback is then not taken, and `userdata` is released at once).
 ///
+/// - **Threads:** any thread; the callback runs on whichever thread logs, on several at once (see
+///   `codex_log_callback`).
+/// - **Ownership:** the library owns `userdata` from now on and releases it with `userdata_free`
+///   exactly once, after the last call (at once when this fails or `callback` is NULL).
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (a `min_level` that is no `CODEX_LOG_*` value).
+///
 /// # Safety
 /// `callback` and `userdata_free` NULL or callable from any thread, at once from several;
 /// `err_out` NULL or writable.
