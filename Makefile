@@ -156,8 +156,9 @@ docs-test: | $(BUILD)
 	 echo $$((n + 1)) > $(BUILD)/docs-test.passed
 
 # Runs everything; the last line sums the passed tests of every part.
-PARTS := symbols c-test header-check consumer-test docs-test
-test: runtime rust-test symbols c-test header-check example-test go-test consumer-test docs-test
+PARTS := symbols c-test header-check consumer-test cargo-c-test docs-test
+test: runtime rust-test symbols c-test header-check example-test go-test consumer-test \
+	cargo-c-test docs-test
 	@rust=$$(awk '/^test result: ok\./ {n += $$4} END {print n}' $(BUILD)/rust-test.log); \
 	  go=$$(grep -c -- '--- PASS' $(BUILD)/go-test.log); \
 	  parts=$$(cat $(addprefix $(BUILD)/,$(addsuffix .passed,$(PARTS))) | awk '{n += $$1} END {print n}'); \

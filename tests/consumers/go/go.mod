@@ -1,6 +1,6 @@
 module example.com/codexconsumer
 
-go 1.20
+go 1.19
 
 require github.com/libcodex-app-server/libcodex_app_server/bindings/go v0.0.0
 

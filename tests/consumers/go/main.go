@@ -32,7 +32,12 @@ func run() ([]string, error) {
 		}(i)
 	}
 	wg.Wait()
-	return lines, errors.Join(errs...)
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return lines, nil
 }
 
 func oneTurn(c *codex.Client, prompt string) (string, error) {
