@@ -71,21 +71,23 @@ fi
 c_prefix="$work/prefix"
 echo "cargo-c $cargo_c_version: cargo cinstall into $c_prefix (its own target dir)"
 ( cd "$root" && cargo cinstall --release --prefix="$c_prefix" --libdir="$c_prefix/lib" \
-    --target-dir "$work/target" > "$work/cinstall.log" 2>&1 ) || { tail -30 "$work/cinstall.log"; exit 1; }
+    --target-dir "$2/cargo-c-target" > "$work/cinstall.log" 2>&1 ) || { tail -30 "$work/cinstall.log"; exit 1; }
 fail=0
 differ() { echo "cargo cinstall and make install differ: $*"; fail=1; }
 for f in $(cd "$make_prefix/include" && ls); do
   cmp -s "$make_prefix/include/$f" "$c_prefix/include/$f" || differ "include/$f"
 done
 [ "$(cd "$make_prefix/include" && ls)" = "$(cd "$c_prefix/include" && ls)" ] || differ "the headers installed"
-libs() { (cd "$1/lib" && find . -maxdepth 1 \( -type f -o -type l \) -name 'libcodex_app_server*' -printf '%f %l\n' | sort); }
+# Each name, and the file it resolves to (a link chain may differ: .so -> .so.0.1 -> .so.0.1.0).
+libs() { (cd "$1/lib" && for f in libcodex_app_server*; do echo "$f $(basename "$(readlink -f "$f")")"; done); }
 [ "$(libs "$make_prefix")" = "$(libs "$c_prefix")" ] || differ "library files and links: $(libs "$make_prefix" | tr '\n' ';') vs $(libs "$c_prefix" | tr '\n' ';')"
 soname() { readelf -d "$1/lib/libcodex_app_server.so" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p'; }
 [ "$(soname "$make_prefix")" = "$(soname "$c_prefix")" ] || differ "soname $(soname "$make_prefix") vs $(soname "$c_prefix")"
 syms() { nm -D --defined-only "$1/lib/libcodex_app_server.so" | awk '{print $3}' | sort; }
 [ "$(syms "$make_prefix")" = "$(syms "$c_prefix")" ] || differ "exported symbols"
-field() { PKG_CONFIG_PATH="$1/lib/pkgconfig" pkg-config "$2" codex_app_server | sed "s|$1|PREFIX|g"; }
-for f in --modversion --cflags --libs --print-variables; do
+# shellcheck disable=SC2086 # $2 is one or more options
+field() { PKG_CONFIG_PATH="$1/lib/pkgconfig" pkg-config $2 codex_app_server | sed "s|$1|PREFIX|g"; }
+for f in --modversion --cflags --libs --variable=includedir --variable=libdir; do
   [ "$(field "$make_prefix" $f)" = "$(field "$c_prefix" $f)" ] || differ "pkg-config $f: '$(field "$make_prefix" $f)' vs '$(field "$c_prefix" $f)'"
 done
 # make install's private libraries are a subset of what cargo-c found rustc to need.
