@@ -26,8 +26,14 @@
  *   CODEX_ERR_TRANSPORT, whose message has the exit status and the last lines of stderr; a
  *   remote connection that drops, is closed by the server or goes silent past the keepalive
  *   fails them the same way, its message naming the address (and the close code and reason).
- * - No ABI stability is promised before 1.0: rebuild against the header of the library you
- *   link (compare CODEX_APP_SERVER_VERSION with codex_version()).
+ * - Any function that takes err_out may also return CODEX_ERR_INTERNAL: a bug in this
+ *   library, caught before it reached your program (the message says where).
+ * - Each function's entry ends with its **Threads:**, **Ownership:** and **Errors:**.
+ * - Diagnostics: codex_set_log_callback, or CODEX_APP_SERVER_LOG=error|warn|info|debug to see
+ *   the library's messages on stderr.
+ * - No ABI stability is promised before 1.0: each 0.x minor release has its own soname
+ *   (libcodex_app_server.so.0.MINOR). Rebuild against the header of the library you link
+ *   (compare CODEX_APP_SERVER_VERSION with codex_version()).
  */
 
 #ifndef CODEX_APP_SERVER_H
