@@ -270,10 +270,12 @@ typedef uint32_t codex_log_level;
  * `message` is one line of UTF-8 text without a newline, borrowed for the call only.
  *
  * Called on whichever thread logs: the program's own threads inside library calls, and the
- * library's threads (the reader, the timer, a pool's supervisor). Calls may run at once on
- * several threads, so the callback must be thread-safe. It should return quickly. It may call
- * this library; messages that such a call would log on the same thread are dropped rather
- * than delivered re-entrantly.
+ * library's threads (the one that reads the server's messages, the timer, a pool's
+ * supervisor). Calls may run at once on several threads, so the callback must be thread-safe.
+ * It is never called with a library lock held, but it should return quickly and must not
+ * wait for the app-server (a request, a turn's events, closing a client): it may be running
+ * on the thread that would deliver the answer. Quick calls into this library are fine;
+ * messages they would log on the same thread are dropped rather than delivered re-entrantly.
  */
 typedef void (*codex_log_callback)(void *userdata,
                                    codex_log_level level,

@@ -83,20 +83,24 @@ impl Client {
             let (rpc, router, pending, failure) =
                 (rpc.clone(), router.clone(), pending.clone(), failure.clone());
             Arc::new(move |error: Error| {
-                let mut first = failure.lock().unwrap_or_else(|p| p.into_inner());
-                match &*first {
-                    None => {
-                        log::error!("the connection to codex app-server failed: {}", error.message)
-                    }
-                    // The program closed the client: the server's end is expected.
-                    Some(_) => log::debug!("after the close: {}", error.message),
-                }
-                first.get_or_insert_with(|| error.clone());
-                drop(first);
+                let first = {
+                    let mut slot = failure.lock().unwrap_or_else(|p| p.into_inner());
+                    let first = slot.is_none();
+                    slot.get_or_insert_with(|| error.clone());
+                    first
+                };
                 pending.fail_all("the app-server is gone");
                 rpc.fail_all(&error);
                 router.fail_all(&error);
                 on_down();
+                // Logged last, outside every lock: a log callback may call back into the client,
+                // which has failed by now.
+                if first {
+                    log::error!("the connection to codex app-server failed: {}", error.message);
+                } else {
+                    // The program closed the client: the server's end is expected.
+                    log::debug!("after the close: {}", error.message);
+                }
             })
         };
         let transport = Transport::start(options, inbound, on_failure).inspect_err(|e| {

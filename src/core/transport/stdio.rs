@@ -104,33 +104,29 @@ impl Link for StdioLink {
     /// Stdin is closed already: gives the server `grace` to exit, then kills it.
     fn shutdown(&self, grace: Duration) {
         let deadline = Instant::now() + grace;
-        loop {
+        // Logged once the child's lock is released.
+        let ended = loop {
             let mut child = self.child.lock().unwrap_or_else(|p| p.into_inner());
             match child.try_wait() {
                 Ok(None) => {}
                 Ok(Some(status)) => {
-                    log::info!(
-                        "codex app-server (pid {}) exited ({})",
-                        self.pid,
-                        process::describe_status(status)
-                    );
-                    break;
+                    break Some(format!("exited ({})", process::describe_status(status)))
                 }
-                Err(_) => break,
+                Err(_) => break None,
             }
             if Instant::now() >= deadline {
                 let _ = child.kill();
                 let _ = child.wait();
-                log::info!(
-                    "codex app-server (pid {}) did not exit within {} ms of its stdin closing: \
-                     killed",
-                    self.pid,
+                break Some(format!(
+                    "did not exit within {} ms of its stdin closing: killed",
                     grace.as_millis()
-                );
-                break;
+                ));
             }
             drop(child);
             std::thread::sleep(Duration::from_millis(5));
+        };
+        if let Some(how) = ended {
+            log::info!("codex app-server (pid {}) {how}", self.pid);
         }
         join_until(&self.threads, Instant::now() + THREAD_EXIT_WAIT);
     }
