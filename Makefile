@@ -3,6 +3,8 @@
 #   make test    every test (Rust unit + integration, C programs, header and symbol checks)
 #   make test-repeat N=10   the C/C++ and Rust tests N times over: shows the suite does not flake
 #   make fuzz SECONDS=N   fuzz the inbound path (nightly);  make sanitize   Rust tests under TSan, ASan
+#   make install PREFIX=... header, libraries, pkg-config file and CMake package
+#   make docs    the API reference (Doxygen) into build/docs/html
 
 SHELL    := /bin/bash
 CARGO    ?= cargo
@@ -15,13 +17,19 @@ BUILD    := build
 LIBDIR   := target/release
 STATIC   := $(LIBDIR)/libcodex_app_server.a
 SHARED   := $(LIBDIR)/libcodex_app_server.so
-SONAME   := libcodex_app_server.so.0.1
+# One source of truth: the version in Cargo.toml. build.rs derives the soname from it (0.MINOR
+# before 1.0, then MAJOR); it is read back from the built library here, never written twice.
+VERSION  := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+LIBFILE  := libcodex_app_server.so.$(VERSION)
+SONAME    = $(shell readelf -d $(SHARED) 2>/dev/null | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
 C_LIBS   := -lpthread -ldl -lm
 FAKE     := $(CURDIR)/tests/fake_app_server/fake_app_server.py
 
-C_TESTS  := concurrent_turns_test bad_input_test failure_test callbacks_test pool_test event_fd_test
+C_TESTS  := concurrent_turns_test bad_input_test failure_test callbacks_test pool_test event_fd_test log_test
 
-.PHONY: all lib header runtime test test-repeat rust-test c-test example-test go-test symbols demo bench bench-startup bench-soak bench-pool install clean
+.PHONY: all lib header runtime test test-repeat rust-test c-test example-test go-test symbols \
+	header-check consumer-test cargo-c-test docs docs-test demo bench bench-startup bench-soak \
+	bench-pool install clean
 DEMO_PREFIX := $(CURDIR)/$(BUILD)/prefix
 
 all: lib
@@ -46,11 +54,33 @@ $(BUILD)/%: tests/c/%.c tests/c/test_util.h include/codex_app_server.h lib | $(B
 rust-test: | $(BUILD)
 	@set -o pipefail; $(CARGO) test --release 2>&1 | tee $(BUILD)/rust-test.log
 
-symbols: lib
+# The ABI guard: exported symbols all codex_*, exactly those listed in abi/, all declared in the
+# header, and the soname the version gives.
+symbols: lib | $(BUILD)
 	@bad=$$(nm -D --defined-only $(SHARED) | awk '{print $$3}' | grep -v '^codex_' || true); \
-	if [ -n "$$bad" ]; then echo "exported symbols without the codex_ prefix:"; echo "$$bad"; exit 1; fi; \
-	readelf -d $(SHARED) | grep -q 'SONAME.*\[$(SONAME)\]' || { echo "soname is not $(SONAME)"; exit 1; }; \
-	echo "symbols: $$(nm -D --defined-only $(SHARED) | wc -l) exported, all codex_*; soname $(SONAME)"
+	if [ -n "$$bad" ]; then echo "exported symbols without the codex_ prefix:"; echo "$$bad"; exit 1; fi
+	@./scripts/check-abi.sh $(SHARED) include/codex_app_server.h
+	@echo 1 > $(BUILD)/symbols.passed
+
+# The headers under strict warnings with every compiler present: the C header as C99 and C11
+# (gcc, clang), both headers and the C++ example as C++17 (g++, clang++).
+CXXSTRICT := -std=c++17 -Wall -Wextra -Werror -pedantic
+header-check: | $(BUILD)
+	@n=0; \
+	for cc in gcc clang; do \
+	  if ! command -v $$cc >/dev/null; then echo "header-check: no $$cc here, skipped"; continue; fi; \
+	  for std in c99 c11; do \
+	    $$cc -std=$$std -Wall -Wextra -Werror -pedantic -fsyntax-only -Iinclude tests/c/header_check.c || exit 1; \
+	    n=$$((n+1)); \
+	  done; \
+	done; \
+	for cxx in g++ clang++; do \
+	  if ! command -v $$cxx >/dev/null; then echo "header-check: no $$cxx here, skipped"; continue; fi; \
+	  $$cxx $(CXXSTRICT) -fsyntax-only -Iinclude tests/cpp/header_check.cpp || exit 1; \
+	  $$cxx $(CXXSTRICT) -fsyntax-only -Iinclude examples/cpp/concurrent_turns.cpp || exit 1; \
+	  n=$$((n+2)); \
+	done; \
+	echo "header-check: $$n compiles clean (-Wall -Wextra -Werror -pedantic)"; echo $$n > $(BUILD)/header-check.passed
 
 # The C tests run under valgrind (memory errors in C or Rust fail them) when it is installed.
 VALGRIND := $(shell command -v valgrind >/dev/null 2>&1 && echo valgrind --error-exitcode=99 --quiet)
@@ -79,26 +109,79 @@ test-repeat: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test $(BUILD)/pool_
 	@CARGO="$(CARGO)" VALGRIND="$(VALGRIND)" FAKE="$(FAKE)" BUILD="$(BUILD)" \
 	  C_TESTS="$(C_TESTS) raii_test pool_cpp_test" ./scripts/test-repeat.sh $(N)
 
-# The Go binding (cgo, linking the static library) against the scripted fake.
-go-test: lib | $(BUILD)
-	@set -o pipefail; cd bindings/go && go vet ./... && go test -count=1 -v ./... 2>&1 | tee $(CURDIR)/$(BUILD)/go-test.log
+# pkg-config's view of the build tree (the static library), for the Go binding's own tests.
+INTREE_PC := $(BUILD)/pkgconfig/codex_app_server.pc
+$(INTREE_PC): Cargo.toml Makefile | $(BUILD)
+	@mkdir -p $(dir $@)
+	@printf '%s\n' 'root=$(CURDIR)' 'Name: codex_app_server' \
+	  'Description: libcodex_app_server from the build tree (static)' 'Version: $(VERSION)' \
+	  'Libs: $${root}/$(STATIC) $(C_LIBS)' 'Cflags: -I$${root}/include' > $@
+
+# The Go binding (cgo, found through pkg-config) against the scripted fake: vet, then the tests
+# under the race detector.
+go-test: lib $(INTREE_PC) | $(BUILD)
+	@set -o pipefail; cd bindings/go && export PKG_CONFIG_PATH=$(CURDIR)/$(BUILD)/pkgconfig && \
+	  go vet ./... && go test -race -count=1 -v ./... 2>&1 | tee $(CURDIR)/$(BUILD)/go-test.log
+
+# Installs into a fresh prefix and builds there what users of each kind would: a CMake project,
+# a pkg-config project, a Go module outside the binding's, the Python (ctypes) and C++ examples;
+# each runs turns against the scripted fake.
+CONSUMER_PREFIX := $(CURDIR)/$(BUILD)/consumer-prefix
+consumer-test: lib | $(BUILD)
+	@rm -rf $(CONSUMER_PREFIX)
+	@$(MAKE) --no-print-directory install PREFIX=$(CONSUMER_PREFIX) >/dev/null
+	@./scripts/consumer-tests.sh $(CONSUMER_PREFIX) $(FAKE) $(CURDIR)/$(BUILD)/consumers $(BUILD)/consumer-test.passed
+
+# cargo-c: its metadata in Cargo.toml must give what `make install` gives. With cargo-c
+# (0.9.27 or later) installed, `cargo cinstall` runs and the two prefixes are compared.
+cargo-c-test: lib | $(BUILD)
+	@rm -rf $(BUILD)/make-prefix
+	@$(MAKE) --no-print-directory install PREFIX=$(CURDIR)/$(BUILD)/make-prefix >/dev/null
+	@./scripts/check-cargo-c.sh $(CURDIR)/$(BUILD)/make-prefix $(CURDIR)/$(BUILD) $(BUILD)/cargo-c-test.passed
+
+# The API reference: Doxygen renders the C header into $(BUILD)/docs/html; any warning (an
+# undocumented function, type, macro or parameter) fails it.
+docs: | $(BUILD)
+	@command -v doxygen >/dev/null || { echo "make docs needs doxygen (Debian: apt-get install doxygen)"; exit 1; }
+	@rm -rf $(BUILD)/docs && mkdir -p $(BUILD)/docs
+	@( cat docs/Doxyfile; echo "PROJECT_NUMBER = $(VERSION)"; echo "OUTPUT_DIRECTORY = $(BUILD)/docs" ) \
+	  | doxygen - > $(BUILD)/docs/doxygen.log 2>&1 || { cat $(BUILD)/docs/doxygen.log; exit 1; }
+	@echo "docs: $(BUILD)/docs/html/index.html"
+
+# The reference is complete: Doxygen without a warning, and every function's comment says its
+# threads, ownership and errors.
+docs-test: | $(BUILD)
+	@if command -v doxygen >/dev/null; then $(MAKE) --no-print-directory docs && n=1; \
+	 else echo "docs-test: doxygen is not installed, the rendering is skipped"; n=0; fi; \
+	 python3 scripts/check-docs.py include/codex_app_server.h || exit 1; \
+	 echo $$((n + 1)) > $(BUILD)/docs-test.passed
 
 # Runs everything; the last line sums the passed tests of every part.
-test: runtime rust-test symbols c-test example-test go-test
+PARTS := symbols c-test header-check example-test consumer-test cargo-c-test docs-test
+test: runtime rust-test symbols c-test header-check example-test go-test consumer-test \
+	cargo-c-test docs-test
 	@rust=$$(awk '/^test result: ok\./ {n += $$4} END {print n}' $(BUILD)/rust-test.log); \
-	  go=$$(grep -c '^--- PASS' $(BUILD)/go-test.log); \
-	  echo "total: $$((rust + $$(cat $(BUILD)/c-test.passed) + 6 + go)) passed, 0 failed"
+	  go=$$(grep -c -- '--- PASS' $(BUILD)/go-test.log); \
+	  parts=$$(cat $(addprefix $(BUILD)/,$(addsuffix .passed,$(PARTS))) | awk '{n += $$1} END {print n}'); \
+	  echo "total: $$((rust + parts + go)) passed, 0 failed"
 
-# Installs the header, both libraries (with soname links) and a pkg-config file.
+# Installs the headers, both libraries (the shared one as libcodex_app_server.so.VERSION with its
+# soname and development links), a pkg-config file and a CMake package.
+CMAKEDIR := $(DESTDIR)$(PREFIX)/lib/cmake/codex_app_server
 install: lib
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	@[ -n "$(SONAME)" ] || { echo "no soname in $(SHARED)"; exit 1; }
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(CMAKEDIR)
 	install -m 644 include/codex_app_server.h include/codex_app_server.hpp $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/$(SONAME).0
-	ln -sf $(SONAME).0 $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/$(LIBFILE)
+	ln -sf $(LIBFILE) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libcodex_app_server.so
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e "s|@VERSION@|$$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)|" \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
 	    codex_app_server.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/codex_app_server.pc
+	sed -e 's|@LIBFILE@|$(LIBFILE)|' -e 's|@SONAME@|$(SONAME)|' \
+	    cmake/codex_app_serverConfig.cmake.in > $(CMAKEDIR)/codex_app_serverConfig.cmake
+	sed -e 's|@VERSION@|$(VERSION)|' -e "s|@SIZEOF_VOID_P@|$$(( $$(getconf LONG_BIT) / 8 ))|" \
+	    cmake/codex_app_serverConfigVersion.cmake.in > $(CMAKEDIR)/codex_app_serverConfigVersion.cmake
 
 # The examples, built against the installed header and shared library as a user would.
 EXAMPLES := concurrent_turns approvals callbacks remote_pool event_loop
@@ -137,7 +220,8 @@ example-test: $(addprefix $(BUILD)/,$(EXAMPLES)) runtime
 	    $(CURDIR)/$(SHARED) 2>&1); \
 	  for t in 1 2 3; do echo "$$out" | grep -q "turn_$$t:0;turn_$$t:1;turn_$$t:2;turn_$$t:3;$$" \
 	    || { echo "$$out"; echo "FAILED: asyncio event loop example"; exit 1; }; done; \
-	  echo "examples: 6 passed (approvals y, approvals n, callbacks, a pool of 3 against the real codex; event loops in C and asyncio against the fake)"
+	  echo "examples: 6 passed (approvals y, approvals n, callbacks, a pool of 3 against the real codex; event loops in C and asyncio against the fake)"; \
+	  echo 6 > $(BUILD)/example-test.passed
 
 clean:
 	$(CARGO) clean

@@ -31,9 +31,13 @@ fn main() {
         .expect("cbindgen.toml is readable");
     config.header = Some(HEADER_DOC.trim().to_owned());
     config.after_includes = Some(format!(
-        "\n#define CODEX_APP_SERVER_VERSION \"{version}\"\n\
+        "\n/** The version of this header, e.g. \"0.1.0\"; compare with `codex_version()`. */\n\
+         #define CODEX_APP_SERVER_VERSION \"{version}\"\n\
+         /** The major version of this header. */\n\
          #define CODEX_APP_SERVER_VERSION_MAJOR {major}\n\
+         /** The minor version of this header (before 1.0, each minor version is a new ABI). */\n\
          #define CODEX_APP_SERVER_VERSION_MINOR {minor}\n\
+         /** The patch version of this header. */\n\
          #define CODEX_APP_SERVER_VERSION_PATCH {patch}\n"
     ));
     let bindings = cbindgen::Builder::new()
@@ -48,10 +52,11 @@ fn main() {
 }
 
 const HEADER_DOC: &str = r#"
-/*
- * codex_app_server.h — C API of libcodex_app_server, a client of OpenAI Codex's
- * `codex app-server` (JSON-RPC over the child's stdio, or over a WebSocket to a remote one:
- * ws://, wss://, unix://).
+/**
+ * @file codex_app_server.h
+ * @brief C API of libcodex_app_server, a client of OpenAI Codex's `codex app-server`
+ * (JSON-RPC over the child's stdio, or over a WebSocket to a remote one: ws://, wss://,
+ * unix://).
  *
  * Rules of the API (a contract):
  * - Every fallible function returns a codex_result: CODEX_OK (0) or a CODEX_ERR_* code
@@ -75,7 +80,13 @@ const HEADER_DOC: &str = r#"
  *   CODEX_ERR_TRANSPORT, whose message has the exit status and the last lines of stderr; a
  *   remote connection that drops, is closed by the server or goes silent past the keepalive
  *   fails them the same way, its message naming the address (and the close code and reason).
- * - No ABI stability is promised before 1.0: rebuild against the header of the library you
- *   link (compare CODEX_APP_SERVER_VERSION with codex_version()).
+ * - Any function that takes err_out may also return CODEX_ERR_INTERNAL: a bug in this
+ *   library, caught before it reached your program (the message says where).
+ * - Each function's entry ends with its **Threads:**, **Ownership:** and **Errors:**.
+ * - Diagnostics: codex_set_log_callback, or CODEX_APP_SERVER_LOG=error|warn|info|debug to see
+ *   the library's messages on stderr.
+ * - No ABI stability is promised before 1.0: each 0.x minor release has its own soname
+ *   (libcodex_app_server.so.0.MINOR). Rebuild against the header of the library you link
+ *   (compare CODEX_APP_SERVER_VERSION with codex_version()).
  */
 "#;

@@ -1,7 +1,8 @@
-/*
- * codex_app_server.h — C API of libcodex_app_server, a client of OpenAI Codex's
- * `codex app-server` (JSON-RPC over the child's stdio, or over a WebSocket to a remote one:
- * ws://, wss://, unix://).
+/**
+ * @file codex_app_server.h
+ * @brief C API of libcodex_app_server, a client of OpenAI Codex's `codex app-server`
+ * (JSON-RPC over the child's stdio, or over a WebSocket to a remote one: ws://, wss://,
+ * unix://).
  *
  * Rules of the API (a contract):
  * - Every fallible function returns a codex_result: CODEX_OK (0) or a CODEX_ERR_* code
@@ -25,8 +26,14 @@
  *   CODEX_ERR_TRANSPORT, whose message has the exit status and the last lines of stderr; a
  *   remote connection that drops, is closed by the server or goes silent past the keepalive
  *   fails them the same way, its message naming the address (and the close code and reason).
- * - No ABI stability is promised before 1.0: rebuild against the header of the library you
- *   link (compare CODEX_APP_SERVER_VERSION with codex_version()).
+ * - Any function that takes err_out may also return CODEX_ERR_INTERNAL: a bug in this
+ *   library, caught before it reached your program (the message says where).
+ * - Each function's entry ends with its **Threads:**, **Ownership:** and **Errors:**.
+ * - Diagnostics: codex_set_log_callback, or CODEX_APP_SERVER_LOG=error|warn|info|debug to see
+ *   the library's messages on stderr.
+ * - No ABI stability is promised before 1.0: each 0.x minor release has its own soname
+ *   (libcodex_app_server.so.0.MINOR). Rebuild against the header of the library you link
+ *   (compare CODEX_APP_SERVER_VERSION with codex_version()).
  */
 
 #ifndef CODEX_APP_SERVER_H
@@ -38,9 +45,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/** The version of this header, e.g. "0.1.0"; compare with `codex_version()`. */
 #define CODEX_APP_SERVER_VERSION "0.1.0"
+/** The major version of this header. */
 #define CODEX_APP_SERVER_VERSION_MAJOR 0
+/** The minor version of this header (before 1.0, each minor version is a new ABI). */
 #define CODEX_APP_SERVER_VERSION_MINOR 1
+/** The patch version of this header. */
 #define CODEX_APP_SERVER_VERSION_PATCH 0
 
 
@@ -255,6 +266,27 @@ typedef void (*codex_event_callback)(void *userdata,
 typedef void (*codex_userdata_free)(void *userdata);
 
 /**
+ * A log level: `CODEX_LOG_OFF` or one of `CODEX_LOG_ERROR` .. `CODEX_LOG_DEBUG`.
+ */
+typedef uint32_t codex_log_level;
+
+/**
+ * Receives one log message. `level` is one of `CODEX_LOG_ERROR` .. `CODEX_LOG_DEBUG`;
+ * `message` is one line of UTF-8 text without a newline, borrowed for the call only.
+ *
+ * Called on whichever thread logs: the program's own threads inside library calls, and the
+ * library's threads (the one that reads the server's messages, the timer, a pool's
+ * supervisor). Calls may run at once on several threads, so the callback must be thread-safe.
+ * It is never called with a library lock held, but it should return quickly and must not
+ * wait for the app-server (a request, a turn's events, closing a client): it may be running
+ * on the thread that would deliver the answer. Quick calls into this library are fine;
+ * messages they would log on the same thread are dropped rather than delivered re-entrantly.
+ */
+typedef void (*codex_log_callback)(void *userdata,
+                                   codex_log_level level,
+                                   const char *message);
+
+/**
  * Success.
  */
 #define CODEX_OK 0
@@ -343,6 +375,34 @@ typedef void (*codex_userdata_free)(void *userdata);
  */
 #define CODEX_ERR_AUTH 14
 
+/**
+ * No messages.
+ */
+#define CODEX_LOG_OFF 0
+
+/**
+ * Failures: the app-server died or its connection was lost, a pool member failed.
+ */
+#define CODEX_LOG_ERROR 1
+
+/**
+ * Things that cost the program something: a skipped message, a timeout, a turn that
+ * overflowed, a server request declined because nobody answered, a pool member restarted.
+ */
+#define CODEX_LOG_WARN 2
+
+/**
+ * The life of a connection: the app-server's command line (without secrets) and pid, its exit
+ * status, connects and reconnects.
+ */
+#define CODEX_LOG_INFO 3
+
+/**
+ * Details for debugging: each thread and turn started, and the first bytes of a skipped line
+ * (which may hold text of a conversation, so only at this level). Never the auth token.
+ */
+#define CODEX_LOG_DEBUG 4
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -350,6 +410,10 @@ extern "C" {
 /**
  * Frees a string this library returned through an out-parameter (`char **..._out`).
  * NULL is ignored. Never pass it to libc `free`.
+ *
+ * - **Threads:** any thread; exclusive on `s`.
+ * - **Ownership:** releases `s`, a string this library handed out through an out-parameter.
+ * - **Errors:** none; NULL is ignored.
  *
  * # Safety
  * `s` must be NULL or a string returned by this library and not yet freed.
@@ -359,6 +423,10 @@ void codex_string_free(char *s);
 /**
  * The name of a result code, e.g. `"CODEX_ERR_TIMEOUT"`; `"CODEX_UNKNOWN"` for other values.
  * The string is static.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** a static string: never free it.
+ * - **Errors:** none; `"CODEX_UNKNOWN"` for a value that is no result code.
  */
 const char *codex_result_name(codex_result code);
 
@@ -378,6 +446,14 @@ const char *codex_result_name(codex_result code);
  * for options that do not go together (see `codex_options_set_url`) or a CA file that cannot
  * be read, `CODEX_ERR_TIMEOUT`, `CODEX_ERR_RPC`.
  *
+ * - **Threads:** any thread; clients may be started on several threads at once.
+ * - **Ownership:** `options` is copied (free it when you like); the client written to
+ *   `*client_out` is the caller's: close it with `codex_client_close` and free it with
+ *   `codex_client_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL `client_out`, options that are not live or do
+ *   not go together), `CODEX_ERR_SPAWN`, `CODEX_ERR_TRANSPORT`, `CODEX_ERR_AUTH`,
+ *   `CODEX_ERR_TIMEOUT`, `CODEX_ERR_RPC`.
+ *
  * # Safety
  * `options` must be NULL or live options; `client_out` writable; `err_out` NULL or writable.
  */
@@ -388,6 +464,10 @@ codex_result codex_client_start(const struct codex_options *options,
 /**
  * The raw JSON result of `initialize` (`userAgent`, `codexHome`, `platformFamily`,
  * `platformOs`). Borrowed: valid until the client is freed. NULL for an invalid client.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** borrowed: valid until `client` is freed; do not free it.
+ * - **Errors:** none: NULL when `client` is NULL or not a live handle.
  *
  * # Safety
  * `client` must be NULL or a live client.
@@ -406,6 +486,14 @@ const char *codex_client_initialize_result(const struct codex_client *client);
  * `CODEX_ERR_OVERLOADED` (-32001, retryable), `CODEX_ERR_TIMEOUT`, `CODEX_ERR_TRANSPORT`,
  * `CODEX_ERR_CLOSED`. Thread-safe.
  *
+ * - **Threads:** any thread, many at once on one client.
+ * - **Ownership:** `method` and `params_json` are only read during the call; the result written to
+ *   `*result_out` is the caller's: free it with `codex_string_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or invalid arguments, a `params_json` that is
+ *   not JSON, `turn/start`), `CODEX_ERR_TIMEOUT` (the client's request timeout), `CODEX_ERR_RPC`
+ *   (the server's error, with its code and data), `CODEX_ERR_OVERLOADED`, `CODEX_ERR_TRANSPORT`,
+ *   `CODEX_ERR_CLOSED`.
+ *
  * # Safety
  * `client` a live client; `method` a string; `params_json` NULL or a string; `result_out`
  * writable; `err_out` NULL or writable.
@@ -423,6 +511,14 @@ codex_result codex_client_request(const struct codex_client *client,
  * `*thread_id_out` and, when `result_out` is not NULL, the full result JSON to `*result_out`
  * (free both with `codex_string_free`). Uses the client's default timeout. Thread-safe.
  *
+ * - **Threads:** any thread, many at once on one client.
+ * - **Ownership:** the strings written to `*thread_id_out` and `*result_out` are the caller's:
+ *   free each with `codex_string_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL `client` or `thread_id_out`, `params_json` not
+ *   a JSON object), `CODEX_ERR_PROTOCOL` (a result without a thread id), `CODEX_ERR_TIMEOUT` (the
+ *   client's request timeout), `CODEX_ERR_RPC` (the server's error, with its code and data),
+ *   `CODEX_ERR_OVERLOADED`, `CODEX_ERR_TRANSPORT`, `CODEX_ERR_CLOSED`.
+ *
  * # Safety
  * `client` a live client; `params_json` NULL or a string; `thread_id_out` writable;
  * `result_out` and `err_out` NULL or writable.
@@ -436,6 +532,11 @@ codex_result codex_client_thread_start(const struct codex_client *client,
 /**
  * `thread/resume` of `thread_id` with optional extra `params_json` (a JSON object without
  * `threadId`). Outputs as for `codex_client_thread_start`. Thread-safe.
+ *
+ * - **Threads:** any thread, many at once on one client.
+ * - **Ownership:** as for `codex_client_thread_start`.
+ * - **Errors:** as for `codex_client_thread_start`; also `CODEX_ERR_INVALID_ARGUMENT` for a NULL
+ *   `thread_id` or `params_json` holding `threadId`.
  *
  * # Safety
  * As for `codex_client_thread_start`; `thread_id` a string.
@@ -459,6 +560,14 @@ codex_result codex_client_thread_resume(const struct codex_client *client,
  * new event to `*event_out` (free with `codex_event_free`). Errors: `CODEX_ERR_TIMEOUT`,
  * `CODEX_ERR_TRANSPORT` or `CODEX_ERR_CLOSED` once the client is gone and the stream drained.
  *
+ * - **Threads:** any thread; several threads may poll the client stream at once (each event goes
+ *   to one of them).
+ * - **Ownership:** the event written to `*event_out` is the caller's: free it with
+ *   `codex_event_free`.
+ * - **Errors:** `CODEX_ERR_TIMEOUT` (nothing in time), `CODEX_ERR_TRANSPORT` or `CODEX_ERR_CLOSED`
+ *   (the client is gone and the stream drained), `CODEX_ERR_INVALID_ARGUMENT` (NULL arguments, a
+ *   `timeout_ms` below -1, or a client-stream callback is set).
+ *
  * # Safety
  * `client` a live client; `event_out` writable; `err_out` NULL or writable.
  */
@@ -476,6 +585,12 @@ codex_result codex_client_next_event(const struct codex_client *client,
  * and its `userdata_free` runs once after its last call. When the client closes or the server
  * dies, the last call is a `CODEX_EVENT_STREAM_ERROR` event. Rules for the callback as for
  * `codex_event_callback`.
+ *
+ * - **Threads:** any thread; the callback runs on a library thread (see `codex_event_callback`).
+ * - **Ownership:** the library owns `userdata` from now on and releases it with `userdata_free`
+ *   exactly once, after the last call (at once when this fails or `callback` is NULL).
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `client`), `CODEX_ERR_CLOSED` once the
+ *   client is closed (`CODEX_ERR_TRANSPORT` when its server had died before).
  *
  * # Safety
  * `client` a live client; `callback` and `userdata_free` callable from any thread;
@@ -496,6 +611,10 @@ codex_result codex_client_set_event_callback(const struct codex_client *client,
  * any other (answer timeout, turn freed, close). `handler` NULL removes it; the rules of
  * `codex_client_set_event_callback` apply (no call after removal returns, `userdata_free` once).
  *
+ * - **Threads:** any thread; the handler runs on a library thread (see `codex_event_callback`).
+ * - **Ownership:** as for `codex_client_set_event_callback`: `userdata_free` runs exactly once.
+ * - **Errors:** as for `codex_client_set_event_callback`.
+ *
  * # Safety
  * `client` a live client; `handler` and `userdata_free` callable from any thread;
  * `err_out` NULL or writable.
@@ -509,6 +628,10 @@ codex_result codex_client_set_request_handler(const struct codex_client *client,
 /**
  * How many events the client stream dropped because it was full. 0 for an invalid client.
  *
+ * - **Threads:** any thread.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** none: 0 when `client` is NULL or not a live handle.
+ *
  * # Safety
  * `client` must be NULL or a live client.
  */
@@ -517,6 +640,10 @@ uint64_t codex_client_dropped_events(const struct codex_client *client);
 /**
  * How many lines from the server were skipped because they were not JSON-RPC messages.
  * 0 for an invalid client.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** none: 0 when `client` is NULL or not a live handle.
  *
  * # Safety
  * `client` must be NULL or a live client.
@@ -568,6 +695,10 @@ codex_result codex_client_next_ready_turn(const struct codex_client *client,
  * How many threads of this client have a turn running or starting (turns whose handle was
  * freed count until they complete). 0 for an invalid client. Thread-safe.
  *
+ * - **Threads:** any thread.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** none: 0 when `client` is NULL or not a live handle.
+ *
  * # Safety
  * `client` must be NULL or a live client.
  */
@@ -576,6 +707,10 @@ size_t codex_client_active_turns(const struct codex_client *client);
 /**
  * The app-server's process id; 0 for a remote app-server (`codex_options_set_url`), which
  * this process did not start, and for an invalid client.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** none: 0 when `client` is NULL or not a live handle.
  *
  * # Safety
  * `client` must be NULL or a live client.
@@ -590,6 +725,11 @@ uint32_t codex_client_server_pid(const struct codex_client *client);
  * Idempotent and thread-safe; NULL is ignored. The handle stays valid until
  * `codex_client_free`.
  *
+ * - **Threads:** any thread, also while other threads are blocked in calls on the client (they
+ *   return).
+ * - **Ownership:** frees nothing: the handle stays valid until `codex_client_free`.
+ * - **Errors:** none; NULL is ignored.
+ *
  * # Safety
  * `client` must be NULL or a live client.
  */
@@ -600,6 +740,10 @@ void codex_client_close(const struct codex_client *client);
  * are clients that belong to a pool (from `codex_pool_client_for_thread`; `codex_pool_free`
  * frees them). Turns and events of the client stay valid and may be freed later.
  *
+ * - **Threads:** exclusive: no other call on the client may be running or follow.
+ * - **Ownership:** releases the client; its turns and events stay the caller's, valid until freed.
+ * - **Errors:** none; NULL and pool-owned clients are ignored.
+ *
  * # Safety
  * `client` must be NULL or a client from `codex_client_start`; no other call on it may be
  * running or follow.
@@ -608,6 +752,10 @@ void codex_client_free(struct codex_client *client);
 
 /**
  * The result code of the failed call. `CODEX_ERR_INVALID_ARGUMENT` when `err` is NULL.
+ *
+ * - **Threads:** any thread, while no `*_free` of `err` runs.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** none: `CODEX_ERR_INVALID_ARGUMENT` when `err` is NULL.
  *
  * # Safety
  * `err` must be NULL or an error returned by this library and not yet freed.
@@ -619,6 +767,10 @@ codex_result codex_error_code(const struct codex_error *err);
  * For `CODEX_ERR_TRANSPORT` it holds the exit status and the last lines of the server's
  * stderr. NULL when `err` is NULL.
  *
+ * - **Threads:** any thread, while no `*_free` of `err` runs.
+ * - **Ownership:** borrowed: valid until `err` is freed; do not free it.
+ * - **Errors:** none: NULL when `err` is NULL.
+ *
  * # Safety
  * `err` must be NULL or an error returned by this library and not yet freed.
  */
@@ -627,6 +779,10 @@ const char *codex_error_message(const struct codex_error *err);
 /**
  * The JSON-RPC error code of `CODEX_ERR_RPC` / `CODEX_ERR_OVERLOADED` errors. Returns true
  * and writes `*code_out` when there is one; false (and leaves `*code_out` alone) otherwise.
+ *
+ * - **Threads:** any thread, while no `*_free` of `err` runs.
+ * - **Ownership:** writes a number to `*code_out`; nothing to free.
+ * - **Errors:** none: false when `err` is NULL or has no JSON-RPC code.
  *
  * # Safety
  * `err` must be NULL or a live error; `code_out` NULL or writable.
@@ -638,6 +794,10 @@ bool codex_error_rpc_code(const struct codex_error *err,
  * The JSON-RPC error's `data` as JSON text, or NULL when the server gave none. Borrowed:
  * valid until `err` is freed.
  *
+ * - **Threads:** any thread, while no `*_free` of `err` runs.
+ * - **Ownership:** borrowed: valid until `err` is freed; do not free it.
+ * - **Errors:** none: NULL when `err` is NULL or has no data.
+ *
  * # Safety
  * `err` must be NULL or an error returned by this library and not yet freed.
  */
@@ -645,6 +805,10 @@ const char *codex_error_data(const struct codex_error *err);
 
 /**
  * Frees an error. NULL is ignored.
+ *
+ * - **Threads:** exclusive on `err`.
+ * - **Ownership:** releases `err`.
+ * - **Errors:** none; NULL is ignored.
  *
  * # Safety
  * `err` must be NULL or an error returned by this library and not yet freed.
@@ -654,6 +818,10 @@ void codex_error_free(struct codex_error *err);
 /**
  * One of the `CODEX_EVENT_*` kinds; `CODEX_EVENT_OTHER` when `ev` is NULL or invalid.
  *
+ * - **Threads:** any thread, while no `*_free` of `ev` runs.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** none: `CODEX_EVENT_OTHER` when `ev` is NULL or not a live handle.
+ *
  * # Safety
  * `ev` must be NULL or an event from this library not yet freed.
  */
@@ -661,6 +829,10 @@ uint32_t codex_event_kind(const struct codex_event *ev);
 
 /**
  * The protocol method, e.g. `"item/agentMessage/delta"`. NULL when `ev` is NULL or invalid.
+ *
+ * - **Threads:** any thread, while no `*_free` of `ev` runs.
+ * - **Ownership:** borrowed: valid until `ev` is freed; do not free it.
+ * - **Errors:** none: NULL when `ev` is NULL or not a live handle.
  *
  * # Safety
  * `ev` must be NULL or an event from this library not yet freed.
@@ -670,6 +842,10 @@ const char *codex_event_method(const struct codex_event *ev);
 /**
  * The thread id (`threadId`, or `thread.id`), or NULL when the event has none.
  *
+ * - **Threads:** any thread, while no `*_free` of `ev` runs.
+ * - **Ownership:** borrowed: valid until `ev` is freed; do not free it.
+ * - **Errors:** none: NULL when `ev` has none, or is NULL or not a live event.
+ *
  * # Safety
  * `ev` must be NULL or an event from this library not yet freed.
  */
@@ -677,6 +853,10 @@ const char *codex_event_thread_id(const struct codex_event *ev);
 
 /**
  * The turn id (`turnId`, or `turn.id`), or NULL when the event has none.
+ *
+ * - **Threads:** any thread, while no `*_free` of `ev` runs.
+ * - **Ownership:** borrowed: valid until `ev` is freed; do not free it.
+ * - **Errors:** none: NULL when `ev` has none, or is NULL or not a live event.
  *
  * # Safety
  * `ev` must be NULL or an event from this library not yet freed.
@@ -686,6 +866,11 @@ const char *codex_event_turn_id(const struct codex_event *ev);
 /**
  * The raw JSON of the params (`"null"` when the message had none), exactly as the server sent
  * it. Writes its length in bytes to `*len_out` when `len_out` is not NULL.
+ *
+ * - **Threads:** any thread, while no `*_free` of `ev` runs.
+ * - **Ownership:** borrowed: valid until `ev` is freed; do not free it. The length goes to
+ *   `*len_out`.
+ * - **Errors:** none: NULL when `ev` is NULL or not a live handle.
  *
  * # Safety
  * `ev` must be NULL or an event from this library not yet freed; `len_out` NULL or writable.
@@ -698,6 +883,11 @@ const char *codex_event_params(const struct codex_event *ev,
  * and `CODEX_EVENT_COMMAND_OUTPUT_DELTA` events; NULL for other kinds. Writes its length in
  * bytes to `*len_out` when not NULL (the text may contain NUL characters).
  *
+ * - **Threads:** any thread, while no `*_free` of `ev` runs.
+ * - **Ownership:** borrowed: valid until `ev` is freed; do not free it. The length goes to
+ *   `*len_out`.
+ * - **Errors:** none: NULL when `ev` has none, or is NULL or not a live event.
+ *
  * # Safety
  * `ev` must be NULL or an event from this library not yet freed; `len_out` NULL or writable.
  */
@@ -708,6 +898,10 @@ const char *codex_event_delta(const struct codex_event *ev,
  * `turn.status` of `turn/started` and `turn/completed` (`"completed"`, `"interrupted"`,
  * `"failed"`, `"inProgress"`), else NULL.
  *
+ * - **Threads:** any thread, while no `*_free` of `ev` runs.
+ * - **Ownership:** borrowed: valid until `ev` is freed; do not free it.
+ * - **Errors:** none: NULL when `ev` has none, or is NULL or not a live event.
+ *
  * # Safety
  * `ev` must be NULL or an event from this library not yet freed.
  */
@@ -716,10 +910,52 @@ const char *codex_event_turn_status(const struct codex_event *ev);
 /**
  * Frees an event. NULL is ignored.
  *
+ * - **Threads:** exclusive on `ev`.
+ * - **Ownership:** releases `ev` (a request handle taken from it with `codex_event_request` stays
+ *   valid).
+ * - **Errors:** none; NULL is ignored.
+ *
  * # Safety
  * `ev` must be NULL or an event from this library not yet freed.
  */
 void codex_event_free(struct codex_event *ev);
+
+/**
+ * Sends this library's log messages at `min_level` and more severe to `callback`
+ * (`CODEX_LOG_DEBUG` sends all, `CODEX_LOG_ERROR` only errors, `CODEX_LOG_OFF` none), for the
+ * whole process, from every client and pool. With no callback set, messages go to stderr at
+ * the level named by the environment variable `CODEX_APP_SERVER_LOG` (`error`, `warn`, `info`
+ * or `debug`; read once, when the library first starts something; unset: nothing).
+ *
+ * `callback` NULL removes the current callback (back to the environment's level on stderr);
+ * `userdata` is then released at once. Replacing or removing a callback while other threads
+ * log is safe: when this returns, no call of the old callback is running or will start (it
+ * waits for the running ones, unless called from inside the callback itself), and the old
+ * `userdata_free` has run exactly once, after its last call (when called from inside the
+ * callback: once that call returns).
+ *
+ * What is logged: see `CODEX_LOG_ERROR` .. `CODEX_LOG_DEBUG`. Text of prompts and replies
+ * never appears above `CODEX_LOG_DEBUG`; the auth token never appears. Logging that is off
+ * costs one atomic load per message site.
+ *
+ * Errors: `CODEX_ERR_INVALID_ARGUMENT` for a `min_level` that is not a `CODEX_LOG_*` value
+ * (the callback is then not taken, and `userdata` is released at once).
+ *
+ * - **Threads:** any thread; the callback runs on whichever thread logs, on several at once (see
+ *   `codex_log_callback`).
+ * - **Ownership:** the library owns `userdata` from now on and releases it with `userdata_free`
+ *   exactly once, after the last call (at once when this fails or `callback` is NULL).
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (a `min_level` that is no `CODEX_LOG_*` value).
+ *
+ * # Safety
+ * `callback` and `userdata_free` NULL or callable from any thread, at once from several;
+ * `err_out` NULL or writable.
+ */
+codex_result codex_set_log_callback(codex_log_level min_level,
+                                    codex_log_callback callback,
+                                    void *userdata,
+                                    codex_userdata_free userdata_free,
+                                    struct codex_error **err_out);
 
 /**
  * New options with the defaults: spawn (`stdio://`) the codex binary from `$CODEX_BIN`, else
@@ -727,11 +963,20 @@ void codex_event_free(struct codex_event *ev);
  * stream of 1024 events; for remote URLs a connect timeout of 10000 ms and a keepalive ping
  * every 30000 ms.
  * Free with `codex_options_free`.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** the options are the caller's: free them with `codex_options_free` (a client
+ *   copies them at start).
+ * - **Errors:** none: never NULL.
  */
 struct codex_options *codex_options_new(void);
 
 /**
  * Frees options. NULL is ignored.
+ *
+ * - **Threads:** exclusive on `opts`.
+ * - **Ownership:** releases `opts`; clients started from them are not affected.
+ * - **Errors:** none; NULL is ignored.
  *
  * # Safety
  * `opts` must be NULL or options from `codex_options_new` not yet freed.
@@ -740,6 +985,12 @@ void codex_options_free(struct codex_options *opts);
 
 /**
  * The codex binary to run (a path; `PATH` is not searched for it).
+ *
+ * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+ *   are independent).
+ * - **Ownership:** the string is copied: the caller keeps (and may free) what it passed.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a NULL or
+ *   non-UTF-8 string `path`; the options are unchanged then.
  *
  * # Safety
  * `opts` must be live options; `path` a NUL-terminated string; `err_out` NULL or writable.
@@ -752,6 +1003,12 @@ codex_result codex_options_set_codex_bin(struct codex_options *opts,
  * Appends one argument placed before the `app-server` subcommand (for example `"-c"` then
  * `"model=\"o3\""`). See also `codex_options_add_config`.
  *
+ * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+ *   are independent).
+ * - **Ownership:** the string is copied: the caller keeps (and may free) what it passed.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a NULL or
+ *   non-UTF-8 string `arg`; the options are unchanged then.
+ *
  * # Safety
  * `opts` must be live options; `arg` a NUL-terminated string; `err_out` NULL or writable.
  */
@@ -762,6 +1019,12 @@ codex_result codex_options_add_arg(struct codex_options *opts,
 /**
  * Adds a config override `-c key=value` (value in TOML, e.g. `"model=\"o3\""`).
  * `CODEX_ERR_INVALID_ARGUMENT` when there is no `=` or the key is empty.
+ *
+ * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+ *   are independent).
+ * - **Ownership:** the string is copied: the caller keeps (and may free) what it passed.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a NULL or
+ *   non-UTF-8 string, or one without `=` or with an empty key; the options are unchanged then.
  *
  * # Safety
  * `opts` must be live options; `key_value` a NUL-terminated string; `err_out` NULL or writable.
@@ -774,6 +1037,13 @@ codex_result codex_options_add_config(struct codex_options *opts,
  * Sets (or, with `value` NULL, removes) an environment variable of the app-server process.
  * The rest of its environment is this process's.
  *
+ * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+ *   are independent).
+ * - **Ownership:** the string is copied: the caller keeps (and may free) what it passed.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a NULL or
+ *   non-UTF-8 string `name` (or an empty one, or one with `=`), a non-UTF-8 `value`; the options
+ *   are unchanged then.
+ *
  * # Safety
  * `opts` must be live options; `name` a NUL-terminated string; `value` NULL or one.
  */
@@ -785,6 +1055,12 @@ codex_result codex_options_set_env(struct codex_options *opts,
 /**
  * The working directory of the app-server process (default: this process's).
  *
+ * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+ *   are independent).
+ * - **Ownership:** the string is copied: the caller keeps (and may free) what it passed.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a NULL or
+ *   non-UTF-8 string `dir`; the options are unchanged then.
+ *
  * # Safety
  * `opts` must be live options; `dir` a NUL-terminated string; `err_out` NULL or writable.
  */
@@ -794,6 +1070,12 @@ codex_result codex_options_set_cwd(struct codex_options *opts,
 
 /**
  * The `clientInfo` sent in `initialize`. `title` may be NULL.
+ *
+ * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+ *   are independent).
+ * - **Ownership:** the string is copied: the caller keeps (and may free) what it passed.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a NULL or
+ *   non-UTF-8 string `name` or `version`, a non-UTF-8 `title`; the options are unchanged then.
  *
  * # Safety
  * `opts` must be live options; `name` and `version` NUL-terminated strings; `title` NULL or one.
@@ -807,6 +1089,12 @@ codex_result codex_options_set_client_info(struct codex_options *opts,
 /**
  * Whether `initialize` asks for the experimental API (`capabilities.experimentalApi`).
  *
+ * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+ *   are independent).
+ * - **Ownership:** nothing is allocated; the options keep the value.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options; the options
+ *   are unchanged then.
+ *
  * # Safety
  * `opts` must be live options; `err_out` NULL or writable.
  */
@@ -818,6 +1106,12 @@ codex_result codex_options_set_experimental_api(struct codex_options *opts,
  * The timeout of requests that pass `timeout_ms` 0 (and of the helpers): a positive number
  * of milliseconds, or -1 for no limit. Default 120000.
  *
+ * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+ *   are independent).
+ * - **Ownership:** nothing is allocated; the options keep the value.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a value that
+ *   is neither positive nor -1; the options are unchanged then.
+ *
  * # Safety
  * `opts` must be live options; `err_out` NULL or writable.
  */
@@ -828,6 +1122,12 @@ codex_result codex_options_set_request_timeout_ms(struct codex_options *opts,
 /**
  * How many events the client stream holds (default 1024, at least 1). When it is full the
  * oldest are dropped; `codex_client_dropped_events` counts them.
+ *
+ * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+ *   are independent).
+ * - **Ownership:** nothing is allocated; the options keep the value.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a capacity
+ *   of 0; the options are unchanged then.
  *
  * # Safety
  * `opts` must be live options; `err_out` NULL or writable.
@@ -848,6 +1148,12 @@ codex_result codex_options_set_client_event_capacity(struct codex_options *opts,
  * closed (close code 1009) and every waiter and turn fails with `CODEX_ERR_TRANSPORT`, whose
  * message names the size and the limit.
  *
+ * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+ *   are independent).
+ * - **Ownership:** nothing is allocated; the options keep the value.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options; the options
+ *   are unchanged then.
+ *
  * # Safety
  * `opts` must be live options; `err_out` NULL or writable.
  */
@@ -862,6 +1168,12 @@ codex_result codex_options_set_max_line_bytes(struct codex_options *opts,
  * library sends `turn/interrupt` for it, and its later events are discarded and counted
  * (`codex_turn_dropped_events`). Other turns are not affected.
  *
+ * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+ *   are independent).
+ * - **Ownership:** nothing is allocated; the options keep the value.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options; the options
+ *   are unchanged then.
+ *
  * # Safety
  * `opts` must be live options; `err_out` NULL or writable.
  */
@@ -873,6 +1185,12 @@ codex_result codex_options_set_turn_buffer_events(struct codex_options *opts,
  * The timeout of `codex_turn_steer` and `codex_turn_interrupt`, in milliseconds (positive;
  * default 10000), independent of the request timeout: a user pressing "stop" expects an
  * answer in seconds, even from a server that stopped reading.
+ *
+ * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+ *   are independent).
+ * - **Ownership:** nothing is allocated; the options keep the value.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a value that
+ *   is not positive; the options are unchanged then.
  *
  * # Safety
  * `opts` must be live options; `err_out` NULL or writable.
@@ -888,6 +1206,12 @@ codex_result codex_options_set_control_timeout_ms(struct codex_options *opts,
  * on (`codex_turn_next_event`, `codex_turn_run`, or its callback thread, which always waits),
  * so a polled turn nobody waits on ends at its next wait.
  *
+ * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+ *   are independent).
+ * - **Ownership:** nothing is allocated; the options keep the value.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a negative
+ *   value; the options are unchanged then.
+ *
  * # Safety
  * `opts` must be live options; `err_out` NULL or writable.
  */
@@ -900,6 +1224,12 @@ codex_result codex_options_set_turn_idle_timeout_ms(struct codex_options *opts,
  * the library answers it fail-closed (approvals declined, other requests a JSON-RPC error):
  * a positive number of milliseconds, or 0 to answer every request fail-closed at once without
  * asking the program. Default 300000 (5 minutes).
+ *
+ * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+ *   are independent).
+ * - **Ownership:** nothing is allocated; the options keep the value.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a negative
+ *   value; the options are unchanged then.
  *
  * # Safety
  * `opts` must be live options; `err_out` NULL or writable.
@@ -933,7 +1263,13 @@ codex_result codex_options_set_server_request_timeout_ms(struct codex_options *o
  *
  * Errors: `CODEX_ERR_INVALID_ARGUMENT` naming the problem for a URL that is not one of the
  * above (no scheme, another scheme, no host, a bad port, a relative socket path, credentials
- * in the URL: use `codex_options_set_auth_token`, a #fragment); the options are unchanged then.
+ * in the URL: use `codex_options_set_auth_token`, a `#fragment`); the options are unchanged then.
+ *
+ * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+ *   are independent).
+ * - **Ownership:** the string is copied: the caller keeps (and may free) what it passed.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a URL that
+ *   is not one of the forms above; the options are unchanged then.
  *
  * # Safety
  * `opts` must be live options; `url` a NUL-terminated string; `err_out` NULL or writable.
@@ -951,6 +1287,12 @@ codex_result codex_options_set_url(struct codex_options *opts,
  * Errors: `CODEX_ERR_INVALID_ARGUMENT` for an empty token or one with characters an HTTP
  * header cannot carry (control characters, spaces, non-ASCII); the message does not quote it.
  *
+ * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+ *   are independent).
+ * - **Ownership:** the string is copied: the caller keeps (and may free) what it passed.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, an empty
+ *   token or one an HTTP header cannot carry; the options are unchanged then.
+ *
  * # Safety
  * `opts` must be live options; `token` NULL or a NUL-terminated string; `err_out` NULL or
  * writable.
@@ -967,6 +1309,12 @@ codex_result codex_options_set_auth_token(struct codex_options *opts,
  * Errors: `CODEX_ERR_INVALID_ARGUMENT` naming the file when it cannot be read, is not PEM, or
  * holds no certificate.
  *
+ * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+ *   are independent).
+ * - **Ownership:** the string is copied: the caller keeps (and may free) what it passed.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a file that
+ *   cannot be read, is not PEM or holds no certificate; the options are unchanged then.
+ *
  * # Safety
  * `opts` must be live options; `path` NULL or a NUL-terminated string; `err_out` NULL or
  * writable.
@@ -979,6 +1327,12 @@ codex_result codex_options_set_ca_file(struct codex_options *opts,
  * How long `codex_client_start` may take to reach a remote app-server: connecting, TLS and
  * the WebSocket upgrade together, in milliseconds (positive; default 10000). When it passes,
  * the start fails with `CODEX_ERR_TRANSPORT` naming the address. Ignored for `stdio://`.
+ *
+ * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+ *   are independent).
+ * - **Ownership:** nothing is allocated; the options keep the value.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a value that
+ *   is not positive; the options are unchanged then.
  *
  * # Safety
  * `opts` must be live options; `err_out` NULL or writable.
@@ -999,6 +1353,12 @@ codex_result codex_options_set_connect_timeout_ms(struct codex_options *opts,
  * Errors: `CODEX_ERR_INVALID_ARGUMENT` for a negative interval, or a timeout that is not
  * positive while the interval is.
  *
+ * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+ *   are independent).
+ * - **Ownership:** nothing is allocated; the options keep the value.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a negative
+ *   interval or a timeout that is not positive; the options are unchanged then.
+ *
  * # Safety
  * `opts` must be live options; `err_out` NULL or writable.
  */
@@ -1015,6 +1375,13 @@ codex_result codex_options_set_keepalive_ms(struct codex_options *opts,
  * `CODEX_ERR_INVALID_ARGUMENT` when `members` is NULL, `n` is 0 or an entry is not live
  * options.
  *
+ * - **Threads:** any thread.
+ * - **Ownership:** each member's options are copied; the pool written to `*pool_out` is the
+ *   caller's: close it with `codex_pool_close` and free it with `codex_pool_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL `members` or `pool_out`, `n` 0, an entry that
+ *   is not live options), `CODEX_ERR_TRANSPORT` (no member could be started; the message names
+ *   each one's error).
+ *
  * # Safety
  * `members` must point to `n` options pointers; `pool_out` writable; `err_out` NULL or
  * writable.
@@ -1029,6 +1396,12 @@ codex_result codex_pool_start(const struct codex_options *const *members,
  * `codex_client_thread_start` (NULL or a JSON object). Writes the new thread's id to
  * `*thread_id_out` (free with `codex_string_free`) and, when `result_json_out` is not NULL,
  * the full result. `CODEX_ERR_TRANSPORT` when no member is healthy. Thread-safe.
+ *
+ * - **Threads:** any thread, many at once on one pool.
+ * - **Ownership:** the strings written to `*thread_id_out` and `*result_json_out` are the
+ *   caller's: free each with `codex_string_free`.
+ * - **Errors:** `CODEX_ERR_TRANSPORT` (no member is healthy), `CODEX_ERR_CLOSED` (the pool is
+ *   closed), and those of `codex_client_thread_start`.
  *
  * # Safety
  * `pool` a live pool; `params_json` NULL or a string; `thread_id_out` writable;
@@ -1047,6 +1420,11 @@ codex_result codex_pool_thread_start(const struct codex_pool *pool,
  * `CODEX_ERR_INVALID_ARGUMENT` for a thread this pool did not start. The turn is an ordinary
  * `codex_turn` (free with `codex_turn_free`). Thread-safe.
  *
+ * - **Threads:** any thread, many at once on one pool.
+ * - **Ownership:** as for `codex_turn_start`: the turn is the caller's (`codex_turn_free`).
+ * - **Errors:** those of `codex_turn_start`, and `CODEX_ERR_TRANSPORT` (the thread's member
+ *   failed), `CODEX_ERR_INVALID_ARGUMENT` (a thread this pool did not start).
+ *
  * # Safety
  * As for `codex_turn_start`, with a live pool.
  */
@@ -1060,6 +1438,11 @@ codex_result codex_pool_turn_start(const struct codex_pool *pool,
 /**
  * `codex_pool_turn_start` with a callback, as `codex_turn_start_with_callback` (same rules
  * for `callback`, `userdata` and `userdata_free`, which runs once also when this fails).
+ *
+ * - **Threads:** as for `codex_pool_turn_start`; the callback runs on a library thread.
+ * - **Ownership:** as for `codex_turn_start_with_callback`: `userdata_free` runs exactly once,
+ *   also when this fails.
+ * - **Errors:** as for `codex_pool_turn_start`.
  *
  * # Safety
  * As for `codex_turn_start_with_callback`, with a live pool.
@@ -1081,6 +1464,11 @@ codex_result codex_pool_turn_start_with_callback(const struct codex_pool *pool,
  * it). After the member was restarted it refers to its old, failed connection. Errors as for
  * `codex_pool_turn_start`. Thread-safe.
  *
+ * - **Threads:** any thread.
+ * - **Ownership:** the client written to `*client_out` is borrowed from the pool: valid until
+ *   `codex_pool_free`; do not free it.
+ * - **Errors:** as for `codex_pool_turn_start`.
+ *
  * # Safety
  * `pool` a live pool; `thread_id` a string; `client_out` writable; `err_out` NULL or writable.
  */
@@ -1092,6 +1480,10 @@ codex_result codex_pool_client_for_thread(const struct codex_pool *pool,
 /**
  * How many members the pool has (healthy or not). 0 for an invalid pool.
  *
+ * - **Threads:** any thread.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** none: 0 when `pool` is NULL or not a live handle.
+ *
  * # Safety
  * `pool` must be NULL or a live pool.
  */
@@ -1100,6 +1492,10 @@ size_t codex_pool_member_count(const struct codex_pool *pool);
 /**
  * Whether member `index` (0 ≤ index < `codex_pool_member_count`) is up and its connection
  * works. False for an invalid pool or index. Thread-safe.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** none: false for a NULL or dead pool or an index out of range.
  *
  * # Safety
  * `pool` must be NULL or a live pool.
@@ -1124,6 +1520,10 @@ codex_result codex_pool_member_last_error(const struct codex_pool *pool,
 /**
  * Active turns on member `index` (0 when it is down, or for an invalid pool or index).
  *
+ * - **Threads:** any thread.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** none: 0 for a NULL or dead pool or an index out of range.
+ *
  * # Safety
  * `pool` must be NULL or a live pool.
  */
@@ -1135,6 +1535,11 @@ size_t codex_pool_member_active_turns(const struct codex_pool *pool,
  * turns end, spawned servers are stopped, and nothing is restarted any more. Idempotent and
  * thread-safe; NULL is ignored. The handle stays valid until `codex_pool_free`.
  *
+ * - **Threads:** any thread, also while other threads are blocked in calls on the pool (they
+ *   return).
+ * - **Ownership:** frees nothing: the handle stays valid until `codex_pool_free`.
+ * - **Errors:** none; NULL is ignored.
+ *
  * # Safety
  * `pool` must be NULL or a live pool.
  */
@@ -1143,6 +1548,11 @@ void codex_pool_close(const struct codex_pool *pool);
 /**
  * Closes the pool if needed and frees it with the client handles it gave out. NULL and
  * already-freed pools are ignored. Turns and events stay valid and may be freed later.
+ *
+ * - **Threads:** exclusive: no other call on the pool may be running or follow.
+ * - **Ownership:** releases the pool and the client handles it gave out; turns and events stay the
+ *   caller's.
+ * - **Errors:** none; NULL is ignored.
  *
  * # Safety
  * `pool` must be NULL or a pool from `codex_pool_start`; no other call on it may be running
@@ -1156,6 +1566,12 @@ void codex_pool_free(struct codex_pool *pool);
  * `CODEX_EVENT_SERVER_REQUEST` event, or the request was already answered fail-closed on arrival
  * (server request timeout 0). Works inside a callback too: the handle outlives the event.
  *
+ * - **Threads:** any thread, while no `*_free` of `ev` runs. Also inside a callback.
+ * - **Ownership:** the handle written to `*req_out` is the caller's, independent of `ev`: free it
+ *   with `codex_request_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL arguments, not a `CODEX_EVENT_SERVER_REQUEST`
+ *   event, or a request answered fail-closed on arrival).
+ *
  * # Safety
  * `ev` a live event; `req_out` writable; `err_out` NULL or writable.
  */
@@ -1167,6 +1583,10 @@ codex_result codex_event_request(const struct codex_event *ev,
  * The request's method, e.g. `"item/commandExecution/requestApproval"`. Borrowed until the
  * handle is freed.
  *
+ * - **Threads:** any thread, while no `*_free` of `req` runs.
+ * - **Ownership:** borrowed: valid until `req` is freed; do not free it.
+ * - **Errors:** none: NULL when `req` is NULL or not a live handle.
+ *
  * # Safety
  * `req` must be NULL or a live request.
  */
@@ -1176,6 +1596,10 @@ const char *codex_request_method(const struct codex_request *req);
  * The request's params as raw JSON (for approvals: `command`, `cwd`, `reason`, ...).
  * Borrowed until the handle is freed.
  *
+ * - **Threads:** any thread, while no `*_free` of `req` runs.
+ * - **Ownership:** borrowed: valid until `req` is freed; do not free it.
+ * - **Errors:** none: NULL when `req` is NULL or not a live handle.
+ *
  * # Safety
  * `req` must be NULL or a live request.
  */
@@ -1183,6 +1607,10 @@ const char *codex_request_params(const struct codex_request *req);
 
 /**
  * The JSON-RPC id of the request, as JSON text. Borrowed until the handle is freed.
+ *
+ * - **Threads:** any thread, while no `*_free` of `req` runs.
+ * - **Ownership:** borrowed: valid until `req` is freed; do not free it.
+ * - **Errors:** none: NULL when `req` is NULL or not a live handle.
  *
  * # Safety
  * `req` must be NULL or a live request.
@@ -1192,6 +1620,10 @@ const char *codex_request_id(const struct codex_request *req);
 /**
  * The thread id the request belongs to, or NULL.
  *
+ * - **Threads:** any thread, while no `*_free` of `req` runs.
+ * - **Ownership:** borrowed: valid until `req` is freed; do not free it.
+ * - **Errors:** none: NULL when the request has none, or `req` is NULL or not a live handle.
+ *
  * # Safety
  * `req` must be NULL or a live request.
  */
@@ -1200,6 +1632,10 @@ const char *codex_request_thread_id(const struct codex_request *req);
 /**
  * The turn id the request belongs to, or NULL.
  *
+ * - **Threads:** any thread, while no `*_free` of `req` runs.
+ * - **Ownership:** borrowed: valid until `req` is freed; do not free it.
+ * - **Errors:** none: NULL when the request has none, or `req` is NULL or not a live handle.
+ *
  * # Safety
  * `req` must be NULL or a live request.
  */
@@ -1207,6 +1643,10 @@ const char *codex_request_turn_id(const struct codex_request *req);
 
 /**
  * Whether the request still waits for an answer. False for an invalid handle.
+ *
+ * - **Threads:** any thread, while no `*_free` of `req` runs.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** none: false for a NULL or dead handle.
  *
  * # Safety
  * `req` must be NULL or a live request.
@@ -1221,6 +1661,11 @@ bool codex_request_is_open(const struct codex_request *req);
  * Errors: `CODEX_ERR_INVALID_ARGUMENT` for another method or an unknown decision;
  * `CODEX_ERR_STALE_REQUEST` when the request is no longer open. Thread-safe.
  *
+ * - **Threads:** any thread; the first answer wins, later ones get `CODEX_ERR_STALE_REQUEST`.
+ * - **Ownership:** frees nothing: free the handle with `codex_request_free` when done.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `req`, a method that is no approval, an
+ *   unknown decision), `CODEX_ERR_STALE_REQUEST` (no longer open), `CODEX_ERR_CLOSED`.
+ *
  * # Safety
  * `req` a live request; `err_out` NULL or writable.
  */
@@ -1232,6 +1677,11 @@ codex_result codex_request_approve(const struct codex_request *req,
  * Answers the request with `result_json` (a JSON value, for example
  * `{"answers": {...}}` for `item/tool/requestUserInput`). Errors: `CODEX_ERR_INVALID_ARGUMENT`
  * for invalid JSON, `CODEX_ERR_STALE_REQUEST`. Thread-safe.
+ *
+ * - **Threads:** any thread; the first answer wins.
+ * - **Ownership:** `result_json` is copied; free the handle with `codex_request_free` when done.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `req`, `result_json` not JSON),
+ *   `CODEX_ERR_STALE_REQUEST`, `CODEX_ERR_CLOSED`.
  *
  * # Safety
  * `req` a live request; `result_json` a string; `err_out` NULL or writable.
@@ -1245,6 +1695,11 @@ codex_result codex_request_respond(const struct codex_request *req,
  * failure (a command item ends `failed`). Errors: `CODEX_ERR_INVALID_ARGUMENT`,
  * `CODEX_ERR_STALE_REQUEST`. Thread-safe.
  *
+ * - **Threads:** any thread; the first answer wins.
+ * - **Ownership:** `message` is copied; free the handle with `codex_request_free` when done.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `req`, a NULL or non-UTF-8 `message`),
+ *   `CODEX_ERR_STALE_REQUEST`, `CODEX_ERR_CLOSED`.
+ *
  * # Safety
  * `req` a live request; `message` a string; `err_out` NULL or writable.
  */
@@ -1255,6 +1710,11 @@ codex_result codex_request_respond_error(const struct codex_request *req,
 
 /**
  * Frees a request handle (without answering it). NULL is ignored.
+ *
+ * - **Threads:** exclusive on `req`.
+ * - **Ownership:** releases the handle, not the request: an open request stays open (answered
+ *   fail-closed if nobody answers).
+ * - **Errors:** none; NULL is ignored.
  *
  * # Safety
  * `req` must be NULL or a request handle not yet freed.
@@ -1275,6 +1735,15 @@ void codex_request_free(struct codex_request *req);
  * Turns on different threads run concurrently and never wait for each other.
  *
  * On success writes the turn to `*turn_out` (free with `codex_turn_free`). Thread-safe.
+ *
+ * - **Threads:** any thread, many at once on one client.
+ * - **Ownership:** `input` and `params_json` are only read during the call; the turn written to
+ *   `*turn_out` is the caller's: free it with `codex_turn_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or invalid arguments, `params_json` not a JSON
+ *   object or holding `threadId`/`input`), `CODEX_ERR_TURN_ACTIVE` (the thread already has a turn
+ *   running or starting), `CODEX_ERR_PROTOCOL` (a result without a turn id), `CODEX_ERR_TIMEOUT`
+ *   (the client's request timeout), `CODEX_ERR_RPC` (the server's error, with its code and data),
+ *   `CODEX_ERR_OVERLOADED`, `CODEX_ERR_TRANSPORT`, `CODEX_ERR_CLOSED`.
  *
  * # Safety
  * `client` a live client; `thread_id` and `input` strings; `params_json` NULL or a string;
@@ -1302,6 +1771,13 @@ codex_result codex_turn_start(const struct codex_client *client,
  * `userdata` is passed to every call; `userdata_free` (may be NULL) runs exactly once, after
  * the last call — also when this function fails, before it returns. `callback` must not be NULL.
  *
+ * - **Threads:** any thread; the callback runs on a library thread (see `codex_event_callback`).
+ * - **Ownership:** the library owns `userdata` and releases it with `userdata_free` exactly once,
+ *   after the last call (at once when this fails); the turn written to `*turn_out` is the caller's
+ *   (`codex_turn_free`).
+ * - **Errors:** those of `codex_turn_start`, and `CODEX_ERR_INVALID_ARGUMENT` for a NULL
+ *   `callback`.
+ *
  * # Safety
  * As for `codex_turn_start`; `callback` and `userdata_free` must be callable from any thread.
  */
@@ -1318,6 +1794,10 @@ codex_result codex_turn_start_with_callback(const struct codex_client *client,
 /**
  * The turn's id. Borrowed: valid until the turn is freed. NULL for an invalid turn.
  *
+ * - **Threads:** any thread, while no `*_free` of `turn` runs.
+ * - **Ownership:** borrowed: valid until `turn` is freed; do not free it.
+ * - **Errors:** none: NULL when `turn` is NULL or not a live handle.
+ *
  * # Safety
  * `turn` must be NULL or a live turn.
  */
@@ -1325,6 +1805,10 @@ const char *codex_turn_id(const struct codex_turn *turn);
 
 /**
  * The id of the turn's thread. Borrowed: valid until the turn is freed.
+ *
+ * - **Threads:** any thread, while no `*_free` of `turn` runs.
+ * - **Ownership:** borrowed: valid until `turn` is freed; do not free it.
+ * - **Errors:** none: NULL when `turn` is NULL or not a live handle.
  *
  * # Safety
  * `turn` must be NULL or a live turn.
@@ -1349,6 +1833,14 @@ const char *codex_turn_thread_id(const struct codex_turn *turn);
  * sees no event of the turn for that long ends the turn with `CODEX_ERR_TIMEOUT` (with an
  * error object saying so) and interrupts it; every later call gives the same error.
  *
+ * - **Threads:** one consumer at a time per turn (other threads may steer or interrupt it
+ *   meanwhile).
+ * - **Ownership:** the event written to `*event_out` is the caller's: free it with
+ *   `codex_event_free`.
+ * - **Errors:** `CODEX_STREAM_END` (not an error: after `turn/completed`), `CODEX_ERR_TIMEOUT`,
+ *   `CODEX_ERR_OVERFLOW`, `CODEX_ERR_TRANSPORT`, `CODEX_ERR_CLOSED`, `CODEX_ERR_INVALID_ARGUMENT`
+ *   (NULL arguments, a `timeout_ms` below -1, a turn with a callback).
+ *
  * # Safety
  * `turn` a live turn; `event_out` writable; `err_out` NULL or writable.
  */
@@ -1363,6 +1855,12 @@ codex_result codex_turn_next_event(const struct codex_turn *turn,
  * not answer within the control timeout (`codex_options_set_control_timeout_ms`, default
  * 10000). Thread-safe.
  *
+ * - **Threads:** any thread, also while another thread consumes the turn.
+ * - **Ownership:** `input` is only read during the call; nothing to free.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or invalid arguments), `CODEX_ERR_RPC` (the
+ *   turn is no longer active), `CODEX_ERR_TIMEOUT` (the control timeout), `CODEX_ERR_TRANSPORT`,
+ *   `CODEX_ERR_CLOSED`.
+ *
  * # Safety
  * `turn` a live turn; `input` a string; `err_out` NULL or writable.
  */
@@ -1376,6 +1874,11 @@ codex_result codex_turn_steer(const struct codex_turn *turn,
  * not answer within the control timeout (`codex_options_set_control_timeout_ms`, default
  * 10000). Thread-safe.
  *
+ * - **Threads:** any thread, also while another thread consumes the turn.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `turn`), `CODEX_ERR_RPC`,
+ *   `CODEX_ERR_TIMEOUT` (the control timeout), `CODEX_ERR_TRANSPORT`, `CODEX_ERR_CLOSED`.
+ *
  * # Safety
  * `turn` a live turn; `err_out` NULL or writable.
  */
@@ -1385,6 +1888,10 @@ codex_result codex_turn_interrupt(const struct codex_turn *turn,
 /**
  * How many events of this turn were dropped: after `CODEX_ERR_OVERFLOW`, the buffered ones and
  * every one that arrived later; otherwise 0. 0 for an invalid turn. Thread-safe.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** none: 0 when `turn` is NULL or not a live handle.
  *
  * # Safety
  * `turn` must be NULL or a live turn.
@@ -1399,6 +1906,12 @@ uint64_t codex_turn_dropped_events(const struct codex_turn *turn);
  * `timeout_ms` (-1: no limit) bounds each wait for the next event. Errors as for
  * `codex_turn_next_event`; after `CODEX_ERR_TIMEOUT` it may be called again and loses nothing.
  *
+ * - **Threads:** one consumer at a time per turn (not from inside the turn's own callback).
+ * - **Ownership:** the result written to `*result_out` is the caller's: free it with
+ *   `codex_turn_result_free`; events it consumes are freed.
+ * - **Errors:** those of `codex_turn_next_event` (`CODEX_STREAM_END` excepted: the end is success
+ *   here); after `CODEX_ERR_TIMEOUT` it may be called again and loses nothing.
+ *
  * # Safety
  * `turn` a live turn; `result_out` writable; `err_out` NULL or writable.
  */
@@ -1410,6 +1923,10 @@ codex_result codex_turn_run(const struct codex_turn *turn,
 /**
  * `"completed"`, `"interrupted"` or `"failed"` (from `turn/completed`).
  *
+ * - **Threads:** any thread, while no `*_free` of `result` runs.
+ * - **Ownership:** borrowed: valid until `result` is freed; do not free it.
+ * - **Errors:** none: NULL when `result` is NULL or not a live handle.
+ *
  * # Safety
  * `result` must be NULL or a live turn result.
  */
@@ -1418,6 +1935,10 @@ const char *codex_turn_result_status(const struct codex_turn_result *result);
 /**
  * The turn's error message (`turn.error.message`, else the last `error` notification's), or
  * NULL.
+ *
+ * - **Threads:** any thread, while no `*_free` of `result` runs.
+ * - **Ownership:** borrowed: valid until `result` is freed; do not free it.
+ * - **Errors:** none: NULL when there is none, or `result` is NULL or not a live result.
  *
  * # Safety
  * `result` must be NULL or a live turn result.
@@ -1429,6 +1950,10 @@ const char *codex_turn_result_error_message(const struct codex_turn_result *resu
  * `final_answer`, else of the last one without a phase; NULL when the turn had only
  * commentary or no message.
  *
+ * - **Threads:** any thread, while no `*_free` of `result` runs.
+ * - **Ownership:** borrowed: valid until `result` is freed; do not free it.
+ * - **Errors:** none: NULL when there is none, or `result` is NULL or not a live result.
+ *
  * # Safety
  * `result` must be NULL or a live turn result.
  */
@@ -1437,6 +1962,11 @@ const char *codex_turn_result_final_answer(const struct codex_turn_result *resul
 /**
  * A JSON array of the turn's completed items (`item` of each `item/completed`), in order.
  * Writes its length to `*len_out` when not NULL.
+ *
+ * - **Threads:** any thread, while no `*_free` of `result` runs.
+ * - **Ownership:** borrowed: valid until `result` is freed; do not free it. The length goes to
+ *   `*len_out`.
+ * - **Errors:** none: NULL when `result` is NULL or not a live handle.
  *
  * # Safety
  * `result` must be NULL or a live turn result; `len_out` NULL or writable.
@@ -1448,6 +1978,10 @@ const char *codex_turn_result_items_json(const struct codex_turn_result *result,
  * The turn's last token usage (`tokenUsage` of `thread/tokenUsage/updated`: `total`, `last`,
  * `modelContextWindow`) as JSON, or NULL when none came.
  *
+ * - **Threads:** any thread, while no `*_free` of `result` runs.
+ * - **Ownership:** borrowed: valid until `result` is freed; do not free it.
+ * - **Errors:** none: NULL when there is none, or `result` is NULL or not a live result.
+ *
  * # Safety
  * `result` must be NULL or a live turn result.
  */
@@ -1455,6 +1989,10 @@ const char *codex_turn_result_usage_json(const struct codex_turn_result *result)
 
 /**
  * Frees a turn result. NULL is ignored.
+ *
+ * - **Threads:** exclusive on `result`.
+ * - **Ownership:** releases `result`.
+ * - **Errors:** none; NULL is ignored.
  *
  * # Safety
  * `result` must be NULL or a turn result not yet freed.
@@ -1465,6 +2003,12 @@ void codex_turn_result_free(struct codex_turn_result *result);
  * Frees a turn handle. A turn still running goes on in the server; its later events go to
  * the client stream, and the thread accepts a new turn once it has completed. NULL is ignored.
  *
+ * - **Threads:** exclusive: no other call on the turn may be running or follow (steer or interrupt
+ *   from other threads must have returned).
+ * - **Ownership:** releases the handle; a turn still running goes on in the server, its later
+ *   events reach the client stream; its callback gets no call after this returns.
+ * - **Errors:** none; NULL is ignored.
+ *
  * # Safety
  * `turn` must be NULL or a turn not yet freed, with no other call on it running.
  */
@@ -1474,6 +2018,10 @@ void codex_turn_free(struct codex_turn *turn);
  * The version of the library (e.g. `"0.1.0"`), static. It matches the header's
  * `CODEX_APP_SERVER_VERSION` when header and library come from the same build. No ABI
  * stability is promised before 1.0.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** a static string: never free it.
+ * - **Errors:** none.
  */
 const char *codex_version(void);
 

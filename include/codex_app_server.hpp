@@ -420,6 +420,35 @@ private:
     detail::Owned<codex_pool, codex_pool_free> p_;
 };
 
+/// A handler of the library's log messages: the level (CODEX_LOG_ERROR .. CODEX_LOG_DEBUG) and
+/// one line of text, borrowed for the call. Called on whichever thread logs, on several at once.
+using LogHandler = std::function<void(codex_log_level, std::string_view)>;
+
+namespace detail {
+inline void call_log_handler(void *userdata, codex_log_level level, const char *message) noexcept {
+    try {
+        (*static_cast<LogHandler *>(userdata))(level, message);
+    } catch (...) {
+        // An exception must not cross the C library.
+    }
+}
+inline void free_log_handler(void *userdata) noexcept { delete static_cast<LogHandler *>(userdata); }
+}  // namespace detail
+
+/// Sends the library's log messages at `min_level` and more severe to `handler`, for the whole
+/// process (see codex_set_log_callback); an empty handler goes back to CODEX_APP_SERVER_LOG on
+/// stderr. When this returns, the previous handler is not running and has been destroyed.
+inline void set_log_handler(codex_log_level min_level, LogHandler handler) {
+    codex_error *err = nullptr;
+    if (!handler) {
+        detail::check(codex_set_log_callback(min_level, nullptr, nullptr, nullptr, &err), err);
+        return;
+    }
+    auto *boxed = new LogHandler(std::move(handler));  // freed by the library, exactly once
+    detail::check(codex_set_log_callback(min_level, detail::call_log_handler, boxed, detail::free_log_handler, &err),
+                  err);
+}
+
 }  // namespace codex
 
 #endif

@@ -1,5 +1,6 @@
-//! The committed header must be what the current code generates, the shared library must
-//! export only `codex_*` symbols, and the version macros must agree with `codex_version()`.
+//! The committed header must be what the current code generates, and the version macros must
+//! agree with `codex_version()` and Cargo.toml. (The exported symbols are checked against abi/
+//! by scripts/check-abi.sh, the documentation by scripts/check-docs.py.)
 
 use std::ffi::CStr;
 use std::path::Path;
@@ -26,9 +27,16 @@ fn version_macro_matches_codex_version() {
     let from_header = line.split('"').nth(1).unwrap();
     let from_library = unsafe { CStr::from_ptr(codex_app_server::ffi::version::codex_version()) };
     assert_eq!(from_header, from_library.to_str().unwrap());
-    let major =
-        format!("#define CODEX_APP_SERVER_VERSION_MAJOR {}", env!("CARGO_PKG_VERSION_MAJOR"));
-    assert!(GENERATED.contains(&major));
+    // ... and both agree with Cargo.toml, the one place the version is written.
+    assert_eq!(from_header, env!("CARGO_PKG_VERSION"));
+    for (part, value) in [
+        ("MAJOR", env!("CARGO_PKG_VERSION_MAJOR")),
+        ("MINOR", env!("CARGO_PKG_VERSION_MINOR")),
+        ("PATCH", env!("CARGO_PKG_VERSION_PATCH")),
+    ] {
+        let line = format!("#define CODEX_APP_SERVER_VERSION_{part} {value}\n");
+        assert!(GENERATED.contains(&line), "no `{}` in the header", line.trim());
+    }
 }
 
 #[test]

@@ -2,13 +2,19 @@
 // (cgo). Many goroutines may use one Client at once; each Turn is read by one goroutine at a
 // time. Close every Client and Turn (finalizers are a safety net, not a plan).
 //
-// Build the library first (`cargo build --release` in the repository); this package links
-// target/release/libcodex_app_server.a statically.
+// cgo finds the C library through pkg-config (package codex_app_server, whose .pc file
+// `make install` and `cargo cinstall` write). For a prefix pkg-config does not search, set
+// PKG_CONFIG_PATH=PREFIX/lib/pkgconfig; the program then links the shared library, which the
+// loader must find at run time (ldconfig, LD_LIBRARY_PATH, or CGO_LDFLAGS=-Wl,-rpath,PREFIX/lib
+// when building). Inside the repository, `make go-test` points pkg-config at the build tree,
+// whose .pc file links the static library instead.
+//
+// Logging: set CODEX_APP_SERVER_LOG=error|warn|info|debug to see the library's messages on
+// stderr.
 package codexappserver
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: ${SRCDIR}/../../target/release/libcodex_app_server.a -ldl -lm -lpthread
+#cgo pkg-config: codex_app_server
 #include <stdlib.h>
 #include "codex_app_server.h"
 */

@@ -86,17 +86,29 @@ impl Client {
             let (rpc, router, pending, failure) =
                 (rpc.clone(), router.clone(), pending.clone(), failure.clone());
             Arc::new(move |error: Error| {
-                failure
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .get_or_insert_with(|| error.clone());
+                let first = {
+                    let mut slot = failure.lock().unwrap_or_else(|p| p.into_inner());
+                    let first = slot.is_none();
+                    slot.get_or_insert_with(|| error.clone());
+                    first
+                };
                 pending.fail_all("the app-server is gone");
                 rpc.fail_all(&error);
                 router.fail_all(&error);
                 on_down();
+                // Logged last, outside every lock: a log callback may call back into the client,
+                // which has failed by now.
+                if first {
+                    log::error!("the connection to codex app-server failed: {}", error.message);
+                } else {
+                    // The program closed the client: the server's end is expected.
+                    log::debug!("after the close: {}", error.message);
+                }
             })
         };
-        let transport = Transport::start(options, inbound, on_failure)?;
+        let transport = Transport::start(options, inbound, on_failure).inspect_err(|e| {
+            log::warn!("cannot start or reach codex app-server: {}", e.message);
+        })?;
         pending.start(transport.writer());
         let shared = Arc::new(Shared {
             transport,
@@ -118,6 +130,7 @@ impl Client {
         let init_result = match shared.call("initialize", Some(&params), Timeout::Default) {
             Ok(result) => result,
             Err(err) => {
+                log::warn!("initialize failed: {}", err.message);
                 shared.close();
                 return Err(err);
             }
@@ -126,6 +139,7 @@ impl Client {
             shared.close();
             return Err(err);
         }
+        log::info!("codex app-server initialized: {}", user_agent(&init_result));
         Ok(Client { shared, init_result })
     }
 
@@ -161,7 +175,9 @@ impl Client {
     pub fn thread_start(&self, params: Option<&str>) -> Result<(String, String)> {
         let params = object_params(params, "params_json", &[])?;
         let result = self.shared.call("thread/start", Some(&params), Timeout::Default)?;
-        Ok((thread_id_of(&result, "thread/start")?, result))
+        let thread = thread_id_of(&result, "thread/start")?;
+        log::debug!("thread {thread} started");
+        Ok((thread, result))
     }
 
     /// `thread/resume` of `thread_id`; returns its id and the full result JSON.
@@ -209,6 +225,7 @@ impl Client {
             }
         };
         self.shared.router.confirm_turn(thread_id, &queue, &turn_id);
+        log::debug!("turn {turn_id} started on thread {thread_id}");
         Ok(Turn::new(self.shared.clone(), thread_id.to_owned(), turn_id, queue, callback))
     }
 
@@ -304,6 +321,14 @@ impl Drop for Client {
     fn drop(&mut self) {
         self.shared.close();
     }
+}
+
+/// The server's `userAgent` from the `initialize` result, for the log.
+fn user_agent(init_result: &str) -> String {
+    serde_json::from_str::<Value>(init_result)
+        .ok()
+        .and_then(|v| v.get("userAgent").and_then(Value::as_str).map(str::to_owned))
+        .map_or_else(|| "(no userAgent)".to_owned(), |ua| format!("userAgent {ua}"))
 }
 
 impl Shared {

@@ -22,13 +22,17 @@ pub struct InboundRouter {
 }
 
 impl InboundRouter {
-    fn skip(&self) {
+    fn skip(&self, line: &[u8], why: &str) {
         self.skipped_lines.fetch_add(1, Ordering::Relaxed);
+        log_skipped(line, why);
     }
 
     /// A turn that overflowed its buffer is interrupted: nobody is consuming it.
     fn after_overflow(&self, delivered: &Delivered) {
         if let Delivered::Overflowed { thread, turn } = delivered {
+            log::warn!(
+                "turn {turn} of thread {thread} overflowed its event buffer: interrupting it"
+            );
             let line =
                 self.rpc.unanswered_line("turn/interrupt", Some(&interrupt_params(thread, turn)));
             let _ = self.pending.send(line);
@@ -54,7 +58,7 @@ fn event_of(kind: EventKind, notice: &Notice<'_>, request_id: Option<&str>) -> E
 impl Inbound for InboundRouter {
     fn line(&mut self, bytes: &[u8]) -> Option<Vec<u8>> {
         let Ok(text) = std::str::from_utf8(bytes) else {
-            self.skip();
+            self.skip(bytes, "not UTF-8");
             return None;
         };
         if text.trim().is_empty() {
@@ -62,7 +66,7 @@ impl Inbound for InboundRouter {
         }
         match wire::parse_line(text) {
             Err(_) => {
-                self.skip();
+                self.skip(bytes, "not a JSON-RPC message");
                 None
             }
             Ok(Message::Response { id: ResponseId::Number(id), outcome }) => {
@@ -130,7 +134,8 @@ impl Inbound for InboundRouter {
     }
 
     fn oversized(&mut self, bytes: u64, limit: usize) {
-        self.skip();
+        self.skipped_lines.fetch_add(1, Ordering::Relaxed);
+        log::warn!("skipped a message of {bytes} bytes from the server: longer than the limit ({limit} bytes)");
         let params = format!(
             "{{\"reason\":\"the message is longer than the limit\",\"bytes\":{bytes},\"limitBytes\":{limit}}}"
         );
@@ -145,6 +150,20 @@ impl Inbound for InboundRouter {
         for queue in self.wakes.drain(..) {
             queue.wake();
         }
+    }
+}
+
+/// A skipped line: its length and why at warn; its first bytes only at debug, since a broken
+/// message may hold text of the conversation.
+#[cold]
+fn log_skipped(line: &[u8], why: &str) {
+    log::warn!("skipped a line of {} bytes from the server: {why}", line.len());
+    if log::log_enabled!(log::Level::Debug) {
+        const PREFIX: usize = 64;
+        let start =
+            String::from_utf8_lossy(&line[..line.len().min(PREFIX)]).escape_debug().to_string();
+        let more = if line.len() > PREFIX { "…" } else { "" };
+        log::debug!("the skipped line starts with \"{start}\"{more}");
     }
 }
 

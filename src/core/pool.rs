@@ -263,12 +263,17 @@ impl Inner {
         });
         let started = Client::start_observed(&member.options, on_failure);
         let mut state = member.lock();
-        match started {
+        // Logged once the lock is released: a log callback may call back into the pool.
+        let message = match started {
             Ok(client) => {
+                let back = (state.generation > 0 || state.last_error.is_some()).then(|| {
+                    format!("pool member {index} is up again (pid {})", client.server_pid())
+                });
                 state.client = Some(Arc::new(client));
                 state.generation += 1;
                 state.next_retry = None;
                 state.backoff = FIRST_RETRY;
+                back.map(|m| (log::Level::Info, m))
             }
             Err(err) => {
                 state.backoff = if state.backoff.is_zero() {
@@ -277,8 +282,18 @@ impl Inner {
                     (state.backoff * 2).min(MAX_RETRY)
                 };
                 state.next_retry = Some(Instant::now() + state.backoff);
+                let message = format!(
+                    "pool member {index} could not be started: {}; next try in {} ms",
+                    err.message,
+                    state.backoff.as_millis()
+                );
                 state.last_error = Some(err);
+                Some((log::Level::Warn, message))
             }
+        };
+        drop(state);
+        if let Some((level, message)) = message {
+            log::log!(level, "{message}");
         }
     }
 
@@ -329,14 +344,21 @@ impl Inner {
                     let mut state = member.lock();
                     match state.client.as_ref().and_then(|c| c.failure()) {
                         Some(err) => {
+                            let wait = state.backoff.max(FIRST_RETRY);
+                            let why = format!(
+                                "pool member {index} failed: {}; restarting it in {} ms",
+                                err.message,
+                                wait.as_millis()
+                            );
                             state.last_error = Some(err);
-                            state.next_retry = Some(now + state.backoff.max(FIRST_RETRY));
-                            state.client.take()
+                            state.next_retry = Some(now + wait);
+                            state.client.take().map(|client| (client, why))
                         }
                         None => None,
                     }
                 };
-                if let Some(client) = failed {
+                if let Some((client, why)) = failed {
+                    log::warn!("{why}"); // not under the member's lock
                     client.close(); // ends its threads; its turns have failed already
                 }
                 let due = member.lock().next_retry;

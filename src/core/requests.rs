@@ -21,8 +21,9 @@ pub fn fail_closed_answer(method: &str) -> Answer {
         "item/commandExecution/requestApproval" | "item/fileChange/requestApproval" => {
             r#"{"decision":"decline"}"#
         }
-        // The older approval requests take the legacy decision names.
-        "execCommandApproval" | "applyPatchApproval" => r#"{"decision":"denied"}"#,
+        // The older approval requests take the legacy decision names; "denied" carries the
+        // reason (codex 0.163.0's schema: `{"denied": {"rejection": ...}}`).
+        "execCommandApproval" | "applyPatchApproval" => LEGACY_DENIED,
         "item/permissions/requestApproval" => r#"{"permissions":{}}"#,
         "mcpServer/elicitation/request" => r#"{"action":"decline"}"#,
         _ => {
@@ -33,6 +34,13 @@ pub fn fail_closed_answer(method: &str) -> Answer {
         }
     };
     Answer::Result(result.to_owned())
+}
+
+/// Declines a legacy approval request (`execCommandApproval`, `applyPatchApproval`).
+const LEGACY_DENIED: &str = r#"{"decision":{"denied":{"rejection":"declined by the client"}}}"#;
+
+fn is_legacy(method: &str) -> bool {
+    matches!(method, "execCommandApproval" | "applyPatchApproval")
 }
 
 /// The program's decision on an approval request.
@@ -47,9 +55,9 @@ pub enum Decision {
 /// The result JSON that carries `decision` for an approval request of `method`.
 pub fn approval_answer(method: &str, params: &str, decision: Decision) -> Result<String> {
     use Decision::*;
-    let word = |modern: &'static str, legacy: &'static str| match method {
-        "execCommandApproval" | "applyPatchApproval" => legacy,
-        _ => modern,
+    let word = |modern: &'static str, legacy: &'static str| match is_legacy(method) {
+        true => legacy,
+        false => modern,
     };
     match method {
         "item/commandExecution/requestApproval"
@@ -59,7 +67,8 @@ pub fn approval_answer(method: &str, params: &str, decision: Decision) -> Result
             let d = match decision {
                 Accept => word("accept", "approved"),
                 AcceptForSession => word("acceptForSession", "approved_for_session"),
-                Decline => word("decline", "denied"),
+                Decline if is_legacy(method) => return Ok(LEGACY_DENIED.to_owned()),
+                Decline => "decline",
                 Cancel => word("cancel", "abort"),
             };
             Ok(format!(r#"{{"decision":"{d}"}}"#))
@@ -280,6 +289,10 @@ impl PendingRequests {
     fn expire(&self, id: &str) {
         let expired = self.table().open.remove(id);
         if let Some(request) = expired {
+            log::warn!(
+                "server request {id} ({}) got no answer within the answer timeout: declined",
+                request.method
+            );
             request.decline_unanswered("declined: nobody answered within the answer timeout");
         }
     }
@@ -314,7 +327,7 @@ mod tests {
         );
         assert_eq!(
             approval_answer("execCommandApproval", "{}", Decision::Decline).unwrap(),
-            r#"{"decision":"denied"}"#
+            r#"{"decision":{"denied":{"rejection":"declined by the client"}}}"#
         );
         let perms = approval_answer(
             "item/permissions/requestApproval",

@@ -71,6 +71,7 @@ impl Rpc {
                     return outcome;
                 }
                 let ms = timeout.map_or(0, |t| t.as_millis());
+                log::warn!("{method} (request {id}): no response within {ms} ms");
                 Err(Error::new(ErrorKind::Timeout, format!("{method}: no response within {ms} ms")))
             }
         }

@@ -60,6 +60,13 @@ impl Turn {
             queue.watch_idle(
                 limit,
                 Box::new(move |limit| {
+                    // This runs under the turn queue's lock: the log goes out from the timer
+                    // thread right after, so a log callback may call back into the turn.
+                    let ms = limit.as_millis();
+                    let logged = turn.clone();
+                    super::timer::after(std::time::Duration::ZERO, move || {
+                        log::warn!("turn {logged}: no event for {ms} ms, interrupting it")
+                    });
                     if let Some(shared) = shared.upgrade() {
                         shared.send_unanswered("turn/interrupt", &interrupt_params(&thread, &turn));
                     }

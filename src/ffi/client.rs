@@ -80,6 +80,14 @@ fn request_timeout(timeout_ms: i64) -> Result<Timeout, Error> {
 /// for options that do not go together (see `codex_options_set_url`) or a CA file that cannot
 /// be read, `CODEX_ERR_TIMEOUT`, `CODEX_ERR_RPC`.
 ///
+/// - **Threads:** any thread; clients may be started on several threads at once.
+/// - **Ownership:** `options` is copied (free it when you like); the client written to
+///   `*client_out` is the caller's: close it with `codex_client_close` and free it with
+///   `codex_client_free`.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL `client_out`, options that are not live or do
+///   not go together), `CODEX_ERR_SPAWN`, `CODEX_ERR_TRANSPORT`, `CODEX_ERR_AUTH`,
+///   `CODEX_ERR_TIMEOUT`, `CODEX_ERR_RPC`.
+///
 /// # Safety
 /// `options` must be NULL or live options; `client_out` writable; `err_out` NULL or writable.
 #[no_mangle]
@@ -89,6 +97,7 @@ pub unsafe extern "C" fn codex_client_start(
     err_out: *mut *mut codex_error,
 ) -> codex_result {
     guard(err_out, || {
+        super::log::install();
         let started = (|| {
             out_ptr(client_out, "client_out")?;
             let defaults;
@@ -107,6 +116,10 @@ pub unsafe extern "C" fn codex_client_start(
 
 /// The raw JSON result of `initialize` (`userAgent`, `codexHome`, `platformFamily`,
 /// `platformOs`). Borrowed: valid until the client is freed. NULL for an invalid client.
+///
+/// - **Threads:** any thread.
+/// - **Ownership:** borrowed: valid until `client` is freed; do not free it.
+/// - **Errors:** none: NULL when `client` is NULL or not a live handle.
 ///
 /// # Safety
 /// `client` must be NULL or a live client.
@@ -129,6 +142,14 @@ pub unsafe extern "C" fn codex_client_initialize_result(
 /// tracked), `CODEX_ERR_RPC` (the server's error: code, message and data in `*err_out`),
 /// `CODEX_ERR_OVERLOADED` (-32001, retryable), `CODEX_ERR_TIMEOUT`, `CODEX_ERR_TRANSPORT`,
 /// `CODEX_ERR_CLOSED`. Thread-safe.
+///
+/// - **Threads:** any thread, many at once on one client.
+/// - **Ownership:** `method` and `params_json` are only read during the call; the result written to
+///   `*result_out` is the caller's: free it with `codex_string_free`.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or invalid arguments, a `params_json` that is
+///   not JSON, `turn/start`), `CODEX_ERR_TIMEOUT` (the client's request timeout), `CODEX_ERR_RPC`
+///   (the server's error, with its code and data), `CODEX_ERR_OVERLOADED`, `CODEX_ERR_TRANSPORT`,
+///   `CODEX_ERR_CLOSED`.
 ///
 /// # Safety
 /// `client` a live client; `method` a string; `params_json` NULL or a string; `result_out`
@@ -171,6 +192,14 @@ unsafe fn write_thread_result(
 /// `*thread_id_out` and, when `result_out` is not NULL, the full result JSON to `*result_out`
 /// (free both with `codex_string_free`). Uses the client's default timeout. Thread-safe.
 ///
+/// - **Threads:** any thread, many at once on one client.
+/// - **Ownership:** the strings written to `*thread_id_out` and `*result_out` are the caller's:
+///   free each with `codex_string_free`.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL `client` or `thread_id_out`, `params_json` not
+///   a JSON object), `CODEX_ERR_PROTOCOL` (a result without a thread id), `CODEX_ERR_TIMEOUT` (the
+///   client's request timeout), `CODEX_ERR_RPC` (the server's error, with its code and data),
+///   `CODEX_ERR_OVERLOADED`, `CODEX_ERR_TRANSPORT`, `CODEX_ERR_CLOSED`.
+///
 /// # Safety
 /// `client` a live client; `params_json` NULL or a string; `thread_id_out` writable;
 /// `result_out` and `err_out` NULL or writable.
@@ -193,6 +222,11 @@ pub unsafe extern "C" fn codex_client_thread_start(
 
 /// `thread/resume` of `thread_id` with optional extra `params_json` (a JSON object without
 /// `threadId`). Outputs as for `codex_client_thread_start`. Thread-safe.
+///
+/// - **Threads:** any thread, many at once on one client.
+/// - **Ownership:** as for `codex_client_thread_start`.
+/// - **Errors:** as for `codex_client_thread_start`; also `CODEX_ERR_INVALID_ARGUMENT` for a NULL
+///   `thread_id` or `params_json` holding `threadId`.
 ///
 /// # Safety
 /// As for `codex_client_thread_start`; `thread_id` a string.
@@ -230,6 +264,14 @@ pub unsafe extern "C" fn codex_client_thread_resume(
 /// new event to `*event_out` (free with `codex_event_free`). Errors: `CODEX_ERR_TIMEOUT`,
 /// `CODEX_ERR_TRANSPORT` or `CODEX_ERR_CLOSED` once the client is gone and the stream drained.
 ///
+/// - **Threads:** any thread; several threads may poll the client stream at once (each event goes
+///   to one of them).
+/// - **Ownership:** the event written to `*event_out` is the caller's: free it with
+///   `codex_event_free`.
+/// - **Errors:** `CODEX_ERR_TIMEOUT` (nothing in time), `CODEX_ERR_TRANSPORT` or `CODEX_ERR_CLOSED`
+///   (the client is gone and the stream drained), `CODEX_ERR_INVALID_ARGUMENT` (NULL arguments, a
+///   `timeout_ms` below -1, or a client-stream callback is set).
+///
 /// # Safety
 /// `client` a live client; `event_out` writable; `err_out` NULL or writable.
 #[no_mangle]
@@ -257,6 +299,12 @@ pub unsafe extern "C" fn codex_client_next_event(
 /// dies, the last call is a `CODEX_EVENT_STREAM_ERROR` event. Rules for the callback as for
 /// `codex_event_callback`.
 ///
+/// - **Threads:** any thread; the callback runs on a library thread (see `codex_event_callback`).
+/// - **Ownership:** the library owns `userdata` from now on and releases it with `userdata_free`
+///   exactly once, after the last call (at once when this fails or `callback` is NULL).
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `client`), `CODEX_ERR_CLOSED` once the
+///   client is closed (`CODEX_ERR_TRANSPORT` when its server had died before).
+///
 /// # Safety
 /// `client` a live client; `callback` and `userdata_free` callable from any thread;
 /// `err_out` NULL or writable.
@@ -282,6 +330,10 @@ pub unsafe extern "C" fn codex_client_set_event_callback(
 /// any other (answer timeout, turn freed, close). `handler` NULL removes it; the rules of
 /// `codex_client_set_event_callback` apply (no call after removal returns, `userdata_free` once).
 ///
+/// - **Threads:** any thread; the handler runs on a library thread (see `codex_event_callback`).
+/// - **Ownership:** as for `codex_client_set_event_callback`: `userdata_free` runs exactly once.
+/// - **Errors:** as for `codex_client_set_event_callback`.
+///
 /// # Safety
 /// `client` a live client; `handler` and `userdata_free` callable from any thread;
 /// `err_out` NULL or writable.
@@ -301,6 +353,10 @@ pub unsafe extern "C" fn codex_client_set_request_handler(
 
 /// How many events the client stream dropped because it was full. 0 for an invalid client.
 ///
+/// - **Threads:** any thread.
+/// - **Ownership:** nothing to free.
+/// - **Errors:** none: 0 when `client` is NULL or not a live handle.
+///
 /// # Safety
 /// `client` must be NULL or a live client.
 #[no_mangle]
@@ -310,6 +366,10 @@ pub unsafe extern "C" fn codex_client_dropped_events(client: *const codex_client
 
 /// How many lines from the server were skipped because they were not JSON-RPC messages.
 /// 0 for an invalid client.
+///
+/// - **Threads:** any thread.
+/// - **Ownership:** nothing to free.
+/// - **Errors:** none: 0 when `client` is NULL or not a live handle.
 ///
 /// # Safety
 /// `client` must be NULL or a live client.
@@ -387,6 +447,10 @@ pub unsafe extern "C" fn codex_client_next_ready_turn(
 /// How many threads of this client have a turn running or starting (turns whose handle was
 /// freed count until they complete). 0 for an invalid client. Thread-safe.
 ///
+/// - **Threads:** any thread.
+/// - **Ownership:** nothing to free.
+/// - **Errors:** none: 0 when `client` is NULL or not a live handle.
+///
 /// # Safety
 /// `client` must be NULL or a live client.
 #[no_mangle]
@@ -396,6 +460,10 @@ pub unsafe extern "C" fn codex_client_active_turns(client: *const codex_client) 
 
 /// The app-server's process id; 0 for a remote app-server (`codex_options_set_url`), which
 /// this process did not start, and for an invalid client.
+///
+/// - **Threads:** any thread.
+/// - **Ownership:** nothing to free.
+/// - **Errors:** none: 0 when `client` is NULL or not a live handle.
 ///
 /// # Safety
 /// `client` must be NULL or a live client.
@@ -411,6 +479,11 @@ pub unsafe extern "C" fn codex_client_server_pid(client: *const codex_client) ->
 /// Idempotent and thread-safe; NULL is ignored. The handle stays valid until
 /// `codex_client_free`.
 ///
+/// - **Threads:** any thread, also while other threads are blocked in calls on the client (they
+///   return).
+/// - **Ownership:** frees nothing: the handle stays valid until `codex_client_free`.
+/// - **Errors:** none; NULL is ignored.
+///
 /// # Safety
 /// `client` must be NULL or a live client.
 #[no_mangle]
@@ -425,6 +498,10 @@ pub unsafe extern "C" fn codex_client_close(client: *const codex_client) {
 /// Closes the client if needed and frees it. NULL and already-freed clients are ignored, and so
 /// are clients that belong to a pool (from `codex_pool_client_for_thread`; `codex_pool_free`
 /// frees them). Turns and events of the client stay valid and may be freed later.
+///
+/// - **Threads:** exclusive: no other call on the client may be running or follow.
+/// - **Ownership:** releases the client; its turns and events stay the caller's, valid until freed.
+/// - **Errors:** none; NULL and pool-owned clients are ignored.
 ///
 /// # Safety
 /// `client` must be NULL or a client from `codex_client_start`; no other call on it may be

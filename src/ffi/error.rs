@@ -29,6 +29,10 @@ impl From<Error> for codex_error {
 
 /// The result code of the failed call. `CODEX_ERR_INVALID_ARGUMENT` when `err` is NULL.
 ///
+/// - **Threads:** any thread, while no `*_free` of `err` runs.
+/// - **Ownership:** nothing to free.
+/// - **Errors:** none: `CODEX_ERR_INVALID_ARGUMENT` when `err` is NULL.
+///
 /// # Safety
 /// `err` must be NULL or an error returned by this library and not yet freed.
 #[no_mangle]
@@ -42,6 +46,10 @@ pub unsafe extern "C" fn codex_error_code(err: *const codex_error) -> codex_resu
 /// For `CODEX_ERR_TRANSPORT` it holds the exit status and the last lines of the server's
 /// stderr. NULL when `err` is NULL.
 ///
+/// - **Threads:** any thread, while no `*_free` of `err` runs.
+/// - **Ownership:** borrowed: valid until `err` is freed; do not free it.
+/// - **Errors:** none: NULL when `err` is NULL.
+///
 /// # Safety
 /// `err` must be NULL or an error returned by this library and not yet freed.
 #[no_mangle]
@@ -51,6 +59,10 @@ pub unsafe extern "C" fn codex_error_message(err: *const codex_error) -> *const 
 
 /// The JSON-RPC error code of `CODEX_ERR_RPC` / `CODEX_ERR_OVERLOADED` errors. Returns true
 /// and writes `*code_out` when there is one; false (and leaves `*code_out` alone) otherwise.
+///
+/// - **Threads:** any thread, while no `*_free` of `err` runs.
+/// - **Ownership:** writes a number to `*code_out`; nothing to free.
+/// - **Errors:** none: false when `err` is NULL or has no JSON-RPC code.
 ///
 /// # Safety
 /// `err` must be NULL or a live error; `code_out` NULL or writable.
@@ -68,6 +80,10 @@ pub unsafe extern "C" fn codex_error_rpc_code(err: *const codex_error, code_out:
 /// The JSON-RPC error's `data` as JSON text, or NULL when the server gave none. Borrowed:
 /// valid until `err` is freed.
 ///
+/// - **Threads:** any thread, while no `*_free` of `err` runs.
+/// - **Ownership:** borrowed: valid until `err` is freed; do not free it.
+/// - **Errors:** none: NULL when `err` is NULL or has no data.
+///
 /// # Safety
 /// `err` must be NULL or an error returned by this library and not yet freed.
 #[no_mangle]
@@ -78,6 +94,10 @@ pub unsafe extern "C" fn codex_error_data(err: *const codex_error) -> *const c_c
 }
 
 /// Frees an error. NULL is ignored.
+///
+/// - **Threads:** exclusive on `err`.
+/// - **Ownership:** releases `err`.
+/// - **Errors:** none; NULL is ignored.
 ///
 /// # Safety
 /// `err` must be NULL or an error returned by this library and not yet freed.

@@ -72,6 +72,10 @@ fn ptr_of(bytes: Option<&[u8]>) -> *const c_char {
 
 /// One of the `CODEX_EVENT_*` kinds; `CODEX_EVENT_OTHER` when `ev` is NULL or invalid.
 ///
+/// - **Threads:** any thread, while no `*_free` of `ev` runs.
+/// - **Ownership:** nothing to free.
+/// - **Errors:** none: `CODEX_EVENT_OTHER` when `ev` is NULL or not a live handle.
+///
 /// # Safety
 /// `ev` must be NULL or an event from this library not yet freed.
 #[no_mangle]
@@ -80,6 +84,10 @@ pub unsafe extern "C" fn codex_event_kind(ev: *const codex_event) -> u32 {
 }
 
 /// The protocol method, e.g. `"item/agentMessage/delta"`. NULL when `ev` is NULL or invalid.
+///
+/// - **Threads:** any thread, while no `*_free` of `ev` runs.
+/// - **Ownership:** borrowed: valid until `ev` is freed; do not free it.
+/// - **Errors:** none: NULL when `ev` is NULL or not a live handle.
 ///
 /// # Safety
 /// `ev` must be NULL or an event from this library not yet freed.
@@ -90,6 +98,10 @@ pub unsafe extern "C" fn codex_event_method(ev: *const codex_event) -> *const c_
 
 /// The thread id (`threadId`, or `thread.id`), or NULL when the event has none.
 ///
+/// - **Threads:** any thread, while no `*_free` of `ev` runs.
+/// - **Ownership:** borrowed: valid until `ev` is freed; do not free it.
+/// - **Errors:** none: NULL when `ev` has none, or is NULL or not a live event.
+///
 /// # Safety
 /// `ev` must be NULL or an event from this library not yet freed.
 #[no_mangle]
@@ -98,6 +110,10 @@ pub unsafe extern "C" fn codex_event_thread_id(ev: *const codex_event) -> *const
 }
 
 /// The turn id (`turnId`, or `turn.id`), or NULL when the event has none.
+///
+/// - **Threads:** any thread, while no `*_free` of `ev` runs.
+/// - **Ownership:** borrowed: valid until `ev` is freed; do not free it.
+/// - **Errors:** none: NULL when `ev` has none, or is NULL or not a live event.
 ///
 /// # Safety
 /// `ev` must be NULL or an event from this library not yet freed.
@@ -108,6 +124,11 @@ pub unsafe extern "C" fn codex_event_turn_id(ev: *const codex_event) -> *const c
 
 /// The raw JSON of the params (`"null"` when the message had none), exactly as the server sent
 /// it. Writes its length in bytes to `*len_out` when `len_out` is not NULL.
+///
+/// - **Threads:** any thread, while no `*_free` of `ev` runs.
+/// - **Ownership:** borrowed: valid until `ev` is freed; do not free it. The length goes to
+///   `*len_out`.
+/// - **Errors:** none: NULL when `ev` is NULL or not a live handle.
 ///
 /// # Safety
 /// `ev` must be NULL or an event from this library not yet freed; `len_out` NULL or writable.
@@ -130,6 +151,11 @@ pub unsafe extern "C" fn codex_event_params(
 /// The decoded `delta` text of `CODEX_EVENT_AGENT_MESSAGE_DELTA`, `CODEX_EVENT_REASONING_DELTA`
 /// and `CODEX_EVENT_COMMAND_OUTPUT_DELTA` events; NULL for other kinds. Writes its length in
 /// bytes to `*len_out` when not NULL (the text may contain NUL characters).
+///
+/// - **Threads:** any thread, while no `*_free` of `ev` runs.
+/// - **Ownership:** borrowed: valid until `ev` is freed; do not free it. The length goes to
+///   `*len_out`.
+/// - **Errors:** none: NULL when `ev` has none, or is NULL or not a live event.
 ///
 /// # Safety
 /// `ev` must be NULL or an event from this library not yet freed; `len_out` NULL or writable.
@@ -157,6 +183,10 @@ pub unsafe extern "C" fn codex_event_delta(
 /// `turn.status` of `turn/started` and `turn/completed` (`"completed"`, `"interrupted"`,
 /// `"failed"`, `"inProgress"`), else NULL.
 ///
+/// - **Threads:** any thread, while no `*_free` of `ev` runs.
+/// - **Ownership:** borrowed: valid until `ev` is freed; do not free it.
+/// - **Errors:** none: NULL when `ev` has none, or is NULL or not a live event.
+///
 /// # Safety
 /// `ev` must be NULL or an event from this library not yet freed.
 #[no_mangle]
@@ -165,6 +195,11 @@ pub unsafe extern "C" fn codex_event_turn_status(ev: *const codex_event) -> *con
 }
 
 /// Frees an event. NULL is ignored.
+///
+/// - **Threads:** exclusive on `ev`.
+/// - **Ownership:** releases `ev` (a request handle taken from it with `codex_event_request` stays
+///   valid).
+/// - **Errors:** none; NULL is ignored.
 ///
 /// # Safety
 /// `ev` must be NULL or an event from this library not yet freed.

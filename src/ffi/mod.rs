@@ -24,6 +24,7 @@ pub mod callback;
 pub mod client;
 pub mod error;
 pub mod event;
+pub mod log;
 pub mod options;
 pub mod pool;
 pub mod request;
@@ -268,6 +269,10 @@ pub(crate) fn owned_c_string(text: &str) -> *mut c_char {
 /// Frees a string this library returned through an out-parameter (`char **..._out`).
 /// NULL is ignored. Never pass it to libc `free`.
 ///
+/// - **Threads:** any thread; exclusive on `s`.
+/// - **Ownership:** releases `s`, a string this library handed out through an out-parameter.
+/// - **Errors:** none; NULL is ignored.
+///
 /// # Safety
 /// `s` must be NULL or a string returned by this library and not yet freed.
 #[no_mangle]
@@ -281,6 +286,10 @@ pub unsafe extern "C" fn codex_string_free(s: *mut c_char) {
 
 /// The name of a result code, e.g. `"CODEX_ERR_TIMEOUT"`; `"CODEX_UNKNOWN"` for other values.
 /// The string is static.
+///
+/// - **Threads:** any thread.
+/// - **Ownership:** a static string: never free it.
+/// - **Errors:** none; `"CODEX_UNKNOWN"` for a value that is no result code.
 #[no_mangle]
 pub extern "C" fn codex_result_name(code: codex_result) -> *const c_char {
     let name: &'static [u8] = match code {

@@ -41,12 +41,21 @@ unsafe fn with_options(
 /// stream of 1024 events; for remote URLs a connect timeout of 10000 ms and a keepalive ping
 /// every 30000 ms.
 /// Free with `codex_options_free`.
+///
+/// - **Threads:** any thread.
+/// - **Ownership:** the options are the caller's: free them with `codex_options_free` (a client
+///   copies them at start).
+/// - **Errors:** none: never NULL.
 #[no_mangle]
 pub extern "C" fn codex_options_new() -> *mut codex_options {
     into_handle(codex_options { magic: codex_options::MAGIC, options: Options::default() })
 }
 
 /// Frees options. NULL is ignored.
+///
+/// - **Threads:** exclusive on `opts`.
+/// - **Ownership:** releases `opts`; clients started from them are not affected.
+/// - **Errors:** none; NULL is ignored.
 ///
 /// # Safety
 /// `opts` must be NULL or options from `codex_options_new` not yet freed.
@@ -56,6 +65,12 @@ pub unsafe extern "C" fn codex_options_free(opts: *mut codex_options) {
 }
 
 /// The codex binary to run (a path; `PATH` is not searched for it).
+///
+/// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+///   are independent).
+/// - **Ownership:** the string is copied: the caller keeps (and may free) what it passed.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a NULL or
+///   non-UTF-8 string `path`; the options are unchanged then.
 ///
 /// # Safety
 /// `opts` must be live options; `path` a NUL-terminated string; `err_out` NULL or writable.
@@ -78,6 +93,12 @@ pub unsafe extern "C" fn codex_options_set_codex_bin(
 /// Appends one argument placed before the `app-server` subcommand (for example `"-c"` then
 /// `"model=\"o3\""`). See also `codex_options_add_config`.
 ///
+/// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+///   are independent).
+/// - **Ownership:** the string is copied: the caller keeps (and may free) what it passed.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a NULL or
+///   non-UTF-8 string `arg`; the options are unchanged then.
+///
 /// # Safety
 /// `opts` must be live options; `arg` a NUL-terminated string; `err_out` NULL or writable.
 #[no_mangle]
@@ -94,6 +115,12 @@ pub unsafe extern "C" fn codex_options_add_arg(
 
 /// Adds a config override `-c key=value` (value in TOML, e.g. `"model=\"o3\""`).
 /// `CODEX_ERR_INVALID_ARGUMENT` when there is no `=` or the key is empty.
+///
+/// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+///   are independent).
+/// - **Ownership:** the string is copied: the caller keeps (and may free) what it passed.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a NULL or
+///   non-UTF-8 string, or one without `=` or with an empty key; the options are unchanged then.
 ///
 /// # Safety
 /// `opts` must be live options; `key_value` a NUL-terminated string; `err_out` NULL or writable.
@@ -119,6 +146,13 @@ pub unsafe extern "C" fn codex_options_add_config(
 /// Sets (or, with `value` NULL, removes) an environment variable of the app-server process.
 /// The rest of its environment is this process's.
 ///
+/// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+///   are independent).
+/// - **Ownership:** the string is copied: the caller keeps (and may free) what it passed.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a NULL or
+///   non-UTF-8 string `name` (or an empty one, or one with `=`), a non-UTF-8 `value`; the options
+///   are unchanged then.
+///
 /// # Safety
 /// `opts` must be live options; `name` a NUL-terminated string; `value` NULL or one.
 #[no_mangle]
@@ -142,6 +176,12 @@ pub unsafe extern "C" fn codex_options_set_env(
 
 /// The working directory of the app-server process (default: this process's).
 ///
+/// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+///   are independent).
+/// - **Ownership:** the string is copied: the caller keeps (and may free) what it passed.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a NULL or
+///   non-UTF-8 string `dir`; the options are unchanged then.
+///
 /// # Safety
 /// `opts` must be live options; `dir` a NUL-terminated string; `err_out` NULL or writable.
 #[no_mangle]
@@ -157,6 +197,12 @@ pub unsafe extern "C" fn codex_options_set_cwd(
 }
 
 /// The `clientInfo` sent in `initialize`. `title` may be NULL.
+///
+/// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+///   are independent).
+/// - **Ownership:** the string is copied: the caller keeps (and may free) what it passed.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a NULL or
+///   non-UTF-8 string `name` or `version`, a non-UTF-8 `title`; the options are unchanged then.
 ///
 /// # Safety
 /// `opts` must be live options; `name` and `version` NUL-terminated strings; `title` NULL or one.
@@ -184,6 +230,12 @@ pub unsafe extern "C" fn codex_options_set_client_info(
 
 /// Whether `initialize` asks for the experimental API (`capabilities.experimentalApi`).
 ///
+/// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+///   are independent).
+/// - **Ownership:** nothing is allocated; the options keep the value.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options; the options
+///   are unchanged then.
+///
 /// # Safety
 /// `opts` must be live options; `err_out` NULL or writable.
 #[no_mangle]
@@ -200,6 +252,12 @@ pub unsafe extern "C" fn codex_options_set_experimental_api(
 
 /// The timeout of requests that pass `timeout_ms` 0 (and of the helpers): a positive number
 /// of milliseconds, or -1 for no limit. Default 120000.
+///
+/// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+///   are independent).
+/// - **Ownership:** nothing is allocated; the options keep the value.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a value that
+///   is neither positive nor -1; the options are unchanged then.
 ///
 /// # Safety
 /// `opts` must be live options; `err_out` NULL or writable.
@@ -221,6 +279,12 @@ pub unsafe extern "C" fn codex_options_set_request_timeout_ms(
 
 /// How many events the client stream holds (default 1024, at least 1). When it is full the
 /// oldest are dropped; `codex_client_dropped_events` counts them.
+///
+/// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+///   are independent).
+/// - **Ownership:** nothing is allocated; the options keep the value.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a capacity
+///   of 0; the options are unchanged then.
 ///
 /// # Safety
 /// `opts` must be live options; `err_out` NULL or writable.
@@ -250,6 +314,12 @@ pub unsafe extern "C" fn codex_options_set_client_event_capacity(
 /// closed (close code 1009) and every waiter and turn fails with `CODEX_ERR_TRANSPORT`, whose
 /// message names the size and the limit.
 ///
+/// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+///   are independent).
+/// - **Ownership:** nothing is allocated; the options keep the value.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options; the options
+///   are unchanged then.
+///
 /// # Safety
 /// `opts` must be live options; `err_out` NULL or writable.
 #[no_mangle]
@@ -270,6 +340,12 @@ pub unsafe extern "C" fn codex_options_set_max_line_bytes(
 /// library sends `turn/interrupt` for it, and its later events are discarded and counted
 /// (`codex_turn_dropped_events`). Other turns are not affected.
 ///
+/// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+///   are independent).
+/// - **Ownership:** nothing is allocated; the options keep the value.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options; the options
+///   are unchanged then.
+///
 /// # Safety
 /// `opts` must be live options; `err_out` NULL or writable.
 #[no_mangle]
@@ -287,6 +363,12 @@ pub unsafe extern "C" fn codex_options_set_turn_buffer_events(
 /// The timeout of `codex_turn_steer` and `codex_turn_interrupt`, in milliseconds (positive;
 /// default 10000), independent of the request timeout: a user pressing "stop" expects an
 /// answer in seconds, even from a server that stopped reading.
+///
+/// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+///   are independent).
+/// - **Ownership:** nothing is allocated; the options keep the value.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a value that
+///   is not positive; the options are unchanged then.
 ///
 /// # Safety
 /// `opts` must be live options; `err_out` NULL or writable.
@@ -311,6 +393,12 @@ pub unsafe extern "C" fn codex_options_set_control_timeout_ms(
 /// on (`codex_turn_next_event`, `codex_turn_run`, or its callback thread, which always waits),
 /// so a polled turn nobody waits on ends at its next wait.
 ///
+/// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+///   are independent).
+/// - **Ownership:** nothing is allocated; the options keep the value.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a negative
+///   value; the options are unchanged then.
+///
 /// # Safety
 /// `opts` must be live options; `err_out` NULL or writable.
 #[no_mangle]
@@ -332,6 +420,12 @@ pub unsafe extern "C" fn codex_options_set_turn_idle_timeout_ms(
 /// the library answers it fail-closed (approvals declined, other requests a JSON-RPC error):
 /// a positive number of milliseconds, or 0 to answer every request fail-closed at once without
 /// asking the program. Default 300000 (5 minutes).
+///
+/// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+///   are independent).
+/// - **Ownership:** nothing is allocated; the options keep the value.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a negative
+///   value; the options are unchanged then.
 ///
 /// # Safety
 /// `opts` must be live options; `err_out` NULL or writable.
@@ -374,7 +468,13 @@ pub unsafe extern "C" fn codex_options_set_server_request_timeout_ms(
 ///
 /// Errors: `CODEX_ERR_INVALID_ARGUMENT` naming the problem for a URL that is not one of the
 /// above (no scheme, another scheme, no host, a bad port, a relative socket path, credentials
-/// in the URL: use `codex_options_set_auth_token`, a #fragment); the options are unchanged then.
+/// in the URL: use `codex_options_set_auth_token`, a `#fragment`); the options are unchanged then.
+///
+/// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+///   are independent).
+/// - **Ownership:** the string is copied: the caller keeps (and may free) what it passed.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a URL that
+///   is not one of the forms above; the options are unchanged then.
 ///
 /// # Safety
 /// `opts` must be live options; `url` a NUL-terminated string; `err_out` NULL or writable.
@@ -397,6 +497,12 @@ pub unsafe extern "C" fn codex_options_set_url(
 ///
 /// Errors: `CODEX_ERR_INVALID_ARGUMENT` for an empty token or one with characters an HTTP
 /// header cannot carry (control characters, spaces, non-ASCII); the message does not quote it.
+///
+/// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+///   are independent).
+/// - **Ownership:** the string is copied: the caller keeps (and may free) what it passed.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, an empty
+///   token or one an HTTP header cannot carry; the options are unchanged then.
 ///
 /// # Safety
 /// `opts` must be live options; `token` NULL or a NUL-terminated string; `err_out` NULL or
@@ -433,6 +539,12 @@ pub unsafe extern "C" fn codex_options_set_auth_token(
 /// Errors: `CODEX_ERR_INVALID_ARGUMENT` naming the file when it cannot be read, is not PEM, or
 /// holds no certificate.
 ///
+/// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+///   are independent).
+/// - **Ownership:** the string is copied: the caller keeps (and may free) what it passed.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a file that
+///   cannot be read, is not PEM or holds no certificate; the options are unchanged then.
+///
 /// # Safety
 /// `opts` must be live options; `path` NULL or a NUL-terminated string; `err_out` NULL or
 /// writable.
@@ -457,6 +569,12 @@ pub unsafe extern "C" fn codex_options_set_ca_file(
 /// How long `codex_client_start` may take to reach a remote app-server: connecting, TLS and
 /// the WebSocket upgrade together, in milliseconds (positive; default 10000). When it passes,
 /// the start fails with `CODEX_ERR_TRANSPORT` naming the address. Ignored for `stdio://`.
+///
+/// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+///   are independent).
+/// - **Ownership:** nothing is allocated; the options keep the value.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a value that
+///   is not positive; the options are unchanged then.
 ///
 /// # Safety
 /// `opts` must be live options; `err_out` NULL or writable.
@@ -485,6 +603,12 @@ pub unsafe extern "C" fn codex_options_set_connect_timeout_ms(
 ///
 /// Errors: `CODEX_ERR_INVALID_ARGUMENT` for a negative interval, or a timeout that is not
 /// positive while the interval is.
+///
+/// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+///   are independent).
+/// - **Ownership:** nothing is allocated; the options keep the value.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a negative
+///   interval or a timeout that is not positive; the options are unchanged then.
 ///
 /// # Safety
 /// `opts` must be live options; `err_out` NULL or writable.

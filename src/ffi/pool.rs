@@ -54,6 +54,13 @@ unsafe fn pool_ref<'a>(pool: *const codex_pool) -> Result<&'a codex_pool, Error>
 /// `CODEX_ERR_INVALID_ARGUMENT` when `members` is NULL, `n` is 0 or an entry is not live
 /// options.
 ///
+/// - **Threads:** any thread.
+/// - **Ownership:** each member's options are copied; the pool written to `*pool_out` is the
+///   caller's: close it with `codex_pool_close` and free it with `codex_pool_free`.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL `members` or `pool_out`, `n` 0, an entry that
+///   is not live options), `CODEX_ERR_TRANSPORT` (no member could be started; the message names
+///   each one's error).
+///
 /// # Safety
 /// `members` must point to `n` options pointers; `pool_out` writable; `err_out` NULL or
 /// writable.
@@ -65,6 +72,7 @@ pub unsafe extern "C" fn codex_pool_start(
     err_out: *mut *mut codex_error,
 ) -> codex_result {
     guard_result(err_out, || {
+        super::log::install();
         out_ptr(pool_out, "pool_out")?;
         if members.is_null() || n == 0 {
             return Err(invalid("members: NULL or empty; a pool needs at least one".into()));
@@ -90,6 +98,12 @@ pub unsafe extern "C" fn codex_pool_start(
 /// `codex_client_thread_start` (NULL or a JSON object). Writes the new thread's id to
 /// `*thread_id_out` (free with `codex_string_free`) and, when `result_json_out` is not NULL,
 /// the full result. `CODEX_ERR_TRANSPORT` when no member is healthy. Thread-safe.
+///
+/// - **Threads:** any thread, many at once on one pool.
+/// - **Ownership:** the strings written to `*thread_id_out` and `*result_json_out` are the
+///   caller's: free each with `codex_string_free`.
+/// - **Errors:** `CODEX_ERR_TRANSPORT` (no member is healthy), `CODEX_ERR_CLOSED` (the pool is
+///   closed), and those of `codex_client_thread_start`.
 ///
 /// # Safety
 /// `pool` a live pool; `params_json` NULL or a string; `thread_id_out` writable;
@@ -121,6 +135,11 @@ pub unsafe extern "C" fn codex_pool_thread_start(
 /// `CODEX_ERR_INVALID_ARGUMENT` for a thread this pool did not start. The turn is an ordinary
 /// `codex_turn` (free with `codex_turn_free`). Thread-safe.
 ///
+/// - **Threads:** any thread, many at once on one pool.
+/// - **Ownership:** as for `codex_turn_start`: the turn is the caller's (`codex_turn_free`).
+/// - **Errors:** those of `codex_turn_start`, and `CODEX_ERR_TRANSPORT` (the thread's member
+///   failed), `CODEX_ERR_INVALID_ARGUMENT` (a thread this pool did not start).
+///
 /// # Safety
 /// As for `codex_turn_start`, with a live pool.
 #[no_mangle]
@@ -141,6 +160,11 @@ pub unsafe extern "C" fn codex_pool_turn_start(
 
 /// `codex_pool_turn_start` with a callback, as `codex_turn_start_with_callback` (same rules
 /// for `callback`, `userdata` and `userdata_free`, which runs once also when this fails).
+///
+/// - **Threads:** as for `codex_pool_turn_start`; the callback runs on a library thread.
+/// - **Ownership:** as for `codex_turn_start_with_callback`: `userdata_free` runs exactly once,
+///   also when this fails.
+/// - **Errors:** as for `codex_pool_turn_start`.
 ///
 /// # Safety
 /// As for `codex_turn_start_with_callback`, with a live pool.
@@ -174,6 +198,11 @@ pub unsafe extern "C" fn codex_pool_turn_start_with_callback(
 /// `*client_out`: valid until `codex_pool_free`; do not free it (`codex_client_free` ignores
 /// it). After the member was restarted it refers to its old, failed connection. Errors as for
 /// `codex_pool_turn_start`. Thread-safe.
+///
+/// - **Threads:** any thread.
+/// - **Ownership:** the client written to `*client_out` is borrowed from the pool: valid until
+///   `codex_pool_free`; do not free it.
+/// - **Errors:** as for `codex_pool_turn_start`.
 ///
 /// # Safety
 /// `pool` a live pool; `thread_id` a string; `client_out` writable; `err_out` NULL or writable.
@@ -210,6 +239,10 @@ impl codex_pool {
 
 /// How many members the pool has (healthy or not). 0 for an invalid pool.
 ///
+/// - **Threads:** any thread.
+/// - **Ownership:** nothing to free.
+/// - **Errors:** none: 0 when `pool` is NULL or not a live handle.
+///
 /// # Safety
 /// `pool` must be NULL or a live pool.
 #[no_mangle]
@@ -219,6 +252,10 @@ pub unsafe extern "C" fn codex_pool_member_count(pool: *const codex_pool) -> usi
 
 /// Whether member `index` (0 ≤ index < `codex_pool_member_count`) is up and its connection
 /// works. False for an invalid pool or index. Thread-safe.
+///
+/// - **Threads:** any thread.
+/// - **Ownership:** nothing to free.
+/// - **Errors:** none: false for a NULL or dead pool or an index out of range.
 ///
 /// # Safety
 /// `pool` must be NULL or a live pool.
@@ -255,6 +292,10 @@ pub unsafe extern "C" fn codex_pool_member_last_error(
 
 /// Active turns on member `index` (0 when it is down, or for an invalid pool or index).
 ///
+/// - **Threads:** any thread.
+/// - **Ownership:** nothing to free.
+/// - **Errors:** none: 0 for a NULL or dead pool or an index out of range.
+///
 /// # Safety
 /// `pool` must be NULL or a live pool.
 #[no_mangle]
@@ -271,6 +312,11 @@ pub unsafe extern "C" fn codex_pool_member_active_turns(
 /// turns end, spawned servers are stopped, and nothing is restarted any more. Idempotent and
 /// thread-safe; NULL is ignored. The handle stays valid until `codex_pool_free`.
 ///
+/// - **Threads:** any thread, also while other threads are blocked in calls on the pool (they
+///   return).
+/// - **Ownership:** frees nothing: the handle stays valid until `codex_pool_free`.
+/// - **Errors:** none; NULL is ignored.
+///
 /// # Safety
 /// `pool` must be NULL or a live pool.
 #[no_mangle]
@@ -284,6 +330,11 @@ pub unsafe extern "C" fn codex_pool_close(pool: *const codex_pool) {
 
 /// Closes the pool if needed and frees it with the client handles it gave out. NULL and
 /// already-freed pools are ignored. Turns and events stay valid and may be freed later.
+///
+/// - **Threads:** exclusive: no other call on the pool may be running or follow.
+/// - **Ownership:** releases the pool and the client handles it gave out; turns and events stay the
+///   caller's.
+/// - **Errors:** none; NULL is ignored.
 ///
 /// # Safety
 /// `pool` must be NULL or a pool from `codex_pool_start`; no other call on it may be running

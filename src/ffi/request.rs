@@ -50,6 +50,12 @@ unsafe fn request_ref<'a>(req: *const codex_request) -> Result<&'a Arc<ServerReq
 /// `CODEX_EVENT_SERVER_REQUEST` event, or the request was already answered fail-closed on arrival
 /// (server request timeout 0). Works inside a callback too: the handle outlives the event.
 ///
+/// - **Threads:** any thread, while no `*_free` of `ev` runs. Also inside a callback.
+/// - **Ownership:** the handle written to `*req_out` is the caller's, independent of `ev`: free it
+///   with `codex_request_free`.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL arguments, not a `CODEX_EVENT_SERVER_REQUEST`
+///   event, or a request answered fail-closed on arrival).
+///
 /// # Safety
 /// `ev` a live event; `req_out` writable; `err_out` NULL or writable.
 #[no_mangle]
@@ -92,6 +98,10 @@ unsafe fn text_of(
 /// The request's method, e.g. `"item/commandExecution/requestApproval"`. Borrowed until the
 /// handle is freed.
 ///
+/// - **Threads:** any thread, while no `*_free` of `req` runs.
+/// - **Ownership:** borrowed: valid until `req` is freed; do not free it.
+/// - **Errors:** none: NULL when `req` is NULL or not a live handle.
+///
 /// # Safety
 /// `req` must be NULL or a live request.
 #[no_mangle]
@@ -102,6 +112,10 @@ pub unsafe extern "C" fn codex_request_method(req: *const codex_request) -> *con
 /// The request's params as raw JSON (for approvals: `command`, `cwd`, `reason`, ...).
 /// Borrowed until the handle is freed.
 ///
+/// - **Threads:** any thread, while no `*_free` of `req` runs.
+/// - **Ownership:** borrowed: valid until `req` is freed; do not free it.
+/// - **Errors:** none: NULL when `req` is NULL or not a live handle.
+///
 /// # Safety
 /// `req` must be NULL or a live request.
 #[no_mangle]
@@ -110,6 +124,10 @@ pub unsafe extern "C" fn codex_request_params(req: *const codex_request) -> *con
 }
 
 /// The JSON-RPC id of the request, as JSON text. Borrowed until the handle is freed.
+///
+/// - **Threads:** any thread, while no `*_free` of `req` runs.
+/// - **Ownership:** borrowed: valid until `req` is freed; do not free it.
+/// - **Errors:** none: NULL when `req` is NULL or not a live handle.
 ///
 /// # Safety
 /// `req` must be NULL or a live request.
@@ -120,6 +138,10 @@ pub unsafe extern "C" fn codex_request_id(req: *const codex_request) -> *const c
 
 /// The thread id the request belongs to, or NULL.
 ///
+/// - **Threads:** any thread, while no `*_free` of `req` runs.
+/// - **Ownership:** borrowed: valid until `req` is freed; do not free it.
+/// - **Errors:** none: NULL when the request has none, or `req` is NULL or not a live handle.
+///
 /// # Safety
 /// `req` must be NULL or a live request.
 #[no_mangle]
@@ -129,6 +151,10 @@ pub unsafe extern "C" fn codex_request_thread_id(req: *const codex_request) -> *
 
 /// The turn id the request belongs to, or NULL.
 ///
+/// - **Threads:** any thread, while no `*_free` of `req` runs.
+/// - **Ownership:** borrowed: valid until `req` is freed; do not free it.
+/// - **Errors:** none: NULL when the request has none, or `req` is NULL or not a live handle.
+///
 /// # Safety
 /// `req` must be NULL or a live request.
 #[no_mangle]
@@ -137,6 +163,10 @@ pub unsafe extern "C" fn codex_request_turn_id(req: *const codex_request) -> *co
 }
 
 /// Whether the request still waits for an answer. False for an invalid handle.
+///
+/// - **Threads:** any thread, while no `*_free` of `req` runs.
+/// - **Ownership:** nothing to free.
+/// - **Errors:** none: false for a NULL or dead handle.
 ///
 /// # Safety
 /// `req` must be NULL or a live request.
@@ -151,6 +181,11 @@ pub unsafe extern "C" fn codex_request_is_open(req: *const codex_request) -> boo
 /// `execCommandApproval` / `applyPatchApproval`) with one of the `CODEX_DECISION_*` values.
 /// Errors: `CODEX_ERR_INVALID_ARGUMENT` for another method or an unknown decision;
 /// `CODEX_ERR_STALE_REQUEST` when the request is no longer open. Thread-safe.
+///
+/// - **Threads:** any thread; the first answer wins, later ones get `CODEX_ERR_STALE_REQUEST`.
+/// - **Ownership:** frees nothing: free the handle with `codex_request_free` when done.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `req`, a method that is no approval, an
+///   unknown decision), `CODEX_ERR_STALE_REQUEST` (no longer open), `CODEX_ERR_CLOSED`.
 ///
 /// # Safety
 /// `req` a live request; `err_out` NULL or writable.
@@ -180,6 +215,11 @@ pub unsafe extern "C" fn codex_request_approve(
 /// `{"answers": {...}}` for `item/tool/requestUserInput`). Errors: `CODEX_ERR_INVALID_ARGUMENT`
 /// for invalid JSON, `CODEX_ERR_STALE_REQUEST`. Thread-safe.
 ///
+/// - **Threads:** any thread; the first answer wins.
+/// - **Ownership:** `result_json` is copied; free the handle with `codex_request_free` when done.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `req`, `result_json` not JSON),
+///   `CODEX_ERR_STALE_REQUEST`, `CODEX_ERR_CLOSED`.
+///
 /// # Safety
 /// `req` a live request; `result_json` a string; `err_out` NULL or writable.
 #[no_mangle]
@@ -201,6 +241,11 @@ pub unsafe extern "C" fn codex_request_respond(
 /// failure (a command item ends `failed`). Errors: `CODEX_ERR_INVALID_ARGUMENT`,
 /// `CODEX_ERR_STALE_REQUEST`. Thread-safe.
 ///
+/// - **Threads:** any thread; the first answer wins.
+/// - **Ownership:** `message` is copied; free the handle with `codex_request_free` when done.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `req`, a NULL or non-UTF-8 `message`),
+///   `CODEX_ERR_STALE_REQUEST`, `CODEX_ERR_CLOSED`.
+///
 /// # Safety
 /// `req` a live request; `message` a string; `err_out` NULL or writable.
 #[no_mangle]
@@ -218,6 +263,11 @@ pub unsafe extern "C" fn codex_request_respond_error(
 }
 
 /// Frees a request handle (without answering it). NULL is ignored.
+///
+/// - **Threads:** exclusive on `req`.
+/// - **Ownership:** releases the handle, not the request: an open request stays open (answered
+///   fail-closed if nobody answers).
+/// - **Errors:** none; NULL is ignored.
 ///
 /// # Safety
 /// `req` must be NULL or a request handle not yet freed.

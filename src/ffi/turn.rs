@@ -97,6 +97,15 @@ pub(crate) unsafe fn start_turn_on(
 ///
 /// On success writes the turn to `*turn_out` (free with `codex_turn_free`). Thread-safe.
 ///
+/// - **Threads:** any thread, many at once on one client.
+/// - **Ownership:** `input` and `params_json` are only read during the call; the turn written to
+///   `*turn_out` is the caller's: free it with `codex_turn_free`.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or invalid arguments, `params_json` not a JSON
+///   object or holding `threadId`/`input`), `CODEX_ERR_TURN_ACTIVE` (the thread already has a turn
+///   running or starting), `CODEX_ERR_PROTOCOL` (a result without a turn id), `CODEX_ERR_TIMEOUT`
+///   (the client's request timeout), `CODEX_ERR_RPC` (the server's error, with its code and data),
+///   `CODEX_ERR_OVERLOADED`, `CODEX_ERR_TRANSPORT`, `CODEX_ERR_CLOSED`.
+///
 /// # Safety
 /// `client` a live client; `thread_id` and `input` strings; `params_json` NULL or a string;
 /// `turn_out` writable; `err_out` NULL or writable.
@@ -126,6 +135,13 @@ pub unsafe extern "C" fn codex_turn_start(
 /// `userdata` is passed to every call; `userdata_free` (may be NULL) runs exactly once, after
 /// the last call — also when this function fails, before it returns. `callback` must not be NULL.
 ///
+/// - **Threads:** any thread; the callback runs on a library thread (see `codex_event_callback`).
+/// - **Ownership:** the library owns `userdata` and releases it with `userdata_free` exactly once,
+///   after the last call (at once when this fails); the turn written to `*turn_out` is the caller's
+///   (`codex_turn_free`).
+/// - **Errors:** those of `codex_turn_start`, and `CODEX_ERR_INVALID_ARGUMENT` for a NULL
+///   `callback`.
+///
 /// # Safety
 /// As for `codex_turn_start`; `callback` and `userdata_free` must be callable from any thread.
 #[no_mangle]
@@ -151,6 +167,10 @@ pub unsafe extern "C" fn codex_turn_start_with_callback(
 
 /// The turn's id. Borrowed: valid until the turn is freed. NULL for an invalid turn.
 ///
+/// - **Threads:** any thread, while no `*_free` of `turn` runs.
+/// - **Ownership:** borrowed: valid until `turn` is freed; do not free it.
+/// - **Errors:** none: NULL when `turn` is NULL or not a live handle.
+///
 /// # Safety
 /// `turn` must be NULL or a live turn.
 #[no_mangle]
@@ -161,6 +181,10 @@ pub unsafe extern "C" fn codex_turn_id(turn: *const codex_turn) -> *const c_char
 }
 
 /// The id of the turn's thread. Borrowed: valid until the turn is freed.
+///
+/// - **Threads:** any thread, while no `*_free` of `turn` runs.
+/// - **Ownership:** borrowed: valid until `turn` is freed; do not free it.
+/// - **Errors:** none: NULL when `turn` is NULL or not a live handle.
 ///
 /// # Safety
 /// `turn` must be NULL or a live turn.
@@ -187,6 +211,14 @@ pub unsafe extern "C" fn codex_turn_thread_id(turn: *const codex_turn) -> *const
 /// stay valid. With an idle timeout (`codex_options_set_turn_idle_timeout_ms`), a wait that
 /// sees no event of the turn for that long ends the turn with `CODEX_ERR_TIMEOUT` (with an
 /// error object saying so) and interrupts it; every later call gives the same error.
+///
+/// - **Threads:** one consumer at a time per turn (other threads may steer or interrupt it
+///   meanwhile).
+/// - **Ownership:** the event written to `*event_out` is the caller's: free it with
+///   `codex_event_free`.
+/// - **Errors:** `CODEX_STREAM_END` (not an error: after `turn/completed`), `CODEX_ERR_TIMEOUT`,
+///   `CODEX_ERR_OVERFLOW`, `CODEX_ERR_TRANSPORT`, `CODEX_ERR_CLOSED`, `CODEX_ERR_INVALID_ARGUMENT`
+///   (NULL arguments, a `timeout_ms` below -1, a turn with a callback).
 ///
 /// # Safety
 /// `turn` a live turn; `event_out` writable; `err_out` NULL or writable.
@@ -220,6 +252,12 @@ pub unsafe extern "C" fn codex_turn_next_event(
 /// not answer within the control timeout (`codex_options_set_control_timeout_ms`, default
 /// 10000). Thread-safe.
 ///
+/// - **Threads:** any thread, also while another thread consumes the turn.
+/// - **Ownership:** `input` is only read during the call; nothing to free.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or invalid arguments), `CODEX_ERR_RPC` (the
+///   turn is no longer active), `CODEX_ERR_TIMEOUT` (the control timeout), `CODEX_ERR_TRANSPORT`,
+///   `CODEX_ERR_CLOSED`.
+///
 /// # Safety
 /// `turn` a live turn; `input` a string; `err_out` NULL or writable.
 #[no_mangle]
@@ -243,6 +281,11 @@ pub unsafe extern "C" fn codex_turn_steer(
 /// not answer within the control timeout (`codex_options_set_control_timeout_ms`, default
 /// 10000). Thread-safe.
 ///
+/// - **Threads:** any thread, also while another thread consumes the turn.
+/// - **Ownership:** nothing to free.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `turn`), `CODEX_ERR_RPC`,
+///   `CODEX_ERR_TIMEOUT` (the control timeout), `CODEX_ERR_TRANSPORT`, `CODEX_ERR_CLOSED`.
+///
 /// # Safety
 /// `turn` a live turn; `err_out` NULL or writable.
 #[no_mangle]
@@ -255,6 +298,10 @@ pub unsafe extern "C" fn codex_turn_interrupt(
 
 /// How many events of this turn were dropped: after `CODEX_ERR_OVERFLOW`, the buffered ones and
 /// every one that arrived later; otherwise 0. 0 for an invalid turn. Thread-safe.
+///
+/// - **Threads:** any thread.
+/// - **Ownership:** nothing to free.
+/// - **Errors:** none: 0 when `turn` is NULL or not a live handle.
 ///
 /// # Safety
 /// `turn` must be NULL or a live turn.
@@ -296,6 +343,12 @@ impl From<TurnOutcome> for codex_turn_result {
 /// `timeout_ms` (-1: no limit) bounds each wait for the next event. Errors as for
 /// `codex_turn_next_event`; after `CODEX_ERR_TIMEOUT` it may be called again and loses nothing.
 ///
+/// - **Threads:** one consumer at a time per turn (not from inside the turn's own callback).
+/// - **Ownership:** the result written to `*result_out` is the caller's: free it with
+///   `codex_turn_result_free`; events it consumes are freed.
+/// - **Errors:** those of `codex_turn_next_event` (`CODEX_STREAM_END` excepted: the end is success
+///   here); after `CODEX_ERR_TIMEOUT` it may be called again and loses nothing.
+///
 /// # Safety
 /// `turn` a live turn; `result_out` writable; `err_out` NULL or writable.
 #[no_mangle]
@@ -326,6 +379,10 @@ unsafe fn result_field(
 
 /// `"completed"`, `"interrupted"` or `"failed"` (from `turn/completed`).
 ///
+/// - **Threads:** any thread, while no `*_free` of `result` runs.
+/// - **Ownership:** borrowed: valid until `result` is freed; do not free it.
+/// - **Errors:** none: NULL when `result` is NULL or not a live handle.
+///
 /// # Safety
 /// `result` must be NULL or a live turn result.
 #[no_mangle]
@@ -337,6 +394,10 @@ pub unsafe extern "C" fn codex_turn_result_status(
 
 /// The turn's error message (`turn.error.message`, else the last `error` notification's), or
 /// NULL.
+///
+/// - **Threads:** any thread, while no `*_free` of `result` runs.
+/// - **Ownership:** borrowed: valid until `result` is freed; do not free it.
+/// - **Errors:** none: NULL when there is none, or `result` is NULL or not a live result.
 ///
 /// # Safety
 /// `result` must be NULL or a live turn result.
@@ -351,6 +412,10 @@ pub unsafe extern "C" fn codex_turn_result_error_message(
 /// `final_answer`, else of the last one without a phase; NULL when the turn had only
 /// commentary or no message.
 ///
+/// - **Threads:** any thread, while no `*_free` of `result` runs.
+/// - **Ownership:** borrowed: valid until `result` is freed; do not free it.
+/// - **Errors:** none: NULL when there is none, or `result` is NULL or not a live result.
+///
 /// # Safety
 /// `result` must be NULL or a live turn result.
 #[no_mangle]
@@ -362,6 +427,11 @@ pub unsafe extern "C" fn codex_turn_result_final_answer(
 
 /// A JSON array of the turn's completed items (`item` of each `item/completed`), in order.
 /// Writes its length to `*len_out` when not NULL.
+///
+/// - **Threads:** any thread, while no `*_free` of `result` runs.
+/// - **Ownership:** borrowed: valid until `result` is freed; do not free it. The length goes to
+///   `*len_out`.
+/// - **Errors:** none: NULL when `result` is NULL or not a live handle.
 ///
 /// # Safety
 /// `result` must be NULL or a live turn result; `len_out` NULL or writable.
@@ -381,6 +451,10 @@ pub unsafe extern "C" fn codex_turn_result_items_json(
 /// The turn's last token usage (`tokenUsage` of `thread/tokenUsage/updated`: `total`, `last`,
 /// `modelContextWindow`) as JSON, or NULL when none came.
 ///
+/// - **Threads:** any thread, while no `*_free` of `result` runs.
+/// - **Ownership:** borrowed: valid until `result` is freed; do not free it.
+/// - **Errors:** none: NULL when there is none, or `result` is NULL or not a live result.
+///
 /// # Safety
 /// `result` must be NULL or a live turn result.
 #[no_mangle]
@@ -392,6 +466,10 @@ pub unsafe extern "C" fn codex_turn_result_usage_json(
 
 /// Frees a turn result. NULL is ignored.
 ///
+/// - **Threads:** exclusive on `result`.
+/// - **Ownership:** releases `result`.
+/// - **Errors:** none; NULL is ignored.
+///
 /// # Safety
 /// `result` must be NULL or a turn result not yet freed.
 #[no_mangle]
@@ -401,6 +479,12 @@ pub unsafe extern "C" fn codex_turn_result_free(result: *mut codex_turn_result) 
 
 /// Frees a turn handle. A turn still running goes on in the server; its later events go to
 /// the client stream, and the thread accepts a new turn once it has completed. NULL is ignored.
+///
+/// - **Threads:** exclusive: no other call on the turn may be running or follow (steer or interrupt
+///   from other threads must have returned).
+/// - **Ownership:** releases the handle; a turn still running goes on in the server, its later
+///   events reach the client stream; its callback gets no call after this returns.
+/// - **Errors:** none; NULL is ignored.
 ///
 /// # Safety
 /// `turn` must be NULL or a turn not yet freed, with no other call on it running.

@@ -57,10 +57,12 @@ pub fn spawn(
     if let Some(cwd) = &options.cwd {
         command.current_dir(cwd);
     }
+    let line = command_line(&program, options);
     let mut child = process::spawn(&mut command).map_err(|e| {
         Error::new(ErrorKind::Spawn, format!("cannot start {}: {e}", program.display()))
     })?;
     let pid = child.id();
+    log::info!("started codex app-server (pid {pid}): {line}");
     let stdin = child.stdin.take().expect("stdin is piped");
     let stdout = child.stdout.take().expect("stdout is piped");
     let stderr = child.stderr.take().expect("stderr is piped");
@@ -115,11 +117,26 @@ impl Link for StdioLink {
             return;
         }
         let child = self.child.clone();
+        let pid = self.pid;
         timer::after(grace, move || {
             let mut child = lock_child(&child);
-            if matches!(child.try_wait(), Ok(None)) {
-                let _ = child.kill();
-                let _ = child.wait();
+            match child.try_wait() {
+                Ok(None) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    log::info!(
+                        "codex app-server (pid {pid}) did not exit within {} ms of its stdin \
+                         closing: killed",
+                        grace.as_millis()
+                    );
+                }
+                Ok(Some(status)) => {
+                    log::info!(
+                        "codex app-server (pid {pid}) exited ({})",
+                        process::describe_status(status)
+                    )
+                }
+                Err(_) => {}
             }
         });
     }
@@ -127,6 +144,50 @@ impl Link for StdioLink {
 
 fn lock_child(child: &Mutex<Child>) -> std::sync::MutexGuard<'_, Child> {
     child.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The command line as a log shows it: the values of `-c key=value` config overrides are left
+/// out (they may hold secrets), and of the environment changes only the names are shown.
+fn command_line(program: &std::path::Path, options: &Options) -> String {
+    let mut line = program.display().to_string();
+    let mut value_next = false;
+    for arg in &options.args {
+        line.push(' ');
+        line.push_str(&redacted_arg(arg, value_next));
+        value_next = arg == "-c" || arg == "--config";
+    }
+    line.push_str(" app-server --listen stdio://");
+    let names = |set: bool| -> Vec<&str> {
+        options.env.iter().filter(|(_, v)| v.is_some() == set).map(|(n, _)| n.as_str()).collect()
+    };
+    let (set, removed) = (names(true), names(false));
+    if !set.is_empty() {
+        line.push_str(&format!("; environment set: {}", set.join(", ")));
+    }
+    if !removed.is_empty() {
+        line.push_str(&format!("; environment removed: {}", removed.join(", ")));
+    }
+    if let Some(cwd) = &options.cwd {
+        line.push_str(&format!("; in {}", cwd.display()));
+    }
+    line
+}
+
+/// `key=value` of a config override as `key=…`; other arguments as they are.
+fn redacted_arg(arg: &str, is_config_value: bool) -> String {
+    let key_only = |kv: &str| match kv.split_once('=') {
+        Some((key, _)) => format!("{key}=…"),
+        None => kv.to_owned(),
+    };
+    if is_config_value {
+        key_only(arg)
+    } else if let Some(kv) = arg.strip_prefix("--config=") {
+        format!("--config={}", key_only(kv))
+    } else if let Some(kv) = arg.strip_prefix("-c").filter(|kv| !kv.is_empty()) {
+        format!("-c{}", key_only(kv))
+    } else {
+        arg.to_owned()
+    }
 }
 
 /// The explicit path, else `$CODEX_BIN`, else `codex` on PATH; the error names what was tried.
@@ -309,4 +370,26 @@ fn exit_error(
     };
     message.push_str(&lock_tail(tail).describe());
     Error::new(ErrorKind::Transport, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_logged_command_line_has_no_config_values_nor_environment_values() {
+        let options = Options {
+            args: ["-c", "api_key=\"sk-1\"", "--config=token=t2", "-cpass=p3", "--verbose"]
+                .map(str::to_owned)
+                .to_vec(),
+            env: vec![("OPENAI_API_KEY".into(), None), ("HOME_TOKEN".into(), Some("t4".into()))],
+            ..Options::default()
+        };
+        let line = command_line(std::path::Path::new("/bin/codex"), &options);
+        assert_eq!(
+            line,
+            "/bin/codex -c api_key=… --config=token=… -cpass=… --verbose app-server --listen \
+             stdio://; environment set: HOME_TOKEN; environment removed: OPENAI_API_KEY"
+        );
+    }
 }

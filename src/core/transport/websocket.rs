@@ -138,6 +138,7 @@ pub fn connect(
         })
     };
     let reader_done = reader_thread.done.clone();
+    log::info!("connected to {}", shared.address);
     Ok(WebSocketLink {
         shared,
         reader_done,
