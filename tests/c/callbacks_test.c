@@ -32,6 +32,7 @@ struct probe {
     atomic_int frees;
     atomic_int calls_after_free;
     atomic_int freed_handle; /* set once codex_turn_free returned */
+    atomic_int saw_thread_started;
     int deltas_in_order;
     int next_delta;
     atomic_int saw_completed;
@@ -88,6 +89,7 @@ static void on_event(void *userdata, const codex_event *ev) {
     }
 
     uint32_t kind = codex_event_kind(ev);
+    if (strcmp(codex_event_method(ev), "thread/started") == 0) atomic_store(&p->saw_thread_started, 1);
     if (kind == CODEX_EVENT_AGENT_MESSAGE_DELTA) {
         char expect[96];
         snprintf(expect, sizeof expect, "%s:%d;", codex_event_turn_id(ev), p->next_delta++);
@@ -293,10 +295,16 @@ int main(void) {
 
     /* A client callback sees turn-less events; removing it releases its userdata once. */
     probe k = {.name = "client"};
+    /* Everything the server sent before the polled turn completed is routed by now: take it,
+     * so the thread/started the callback waits for below is this thread's. */
+    codex_event *old = NULL;
+    while (codex_client_next_event(client, 0, &old, NULL) == CODEX_OK) codex_event_free(old);
     CHECK_OK(codex_client_set_event_callback(client, on_event, &k, on_free, &err), err);
     char *thread_id = NULL;
     CHECK_OK(codex_client_thread_start(client, NULL, &thread_id, NULL, &err), err);
-    WAIT_FOR(atomic_load(&k.calls) > 0, "the client callback never saw thread/started");
+    /* The client stream may hold older events: wait for this thread's own notification, which
+     * comes after the thread/start response. */
+    WAIT_FOR(atomic_load(&k.saw_thread_started), "the client callback never saw thread/started");
     codex_event *ev = NULL;
     CHECK(codex_client_next_event(client, 0, &ev, &err) == CODEX_ERR_INVALID_ARGUMENT, "poll refused");
     codex_error_free(err), err = NULL;

@@ -101,44 +101,35 @@ impl Link for StdioLink {
         self.pid
     }
 
-    /// The writer's queue is closed already: once the writer has written what was queued and
-    /// closed stdin, the server has `grace` to exit before the process timer kills it (and
-    /// reaps it either way). Close does not wait for the exit: a pool closes many servers at
-    /// once, each exiting in its own time. The reader and watcher end when the server is gone.
+    /// The writer's queue is closed already (stdin closes once it is written out): gives the
+    /// server `grace` to exit, then kills it.
     fn shutdown(&self, grace: Duration) {
-        let mut threads =
-            std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()));
-        // The writer comes first; it ends as soon as its queue is written out.
-        let writer = threads.drain(..1).collect();
-        join_until(&Mutex::new(writer), Instant::now() + THREAD_EXIT_WAIT);
-        let exited = !matches!(lock_child(&self.child).try_wait(), Ok(None));
-        if exited {
-            join_until(&Mutex::new(threads), Instant::now() + THREAD_EXIT_WAIT);
-            return;
-        }
-        let child = self.child.clone();
-        let pid = self.pid;
-        timer::after(grace, move || {
-            let mut child = lock_child(&child);
+        let deadline = Instant::now() + grace;
+        // Logged once the child's lock is released.
+        let ended = loop {
+            let mut child = lock_child(&self.child);
             match child.try_wait() {
-                Ok(None) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    log::info!(
-                        "codex app-server (pid {pid}) did not exit within {} ms of its stdin \
-                         closing: killed",
-                        grace.as_millis()
-                    );
-                }
+                Ok(None) => {}
                 Ok(Some(status)) => {
-                    log::info!(
-                        "codex app-server (pid {pid}) exited ({})",
-                        process::describe_status(status)
-                    )
+                    break Some(format!("exited ({})", process::describe_status(status)))
                 }
-                Err(_) => {}
+                Err(_) => break None,
             }
-        });
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break Some(format!(
+                    "did not exit within {} ms of its stdin closing: killed",
+                    grace.as_millis()
+                ));
+            }
+            drop(child);
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        if let Some(how) = ended {
+            log::info!("codex app-server (pid {}) {how}", self.pid);
+        }
+        join_until(&self.threads, Instant::now() + THREAD_EXIT_WAIT);
     }
 }
 
