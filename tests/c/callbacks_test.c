@@ -45,6 +45,10 @@ struct probe {
     int wait_ended_by_completion;  /* 1: released by the other turn's completion, 0: timed out */
     probe *watch;                  /* on turn/completed, note whether `watch` is blocked */
     int watched_was_blocked;
+    /* The thread ids of the thread/started events it saw: each entry is written before the
+     * count that publishes it. */
+    char started[8][64];
+    atomic_int n_started;
 };
 
 static void sleep_ms(int ms) {
@@ -73,6 +77,13 @@ static codex_turn *own_turn(probe *p) {
     return atomic_load(&p->turn);
 }
 
+static int saw_thread_started(probe *p, const char *thread_id) {
+    int n = atomic_load(&p->n_started);
+    for (int i = 0; i < n; i++)
+        if (strcmp(p->started[i], thread_id) == 0) return 1;
+    return 0;
+}
+
 static void on_event(void *userdata, const codex_event *ev) {
     probe *p = userdata;
     CHECK(atomic_load(&p->frees) == 0, "%s: a call after userdata_free", p->name);
@@ -85,6 +96,12 @@ static void on_event(void *userdata, const codex_event *ev) {
         while (!atomic_load(&p->wait_for->saw_completed) && now_ms() < deadline) sleep_ms(1);
         p->wait_ended_by_completion = atomic_load(&p->wait_for->saw_completed);
         atomic_store(&p->blocked, 0);
+    }
+
+    int n = atomic_load(&p->n_started);
+    if (strcmp(codex_event_method(ev), "thread/started") == 0 && n < 8) {
+        snprintf(p->started[n], sizeof p->started[n], "%s", codex_event_thread_id(ev));
+        atomic_store(&p->n_started, n + 1);
     }
 
     uint32_t kind = codex_event_kind(ev);
@@ -296,7 +313,8 @@ int main(void) {
     CHECK_OK(codex_client_set_event_callback(client, on_event, &k, on_free, &err), err);
     char *thread_id = NULL;
     CHECK_OK(codex_client_thread_start(client, NULL, &thread_id, NULL, &err), err);
-    WAIT_FOR(atomic_load(&k.calls) > 0, "the client callback never saw thread/started");
+    /* Its own thread/started, not any event: older ones of the stream may reach it first. */
+    WAIT_FOR(saw_thread_started(&k, thread_id), "the client callback never saw thread/started");
     codex_event *ev = NULL;
     CHECK(codex_client_next_event(client, 0, &ev, &err) == CODEX_ERR_INVALID_ARGUMENT, "poll refused");
     codex_error_free(err), err = NULL;
