@@ -32,7 +32,6 @@ struct probe {
     atomic_int frees;
     atomic_int calls_after_free;
     atomic_int freed_handle; /* set once codex_turn_free returned */
-    atomic_int saw_thread_started;
     int deltas_in_order;
     int next_delta;
     atomic_int saw_completed;
@@ -46,6 +45,10 @@ struct probe {
     int wait_ended_by_completion;  /* 1: released by the other turn's completion, 0: timed out */
     probe *watch;                  /* on turn/completed, note whether `watch` is blocked */
     int watched_was_blocked;
+    /* The thread ids of the thread/started events it saw: each entry is written before the
+     * count that publishes it. */
+    char started[8][64];
+    atomic_int n_started;
 };
 
 static void sleep_ms(int ms) {
@@ -74,6 +77,13 @@ static codex_turn *own_turn(probe *p) {
     return atomic_load(&p->turn);
 }
 
+static int saw_thread_started(probe *p, const char *thread_id) {
+    int n = atomic_load(&p->n_started);
+    for (int i = 0; i < n; i++)
+        if (strcmp(p->started[i], thread_id) == 0) return 1;
+    return 0;
+}
+
 static void on_event(void *userdata, const codex_event *ev) {
     probe *p = userdata;
     CHECK(atomic_load(&p->frees) == 0, "%s: a call after userdata_free", p->name);
@@ -88,8 +98,13 @@ static void on_event(void *userdata, const codex_event *ev) {
         atomic_store(&p->blocked, 0);
     }
 
+    int n = atomic_load(&p->n_started);
+    if (strcmp(codex_event_method(ev), "thread/started") == 0 && n < 8) {
+        snprintf(p->started[n], sizeof p->started[n], "%s", codex_event_thread_id(ev));
+        atomic_store(&p->n_started, n + 1);
+    }
+
     uint32_t kind = codex_event_kind(ev);
-    if (strcmp(codex_event_method(ev), "thread/started") == 0) atomic_store(&p->saw_thread_started, 1);
     if (kind == CODEX_EVENT_AGENT_MESSAGE_DELTA) {
         char expect[96];
         snprintf(expect, sizeof expect, "%s:%d;", codex_event_turn_id(ev), p->next_delta++);
@@ -295,16 +310,11 @@ int main(void) {
 
     /* A client callback sees turn-less events; removing it releases its userdata once. */
     probe k = {.name = "client"};
-    /* Everything the server sent before the polled turn completed is routed by now: take it,
-     * so the thread/started the callback waits for below is this thread's. */
-    codex_event *old = NULL;
-    while (codex_client_next_event(client, 0, &old, NULL) == CODEX_OK) codex_event_free(old);
     CHECK_OK(codex_client_set_event_callback(client, on_event, &k, on_free, &err), err);
     char *thread_id = NULL;
     CHECK_OK(codex_client_thread_start(client, NULL, &thread_id, NULL, &err), err);
-    /* The client stream may hold older events: wait for this thread's own notification, which
-     * comes after the thread/start response. */
-    WAIT_FOR(atomic_load(&k.saw_thread_started), "the client callback never saw thread/started");
+    /* Its own thread/started, not any event: older ones of the stream may reach it first. */
+    WAIT_FOR(saw_thread_started(&k, thread_id), "the client callback never saw thread/started");
     codex_event *ev = NULL;
     CHECK(codex_client_next_event(client, 0, &ev, &err) == CODEX_ERR_INVALID_ARGUMENT, "poll refused");
     codex_error_free(err), err = NULL;
