@@ -667,7 +667,13 @@ uint64_t codex_client_skipped_lines(const struct codex_client *client);
  * `CODEX_ERR_TIMEOUT` (or the stream's end or failure); for the client stream
  * `codex_client_next_event(client, 0, ...)` until `CODEX_ERR_TIMEOUT`. A stream drained that
  * way is reported again when its next event arrives. Programs that never call this pay nothing
- * for it. Thread-safe.
+ * for it.
+ *
+ * - **Threads:** any thread; the descriptor may be watched from one thread while others use
+ *   the client.
+ * - **Ownership:** the descriptor is the client's: never read, write or close it.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (invalid client, NULL `fd_out`, or on Windows,
+ *   where it is not available yet); `CODEX_ERR_INTERNAL` if the system refuses a descriptor.
  *
  * # Safety
  * `client` a live client; `fd_out` writable; `err_out` NULL or writable.
@@ -681,8 +687,13 @@ codex_result codex_client_event_fd(const struct codex_client *client,
  * oldest first. `CODEX_OK` with `*turn_out` a turn (the handle the program holds) that has
  * something, or with `*turn_out` NULL when it is the client stream; `CODEX_ERR_TIMEOUT` (no
  * error object needed: `err_out` is still written) when nothing is ready — the descriptor is
- * then no longer readable. `CODEX_ERR_INVALID_ARGUMENT` before `codex_client_event_fd` was
- * called. A freed turn is never returned. Never blocks; thread-safe.
+ * then no longer readable. A freed turn is never returned. Never blocks.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** the turn written to `*turn_out` is the program's own handle (from
+ *   `codex_turn_start`), not a new one: do not free it twice.
+ * - **Errors:** `CODEX_ERR_TIMEOUT` when nothing is ready; `CODEX_ERR_INVALID_ARGUMENT` for an
+ *   invalid client, a NULL `turn_out`, or before `codex_client_event_fd` was called.
  *
  * # Safety
  * `client` a live client; `turn_out` writable; `err_out` NULL or writable.
@@ -1506,8 +1517,13 @@ bool codex_pool_member_healthy(const struct codex_pool *pool,
 /**
  * Why member `index` is (or last was) down: writes the message of its last failure — the
  * connection's failure, or why its last start failed — to `*message_out` (free with
- * `codex_string_free`), or NULL when it never failed. `CODEX_ERR_INVALID_ARGUMENT` for an
- * invalid pool or index. Thread-safe.
+ * `codex_string_free`), or NULL when it never failed.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** the string written to `*message_out` is the caller's: free it with
+ *   `codex_string_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` for an invalid pool, an index out of range, or a
+ *   NULL `message_out`.
  *
  * # Safety
  * `pool` a live pool; `message_out` writable; `err_out` NULL or writable.

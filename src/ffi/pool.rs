@@ -268,8 +268,13 @@ pub unsafe extern "C" fn codex_pool_member_healthy(pool: *const codex_pool, inde
 
 /// Why member `index` is (or last was) down: writes the message of its last failure — the
 /// connection's failure, or why its last start failed — to `*message_out` (free with
-/// `codex_string_free`), or NULL when it never failed. `CODEX_ERR_INVALID_ARGUMENT` for an
-/// invalid pool or index. Thread-safe.
+/// `codex_string_free`), or NULL when it never failed.
+///
+/// - **Threads:** any thread.
+/// - **Ownership:** the string written to `*message_out` is the caller's: free it with
+///   `codex_string_free`.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` for an invalid pool, an index out of range, or a
+///   NULL `message_out`.
 ///
 /// # Safety
 /// `pool` a live pool; `message_out` writable; `err_out` NULL or writable.
