@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# `make bench`: every figure of the event benchmark in one run, side by side.
+#   bench/run.sh BENCH_EVENTS FLOOD_FLOOR PACED_SERVER FAKE_SERVER SDK_DIR
+# 1. Throughput, the flood of the scripted fake (1,000,000 deltas in all per run) at 1, 10, 100,
+#    1,000 and 10,000 concurrent turns: the raw pipe, a serde_json::Value parse (one thread, the
+#    floor), this library polling (a pthread per turn) and with callbacks (the worker pool);
+#    each size's four runs back to back, ROUNDS times (default 1; the median is printed).
+# 2. Delivery latency at a paced rate (bench/paced_server.c stamps each delta with
+#    CLOCK_MONOTONIC, the consumer subtracts): 100 turns, 100,000 events/s, both modes.
+# 3. Idle turns: heap and RSS per open, quiet turn, and the process's threads, both modes.
+# 4. The official Python SDK on the same fake, when installed in SDK_DIR (make bench-startup
+#    installs it), with fewer events: it is slow.
+set -euo pipefail
+bench=$1 floor=$2 paced=$3 fake=$4 sdk=$5
+ROUNDS=${ROUNDS:-1}
+SIZES=${SIZES:-"1 10 100 1000 10000"}
+TOTAL=${TOTAL:-1000000}
+
+rate() { sed -n 's/.*events\/s=\([0-9]*\).*/\1/p' <<<"$1"; }
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
+median() { tr ' ' '\n' <<<"$*" | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
+
+echo "machine: $(nproc) cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)), shared;" \
+  "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "== 1. throughput: the flood, $TOTAL deltas per run, every delta checked =="
+declare -A r
+for n in $SIZES; do
+  d=$((TOTAL / n))
+  for round in $(seq "$ROUNDS"); do
+    out=$("$floor" raw "$fake" "$n" "$d" 2>/dev/null); echo "raw pipe      $out"; r[raw,$n]+=" $(rate "$out")"
+    out=$("$floor" value "$fake" "$n" "$d" 2>/dev/null); echo "Value floor   $out"; r[value,$n]+=" $(rate "$out")"
+    out=$("$bench" flood poll "$fake" "$n" "$d" 2>/dev/null); echo "library       $out"; r[poll,$n]+=" $(rate "$out")"
+    out=$("$bench" flood callback "$fake" "$n" "$d" 2>/dev/null); echo "library       $out"; r[callback,$n]+=" $(rate "$out")"
+  done
+done
+echo
+echo "events/s (median of $ROUNDS); in brackets: ratio to the Value floor of the same size"
+printf '%-7s %12s %12s %21s %21s\n' turns "raw pipe" "Value floor" "library poll" "library callback"
+for n in $SIZES; do
+  raw=$(median ${r[raw,$n]}) val=$(median ${r[value,$n]})
+  poll=$(median ${r[poll,$n]}) cb=$(median ${r[callback,$n]})
+  printf '%-7s %12s %12s %12s (%5sx) %12s (%5sx)\n' "$n" "$raw" "$val" \
+    "$poll" "$(ratio "$poll" "$val")" "$cb" "$(ratio "$cb" "$val")"
+  first_poll=${first_poll:-$poll} first_cb=${first_cb:-$cb}
+  last_poll=$poll last_cb=$cb
+done
+echo "flatness (largest size / 1 turn): poll $(ratio "$last_poll" "$first_poll")x," \
+  "callback $(ratio "$last_cb" "$first_cb")x"
+
+echo
+echo "== 2. delivery latency: 100 turns, 100,000 events/s paced, 300,000 deltas (first 10% of each turn not counted) =="
+for mode in poll callback; do
+  "$bench" latency "$mode" "$paced" 100 100000 300000 2>&1 | grep -v '^$'
+done
+
+echo
+echo "== 3. idle turns: 10,000 open, quiet turns (the fake's silent scenario) =="
+for mode in poll callback; do
+  "$bench" idle "$mode" "$fake" 10000
+done
+
+echo
+echo "== 4. the official Python SDK (openai-codex 0.163.0) on the same fake =="
+if [ -d "$sdk/openai_codex" ]; then
+  for spec in "1 20000" "10 2000" "100 200" "1000 20"; do
+    set -- $spec
+    out=$(PYTHONPATH=$sdk timeout 600 python3 "$(dirname "$0")/flood_python_sdk.py" "$fake" "$1" "$2" 2>&1 | tail -1)
+    lib=$(median ${r[poll,$1]:-0})
+    echo "$out  (library poll at $1 turns: $(ratio "$lib" "$(rate "$out")")x faster)"
+  done
+else
+  echo "not installed in $sdk (make bench-startup installs it): skipped"
+fi
