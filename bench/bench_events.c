@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -108,6 +109,17 @@ static long rss_kb(void) {
         if (sscanf(line, "VmRSS: %ld", &n) == 1) break;
     if (f) fclose(f);
     return n;
+}
+
+/* With PERF_CTL=FIFO (perf record --control=fifo:FIFO -D -1), only the timed part is profiled. */
+static void perf_control(const char *command) {
+    const char *fifo = getenv("PERF_CTL");
+    if (fifo == NULL) return;
+    FILE *f = fopen(fifo, "w");
+    if (f) {
+        fprintf(f, "%s\n", command);
+        fclose(f);
+    }
 }
 
 static double cpu_s(void) {
@@ -256,11 +268,17 @@ static int flood(const char *server, int turns, long deltas) {
     start_turns(cs, turns - 1);
     if (!callbacks)
         for (int i = 0; i < turns - 1; i++) spawn(&ts[i], poll_turn, &cs[i]);
+    perf_control("enable");
+    struct rusage ru0;
+    getrusage(RUSAGE_SELF, &ru0);
+    double c0 = cpu_s();
     double t0 = now_s();
     start_turns(cs + turns - 1, 1);
     if (!callbacks) spawn(&ts[turns - 1], poll_turn, &cs[turns - 1]);
     finish_turns(cs, turns, ts);
     double secs = now_s() - t0;
+    double cpu = cpu_s() - c0;
+    perf_control("disable");
 
     long events = 0, got = 0;
     int bad = 0;
@@ -277,8 +295,12 @@ static int flood(const char *server, int turns, long deltas) {
                 bad ? ", some out of order or of another turn" : "");
         return 1;
     }
-    printf("mode=%s turns=%d events=%ld seconds=%.3f events/s=%.0f peak_rss_mb=%.1f\n",
-           callbacks ? "callback" : "poll", turns, events, secs, events / secs,
+    /* CPU time and context switches of this process (every thread) while timed, per event:
+     * steadier than the wall clock on a shared machine. */
+    printf("mode=%s turns=%d events=%ld seconds=%.3f events/s=%.0f cpu_ns/event=%.0f "
+           "csw/event=%.3f peak_rss_mb=%.1f\n",
+           callbacks ? "callback" : "poll", turns, events, secs, events / secs, cpu * 1e9 / events,
+           (double)(ru.ru_nvcsw + ru.ru_nivcsw - ru0.ru_nvcsw - ru0.ru_nivcsw) / events,
            ru.ru_maxrss / 1024.0);
     codex_client_close(client);
     codex_client_free(client);
@@ -379,6 +401,12 @@ static int idle(const char *server, int turns) {
 }
 
 int main(int argc, char **argv) {
+    /* FUTEX_SLOTS=N: size this process's private futex hash (Linux 6.16+, PR_FUTEX_HASH), which
+     * the kernel keeps at 16 buckets on a 2-CPU machine however many threads wait: with 10,000
+     * polling threads each futex wake then walks a long chain. Off unless asked. */
+    const char *slots = getenv("FUTEX_SLOTS");
+    if (slots && prctl(78 /* PR_FUTEX_HASH */, 1 /* SET_SLOTS */, atoi(slots), 0, 0) != 0)
+        perror("PR_FUTEX_HASH");
     if (argc >= 6 && strcmp(argv[1], "flood") == 0) {
         callbacks = parse_mode(argv[2]);
         return flood(argv[3], atoi(argv[4]), atol(argv[5]));

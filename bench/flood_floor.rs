@@ -49,7 +49,8 @@ fn main() {
         stdin.flush().unwrap();
         id
     };
-    let init = request(&mut stdin, "initialize", r#"{"clientInfo":{"name":"floor","version":"0"}}"#);
+    let init =
+        request(&mut stdin, "initialize", r#"{"clientInfo":{"name":"floor","version":"0"}}"#);
     await_response(&mut reader, init);
     writeln!(stdin, r#"{{"method":"initialized"}}"#).unwrap();
     let mut threads = Vec::with_capacity(turns);

@@ -90,6 +90,9 @@ struct State<E> {
     end: Option<StreamEnd>,
     /// Consumers blocked in a wait.
     waiting: usize,
+    /// They have been woken and not all of them have come back to wait again: another wake
+    /// would be a futex call for nothing.
+    woken: bool,
     /// A wake is owed and the reader will pay it at the end of its batch.
     wake_owed: bool,
     dropped: u64,
@@ -137,6 +140,7 @@ impl<E> EventQueue<E> {
                 events: VecDeque::new(),
                 end: None,
                 waiting: 0,
+                woken: false,
                 wake_owed: false,
                 dropped: 0,
                 overflowed: false,
@@ -182,7 +186,7 @@ impl<E> EventQueue<E> {
             }
         }
         s.events.push_back(event);
-        let wanted = if s.subscriber.is_some() { !s.scheduled } else { s.waiting > 0 };
+        let wanted = if s.subscriber.is_some() { !s.scheduled } else { s.waiting > 0 && !s.woken };
         let owe = wanted && !s.wake_owed;
         if owe {
             s.wake_owed = true;
@@ -196,10 +200,13 @@ impl<E> EventQueue<E> {
         let mut s = self.lock();
         let owed = std::mem::take(&mut s.wake_owed);
         let subscriber = if owed { s.subscriber.clone() } else { None };
-        if s.waiting > 0 {
+        let notify = owed && s.waiting > 0;
+        s.woken |= notify;
+        drop(s);
+        // After unlocking: a waiter woken under the lock would only block on it again.
+        if notify {
             self.ready.notify_all();
         }
-        drop(s);
         if let Some(subscriber) = subscriber {
             subscriber.notify();
         }
@@ -286,6 +293,7 @@ impl<E> EventQueue<E> {
                 return Taken::Ended(end.clone());
             }
             s.waiting += 1;
+            s.woken = false;
             s = match wait {
                 Wait::Forever => self.ready.wait(s).unwrap_or_else(|p| p.into_inner()),
                 Wait::Until(deadline) => {
