@@ -64,7 +64,7 @@ done
 echo
 echo "== 4. the official Python SDK (openai-codex 0.163.0) on the same fake =="
 if [ -d "$sdk/openai_codex" ]; then
-  for spec in "1 20000" "10 2000" "100 200" "1000 20"; do
+  for spec in "1 20000" "10 2000" "100 200" "1000 5"; do
     set -- $spec
     out=$(PYTHONPATH=$sdk timeout 600 python3 "$(dirname "$0")/flood_python_sdk.py" "$fake" "$1" "$2" 2>&1 | tail -1)
     lib=$(median ${r[poll,$1]:-0})

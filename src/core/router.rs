@@ -180,6 +180,7 @@ impl Router {
     /// Pushes `event` to its turn's queue; hands it back with where it goes instead when it
     /// has no turn held by a handle. The common case (an event of a running turn) pushes under
     /// the table's lock: one lookup, no reference counting.
+    #[allow(clippy::result_large_err)] // moved once per event, never boxed
     fn push_to_turn(
         &self,
         event: Event,
