@@ -41,7 +41,8 @@ pub struct InboundRouter {
 /// on the reader and a context switch for the consumer. Then the wakes are put off until
 /// `EVENTS_PER_WAKE` events per owed wake have been routed, or `MAX_WAKE_DELAY` has passed
 /// (the process timer pays them if the reader blocks before that), so each consumer takes
-/// more events per wake. A reader that keeps up (every batch smaller than that) pays every
+/// more events per wake. Only blocked pollers' wakes are put off: a callback delivery's wake
+/// is a place in the worker pool's queue, paid at once. A reader that keeps up (every batch smaller than that) pays every
 /// wake at the end of its batch: paced streams are not delayed.
 #[derive(Default)]
 pub struct WakeBatch {
@@ -74,9 +75,14 @@ fn lock(deferred: &Mutex<Deferred>) -> std::sync::MutexGuard<'_, Deferred> {
 impl WakeBatch {
     /// Ends a read batch: pays what is owed, or puts it off (see above).
     fn end(&mut self) {
-        let (bytes, owed) = (std::mem::take(&mut self.bytes), &mut self.owed);
+        let bytes = std::mem::take(&mut self.bytes);
+        // A callback delivery's wake only schedules it on the worker pool (no thread is woken
+        // per queue): paid at once, so the workers never idle while wakes wait.
+        let (deliveries, pollers): (Wakes, Wakes) =
+            self.owed.drain(..).partition(|queue| queue.is_subscribed());
+        pay(deliveries);
         let mut deferred = lock(&self.deferred);
-        deferred.queues.append(owed);
+        deferred.queues.extend(pollers);
         if deferred.queues.is_empty() {
             self.events = 0;
             return;

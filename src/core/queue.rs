@@ -16,6 +16,7 @@
 use super::error::Error;
 use super::timer;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -106,6 +107,8 @@ struct State<E> {
 
 pub struct EventQueue<E> {
     state: Mutex<State<E>>,
+    /// A subscriber has the stream (mirrors `State::subscriber`, read without the lock).
+    subscribed: AtomicBool,
     ready: Condvar,
     /// Bounded queues drop their oldest event when full (the client stream).
     capacity: Option<usize>,
@@ -148,6 +151,7 @@ impl<E> EventQueue<E> {
                 subscriber: None,
                 scheduled: false,
             }),
+            subscribed: AtomicBool::new(false),
             ready: Condvar::new(),
             capacity,
             limit,
@@ -235,6 +239,7 @@ impl<E> EventQueue<E> {
         let mut s = self.lock();
         let ready = !s.events.is_empty() || s.end.is_some();
         s.subscriber = Some(subscriber.clone());
+        self.subscribed.store(true, Ordering::Relaxed);
         s.scheduled = ready;
         s.wake_owed = false;
         drop(s);
@@ -248,6 +253,7 @@ impl<E> EventQueue<E> {
         let mut s = self.lock();
         s.subscriber = None;
         s.scheduled = false;
+        self.subscribed.store(false, Ordering::Relaxed);
     }
 
     /// For the subscriber: everything queued, or the end; `TimedOut` when nothing is queued,
@@ -263,6 +269,12 @@ impl<E> EventQueue<E> {
         }
         s.scheduled = false;
         Taken::TimedOut
+    }
+
+    /// Whether a subscriber (a callback delivery) has the stream: its wake schedules the
+    /// delivery on the worker pool rather than waking a blocked thread.
+    pub fn is_subscribed(&self) -> bool {
+        self.subscribed.load(Ordering::Relaxed)
     }
 
     pub fn is_finished(&self) -> bool {
