@@ -65,6 +65,9 @@ impl Executor {
 struct Status {
     /// The worker running the delivery right now.
     running_on: Option<ThreadId>,
+    /// Threads waiting on `changed` (`wait`, `stop`): told only when there are some, since
+    /// every notify is a futex call and a delivery runs once per batch of its events.
+    waiters: usize,
     /// How delivery ended: `Ok` after `turn/completed`, else the stream's failure or the stop.
     finished: Option<Result<()>>,
 }
@@ -133,7 +136,9 @@ impl Delivery {
             if status.running_on == Some(std::thread::current().id()) {
                 status.running_on = None;
             }
-            self.changed.notify_all();
+            if status.waiters > 0 {
+                self.changed.notify_all();
+            }
         }
     }
 
@@ -213,10 +218,8 @@ impl Dispatcher {
             if let Some(result) = &status.finished {
                 return result.clone();
             }
-            status = match wait {
-                Wait::Forever => {
-                    self.delivery.changed.wait(status).unwrap_or_else(|p| p.into_inner())
-                }
+            let timeout = match wait {
+                Wait::Forever => None,
                 Wait::Until(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
@@ -225,13 +228,18 @@ impl Dispatcher {
                             "the callback stream has not ended in time",
                         ));
                     }
-                    self.delivery
-                        .changed
-                        .wait_timeout(status, deadline - now)
-                        .unwrap_or_else(|p| p.into_inner())
-                        .0
+                    Some(deadline - now)
                 }
             };
+            let changed = &self.delivery.changed;
+            status.waiters += 1;
+            status = match timeout {
+                None => changed.wait(status).unwrap_or_else(|p| p.into_inner()),
+                Some(left) => {
+                    changed.wait_timeout(status, left).unwrap_or_else(|p| p.into_inner()).0
+                }
+            };
+            status.waiters -= 1;
         }
     }
 
@@ -243,7 +251,9 @@ impl Dispatcher {
         let mut status = delivery.status();
         delivery.stopped.store(true, Ordering::SeqCst);
         while status.running_on.is_some_and(|t| t != me) {
+            status.waiters += 1;
             status = delivery.changed.wait(status).unwrap_or_else(|p| p.into_inner());
+            status.waiters -= 1;
         }
         if status.running_on == Some(me) || status.finished.is_some() {
             return; // the running call's worker finishes it when the call returns
