@@ -56,21 +56,36 @@ pub struct Str<'a> {
 
 impl<'a> Str<'a> {
     /// The decoded text: borrowed unless it has escapes.
+    #[inline]
     pub fn text(self) -> Option<Cow<'a, str>> {
         if self.escaped {
             // Rare: let serde_json decode the escapes (and refuse lone surrogates).
             serde_json::from_str::<String>(self.raw).ok().map(Cow::Owned)
         } else {
-            Some(Cow::Borrowed(&self.raw[1..self.raw.len() - 1]))
+            Some(Cow::Borrowed(self.inner()))
         }
     }
 
+    /// Whether it has escapes (then `text` decodes it).
+    #[inline]
+    pub fn escaped(self) -> bool {
+        self.escaped
+    }
+
+    /// The text between the quotes, as written.
+    #[inline]
+    pub fn inner(self) -> &'a str {
+        // `raw` starts and ends with an ASCII quote: both cuts are char boundaries.
+        unsafe { self.raw.get_unchecked(1..self.raw.len() - 1) }
+    }
+
     /// Whether it is `name` (compared decoded, so `"t\u0068readId"` is `threadId`).
+    #[inline]
     pub fn is(self, name: &str) -> bool {
         if self.escaped {
             self.text().is_some_and(|t| t == name)
         } else {
-            &self.raw[1..self.raw.len() - 1] == name
+            self.inner() == name
         }
     }
 }
@@ -147,6 +162,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// The raw text from `start` to here.
+    #[inline]
     pub fn since(&self, start: usize) -> &'a str {
         &self.text[start..self.i]
     }
@@ -180,7 +196,9 @@ impl<'a> Scanner<'a> {
                 None => return Err(Invalid),
                 Some(b'"') => {
                     self.i = i + 1;
-                    return Ok(Str { raw: &self.text[start..i + 1], escaped });
+                    // Both ends are ASCII quotes, so char boundaries of the (valid) text.
+                    let raw = unsafe { self.text.get_unchecked(start..i + 1) };
+                    return Ok(Str { raw, escaped });
                 }
                 Some(b'\\') => {
                     escaped = true;
@@ -338,8 +356,7 @@ impl<'a> Scanner<'a> {
         }
         let (mut nested_thread, mut nested_turn) = (None, None);
         self.members(1, |s, key| {
-            let raw = &key.raw[1..key.raw.len() - 1];
-            match (key.escaped, raw) {
+            match (key.escaped, key.inner()) {
                 (false, "threadId") => keys.thread_id = s.string_value(2)?,
                 (false, "turnId") => keys.turn_id = s.string_value(2)?,
                 (false, "delta") => keys.delta = s.string_value(2)?,

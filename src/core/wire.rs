@@ -128,9 +128,15 @@ fn envelope(line: &str) -> Result<Envelope<'_>, Invalid> {
             scan.expect(b':')?;
             scan.ws();
             let start = scan.position();
-            let name = key.text();
-            let wanted =
-                matches!(name.as_deref(), Some("method" | "params" | "id" | "result" | "error"));
+            // The envelope's members by name (a key with escapes is decoded first).
+            let decoded;
+            let name = if key.escaped() {
+                decoded = key.text().ok_or(Invalid)?;
+                &*decoded
+            } else {
+                key.inner()
+            };
+            let wanted = matches!(name, "method" | "params" | "id" | "result" | "error");
             if wanted && scan.starts_with(b'n') {
                 // `null` counts as absent, as for an `Option` field.
                 scan.value(1)?;
@@ -140,15 +146,15 @@ fn envelope(line: &str) -> Result<Envelope<'_>, Invalid> {
                 }
                 continue;
             }
-            let slot = match name.as_deref() {
-                Some("method") => {
+            let slot = match name {
+                "method" => {
                     if env.method.is_some() {
                         return Err(Invalid);
                     }
                     env.method = Some(scan.string()?.text().ok_or(Invalid)?);
                     None
                 }
-                Some("params") => {
+                "params" => {
                     if env.params.is_some() {
                         return Err(Invalid);
                     }
@@ -156,9 +162,9 @@ fn envelope(line: &str) -> Result<Envelope<'_>, Invalid> {
                     env.params = Some(scan.since(start));
                     None
                 }
-                Some("id") => Some(&mut env.id),
-                Some("result") => Some(&mut env.result),
-                Some("error") => Some(&mut env.error),
+                "id" => Some(&mut env.id),
+                "result" => Some(&mut env.result),
+                "error" => Some(&mut env.error),
                 _ => {
                     scan.value(1)?;
                     None
