@@ -148,6 +148,8 @@ typedef struct {
 } consumer;
 
 static atomic_long turns_done;
+static char pacer[256]; /* the paced server's own figures, from a turn/completed */
+static pthread_mutex_t pacer_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_long deltas_seen;
 
 /* The flood's delta text is "tok%06d " (the i-th delta of its turn). */
@@ -183,9 +185,16 @@ static void observe(consumer *c, const codex_event *ev) {
     case CODEX_EVENT_TURN_STARTED:
         atomic_store(&c->started, 1);
         break;
-    case CODEX_EVENT_TURN_COMPLETED:
+    case CODEX_EVENT_TURN_COMPLETED: {
+        const char *p = strstr(codex_event_params(ev, NULL), "\"pacer\":");
+        if (p) {
+            pthread_mutex_lock(&pacer_lock);
+            snprintf(pacer, sizeof pacer, "%.*s", (int)strcspn(p + 8, "}") + 1, p + 8);
+            pthread_mutex_unlock(&pacer_lock);
+        }
         atomic_fetch_add(&turns_done, 1);
         break;
+    }
     default:
         break;
     }
@@ -352,9 +361,9 @@ static int latency(const char *server, int turns, long rate, long events) {
     qsort(all, (size_t)n, sizeof *all, cmp_i64);
 #define PCT(p) (all[(long)((double)(n - 1) * (p))] / 1000.0)
     printf("mode=%s turns=%d rate=%ld counted=%ld p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f "
-           "idle_cpu_pct=%.2f\n",
+           "idle_cpu_pct=%.2f pacer=%s\n",
            callbacks ? "callback" : "poll", turns, rate, n, PCT(0.5), PCT(0.99), PCT(0.999),
-           all[n - 1] / 1000.0, idle_cpu * 100);
+           all[n - 1] / 1000.0, idle_cpu * 100, pacer);
     codex_client_close(client);
     codex_client_free(client);
     free(all);

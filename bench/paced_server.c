@@ -8,7 +8,9 @@
  * deltas round-robin over the turns, FAKE_RATE per second (each at its own due time: it sleeps
  * until then with a 1 ns timer slack, and never bursts to catch up by more than the one late
  * event), then stays quiet for a second, then completes every turn. Each delta is one write(2),
- * its timestamp taken just before. It prints the rate it achieved on stderr. */
+ * its timestamp taken just before. The turn/completed params carry "pacer": the rate achieved
+ * and how late its writes were against their due times (this process's own scheduling delay:
+ * how busy the machine was). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
@@ -49,14 +51,23 @@ static void sleep_until(int64_t due) {
     }
 }
 
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 static void pace(int turns, long events, long rate) {
-    char line[512];
+    char line[640];
     int64_t interval = 1000000000 / rate, start = now_ns(), due = start;
+    /* How late each write was against its due time: this process's own scheduling delay, a
+     * measure of how busy the machine is, reported with the completions. */
+    int64_t *late = calloc((size_t)events, sizeof *late);
     for (long i = 0; i < events; i++) {
         due += interval;
         if (now_ns() < due) sleep_until(due);
         int t = (int)(i % turns) + 1;
         int64_t sent = now_ns();
+        late[i] = sent - due;
         int len = snprintf(line, sizeof line,
                            "{\"method\":\"item/agentMessage/delta\",\"params\":{\"threadId\":\"thr_%d\","
                            "\"turnId\":\"turn_%d\",\"itemId\":\"msg_%d\",\"delta\":\"%lld\"}}\n",
@@ -64,15 +75,20 @@ static void pace(int turns, long events, long rate) {
         write_all(line, (size_t)len);
     }
     double secs = (now_ns() - start) / 1e9;
-    fprintf(stderr, "paced_server: %ld deltas in %.3f s: %.0f/s (asked %ld/s)\n", events, secs,
-            events / secs, rate);
+    qsort(late, (size_t)events, sizeof *late, cmp_i64);
+    char pacer[256];
+    snprintf(pacer, sizeof pacer,
+             "{\"rate\":%.0f,\"late_p50_us\":%.1f,\"late_p99_us\":%.1f,\"late_p999_us\":%.1f}",
+             events / secs, late[events / 2] / 1e3, late[(long)(events * 0.99)] / 1e3,
+             late[(long)(events * 0.999)] / 1e3);
+    free(late);
     sleep_until(now_ns() + 1000000000); /* quiet, every turn open: the idle CPU is measured */
     for (int t = 1; t <= turns; t++) {
         int len = snprintf(line, sizeof line,
                            "{\"method\":\"turn/completed\",\"params\":{\"threadId\":\"thr_%d\","
                            "\"turn\":{\"id\":\"turn_%d\",\"status\":\"completed\",\"items\":[],"
-                           "\"error\":null}}}\n",
-                           t, t);
+                           "\"error\":null},\"pacer\":%s}}\n",
+                           t, t, pacer);
         write_all(line, (size_t)len);
     }
 }

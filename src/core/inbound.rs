@@ -18,7 +18,10 @@ const SATURATED_BATCH_BYTES: usize = 256 << 10;
 /// While the reader is behind, the wakes owed to idle consumers are put off until there are this
 /// many events per owed wake...
 const EVENTS_PER_WAKE: usize = 16;
-/// ...or for this long at most (paid by the timer if the reader blocks meanwhile).
+/// ...or for this long at most (paid by the timer if the reader blocks meanwhile)...
+/// ...and only when this many pollers are owed a wake: with a few hundred turns or fewer the
+/// wakes are cheap enough, and latency matters more.
+const MIN_DEFERRED_WAKES: usize = 256;
 const MAX_WAKE_DELAY: Duration = Duration::from_millis(50);
 
 pub struct InboundRouter {
@@ -52,6 +55,7 @@ pub struct WakeBatch {
     /// Events routed since the last payment.
     events: usize,
     deferred: Arc<Mutex<Deferred>>,
+    sliced: bool,
 }
 
 #[derive(Default)]
@@ -88,7 +92,7 @@ impl WakeBatch {
             return;
         }
         let since = *deferred.since.get_or_insert_with(Instant::now);
-        let behind = bytes >= SATURATED_BATCH_BYTES;
+        let behind = bytes >= SATURATED_BATCH_BYTES && deferred.queues.len() >= MIN_DEFERRED_WAKES;
         let few_events = self.events < EVENTS_PER_WAKE * deferred.queues.len();
         if behind && few_events && since.elapsed() < MAX_WAKE_DELAY {
             if !deferred.timer_armed {
@@ -150,6 +154,10 @@ fn event_of(kind: EventKind, notice: &Notice<'_>, request_id: Option<&str>) -> E
 
 impl Inbound for InboundRouter {
     fn line(&mut self, bytes: &[u8]) -> Option<Vec<u8>> {
+        if !self.wakes.sliced {
+            self.wakes.sliced = true;
+            super::dispatch::prefer_short_slices();
+        }
         self.wakes.bytes += bytes.len() + 1;
         self.wakes.events += 1;
         let Ok(text) = std::str::from_utf8(bytes) else {
