@@ -6,7 +6,8 @@
 #    floor), this library polling (a pthread per turn) and with callbacks (the worker pool);
 #    each size's four runs back to back, ROUNDS times (default 1; the median is printed).
 # 2. Delivery latency at a paced rate (bench/paced_server.c stamps each delta with
-#    CLOCK_MONOTONIC, the consumer subtracts): 100 turns, 100,000 events/s, both modes.
+#    CLOCK_MONOTONIC, the consumer subtracts): 100 turns, 100,000 events/s, both modes,
+#    LAT_ROUNDS times (default 3): on a shared machine the tail varies from run to run.
 # 3. Idle turns: heap and RSS per open, quiet turn, and the process's threads, both modes.
 # 4. The official Python SDK on the same fake, when installed in SDK_DIR (make bench-startup
 #    installs it), with fewer events: it is slow.
@@ -33,16 +34,18 @@ for n in $SIZES; do
     out=$("$floor" value "$fake" "$n" "$d" 2>/dev/null); echo "Value floor   $out"; r[value,$n]+=" $(rate "$out")"
     out=$("$bench" flood poll "$fake" "$n" "$d" 2>/dev/null); echo "library       $out"; r[poll,$n]+=" $(rate "$out")"
     out=$("$bench" flood callback "$fake" "$n" "$d" 2>/dev/null); echo "library       $out"; r[callback,$n]+=" $(rate "$out")"
+    out=$(FUTEX_SLOTS=16384 "$bench" flood poll "$fake" "$n" "$d" 2>/dev/null); echo "lib+slots     $out"; r[slots,$n]+=" $(rate "$out")"
   done
 done
 echo
-echo "events/s (median of $ROUNDS); in brackets: ratio to the Value floor of the same size"
-printf '%-7s %12s %12s %21s %21s\n' turns "raw pipe" "Value floor" "library poll" "library callback"
+echo "events/s (median of $ROUNDS); in brackets: ratio to the Value floor of the same size."
+echo "poll+slots: polling, the program having sized its futex hash (FUTEX_SLOTS=16384, see bench_events.c)"
+printf '%-7s %12s %12s %21s %21s %21s\n' turns "raw pipe" "Value floor" "library poll" "library callback" "poll+slots"
 for n in $SIZES; do
   raw=$(median ${r[raw,$n]}) val=$(median ${r[value,$n]})
-  poll=$(median ${r[poll,$n]}) cb=$(median ${r[callback,$n]})
-  printf '%-7s %12s %12s %12s (%5sx) %12s (%5sx)\n' "$n" "$raw" "$val" \
-    "$poll" "$(ratio "$poll" "$val")" "$cb" "$(ratio "$cb" "$val")"
+  poll=$(median ${r[poll,$n]}) cb=$(median ${r[callback,$n]}) sl=$(median ${r[slots,$n]})
+  printf '%-7s %12s %12s %12s (%5sx) %12s (%5sx) %12s (%5sx)\n' "$n" "$raw" "$val" \
+    "$poll" "$(ratio "$poll" "$val")" "$cb" "$(ratio "$cb" "$val")" "$sl" "$(ratio "$sl" "$val")"
   first_poll=${first_poll:-$poll} first_cb=${first_cb:-$cb}
   last_poll=$poll last_cb=$cb
 done
@@ -51,8 +54,11 @@ echo "flatness (largest size / 1 turn): poll $(ratio "$last_poll" "$first_poll")
 
 echo
 echo "== 2. delivery latency: 100 turns, 100,000 events/s paced, 300,000 deltas (first 10% of each turn not counted) =="
-for mode in poll callback; do
-  "$bench" latency "$mode" "$paced" 100 100000 300000 2>&1 | grep -v '^$'
+echo "(pacer=: how late the paced server's own writes were against their due times: the machine's noise)"
+for round in $(seq "${LAT_ROUNDS:-3}"); do
+  for mode in poll callback; do
+    "$bench" latency "$mode" "$paced" 100 100000 300000 2>&1 | grep -v '^$'
+  done
 done
 
 echo

@@ -172,6 +172,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A string (after whitespace), checked: no control characters, valid escapes.
+    #[inline]
     pub fn string(&mut self) -> Scanned<Str<'a>> {
         self.ws();
         let start = self.i;
@@ -319,6 +320,7 @@ impl<'a> Scanner<'a> {
 
     /// A string value's text if the next value is a string; any other value is checked,
     /// skipped and absent.
+    #[inline]
     fn string_value(&mut self, depth: u32) -> Scanned<Option<Cow<'a, str>>> {
         if self.starts_with(b'"') {
             Ok(self.string()?.text())
