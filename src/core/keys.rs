@@ -114,8 +114,13 @@ impl<'a> Scanner<'a> {
         self.b.get(self.i).copied()
     }
 
+    /// Skips whitespace; compact JSON has none, so the first byte decides (every byte of JSON
+    /// whitespace is at most a space).
     #[inline]
     pub fn ws(&mut self) {
+        if self.peek().is_some_and(|c| c > b' ') {
+            return;
+        }
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.i += 1;
         }
@@ -124,9 +129,7 @@ impl<'a> Scanner<'a> {
     /// Consumes `c` (after whitespace) or fails.
     #[inline]
     pub fn expect(&mut self, c: u8) -> Scanned<()> {
-        self.ws();
-        if self.peek() == Some(c) {
-            self.i += 1;
+        if self.eat(c) {
             Ok(())
         } else {
             Err(Invalid)
@@ -136,13 +139,14 @@ impl<'a> Scanner<'a> {
     /// Consumes `c` if it is next (after whitespace).
     #[inline]
     pub fn eat(&mut self, c: u8) -> bool {
-        self.ws();
-        if self.peek() == Some(c) {
-            self.i += 1;
-            true
-        } else {
-            false
+        if self.peek() != Some(c) {
+            self.ws();
+            if self.peek() != Some(c) {
+                return false;
+            }
         }
+        self.i += 1;
+        true
     }
 
     /// Only whitespace is left.
@@ -156,6 +160,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// The next value starts with `c` (after whitespace; nothing consumed).
+    #[inline]
     pub fn starts_with(&mut self, c: u8) -> bool {
         self.ws();
         self.peek() == Some(c)
@@ -164,9 +169,12 @@ impl<'a> Scanner<'a> {
     /// The raw text from `start` to here.
     #[inline]
     pub fn since(&self, start: usize) -> &'a str {
-        &self.text[start..self.i]
+        // Both ends sit where a value starts or ends: ASCII, so char boundaries.
+        debug_assert!(self.text.is_char_boundary(start) && self.text.is_char_boundary(self.i));
+        unsafe { self.text.get_unchecked(start..self.i) }
     }
 
+    #[inline]
     pub fn position(&self) -> usize {
         self.i
     }
