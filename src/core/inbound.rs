@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 const SATURATED_BATCH_BYTES: usize = 256 << 10;
 /// While the reader is behind, the wakes owed to idle consumers are put off until there are this
 /// many events per owed wake...
-const EVENTS_PER_WAKE: usize = 16;
+const EVENTS_PER_WAKE: usize = 64;
 /// ...or for this long at most (paid by the timer if the reader blocks meanwhile)...
 /// ...and only when this many pollers are owed a wake: with a few hundred turns or fewer the
 /// wakes are cheap enough, and latency matters more.
