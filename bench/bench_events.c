@@ -137,6 +137,10 @@ typedef struct {
     char thread_id[64];
     char turn_id[64];
     size_t turn_id_len;
+    /* The turn id of its first delta: a callback may run before turn_start has returned and
+     * the id is known here, so each delta is compared with the first, and the first with the
+     * turn's id once the turn is over. */
+    char seen_turn[64];
     long events;
     long deltas;
     int bad; /* a delta of another turn, or out of order */
@@ -157,7 +161,8 @@ static void check_flood_delta(consumer *c, const codex_event *ev) {
     size_t len = 0;
     const char *d = codex_event_delta(ev, &len);
     const char *tid = codex_event_turn_id(ev);
-    if (d == NULL || tid == NULL || strcmp(tid, c->turn_id) != 0 || len != 10 ||
+    if (tid != NULL && c->seen_turn[0] == 0) snprintf(c->seen_turn, sizeof c->seen_turn, "%s", tid);
+    if (d == NULL || tid == NULL || strcmp(tid, c->seen_turn) != 0 || len != 10 ||
         strtol(d + 3, NULL, 10) != c->deltas)
         c->bad = 1;
     c->deltas++;
@@ -294,7 +299,7 @@ static int flood(const char *server, int turns, long deltas) {
     for (int i = 0; i < turns; i++) {
         events += cs[i].events;
         got += cs[i].deltas;
-        bad |= cs[i].bad;
+        bad |= cs[i].bad || strcmp(cs[i].seen_turn, cs[i].turn_id) != 0;
         codex_turn_free(cs[i].turn);
     }
     struct rusage ru;

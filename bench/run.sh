@@ -17,7 +17,9 @@ ROUNDS=${ROUNDS:-1}
 SIZES=${SIZES:-"1 10 100 1000 10000"}
 TOTAL=${TOTAL:-1000000}
 
-rate() { sed -n 's/.*events\/s=\([0-9]*\).*/\1/p' <<<"$1"; }
+rate() { local r; r=$(sed -n 's/.*events\/s=\([0-9]*\).*/\1/p' <<<"$1"); echo "${r:-0}"; }
+# One run; a failed one prints its error and counts as 0 events/s instead of ending the run.
+run() { "$@" 2>&1 | grep -v '^fake: flood' || true; }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 median() { tr ' ' '\n' <<<"$*" | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
@@ -30,11 +32,11 @@ declare -A r
 for n in $SIZES; do
   d=$((TOTAL / n))
   for round in $(seq "$ROUNDS"); do
-    out=$("$floor" raw "$fake" "$n" "$d" 2>/dev/null); echo "raw pipe      $out"; r[raw,$n]+=" $(rate "$out")"
-    out=$("$floor" value "$fake" "$n" "$d" 2>/dev/null); echo "Value floor   $out"; r[value,$n]+=" $(rate "$out")"
-    out=$("$bench" flood poll "$fake" "$n" "$d" 2>/dev/null); echo "library       $out"; r[poll,$n]+=" $(rate "$out")"
-    out=$("$bench" flood callback "$fake" "$n" "$d" 2>/dev/null); echo "library       $out"; r[callback,$n]+=" $(rate "$out")"
-    out=$(FUTEX_SLOTS=16384 "$bench" flood poll "$fake" "$n" "$d" 2>/dev/null); echo "lib+slots     $out"; r[slots,$n]+=" $(rate "$out")"
+    out=$(run "$floor" raw "$fake" "$n" "$d"); echo "raw pipe      $out"; r[raw,$n]+=" $(rate "$out")"
+    out=$(run "$floor" value "$fake" "$n" "$d"); echo "Value floor   $out"; r[value,$n]+=" $(rate "$out")"
+    out=$(run "$bench" flood poll "$fake" "$n" "$d"); echo "library       $out"; r[poll,$n]+=" $(rate "$out")"
+    out=$(run "$bench" flood callback "$fake" "$n" "$d"); echo "library       $out"; r[callback,$n]+=" $(rate "$out")"
+    out=$(FUTEX_SLOTS=16384 run "$bench" flood poll "$fake" "$n" "$d"); echo "lib+slots     $out"; r[slots,$n]+=" $(rate "$out")"
   done
 done
 echo
