@@ -80,7 +80,11 @@ impl Turn {
                 &inner.shared.callbacks,
                 inner.queue.clone(),
                 callback,
-                move |event| observer.consumed().summary.observe(event),
+                move |event| {
+                    if TurnSummary::wants(event.kind()) {
+                        observer.consumed().summary.observe(event);
+                    }
+                },
             )
         });
         Turn { inner, dispatcher }
