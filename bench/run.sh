@@ -3,8 +3,9 @@
 #   bench/run.sh BENCH_EVENTS FLOOD_FLOOR PACED_SERVER FAKE_SERVER SDK_DIR
 # 1. Throughput, the flood of the scripted fake (1,000,000 deltas in all per run) at 1, 10, 100,
 #    1,000 and 10,000 concurrent turns: the raw pipe, a serde_json::Value parse (one thread, the
-#    floor), this library polling (a pthread per turn) and with callbacks (the worker pool);
-#    each size's four runs back to back, ROUNDS times (default 1; the median is printed).
+#    floor), this library polling (a pthread per turn), with callbacks (the worker pool), and
+#    polling again with the program's futex hash sized (FUTEX_SLOTS); each size's runs back to
+#    back, ROUNDS times (default 3; the median is printed).
 # 2. Delivery latency at a paced rate (bench/paced_server.c stamps each delta with
 #    CLOCK_MONOTONIC, the consumer subtracts): 100 turns, 100,000 events/s, both modes,
 #    LAT_ROUNDS times (default 3): on a shared machine the tail varies from run to run.
@@ -13,7 +14,7 @@
 #    installs it), with fewer events: it is slow.
 set -euo pipefail
 bench=$1 floor=$2 paced=$3 fake=$4 sdk=$5
-ROUNDS=${ROUNDS:-1}
+ROUNDS=${ROUNDS:-3}
 SIZES=${SIZES:-"1 10 100 1000 10000"}
 TOTAL=${TOTAL:-1000000}
 
