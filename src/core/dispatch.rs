@@ -215,13 +215,14 @@ impl Dispatcher {
                 "turn: waiting for a turn's end from inside its own callback would wait forever",
             ));
         }
+        let deadline = wait.deadline();
         loop {
             if let Some(result) = &status.finished {
                 return result.clone();
             }
-            let timeout = match wait {
-                Wait::Forever => None,
-                Wait::Until(deadline) => {
+            let timeout = match deadline {
+                None => None,
+                Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
                         return Err(Error::new(

@@ -34,6 +34,9 @@ pub enum StreamEnd {
 pub enum Wait {
     Forever,
     Until(Instant),
+    /// This long from when it first has to block: a call that finds events waiting reads no
+    /// clock (a polled turn takes most of its events that way).
+    After(Duration),
 }
 
 impl Wait {
@@ -42,7 +45,16 @@ impl Wait {
         if timeout_ms < 0 {
             Wait::Forever
         } else {
-            Wait::Until(Instant::now() + Duration::from_millis(timeout_ms as u64))
+            Wait::After(Duration::from_millis(timeout_ms as u64))
+        }
+    }
+
+    /// The deadline, fixed now for `After`; `None` for `Forever`.
+    pub fn deadline(self) -> Option<Instant> {
+        match self {
+            Wait::Forever => None,
+            Wait::Until(deadline) => Some(deadline),
+            Wait::After(limit) => Some(Instant::now() + limit),
         }
     }
 }
@@ -297,6 +309,7 @@ impl<E> EventQueue<E> {
         mut take: impl FnMut(&mut State<E>) -> Option<T>,
     ) -> Taken<T> {
         let mut s = self.lock();
+        let mut deadline = None;
         loop {
             if let Some(got) = take(&mut s) {
                 return Taken::Got(got);
@@ -306,9 +319,11 @@ impl<E> EventQueue<E> {
             }
             s.waiting += 1;
             s.woken = false;
-            s = match wait {
-                Wait::Forever => self.ready.wait(s).unwrap_or_else(|p| p.into_inner()),
-                Wait::Until(deadline) => {
+            // Fixed the first time this call has to block.
+            let until = *deadline.get_or_insert_with(|| wait.deadline());
+            s = match until {
+                None => self.ready.wait(s).unwrap_or_else(|p| p.into_inner()),
+                Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
                         s.waiting -= 1;
