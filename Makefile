@@ -28,7 +28,7 @@ FAKE     := $(CURDIR)/tests/fake_app_server/fake_app_server.py
 C_TESTS  := concurrent_turns_test bad_input_test failure_test callbacks_test pool_test event_fd_test log_test
 
 .PHONY: all lib header runtime test test-repeat rust-test c-test example-test go-test symbols \
-	header-check consumer-test cargo-c-test docs docs-test demo bench bench-startup bench-soak \
+	header-check consumer-test cargo-c-test docs docs-test demo bench bench-transports bench-startup bench-soak \
 	bench-pool install clean
 DEMO_PREFIX := $(CURDIR)/$(BUILD)/prefix
 
@@ -227,9 +227,19 @@ clean:
 	$(CARGO) clean
 	rm -rf $(BUILD)
 
-# Routing throughput through the C API: 1, 10 and 100 concurrent turns, 1,000,000 deltas each
-# run, over stdio (the scripted fake), ws:// and unix:// (bench/ws_flood_server.rs) side by side.
+# The event benchmark, every figure in one run (bench/run.sh): throughput of the flood at 1 to
+# 10,000 concurrent turns, polling and with callbacks, beside a serde_json::Value parse (the
+# floor) and the raw pipe; delivery latency at a paced 100,000 events/s; idle-turn memory and
+# threads; the official Python SDK on the same fake when it is installed (make bench-startup).
+SDK_DIR := $(CURDIR)/.runtime/python-sdk
 bench: lib | $(BUILD)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -o $(BUILD)/bench_events bench/bench_events.c $(STATIC) $(C_LIBS)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -o $(BUILD)/paced_server bench/paced_server.c
+	$(CARGO) build --release --example flood_floor
+	@./bench/run.sh $(BUILD)/bench_events $(LIBDIR)/examples/flood_floor $(CURDIR)/$(BUILD)/paced_server $(FAKE) $(SDK_DIR)
+
+# The flood over stdio, ws:// and unix:// (bench/ws_flood_server.rs) side by side.
+bench-transports: lib | $(BUILD)
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -o $(BUILD)/bench_events bench/bench_events.c $(STATIC) $(C_LIBS)
 	$(CARGO) build --release --example ws_flood_server
 	@./bench/transports.sh $(BUILD)/bench_events $(FAKE) $(LIBDIR)/examples/ws_flood_server
@@ -249,7 +259,6 @@ bench-pool: lib | $(BUILD)
 	$(BUILD)/bench_pool $(FAKE) flood 4 250000
 
 # Start-up latency beside the official Python SDK (installed into .runtime/python-sdk).
-SDK_DIR := $(CURDIR)/.runtime/python-sdk
 bench-startup: lib runtime | $(BUILD)
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -o $(BUILD)/bench_startup bench/bench_startup.c $(STATIC) $(C_LIBS)
 	@[ -d $(SDK_DIR)/openai_codex ] || python3 -m pip install --quiet --disable-pip-version-check \

@@ -22,14 +22,14 @@ remote() {
     sleep 0.02
   done
   [ -n "$url" ] || { echo "the flood server did not start" >&2; kill "$pid"; return 1; }
-  "$bench" "$url" "$2" "$3"
+  "$bench" flood poll "$url" "$2" "$3"
   wait "$pid"
 }
 
 declare -A result
 for n in 1 10 100; do
   d=$((1000000 / n))
-  out=$("$bench" "$fake" "$n" "$d"); echo "stdio    $out"; result[stdio,$n]=$(rate "$out")
+  out=$("$bench" flood poll "$fake" "$n" "$d"); echo "stdio    $out"; result[stdio,$n]=$(rate "$out")
   out=$(remote "ws://127.0.0.1:0" "$n" "$d"); echo "ws://    $out"; result[ws,$n]=$(rate "$out")
   out=$(remote "unix://$tmp/flood.sock" "$n" "$d"); echo "unix://  $out"; result[unix,$n]=$(rate "$out")
 done

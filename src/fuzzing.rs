@@ -264,7 +264,7 @@ fn run_once(lines: &[Option<&[u8]>], asked: bool) -> Summary {
         pending: pending.clone(),
         router: router.clone(),
         skipped_lines: skipped.clone(),
-        wakes: Vec::new(),
+        wakes: Default::default(),
     };
 
     let mut summary = Summary::default();

@@ -80,7 +80,7 @@ impl Client {
             pending: pending.clone(),
             router: router.clone(),
             skipped_lines: skipped_lines.clone(),
-            wakes: Vec::new(),
+            wakes: Default::default(),
         };
         let on_failure: OnFailure = {
             let (rpc, router, pending, failure) =

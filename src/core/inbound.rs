@@ -9,7 +9,20 @@ use super::transport::Inbound;
 use super::turn::interrupt_params;
 use super::wire::{self, Message, Notice, ResponseId};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A batch of at least this many bytes means the reader is behind: the server wrote that much
+/// while it routed the previous batch.
+const SATURATED_BATCH_BYTES: usize = 256 << 10;
+/// While the reader is behind, the wakes owed to idle consumers are put off until there are this
+/// many events per owed wake...
+const EVENTS_PER_WAKE: usize = 64;
+/// ...or for this long at most (paid by the timer if the reader blocks meanwhile)...
+/// ...and only when this many pollers are owed a wake: with a few hundred turns or fewer the
+/// wakes are cheap enough, and latency matters more.
+const MIN_DEFERRED_WAKES: usize = 256;
+const MAX_WAKE_DELAY: Duration = Duration::from_millis(50);
 
 pub struct InboundRouter {
     pub rpc: Arc<Rpc>,
@@ -18,7 +31,95 @@ pub struct InboundRouter {
     /// Lines that were not JSON-RPC messages (not UTF-8, not JSON, neither request, response
     /// nor notification), counted for `Client::skipped_lines`.
     pub skipped_lines: Arc<AtomicU64>,
-    pub wakes: Wakes,
+    pub wakes: WakeBatch,
+}
+
+/// The wakes owed to consumers (blocked pollers, idle callback deliveries) by the queues the
+/// reader pushed to. They are paid when the reader has read everything it had (the end of a
+/// read batch), so a flood costs one wake per queue per batch, not one per event.
+///
+/// When the reader is behind (a batch of `SATURATED_BATCH_BYTES` or more) and the owed wakes
+/// are many for the events routed (thousands of turns with an event or two each), waking every
+/// consumer for one event each costs more than the events themselves: a wake is a futex call
+/// on the reader and a context switch for the consumer. Then the wakes are put off until
+/// `EVENTS_PER_WAKE` events per owed wake have been routed, or `MAX_WAKE_DELAY` has passed
+/// (the process timer pays them if the reader blocks before that), so each consumer takes
+/// more events per wake. Only blocked pollers' wakes are put off: a callback delivery's wake
+/// is a place in the worker pool's queue, paid at once. A reader that keeps up (every batch smaller than that) pays every
+/// wake at the end of its batch: paced streams are not delayed.
+#[derive(Default)]
+pub struct WakeBatch {
+    /// Owed by the current batch.
+    owed: Wakes,
+    bytes: usize,
+    /// Events routed since the last payment.
+    events: usize,
+    deferred: Arc<Mutex<Deferred>>,
+    sliced: bool,
+}
+
+#[derive(Default)]
+struct Deferred {
+    queues: Wakes,
+    since: Option<Instant>,
+    timer_armed: bool,
+}
+
+impl Deferred {
+    fn take(&mut self) -> Wakes {
+        self.since = None;
+        std::mem::take(&mut self.queues)
+    }
+}
+
+fn lock(deferred: &Mutex<Deferred>) -> std::sync::MutexGuard<'_, Deferred> {
+    deferred.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl WakeBatch {
+    /// Ends a read batch: pays what is owed, or puts it off (see above).
+    fn end(&mut self) {
+        let bytes = std::mem::take(&mut self.bytes);
+        // A callback delivery's wake only schedules it on the worker pool (no thread is woken
+        // per queue): paid at once, so the workers never idle while wakes wait.
+        let (deliveries, pollers): (Wakes, Wakes) =
+            self.owed.drain(..).partition(|queue| queue.is_subscribed());
+        pay(deliveries);
+        let mut deferred = lock(&self.deferred);
+        deferred.queues.extend(pollers);
+        if deferred.queues.is_empty() {
+            self.events = 0;
+            return;
+        }
+        let since = *deferred.since.get_or_insert_with(Instant::now);
+        let behind = bytes >= SATURATED_BATCH_BYTES && deferred.queues.len() >= MIN_DEFERRED_WAKES;
+        let few_events = self.events < EVENTS_PER_WAKE * deferred.queues.len();
+        if behind && few_events && since.elapsed() < MAX_WAKE_DELAY {
+            if !deferred.timer_armed {
+                deferred.timer_armed = true;
+                let shared = self.deferred.clone();
+                super::timer::after(MAX_WAKE_DELAY, move || {
+                    let queues = {
+                        let mut deferred = lock(&shared);
+                        deferred.timer_armed = false;
+                        deferred.take()
+                    };
+                    pay(queues);
+                });
+            }
+            return;
+        }
+        let queues = deferred.take();
+        drop(deferred);
+        self.events = 0;
+        pay(queues);
+    }
+}
+
+fn pay(queues: Wakes) {
+    for queue in queues {
+        queue.wake();
+    }
 }
 
 impl InboundRouter {
@@ -57,6 +158,12 @@ fn event_of(kind: EventKind, notice: &Notice<'_>, request_id: Option<&str>) -> E
 
 impl Inbound for InboundRouter {
     fn line(&mut self, bytes: &[u8]) -> Option<Vec<u8>> {
+        if !self.wakes.sliced {
+            self.wakes.sliced = true;
+            super::dispatch::prefer_short_slices();
+        }
+        self.wakes.bytes += bytes.len() + 1;
+        self.wakes.events += 1;
         let Ok(text) = std::str::from_utf8(bytes) else {
             self.skip(bytes, "not UTF-8");
             return None;
@@ -88,8 +195,11 @@ impl Inbound for InboundRouter {
                         self.pending.resolved(&id);
                     }
                 }
-                let delivered =
-                    self.router.route(event_of(kind, &notice, None), completes, &mut self.wakes);
+                let delivered = self.router.route(
+                    event_of(kind, &notice, None),
+                    completes,
+                    &mut self.wakes.owed,
+                );
                 self.after_overflow(&delivered);
                 None
             }
@@ -104,7 +214,7 @@ impl Inbound for InboundRouter {
                 );
                 let Some(request) = registered else {
                     // The program is never asked: answer fail-closed at once.
-                    let delivered = self.router.route(event, false, &mut self.wakes);
+                    let delivered = self.router.route(event, false, &mut self.wakes.owed);
                     self.after_overflow(&delivered);
                     return Some(answer_line(
                         id.get(),
@@ -115,9 +225,9 @@ impl Inbound for InboundRouter {
                 if self.router.handler_on() {
                     let mut copy = event_of(EventKind::ServerRequest, &notice, Some(id.get()));
                     copy.set_request(request.clone());
-                    self.router.offer_to_handler(copy, &mut self.wakes);
+                    self.router.offer_to_handler(copy, &mut self.wakes.owed);
                 }
-                let delivered = self.router.route(event, false, &mut self.wakes);
+                let delivered = self.router.route(event, false, &mut self.wakes.owed);
                 match delivered {
                     Delivered::Detached => {
                         request.decline_unanswered("declined: its turn handle was freed")
@@ -143,13 +253,11 @@ impl Inbound for InboundRouter {
             EventKind::Skipped,
             &EventParts { method: "codex/lineSkipped", params: &params, ..Default::default() },
         );
-        self.router.route(event, false, &mut self.wakes);
+        self.router.route(event, false, &mut self.wakes.owed);
     }
 
     fn batch_end(&mut self) {
-        for queue in self.wakes.drain(..) {
-            queue.wake();
-        }
+        self.wakes.end();
     }
 }
 

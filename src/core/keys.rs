@@ -1,9 +1,14 @@
-//! The routing keys of a message's params — `threadId`, `turnId`, `delta`, `turn.id`,
-//! `turn.status`, `thread.id` — read in one quick pass over text the envelope parse has already
-//! validated as JSON. Only top-level members (and the members of `turn` and `thread`) are looked
-//! at; every other value is skipped by matching brackets and quotes, without decoding it.
+//! The one pass over each line: a validating JSON scanner that finds what routing needs on the
+//! way — the envelope's members (see `wire`) and the routing keys of the params: `threadId`,
+//! `turnId`, `delta`, `turn.id`, `turn.status`, `thread.id`. Every byte is checked once (JSON
+//! grammar, string escapes, no control characters in strings, a nesting limit); nothing is
+//! decoded or allocated unless a wanted string has escapes.
 
 use std::borrow::Cow;
+
+/// Deeper nesting than this is refused (as serde_json does), so the scan never overflows the
+/// stack of the reader thread.
+const MAX_DEPTH: u32 = 128;
 
 #[derive(Default, Debug, PartialEq)]
 pub struct Keys<'a> {
@@ -16,135 +21,437 @@ pub struct Keys<'a> {
     pub turn_status: Option<Cow<'a, str>>,
 }
 
-/// Reads the keys of `params` (valid JSON). Anything but an object has none; a member of an
-/// unexpected type counts as absent.
+/// Not valid JSON (or nested too deeply).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Invalid;
+
+type Scanned<T> = Result<T, Invalid>;
+
+/// Reads the keys of `params` (valid JSON); anything but an object has none, and a member of an
+/// unexpected type counts as absent. Invalid JSON has none either.
+#[cfg(test)]
 pub fn read(params: &str) -> Keys<'_> {
+    let mut scan = Scanner::new(params);
     let mut keys = Keys::default();
-    let (mut nested_thread, mut nested_turn) = (None, None);
-    members(params, |key, value| match key {
-        "threadId" => keys.thread_id = string(value),
-        "turnId" => keys.turn_id = string(value),
-        "delta" => keys.delta = string(value),
-        // A member given twice counts with its last value, as in serde_json: a later `turn` or
-        // `thread` replaces what an earlier one said, even when it says nothing.
-        "turn" => {
-            (nested_turn, keys.turn_status) = (None, None);
-            members(value, |k, v| match k {
-                "id" => nested_turn = string(v),
-                "status" => keys.turn_status = string(v),
-                _ => {}
-            });
-        }
-        "thread" => {
-            nested_thread = None;
-            members(value, |k, v| {
-                if k == "id" {
-                    nested_thread = string(v);
-                }
-            });
-        }
-        _ => {}
-    });
-    keys.thread_id = keys.thread_id.or(nested_thread);
-    keys.turn_id = keys.turn_id.or(nested_turn);
-    keys
+    scan.ws();
+    match scan.params(&mut keys).and_then(|()| scan.end()) {
+        Ok(()) => keys,
+        Err(Invalid) => Keys::default(),
+    }
 }
 
-/// Calls `each(key, raw value)` for every member of the object `text`; does nothing for other
-/// values. Keys with escapes are passed decoded.
-fn members<'a>(text: &'a str, mut each: impl FnMut(&str, &'a str)) {
-    let b = text.as_bytes();
-    let mut i = skip_ws(b, 0);
-    if b.get(i) != Some(&b'{') {
-        return;
-    }
-    i += 1;
-    loop {
-        i = skip_ws(b, i);
-        if b.get(i) != Some(&b'"') {
-            return; // `}` of an empty object
+/// A position in one line of text.
+pub struct Scanner<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    i: usize,
+}
+
+/// A JSON string as scanned: its raw text (with quotes) and whether it has escapes.
+#[derive(Clone, Copy)]
+pub struct Str<'a> {
+    raw: &'a str,
+    escaped: bool,
+}
+
+impl<'a> Str<'a> {
+    /// The decoded text: borrowed unless it has escapes.
+    #[inline]
+    pub fn text(self) -> Option<Cow<'a, str>> {
+        if self.escaped {
+            // Rare: let serde_json decode the escapes (and refuse lone surrogates).
+            serde_json::from_str::<String>(self.raw).ok().map(Cow::Owned)
+        } else {
+            Some(Cow::Borrowed(self.inner()))
         }
-        let Some(key_end) = string_end(b, i) else { return };
-        let key = string(&text[i..key_end]);
-        i = skip_ws(b, key_end);
-        if b.get(i) != Some(&b':') {
+    }
+
+    /// Whether it has escapes (then `text` decodes it).
+    #[inline]
+    pub fn escaped(self) -> bool {
+        self.escaped
+    }
+
+    /// The text between the quotes, as written.
+    #[inline]
+    pub fn inner(self) -> &'a str {
+        // `raw` starts and ends with an ASCII quote: both cuts are char boundaries.
+        unsafe { self.raw.get_unchecked(1..self.raw.len() - 1) }
+    }
+
+    /// Whether it is `name` (compared decoded, so `"t\u0068readId"` is `threadId`).
+    #[inline]
+    pub fn is(self, name: &str) -> bool {
+        if self.escaped {
+            self.text().is_some_and(|t| t == name)
+        } else {
+            self.inner() == name
+        }
+    }
+}
+
+/// A bit set in each byte of `w` that is `"` or `\` or a control character (below 0x20); only
+/// the lowest set bit is exact (borrows may set bits above it), which is all the scan uses.
+#[inline]
+fn special_bytes(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let quote = w ^ (ONES * b'"' as u64);
+    let backslash = w ^ (ONES * b'\\' as u64);
+    let zero_quote = quote.wrapping_sub(ONES) & !quote;
+    let zero_backslash = backslash.wrapping_sub(ONES) & !backslash;
+    let control = w.wrapping_sub(ONES * 0x20) & !w;
+    (zero_quote | zero_backslash | control) & HIGH
+}
+
+impl<'a> Scanner<'a> {
+    pub fn new(text: &'a str) -> Scanner<'a> {
+        Scanner { text, b: text.as_bytes(), i: 0 }
+    }
+
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    /// Skips whitespace; compact JSON has none, so the first byte decides (every byte of JSON
+    /// whitespace is at most a space).
+    #[inline]
+    pub fn ws(&mut self) {
+        if self.peek().is_some_and(|c| c > b' ') {
             return;
         }
-        i = skip_ws(b, i + 1);
-        let Some(value_end) = value_end(b, i) else { return };
-        if let Some(key) = key {
-            each(&key, &text[i..value_end]);
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.i += 1;
         }
-        i = skip_ws(b, value_end);
-        if b.get(i) != Some(&b',') {
-            return;
+    }
+
+    /// Consumes `c` (after whitespace) or fails.
+    #[inline]
+    pub fn expect(&mut self, c: u8) -> Scanned<()> {
+        if self.eat(c) {
+            Ok(())
+        } else {
+            Err(Invalid)
         }
-        i += 1;
     }
-}
 
-/// The text of a JSON string value, borrowed when it has no escapes; `None` for other values.
-fn string(raw: &str) -> Option<Cow<'_, str>> {
-    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
-    if inner.contains('\\') {
-        serde_json::from_str::<String>(raw).ok().map(Cow::Owned)
-    } else {
-        Some(Cow::Borrowed(inner))
-    }
-}
-
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
-    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-        i += 1;
-    }
-    i
-}
-
-/// Index just past the string that starts (with its quote) at `start`.
-fn string_end(b: &[u8], start: usize) -> Option<usize> {
-    let mut i = start + 1;
-    loop {
-        i += b.get(i..)?.iter().position(|&c| c == b'"' || c == b'\\')?;
-        if b[i] == b'"' {
-            return Some(i + 1);
-        }
-        i += 2; // an escape: skip the backslash and the escaped character
-    }
-}
-
-/// Index just past the value that starts at `i`.
-fn value_end(b: &[u8], i: usize) -> Option<usize> {
-    match b.get(i)? {
-        b'"' => string_end(b, i),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut j = i;
-            loop {
-                match b.get(j)? {
-                    b'"' => {
-                        j = string_end(b, j)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(j + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                j += 1;
+    /// Consumes `c` if it is next (after whitespace).
+    #[inline]
+    pub fn eat(&mut self, c: u8) -> bool {
+        if self.peek() != Some(c) {
+            self.ws();
+            if self.peek() != Some(c) {
+                return false;
             }
         }
-        _ => {
-            let rest = b.get(i..)?;
-            let len = rest
-                .iter()
-                .position(|c| matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
-                .unwrap_or(rest.len());
-            Some(i + len)
+        self.i += 1;
+        true
+    }
+
+    /// Only whitespace is left.
+    pub fn end(&mut self) -> Scanned<()> {
+        self.ws();
+        if self.i == self.b.len() {
+            Ok(())
+        } else {
+            Err(Invalid)
         }
+    }
+
+    /// The next value starts with `c` (after whitespace; nothing consumed).
+    #[inline]
+    pub fn starts_with(&mut self, c: u8) -> bool {
+        self.ws();
+        self.peek() == Some(c)
+    }
+
+    /// The raw text from `start` to here.
+    #[inline]
+    pub fn since(&self, start: usize) -> &'a str {
+        // Both ends sit where a value starts or ends: ASCII, so char boundaries.
+        debug_assert!(self.text.is_char_boundary(start) && self.text.is_char_boundary(self.i));
+        unsafe { self.text.get_unchecked(start..self.i) }
+    }
+
+    #[inline]
+    pub fn position(&self) -> usize {
+        self.i
+    }
+
+    /// A string (after whitespace), checked: no control characters, valid escapes.
+    #[inline]
+    pub fn string(&mut self) -> Scanned<Str<'a>> {
+        self.ws();
+        let start = self.i;
+        if self.peek() != Some(b'"') {
+            return Err(Invalid);
+        }
+        let b = self.b;
+        let mut i = start + 1;
+        let mut escaped = false;
+        loop {
+            // Eight bytes at a time up to the next quote, backslash or control character.
+            while i + 8 <= b.len() {
+                let w = u64::from_le_bytes(b[i..i + 8].try_into().unwrap());
+                let special = special_bytes(w);
+                if special != 0 {
+                    i += (special.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                i += 8;
+            }
+            match b.get(i) {
+                None => return Err(Invalid),
+                Some(b'"') => {
+                    self.i = i + 1;
+                    // Both ends are ASCII quotes, so char boundaries of the (valid) text.
+                    let raw = unsafe { self.text.get_unchecked(start..i + 1) };
+                    return Ok(Str { raw, escaped });
+                }
+                Some(b'\\') => {
+                    escaped = true;
+                    match b.get(i + 1) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
+                        Some(b'u') => {
+                            let hex = b.get(i + 2..i + 6).ok_or(Invalid)?;
+                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return Err(Invalid);
+                            }
+                            i += 6;
+                        }
+                        _ => return Err(Invalid),
+                    }
+                }
+                Some(&c) if c < 0x20 => return Err(Invalid),
+                Some(_) => i += 1,
+            }
+        }
+    }
+
+    /// Skips one value of any kind (after whitespace), checking it.
+    pub fn value(&mut self, depth: u32) -> Scanned<()> {
+        self.ws();
+        match self.peek().ok_or(Invalid)? {
+            b'"' => self.string().map(drop),
+            b'{' => {
+                self.enter(depth)?;
+                if self.eat(b'}') {
+                    return Ok(());
+                }
+                loop {
+                    self.string()?;
+                    self.expect(b':')?;
+                    self.value(depth + 1)?;
+                    if !self.eat(b',') {
+                        return self.expect(b'}');
+                    }
+                }
+            }
+            b'[' => {
+                self.enter(depth)?;
+                if self.eat(b']') {
+                    return Ok(());
+                }
+                loop {
+                    self.value(depth + 1)?;
+                    if !self.eat(b',') {
+                        return self.expect(b']');
+                    }
+                }
+            }
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => self.number(),
+        }
+    }
+
+    /// Steps into an object or array at `depth`.
+    #[inline]
+    fn enter(&mut self, depth: u32) -> Scanned<()> {
+        if depth >= MAX_DEPTH {
+            return Err(Invalid);
+        }
+        self.i += 1;
+        Ok(())
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Scanned<()> {
+        if self.b[self.i..].starts_with(word) {
+            self.i += word.len();
+            Ok(())
+        } else {
+            Err(Invalid)
+        }
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    fn number(&mut self) -> Scanned<()> {
+        let b = self.b;
+        let mut i = self.i;
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        let digits = |i: &mut usize| {
+            let from = *i;
+            while b.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i > from
+        };
+        match b.get(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => {
+                digits(&mut i);
+            }
+            _ => return Err(Invalid),
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            if !digits(&mut i) {
+                return Err(Invalid);
+            }
+        }
+        if let Some(b'e' | b'E') = b.get(i) {
+            i += 1;
+            if let Some(b'+' | b'-') = b.get(i) {
+                i += 1;
+            }
+            if !digits(&mut i) {
+                return Err(Invalid);
+            }
+        }
+        self.i = i;
+        Ok(())
+    }
+
+    /// A string value's text if the next value is a string; any other value is checked,
+    /// skipped and absent.
+    #[inline]
+    fn string_value(&mut self, depth: u32) -> Scanned<Option<Cow<'a, str>>> {
+        if self.starts_with(b'"') {
+            Ok(self.string()?.text())
+        } else {
+            self.value(depth).map(|()| None)
+        }
+    }
+
+    /// The members of an object (the next value must be one), each handed to `each` with the
+    /// scanner placed at its value, which `each` must consume.
+    fn members(
+        &mut self,
+        depth: u32,
+        mut each: impl FnMut(&mut Self, Str<'a>) -> Scanned<()>,
+    ) -> Scanned<()> {
+        self.enter(depth)?;
+        if self.eat(b'}') {
+            return Ok(());
+        }
+        loop {
+            let key = self.string()?;
+            self.expect(b':')?;
+            each(self, key)?;
+            if !self.eat(b',') {
+                return self.expect(b'}');
+            }
+        }
+    }
+
+    /// The params value (at depth 1 of the line), collecting the routing keys into `keys`.
+    /// Later members win, and a member of another type than expected counts as absent.
+    pub fn params(&mut self, keys: &mut Keys<'a>) -> Scanned<()> {
+        if !self.starts_with(b'{') {
+            return self.value(1);
+        }
+        let (mut nested_thread, mut nested_turn) = (None, None);
+        self.members(1, |s, key| {
+            match (key.escaped, key.inner()) {
+                (false, "threadId") => keys.thread_id = s.string_value(2)?,
+                (false, "turnId") => keys.turn_id = s.string_value(2)?,
+                (false, "delta") => keys.delta = s.string_value(2)?,
+                // A member given twice counts with its last value, as in serde_json: a later
+                // `turn` or `thread` replaces what an earlier one said, even when it says nothing.
+                (false, "turn") => {
+                    (nested_turn, keys.turn_status) = (None, None);
+                    if !s.starts_with(b'{') {
+                        return s.value(2);
+                    }
+                    s.members(2, |s, k| {
+                        if k.is("id") {
+                            nested_turn = s.string_value(3)?;
+                        } else if k.is("status") {
+                            keys.turn_status = s.string_value(3)?;
+                        } else {
+                            s.value(3)?;
+                        }
+                        Ok(())
+                    })?
+                }
+                (false, "thread") => {
+                    nested_thread = None;
+                    if !s.starts_with(b'{') {
+                        return s.value(2);
+                    }
+                    s.members(2, |s, k| {
+                        if k.is("id") {
+                            nested_thread = s.string_value(3)?;
+                        } else {
+                            s.value(3)?;
+                        }
+                        Ok(())
+                    })?
+                }
+                (true, _) => {
+                    // A key with escapes: decoded, then handled like the plain ones.
+                    let name = key.text().unwrap_or_default();
+                    match &*name {
+                        "threadId" => keys.thread_id = s.string_value(2)?,
+                        "turnId" => keys.turn_id = s.string_value(2)?,
+                        "delta" => keys.delta = s.string_value(2)?,
+                        "turn" | "thread" => {
+                            // Rare enough to read the slow way: scan, then look inside.
+                            let start = s.position();
+                            s.value(2)?;
+                            let inner = Scanner::new(s.since(start)).nested_id_status()?;
+                            // (Not an object: both None, which also resets, as above.)
+                            if &*name == "turn" {
+                                (nested_turn, keys.turn_status) = (inner.0, inner.1);
+                            } else {
+                                nested_thread = inner.0;
+                            }
+                        }
+                        _ => s.value(2)?,
+                    }
+                }
+                _ => s.value(2)?,
+            }
+            Ok(())
+        })?;
+        keys.thread_id = keys.thread_id.take().or(nested_thread);
+        keys.turn_id = keys.turn_id.take().or(nested_turn);
+        Ok(())
+    }
+
+    /// `id` and `status` of an object already checked (for `turn` and `thread` behind an
+    /// escaped key); the flag says whether it was an object at all.
+    #[allow(clippy::type_complexity)]
+    fn nested_id_status(mut self) -> Scanned<(Option<Cow<'a, str>>, Option<Cow<'a, str>>, bool)> {
+        let (mut id, mut status) = (None, None);
+        if !self.starts_with(b'{') {
+            return Ok((None, None, false));
+        }
+        self.members(2, |s, k| {
+            if k.is("id") {
+                id = s.string_value(3)?;
+            } else if k.is("status") {
+                status = s.string_value(3)?;
+            } else {
+                s.value(3)?;
+            }
+            Ok(())
+        })?;
+        Ok((id, status, true))
     }
 }
 
@@ -185,10 +492,12 @@ mod tests {
         check(r#"{"thread":{"id":"thr_2","turns":[]},"turnId":5,"delta":{"x":[1,2]}}"#);
         check(r#" { "threadId" : "a" , "turnId" : null , "delta" : true, "n": -1.5e3 } "#);
         check(r#"{"t\u0068readId":"escaped-key","x":[[],{}],"turnId":"t"}"#);
+        check(r#"{"tu\u0072n":{"id":"t5","st\u0061tus":"done"},"thr\u0065ad":{"id":"h"}}"#);
         check(r#"[1,2]"#);
         check(r#"null"#);
         check(r#"{}"#);
         check(r#"{"delta":""}"#);
+        check(r#"{"delta":"12345678\"abcdefgh\\ijklmnopq\u00e9rstuvwxyz0123456789"}"#);
         // Found by the property test: the last `turn` (or `thread`) member is the one that counts.
         check(r#"{"turn":{"id":""},"turn":null}"#);
         check(
@@ -228,6 +537,46 @@ mod tests {
             check(&v.to_string());
             check(&serde_json::to_string_pretty(&v).unwrap());
         }
+    }
+
+    /// The scanner accepts exactly what serde_json accepts, on valid and broken texts alike.
+    #[test]
+    fn validates_like_serde_json() {
+        let samples = [
+            r#"{"a":[1,-2.5e+3,0.1,true,false,null,"x\u00e9\n\"",{}]}"#,
+            r#"{"a":01}"#,
+            r#"{"a":1.}"#,
+            r#"{"a":.5}"#,
+            r#"{"a":-}"#,
+            r#"{"a":1e}"#,
+            r#"{"a":tru}"#,
+            r#"{"a":"\x"}"#,
+            r#"{"a":"\u12G4"}"#,
+            "{\"a\":\"tab\there\"}",
+            r#"{"a":[1,]}"#,
+            r#"{"a":1,}"#,
+            r#"{"a" 1}"#,
+            r#"{"a":1} x"#,
+            r#"{"a":1}  "#,
+            r#"{"a":"12345678901234567890"}"#,
+            r#"{"a":"1234567\"#,
+            r#"["#,
+            r#""#,
+            r#"{"#,
+            r#"{"a":{"b":[{"c":"d"}]}}"#,
+        ];
+        for text in samples {
+            let ours = {
+                let mut s = Scanner::new(text);
+                s.value(0).and_then(|()| s.end()).is_ok()
+            };
+            let serde = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
+            assert_eq!(ours, serde, "{text}");
+        }
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        assert!(Scanner::new(&deep).value(0).is_err());
+        let ok = "[".repeat(100) + &"]".repeat(100);
+        assert!(Scanner::new(&ok).value(0).is_ok());
     }
 
     /// JSON written by hand, so that it can hold what a `Value` cannot: a member given twice,

@@ -17,6 +17,7 @@ use super::error::Error;
 use super::ready::ReadySet;
 use super::timer;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -34,6 +35,9 @@ pub enum StreamEnd {
 pub enum Wait {
     Forever,
     Until(Instant),
+    /// This long from when it first has to block: a call that finds events waiting reads no
+    /// clock (a polled turn takes most of its events that way).
+    After(Duration),
 }
 
 impl Wait {
@@ -42,7 +46,16 @@ impl Wait {
         if timeout_ms < 0 {
             Wait::Forever
         } else {
-            Wait::Until(Instant::now() + Duration::from_millis(timeout_ms as u64))
+            Wait::After(Duration::from_millis(timeout_ms as u64))
+        }
+    }
+
+    /// The deadline, fixed now for `After`; `None` for `Forever`.
+    pub fn deadline(self) -> Option<Instant> {
+        match self {
+            Wait::Forever => None,
+            Wait::Until(deadline) => Some(deadline),
+            Wait::After(limit) => Some(Instant::now() + limit),
         }
     }
 }
@@ -91,6 +104,9 @@ struct State<E> {
     end: Option<StreamEnd>,
     /// Consumers blocked in a wait.
     waiting: usize,
+    /// They have been woken and not all of them have come back to wait again: another wake
+    /// would be a futex call for nothing.
+    woken: bool,
     /// A wake is owed and the reader will pay it at the end of its batch.
     wake_owed: bool,
     dropped: u64,
@@ -108,6 +124,8 @@ struct State<E> {
 
 pub struct EventQueue<E> {
     state: Mutex<State<E>>,
+    /// A subscriber has the stream (mirrors `State::subscriber`, read without the lock).
+    subscribed: AtomicBool,
     ready: Condvar,
     /// Bounded queues drop their oldest event when full (the client stream).
     capacity: Option<usize>,
@@ -142,6 +160,7 @@ impl<E> EventQueue<E> {
                 events: VecDeque::new(),
                 end: None,
                 waiting: 0,
+                woken: false,
                 wake_owed: false,
                 dropped: 0,
                 overflowed: false,
@@ -151,6 +170,7 @@ impl<E> EventQueue<E> {
                 ready: None,
                 marked: false,
             }),
+            subscribed: AtomicBool::new(false),
             ready: Condvar::new(),
             capacity,
             limit,
@@ -189,7 +209,7 @@ impl<E> EventQueue<E> {
             }
         }
         s.events.push_back(event);
-        let wanted = if s.subscriber.is_some() { !s.scheduled } else { s.waiting > 0 };
+        let wanted = if s.subscriber.is_some() { !s.scheduled } else { s.waiting > 0 && !s.woken };
         let to_mark = s.ready.is_some() && !s.marked;
         let owe = (wanted || to_mark) && !s.wake_owed;
         if owe {
@@ -206,10 +226,13 @@ impl<E> EventQueue<E> {
         let owed = std::mem::take(&mut s.wake_owed);
         let subscriber = if owed { s.subscriber.clone() } else { None };
         let ready = if owed && s.marked { s.ready.clone() } else { None };
-        if s.waiting > 0 {
+        let notify = owed && s.waiting > 0;
+        s.woken |= notify;
+        drop(s);
+        // After unlocking: a waiter woken under the lock would only block on it again.
+        if notify {
             self.ready.notify_all();
         }
-        drop(s);
         if let Some(subscriber) = subscriber {
             subscriber.notify();
         }
@@ -260,6 +283,7 @@ impl<E> EventQueue<E> {
         let mut s = self.lock();
         let ready = !s.events.is_empty() || s.end.is_some();
         s.subscriber = Some(subscriber.clone());
+        self.subscribed.store(true, Ordering::Relaxed);
         s.scheduled = ready;
         s.wake_owed = false;
         drop(s);
@@ -273,6 +297,7 @@ impl<E> EventQueue<E> {
         let mut s = self.lock();
         s.subscriber = None;
         s.scheduled = false;
+        self.subscribed.store(false, Ordering::Relaxed);
     }
 
     /// For the subscriber: everything queued, or the end; `TimedOut` when nothing is queued,
@@ -288,6 +313,12 @@ impl<E> EventQueue<E> {
         }
         s.scheduled = false;
         Taken::TimedOut
+    }
+
+    /// Whether a subscriber (a callback delivery) has the stream: its wake schedules the
+    /// delivery on the worker pool rather than waking a blocked thread.
+    pub fn is_subscribed(&self) -> bool {
+        self.subscribed.load(Ordering::Relaxed)
     }
 
     pub fn is_finished(&self) -> bool {
@@ -310,6 +341,7 @@ impl<E> EventQueue<E> {
         mut take: impl FnMut(&mut State<E>) -> Option<T>,
     ) -> Taken<T> {
         let mut s = self.lock();
+        let mut deadline = None;
         loop {
             if let Some(got) = take(&mut s) {
                 // Emptied: the next push reports the stream to its event loop again.
@@ -321,9 +353,12 @@ impl<E> EventQueue<E> {
                 return Taken::Ended(end.clone());
             }
             s.waiting += 1;
-            s = match wait {
-                Wait::Forever => self.ready.wait(s).unwrap_or_else(|p| p.into_inner()),
-                Wait::Until(deadline) => {
+            s.woken = false;
+            // Fixed the first time this call has to block.
+            let until = *deadline.get_or_insert_with(|| wait.deadline());
+            s = match until {
+                None => self.ready.wait(s).unwrap_or_else(|p| p.into_inner()),
+                Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
                         s.waiting -= 1;

@@ -40,22 +40,123 @@ pub enum Delivered {
     Discarded,
 }
 
-enum Target {
-    Queue(Arc<TurnQueue>),
-    Detached,
-    None,
+/// An id kept inside the table's own memory when short (ids of real servers are UUIDs, 36
+/// bytes): comparing it reads the entry's cache line, not a heap string elsewhere — with
+/// thousands of turns, that miss was a fifth of routing.
+#[derive(Clone)]
+enum Id {
+    Inline { len: u8, bytes: [u8; Id::INLINE] },
+    Heap(Box<str>),
+}
+
+impl Id {
+    const INLINE: usize = 46;
+
+    fn new(id: &str) -> Id {
+        if id.len() <= Id::INLINE {
+            let mut bytes = [0u8; Id::INLINE];
+            bytes[..id.len()].copy_from_slice(id.as_bytes());
+            Id::Inline { len: id.len() as u8, bytes }
+        } else {
+            Id::Heap(id.into())
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Copied from a &str.
+            Id::Inline { len, bytes } => unsafe {
+                std::str::from_utf8_unchecked(&bytes[..*len as usize])
+            },
+            Id::Heap(id) => id,
+        }
+    }
+}
+
+impl PartialEq for Id {
+    fn eq(&self, other: &Id) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Id {}
+
+impl std::hash::Hash for Id {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // As `str` hashes, so that the table can be searched with a `&str`.
+        self.as_str().hash(state)
+    }
+}
+
+impl std::borrow::Borrow<str> for Id {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
 }
 
 struct ActiveTurn {
-    turn_id: Option<String>,
+    turn_id: Option<Id>,
     /// `None` once the program dropped its handle: the events go to the client stream.
     queue: Option<Arc<TurnQueue>>,
+}
+
+/// Thread ids hashed with a fast keyed hash of this module (the default SipHash costs more
+/// than the rest of a lookup; the ids come from the app-server, and only threads with a running
+/// turn are in the table).
+#[derive(Clone)]
+struct IdHash(u64);
+
+impl Default for IdHash {
+    fn default() -> Self {
+        use std::hash::BuildHasher;
+        // A random key per table, from the standard library's random source.
+        IdHash(std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64) | 1)
+    }
+}
+
+impl std::hash::BuildHasher for IdHash {
+    type Hasher = IdHasher;
+    fn build_hasher(&self) -> IdHasher {
+        IdHasher(self.0)
+    }
+}
+
+/// Eight bytes at a time: xor, multiply by an odd constant, rotate; a final mix spreads the
+/// high bits the table's tags come from.
+struct IdHasher(u64);
+
+const MIX: u64 = 0x9e37_79b9_7f4a_7c15;
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            h = (h ^ u64::from_le_bytes(chunk.try_into().unwrap()))
+                .wrapping_mul(MIX)
+                .rotate_left(29);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            h = (h ^ u64::from_le_bytes(last) ^ rest.len() as u64)
+                .wrapping_mul(MIX)
+                .rotate_left(29);
+        }
+        self.0 = h;
+    }
+
+    fn finish(&self) -> u64 {
+        let h = (self.0 ^ (self.0 >> 31)).wrapping_mul(MIX);
+        h ^ (h >> 29)
+    }
 }
 
 #[derive(Default)]
 struct RouteTable {
     /// Threads with an active turn.
-    threads: HashMap<String, ActiveTurn>,
+    threads: HashMap<Id, ActiveTurn, IdHash>,
     /// Recently completed turn ids, oldest first.
     finished: VecDeque<String>,
     failed: Option<Error>,
@@ -122,66 +223,84 @@ impl Router {
 
     /// Delivers one event. `completes_turn` is true for `turn/completed`, which ends the stream.
     pub fn route(&self, event: Event, completes_turn: bool, wakes: &mut Wakes) -> Delivered {
-        let target = match (event.thread_id(), event.turn_id()) {
-            (Some(thread), Some(turn)) => self.turn_queue(thread, turn, completes_turn),
-            _ => Target::None,
-        };
-        let (event, delivered) = match target {
-            Target::Queue(queue) => {
-                match queue.push(event) {
-                    Pushed::Queued { wake_owed } => {
-                        if completes_turn {
-                            queue.finish(StreamEnd::Completed);
-                        } else if wake_owed {
-                            wakes.push(queue);
-                        }
-                        return Delivered::Turn;
-                    }
-                    Pushed::Overflowed { buffered, event } => {
-                        let thread = event.thread_id().unwrap_or_default().to_owned();
-                        let turn = event.turn_id().unwrap_or_default().to_owned();
-                        let message = format!(
-                            "turn {turn} buffered {buffered} events that nobody consumed \
-                             (codex_options_set_turn_buffer_events); it was interrupted and its \
-                             later events are discarded"
-                        );
-                        queue.finish(StreamEnd::Failed(Error::new(ErrorKind::Overflow, message)));
-                        return Delivered::Overflowed { thread, turn };
-                    }
-                    Pushed::Discarded => return Delivered::Discarded,
-                    // Ended by its handle being freed, an idle timeout, or a failure.
-                    Pushed::Refused(event) => (event, Delivered::Detached),
-                }
-            }
-            Target::Detached => (event, Delivered::Detached),
-            Target::None => (event, Delivered::ClientStream),
+        let (event, delivered) = match self.push_to_turn(event, completes_turn, wakes) {
+            Ok(delivered) => return delivered,
+            Err(unrouted) => unrouted,
         };
         Self::push_to(&self.client_stream, event, wakes);
         delivered
     }
 
-    fn turn_queue(&self, thread: &str, turn: &str, completes: bool) -> Target {
-        let mut table = self.table();
-        let table = &mut *table;
-        let Some(active) = table.threads.get_mut(thread) else { return Target::None };
-        match &active.turn_id {
-            Some(id) if id == turn => {}
-            Some(_) => return Target::None,
-            None if table.finished.iter().any(|t| t == turn) => return Target::None,
-            None => active.turn_id = Some(turn.to_owned()),
-        }
-        let target = match &active.queue {
-            Some(queue) => Target::Queue(queue.clone()),
-            None => Target::Detached,
+    /// Pushes `event` to its turn's queue; hands it back with where it goes instead when it
+    /// has no turn held by a handle. The common case (an event of a running turn) pushes under
+    /// the table's lock: one lookup, no reference counting.
+    #[allow(clippy::result_large_err)] // moved once per event, never boxed
+    fn push_to_turn(
+        &self,
+        event: Event,
+        completes: bool,
+        wakes: &mut Wakes,
+    ) -> std::result::Result<Delivered, (Event, Delivered)> {
+        let (Some(thread), Some(turn)) = (event.thread_id(), event.turn_id()) else {
+            return Err((event, Delivered::ClientStream));
         };
-        if completes {
-            table.threads.remove(thread);
+        let mut guard = self.table();
+        let table = &mut *guard;
+        let Some(active) = table.threads.get_mut(thread) else {
+            return Err((event, Delivered::ClientStream));
+        };
+        match &active.turn_id {
+            Some(id) if id.as_str() == turn => {}
+            Some(_) => return Err((event, Delivered::ClientStream)),
+            None if table.finished.iter().any(|t| t == turn) => {
+                return Err((event, Delivered::ClientStream))
+            }
+            None => active.turn_id = Some(Id::new(turn)),
+        }
+        let pushed = if completes {
+            // The turn is over for the table: its entry goes, its id is remembered.
+            let queue = table.threads.remove(thread).and_then(|active| active.queue);
             if table.finished.len() == FINISHED_TURNS_KEPT {
                 table.finished.pop_front();
             }
             table.finished.push_back(turn.to_owned());
+            let Some(queue) = queue else { return Err((event, Delivered::Detached)) };
+            let pushed = queue.push(event);
+            (pushed, queue)
+        } else {
+            let Some(queue) = &active.queue else { return Err((event, Delivered::Detached)) };
+            match queue.push(event) {
+                Pushed::Queued { wake_owed } => {
+                    if wake_owed {
+                        wakes.push(queue.clone());
+                    }
+                    return Ok(Delivered::Turn);
+                }
+                other => (other, queue.clone()),
+            }
+        };
+        drop(guard);
+        match pushed {
+            (Pushed::Queued { .. }, queue) => {
+                // `completes`: the end is told at once (owed wakes included).
+                queue.finish(StreamEnd::Completed);
+                Ok(Delivered::Turn)
+            }
+            (Pushed::Overflowed { buffered, event }, queue) => {
+                let thread = event.thread_id().unwrap_or_default().to_owned();
+                let turn = event.turn_id().unwrap_or_default().to_owned();
+                let message = format!(
+                    "turn {turn} buffered {buffered} events that nobody consumed \
+                     (codex_options_set_turn_buffer_events); it was interrupted and its \
+                     later events are discarded"
+                );
+                queue.finish(StreamEnd::Failed(Error::new(ErrorKind::Overflow, message)));
+                Ok(Delivered::Overflowed { thread, turn })
+            }
+            (Pushed::Discarded, _) => Ok(Delivered::Discarded),
+            // Ended by its handle being freed, an idle timeout, or a failure.
+            (Pushed::Refused(event), _) => Err((event, Delivered::Detached)),
         }
-        target
     }
 
     /// Claims `thread` for a turn about to be started; refused while another is active.
@@ -192,7 +311,7 @@ impl Router {
         }
         if let Some(active) = table.threads.get(thread) {
             let which = match &active.turn_id {
-                Some(id) => format!("turn {id} is still running"),
+                Some(id) => format!("turn {} is still running", id.as_str()),
                 None => "a turn is still starting".to_owned(),
             };
             return Err(Error::new(
@@ -207,7 +326,7 @@ impl Router {
         let queue = Arc::new(EventQueue::limited(self.turn_buffer_events));
         table
             .threads
-            .insert(thread.to_owned(), ActiveTurn { turn_id: None, queue: Some(queue.clone()) });
+            .insert(Id::new(thread), ActiveTurn { turn_id: None, queue: Some(queue.clone()) });
         Ok(queue)
     }
 
@@ -215,7 +334,7 @@ impl Router {
     pub fn confirm_turn(&self, thread: &str, queue: &Arc<TurnQueue>, turn_id: &str) {
         let mut table = self.table();
         if let Some(active) = Self::active_with(&mut table, thread, queue) {
-            active.turn_id = Some(turn_id.to_owned());
+            active.turn_id = Some(Id::new(turn_id));
         }
     }
 

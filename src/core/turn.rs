@@ -89,7 +89,11 @@ impl Turn {
                 &inner.shared.callbacks,
                 inner.queue.clone(),
                 callback,
-                move |event| observer.consumed().summary.observe(event),
+                move |event| {
+                    if TurnSummary::wants(event.kind()) {
+                        observer.consumed().summary.observe(event);
+                    }
+                },
             )
         });
         Turn { inner, dispatcher, ready_tag: None }

@@ -79,6 +79,18 @@ struct TurnBody<'a> {
 }
 
 impl TurnSummary {
+    /// Whether `observe` looks at events of this kind (deltas, the bulk of a stream, it does
+    /// not: a callback turn skips the lock around `observe` for them).
+    pub fn wants(kind: EventKind) -> bool {
+        matches!(
+            kind,
+            EventKind::ItemCompleted
+                | EventKind::TokenUsage
+                | EventKind::Error
+                | EventKind::TurnCompleted
+        )
+    }
+
     pub fn observe(&mut self, event: &Event) {
         let params = event.params();
         match event.kind() {
@@ -186,6 +198,37 @@ mod tests {
         let mut s = TurnSummary::default();
         s.observe(&item("agentMessage", "only commentary", Some("commentary")));
         assert_eq!(s.outcome().final_answer, None);
+    }
+
+    #[test]
+    fn kinds_it_does_not_want_change_nothing() {
+        let kinds = [
+            EventKind::Other,
+            EventKind::TurnStarted,
+            EventKind::ItemStarted,
+            EventKind::AgentMessageDelta,
+            EventKind::ReasoningDelta,
+            EventKind::CommandOutputDelta,
+            EventKind::ServerRequest,
+            EventKind::StreamError,
+            EventKind::Skipped,
+        ];
+        let params = r#"{"item":{"type":"agentMessage","text":"x"},"tokenUsage":{},"error":{"message":"m"},"turn":{"error":{"message":"e"}}}"#;
+        for kind in kinds {
+            assert!(!TurnSummary::wants(kind), "{kind:?}");
+            let mut s = TurnSummary::default();
+            s.observe(&Event::new(
+                kind,
+                &EventParts { method: "x", params, turn_status: Some("s"), ..Default::default() },
+            ));
+            let out = s.outcome();
+            assert_eq!(
+                (out.status.as_str(), out.items_json.as_str()),
+                ("unknown", "[]"),
+                "{kind:?}"
+            );
+            assert!(out.error_message.is_none() && out.usage_json.is_none(), "{kind:?}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! One pass over each incoming line: what kind of message it is, its id, method, routing keys
 //! and raw params — borrowed from the line, never built into a `serde_json::Value`.
 
+use super::keys::{Invalid, Keys, Scanner};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -62,52 +63,52 @@ pub enum WireError {
     NotAMessage,
 }
 
-#[derive(Deserialize)]
+/// The members of the envelope, as found in the one pass.
+#[derive(Default)]
 struct Envelope<'a> {
-    #[serde(borrow, default)]
-    id: Option<&'a RawValue>,
-    #[serde(borrow, default)]
+    id: Option<&'a str>,
     method: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    params: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    result: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    error: Option<&'a RawValue>,
+    params: Option<&'a str>,
+    keys: Keys<'a>,
+    result: Option<&'a str>,
+    error: Option<&'a str>,
 }
 
-/// Classifies one line (without its newline).
+/// Classifies one line (without its newline), checking that it is valid JSON in the same pass
+/// that finds its members and the routing keys of its params.
 pub fn parse_line(line: &str) -> Result<Message<'_>, WireError> {
-    // A derived struct also deserializes from an array (`[2]` would be a response to request 2):
-    // only an object is a message. (Found by fuzzing.)
-    if !line.trim_start_matches([' ', '\t', '\n', '\r']).starts_with('{') {
-        return Err(WireError::NotJson("not a JSON object".to_owned()));
-    }
-    let env: Envelope<'_> =
-        serde_json::from_str(line).map_err(|e| WireError::NotJson(e.to_string()))?;
+    let env = envelope(line).map_err(|Invalid| WireError::NotJson(not_json(line)))?;
     match (env.method, env.id) {
         (Some(method), id) => {
-            let notice = notice(method, env.params);
+            let keys = env.keys;
+            let notice = Notice {
+                method,
+                params: env.params.unwrap_or("null"),
+                thread_id: keys.thread_id,
+                turn_id: keys.turn_id,
+                delta: keys.delta,
+                turn_status: keys.turn_status,
+            };
             Ok(match id {
-                Some(id) => Message::ServerRequest { id, notice },
+                Some(id) => Message::ServerRequest { id: raw_value(id), notice },
                 None => Message::Notification(notice),
             })
         }
         (None, Some(id)) => {
-            let id = match id.get().parse::<u64>() {
+            let id = match id.parse::<u64>() {
                 Ok(n) => ResponseId::Number(n),
-                Err(_) => ResponseId::Foreign(id.get().to_owned()),
+                Err(_) => ResponseId::Foreign(id.to_owned()),
             };
             let outcome = match env.error {
-                Some(raw) => match serde_json::from_str::<RpcErrorBody<'_>>(raw.get()) {
+                Some(raw) => match serde_json::from_str::<RpcErrorBody<'_>>(raw) {
                     Ok(body) => ResponseOutcome::Error(body),
                     Err(_) => ResponseOutcome::Error(RpcErrorBody {
                         code: 0,
-                        message: Cow::Owned(format!("malformed error object: {}", raw.get())),
+                        message: Cow::Owned(format!("malformed error object: {raw}")),
                         data: None,
                     }),
                 },
-                None => ResponseOutcome::Result(env.result.map_or("null", RawValue::get)),
+                None => ResponseOutcome::Result(env.result.unwrap_or("null")),
             };
             Ok(Message::Response { id, outcome })
         }
@@ -115,17 +116,89 @@ pub fn parse_line(line: &str) -> Result<Message<'_>, WireError> {
     }
 }
 
-fn notice<'a>(method: Cow<'a, str>, params: Option<&'a RawValue>) -> Notice<'a> {
-    let params = params.map_or("null", RawValue::get);
-    // `params` already passed the envelope's validation, so one quick pass finds the keys.
-    let keys = super::keys::read(params);
-    Notice {
-        method,
-        params,
-        thread_id: keys.thread_id,
-        turn_id: keys.turn_id,
-        delta: keys.delta,
-        turn_status: keys.turn_status,
+/// The one pass over a line: a JSON object whose `method` (when present) is a string; `id`,
+/// `params`, `result` and `error` may be any value (given raw), and each may appear once.
+fn envelope(line: &str) -> Result<Envelope<'_>, Invalid> {
+    let mut scan = Scanner::new(line);
+    let mut env = Envelope::default();
+    scan.expect(b'{')?;
+    if !scan.eat(b'}') {
+        loop {
+            let key = scan.string()?;
+            scan.expect(b':')?;
+            scan.ws();
+            let start = scan.position();
+            // The envelope's members by name (a key with escapes is decoded first).
+            let decoded;
+            let name = if key.escaped() {
+                decoded = key.text().ok_or(Invalid)?;
+                &*decoded
+            } else {
+                key.inner()
+            };
+            let wanted = matches!(name, "method" | "params" | "id" | "result" | "error");
+            if wanted && scan.starts_with(b'n') {
+                // `null` counts as absent, as for an `Option` field.
+                scan.value(1)?;
+                if !scan.eat(b',') {
+                    scan.expect(b'}')?;
+                    break;
+                }
+                continue;
+            }
+            let slot = match name {
+                "method" => {
+                    if env.method.is_some() {
+                        return Err(Invalid);
+                    }
+                    env.method = Some(scan.string()?.text().ok_or(Invalid)?);
+                    None
+                }
+                "params" => {
+                    if env.params.is_some() {
+                        return Err(Invalid);
+                    }
+                    scan.params(&mut env.keys)?;
+                    env.params = Some(scan.since(start));
+                    None
+                }
+                "id" => Some(&mut env.id),
+                "result" => Some(&mut env.result),
+                "error" => Some(&mut env.error),
+                _ => {
+                    scan.value(1)?;
+                    None
+                }
+            };
+            if let Some(slot) = slot {
+                if slot.is_some() {
+                    return Err(Invalid);
+                }
+                scan.value(1)?;
+                *slot = Some(scan.since(start));
+            }
+            if !scan.eat(b',') {
+                scan.expect(b'}')?;
+                break;
+            }
+        }
+    }
+    scan.end()?;
+    Ok(env)
+}
+
+/// The text of a value already checked, as a `RawValue`.
+fn raw_value(raw: &str) -> &RawValue {
+    // Checked by the scan; serde_json only borrows it.
+    serde_json::from_str(raw).expect("a value the scan accepted")
+}
+
+/// What is wrong with a line that is not a JSON-RPC object (serde_json says it best; this runs
+/// only for lines that are skipped).
+fn not_json(line: &str) -> String {
+    match serde_json::from_str::<serde::de::IgnoredAny>(line) {
+        Err(e) => e.to_string(),
+        Ok(_) => "not a JSON object with a string method".to_owned(),
     }
 }
 

@@ -308,14 +308,18 @@ int main(void) {
     CHECK_OK(codex_client_set_request_handler(client, NULL, NULL, NULL, &err), err);
     CHECK(atomic_load(&handler.frees) == 1, "handler userdata_free once");
 
-    /* A client callback sees turn-less events; removing it releases its userdata once. */
+    /* A client callback sees turn-less events; removing it releases its userdata once. What the
+     * approval turns left on the client stream (their serverRequest/resolved notifications,
+     * queued before their turn/completed) goes first, so that the callback's first call is the
+     * new thread's thread/started, which the fake sends after the thread/start response. */
+    codex_event *ev = NULL;
+    while (codex_client_next_event(client, 0, &ev, NULL) == CODEX_OK) codex_event_free(ev);
     probe k = {.name = "client"};
     CHECK_OK(codex_client_set_event_callback(client, on_event, &k, on_free, &err), err);
     char *thread_id = NULL;
     CHECK_OK(codex_client_thread_start(client, NULL, &thread_id, NULL, &err), err);
     /* Its own thread/started, not any event: older ones of the stream may reach it first. */
     WAIT_FOR(saw_thread_started(&k, thread_id), "the client callback never saw thread/started");
-    codex_event *ev = NULL;
     CHECK(codex_client_next_event(client, 0, &ev, &err) == CODEX_ERR_INVALID_ARGUMENT, "poll refused");
     codex_error_free(err), err = NULL;
     CHECK_OK(codex_client_set_event_callback(client, NULL, NULL, NULL, &err), err);

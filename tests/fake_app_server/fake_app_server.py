@@ -231,14 +231,22 @@ class Server:
         with state_lock:
             self.threads += 1
             tid = THREAD_PREFIX + str(self.threads)
-        self.result(rid, {"thread": {"id": tid, "preview": "", "modelProvider": "fake"},
-                          "model": "fake-model"})
+        # The whole shape the real server answers, so typed clients (the Python SDK) accept it.
+        thread = {"id": tid, "preview": "", "modelProvider": "fake", "cliVersion": "0.0.1",
+                  "createdAt": 1764000000, "updatedAt": 1764000000, "cwd": "/tmp",
+                  "ephemeral": True, "sessionId": "sess_" + tid, "source": "appServer",
+                  "status": {"type": "idle"}, "turns": []}
+        self.result(rid, {"thread": thread, "model": "fake-model", "modelProvider": "fake",
+                          "approvalPolicy": "never", "approvalsReviewer": "user", "cwd": "/tmp",
+                          "sandbox": {"type": "dangerFullAccess"}})
         send(note("thread/started", {"thread": {"id": tid}}))
 
     def do_turn_start(self, rid, params):
         tid = params.get("threadId")
         with state_lock:
-            if tid not in [THREAD_PREFIX + str(n) for n in range(1, self.threads + 1)]:
+            number = tid[len(THREAD_PREFIX):] if isinstance(tid, str) and tid.startswith(THREAD_PREFIX) else ""
+            if not (number.isdigit() and not number.startswith("0")
+                    and 1 <= int(number) <= self.threads):
                 return self.error(rid, -32600, "thread not found: %s" % tid)
             self.turns += 1
             # The flood is built before any turn starts, so its turn ids follow the threads'.

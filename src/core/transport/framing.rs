@@ -45,9 +45,11 @@ impl<R: Read> LineReader<R> {
         self.max_line.unwrap_or(0)
     }
 
-    /// Whether the last frame used up everything read so far (the next call will block).
+    /// Whether no whole line is left of what was read so far: the next call reads (and may
+    /// block). A line cut by the end of the buffer counts as unread, or a stream that never
+    /// pauses on a line boundary would never end a batch.
     pub fn drained(&self) -> bool {
-        self.reader.buffer().len() == self.consumed
+        memchr::memchr(b'\n', &self.reader.buffer()[self.consumed..]).is_none()
     }
 
     /// The next line, or `None` at the end of the stream.
@@ -190,6 +192,12 @@ mod tests {
         assert_eq!(reader.next().unwrap(), Some(Frame::Line(b"b")));
         assert!(reader.drained());
         assert_eq!(reader.next().unwrap(), None);
+        // A line cut by the end of what was read: the next call reads.
+        let mut reader = LineReader::new(&b"a\nb\nc"[..], 4, 0);
+        assert_eq!(reader.next().unwrap(), Some(Frame::Line(b"a")));
+        assert!(!reader.drained());
+        assert_eq!(reader.next().unwrap(), Some(Frame::Line(b"b")));
+        assert!(reader.drained());
     }
 
     /// A source that yields an endless line, counting what it gave.

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# `make bench`: every figure of the event benchmark in one run, side by side.
+#   bench/run.sh BENCH_EVENTS FLOOD_FLOOR PACED_SERVER FAKE_SERVER SDK_DIR
+# 1. Throughput, the flood of the scripted fake (1,000,000 deltas in all per run) at 1, 10, 100,
+#    1,000 and 10,000 concurrent turns: the raw pipe, a serde_json::Value parse (one thread, the
+#    floor), this library polling (a pthread per turn), with callbacks (the worker pool), and
+#    polling again with the program's futex hash sized (FUTEX_SLOTS); each size's runs back to
+#    back, ROUNDS times (default 3; the median is printed).
+# 2. Delivery latency at a paced rate (bench/paced_server.c stamps each delta with
+#    CLOCK_MONOTONIC, the consumer subtracts): 100 turns, 100,000 events/s, both modes,
+#    LAT_ROUNDS times (default 3): on a shared machine the tail varies from run to run.
+# 3. Idle turns: heap and RSS per open, quiet turn, and the process's threads, both modes.
+# 4. The official Python SDK on the same fake, when installed in SDK_DIR (make bench-startup
+#    installs it), with fewer events: it is slow.
+set -euo pipefail
+bench=$1 floor=$2 paced=$3 fake=$4 sdk=$5
+ROUNDS=${ROUNDS:-3}
+SIZES=${SIZES:-"1 10 100 1000 10000"}
+TOTAL=${TOTAL:-1000000}
+
+rate() { local r; r=$(sed -n 's/.*events\/s=\([0-9]*\).*/\1/p' <<<"$1"); echo "${r:-0}"; }
+# One run; a failed one prints its error and counts as 0 events/s instead of ending the run.
+run() { "$@" 2>&1 | grep -v '^fake: flood' || true; }
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
+median() { tr ' ' '\n' <<<"$*" | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
+
+echo "machine: $(nproc) cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)), shared;" \
+  "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "== 1. throughput: the flood, $TOTAL deltas per run, every delta checked =="
+declare -A r
+for n in $SIZES; do
+  d=$((TOTAL / n))
+  for round in $(seq "$ROUNDS"); do
+    out=$(run "$floor" raw "$fake" "$n" "$d"); echo "raw pipe      $out"; r[raw,$n]+=" $(rate "$out")"
+    out=$(run "$floor" value "$fake" "$n" "$d"); echo "Value floor   $out"; r[value,$n]+=" $(rate "$out")"
+    out=$(run "$bench" flood poll "$fake" "$n" "$d"); echo "library       $out"; r[poll,$n]+=" $(rate "$out")"
+    out=$(run "$bench" flood callback "$fake" "$n" "$d"); echo "library       $out"; r[callback,$n]+=" $(rate "$out")"
+    out=$(FUTEX_SLOTS=16384 run "$bench" flood poll "$fake" "$n" "$d"); echo "lib+slots     $out"; r[slots,$n]+=" $(rate "$out")"
+  done
+done
+echo
+echo "events/s (median of $ROUNDS); in brackets: ratio to the Value floor of the same size."
+echo "poll+slots: polling, the program having sized its futex hash (FUTEX_SLOTS=16384, see bench_events.c)"
+printf '%-7s %12s %12s %21s %21s %21s\n' turns "raw pipe" "Value floor" "library poll" "library callback" "poll+slots"
+for n in $SIZES; do
+  raw=$(median ${r[raw,$n]}) val=$(median ${r[value,$n]})
+  poll=$(median ${r[poll,$n]}) cb=$(median ${r[callback,$n]}) sl=$(median ${r[slots,$n]})
+  printf '%-7s %12s %12s %12s (%5sx) %12s (%5sx) %12s (%5sx)\n' "$n" "$raw" "$val" \
+    "$poll" "$(ratio "$poll" "$val")" "$cb" "$(ratio "$cb" "$val")" "$sl" "$(ratio "$sl" "$val")"
+  first_poll=${first_poll:-$poll} first_cb=${first_cb:-$cb}
+  last_poll=$poll last_cb=$cb
+done
+echo "flatness (largest size / 1 turn): poll $(ratio "$last_poll" "$first_poll")x," \
+  "callback $(ratio "$last_cb" "$first_cb")x"
+
+echo
+echo "== 2. delivery latency: 100 turns, 100,000 events/s paced, 300,000 deltas (first 10% of each turn not counted) =="
+echo "(pacer=: how late the paced server's own writes were against their due times: the machine's noise)"
+for round in $(seq "${LAT_ROUNDS:-3}"); do
+  for mode in poll callback; do
+    "$bench" latency "$mode" "$paced" 100 100000 300000 2>&1 | grep -v '^$'
+  done
+done
+
+echo
+echo "== 3. idle turns: 10,000 open, quiet turns (the fake's silent scenario) =="
+for mode in poll callback; do
+  "$bench" idle "$mode" "$fake" 10000
+done
+
+echo
+echo "== 4. the official Python SDK (openai-codex 0.163.0) on the same fake =="
+if [ -d "$sdk/openai_codex" ]; then
+  for spec in "1 20000" "10 2000" "100 200" "1000 5"; do
+    set -- $spec
+    out=$(PYTHONPATH=$sdk timeout 600 python3 "$(dirname "$0")/flood_python_sdk.py" "$fake" "$1" "$2" 2>&1 | tail -1)
+    lib=$(median ${r[poll,$1]:-0})
+    echo "$out  (library poll at $1 turns: $(ratio "$lib" "$(rate "$out")")x faster)"
+  done
+else
+  echo "not installed in $sdk (make bench-startup installs it): skipped"
+fi
