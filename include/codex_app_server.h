@@ -1173,6 +1173,26 @@ codex_result codex_options_set_max_line_bytes(struct codex_options *opts,
                                               struct codex_error **err_out);
 
 /**
+ * How many library threads run this client's callbacks (turns started with a callback, the
+ * client's event callback and request handler): default the number of CPUs, at least 2;
+ * started on the first callback. A slow callback holds one of them and delays only its own
+ * stream; when every one is inside a slow callback, the other callback streams wait for one
+ * to return.
+ *
+ * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+ *   are independent).
+ * - **Ownership:** nothing is allocated; the options keep the value.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `threads` is 0, or `opts` is NULL or not live
+ *   options; the options are unchanged then.
+ *
+ * # Safety
+ * `opts` must be live options; `err_out` NULL or writable.
+ */
+codex_result codex_options_set_callback_threads(struct codex_options *opts,
+                                                size_t threads,
+                                                struct codex_error **err_out);
+
+/**
  * How many unconsumed events a turn may buffer (default 65536; 0: no limit). When a turn's
  * waiting events reach it, the library never drops silently: the turn fails with
  * `CODEX_ERR_OVERFLOW` naming the turn and the count, its buffered events are freed, the

@@ -334,6 +334,35 @@ pub unsafe extern "C" fn codex_options_set_max_line_bytes(
     })
 }
 
+/// How many library threads run this client's callbacks (turns started with a callback, the
+/// client's event callback and request handler): default the number of CPUs, at least 2;
+/// started on the first callback. A slow callback holds one of them and delays only its own
+/// stream; when every one is inside a slow callback, the other callback streams wait for one
+/// to return.
+///
+/// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+///   are independent).
+/// - **Ownership:** nothing is allocated; the options keep the value.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `threads` is 0, or `opts` is NULL or not live
+///   options; the options are unchanged then.
+///
+/// # Safety
+/// `opts` must be live options; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_set_callback_threads(
+    opts: *mut codex_options,
+    threads: usize,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    with_options(opts, err_out, |o| {
+        if threads == 0 {
+            return Err(invalid("threads: must be at least 1".into()));
+        }
+        o.callback_threads = threads;
+        Ok(())
+    })
+}
+
 /// How many unconsumed events a turn may buffer (default 65536; 0: no limit). When a turn's
 /// waiting events reach it, the library never drops silently: the turn fails with
 /// `CODEX_ERR_OVERFLOW` naming the turn and the count, its buffered events are freed, the

@@ -59,6 +59,7 @@ int main(void) {
     EXPECT_INVALID(codex_options_set_control_timeout_ms(opts, 0, &err), "timeout_ms");
     EXPECT_INVALID(codex_options_set_turn_idle_timeout_ms(opts, -1, &err), "timeout_ms");
     EXPECT_INVALID(codex_options_set_turn_buffer_events(NULL, 10, &err), "opts");
+    EXPECT_INVALID(codex_options_set_callback_threads(opts, 0, &err), "threads");
     EXPECT_INVALID(codex_options_set_max_line_bytes(NULL, 10, &err), "opts");
     /* Remote URLs and their settings. */
     EXPECT_INVALID(codex_options_set_url(NULL, "ws://127.0.0.1:1", &err), "opts");
