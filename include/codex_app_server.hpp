@@ -129,6 +129,8 @@ public:
     Options &control_timeout(Timeout t) { return set_number(codex_options_set_control_timeout_ms, t.count()); }
     /// 0 = off (the default).
     Options &turn_idle_timeout(Timeout t) { return set_number(codex_options_set_turn_idle_timeout_ms, t.count()); }
+    /// Library threads for this client's callbacks (default: the CPUs, at least 2).
+    Options &callback_threads(size_t n) { return set_number(codex_options_set_callback_threads, n); }
     /// 0 = no limit.
     Options &turn_buffer_events(size_t n) { return set_number(codex_options_set_turn_buffer_events, n); }
     /// 0 = no limit.
