@@ -433,13 +433,13 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
-    /// `id` and `status` of an object already checked (for `turn` and `thread` behind an
-    /// escaped key); the flag says whether it was an object at all.
+    /// `id` and `status` of a value already checked (for `turn` and `thread` behind an escaped
+    /// key); both `None` when it is not an object.
     #[allow(clippy::type_complexity)]
-    fn nested_id_status(mut self) -> Scanned<(Option<Cow<'a, str>>, Option<Cow<'a, str>>, bool)> {
+    fn nested_id_status(mut self) -> Scanned<(Option<Cow<'a, str>>, Option<Cow<'a, str>>)> {
         let (mut id, mut status) = (None, None);
         if !self.starts_with(b'{') {
-            return Ok((None, None, false));
+            return Ok((None, None));
         }
         self.members(2, |s, k| {
             if k.is("id") {
@@ -451,7 +451,7 @@ impl<'a> Scanner<'a> {
             }
             Ok(())
         })?;
-        Ok((id, status, true))
+        Ok((id, status))
     }
 }
 
