@@ -309,6 +309,14 @@ func (c *Client) ThreadStart(params any) (string, error) {
 		return "", err
 	}
 	defer done()
+	return threadStart(params, func(cp *C.char, id **C.char, cerr **C.codex_error) C.codex_result {
+		return C.codex_client_thread_start(p, cp, id, nil, cerr)
+	})
+}
+
+// threadStart converts the params of a thread start for `start` (the client's or the pool's)
+// and returns the new thread's id.
+func threadStart(params any, start func(cp *C.char, id **C.char, cerr **C.codex_error) C.codex_result) (string, error) {
 	pj, err := paramsJSON(params)
 	if err != nil {
 		return "", err
@@ -317,7 +325,7 @@ func (c *Client) ThreadStart(params any) (string, error) {
 	defer free()
 	var id *C.char
 	var cerr *C.codex_error
-	if e := check(C.codex_client_thread_start(p, cp, &id, nil, &cerr), cerr); e != nil {
+	if e := check(start(cp, &id, &cerr), cerr); e != nil {
 		return "", e
 	}
 	return takeString(id), nil
@@ -699,18 +707,9 @@ func (p *Pool) ThreadStart(params any) (string, error) {
 		return "", err
 	}
 	defer done()
-	pj, err := paramsJSON(params)
-	if err != nil {
-		return "", err
-	}
-	cj, free := cstr(pj)
-	defer free()
-	var id *C.char
-	var cerr *C.codex_error
-	if e := check(C.codex_pool_thread_start(cp, cj, &id, nil, &cerr), cerr); e != nil {
-		return "", e
-	}
-	return takeString(id), nil
+	return threadStart(params, func(cj *C.char, id **C.char, cerr **C.codex_error) C.codex_result {
+		return C.codex_pool_thread_start(cp, cj, id, nil, cerr)
+	})
 }
 
 // StartTurn starts a turn on the member that owns threadID; ErrTransport when that member
