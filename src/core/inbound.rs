@@ -55,6 +55,8 @@ pub struct WakeBatch {
     /// Events routed since the last payment.
     events: usize,
     deferred: Arc<Mutex<Deferred>>,
+    /// The list being paid (kept for its capacity).
+    paying: Wakes,
     sliced: bool,
 }
 
@@ -82,11 +84,14 @@ impl WakeBatch {
         let bytes = std::mem::take(&mut self.bytes);
         // A callback delivery's wake only schedules it on the worker pool (no thread is woken
         // per queue): paid at once, so the workers never idle while wakes wait.
-        let (deliveries, pollers): (Wakes, Wakes) =
-            self.owed.drain(..).partition(|queue| queue.is_subscribed());
-        pay(deliveries);
         let mut deferred = lock(&self.deferred);
-        deferred.queues.extend(pollers);
+        for queue in self.owed.drain(..) {
+            if queue.is_subscribed() {
+                queue.wake();
+            } else {
+                deferred.queues.push(queue);
+            }
+        }
         if deferred.queues.is_empty() {
             self.events = 0;
             return;
@@ -109,10 +114,14 @@ impl WakeBatch {
             }
             return;
         }
-        let queues = deferred.take();
+        // Swapped with a spare list, so that neither is allocated again each batch.
+        std::mem::swap(&mut deferred.queues, &mut self.paying);
+        deferred.since = None;
         drop(deferred);
         self.events = 0;
-        pay(queues);
+        for queue in self.paying.drain(..) {
+            queue.wake();
+        }
     }
 }
 
