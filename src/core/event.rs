@@ -247,7 +247,7 @@ impl Event {
 
     /// The event's own allocation, as the C layer's handle, with `magic` in its first word.
     /// The event is then owned by that pointer until `from_raw` takes it back.
-    pub(crate) fn into_raw(self, magic: u64) -> *mut u64 {
+    pub(crate) fn into_raw(mut self, magic: u64) -> *mut u64 {
         let head = self.lend(magic);
         std::mem::forget(self);
         head
@@ -256,7 +256,7 @@ impl Event {
     /// The event's allocation as a handle lent for a while (a callback's call): `magic` set in
     /// its first word; the event still owns it. Set the magic back to 0 before dropping it, so
     /// a handle kept past its lending fails the C layer's check.
-    pub(crate) fn lend(&self, magic: u64) -> *mut u64 {
+    pub(crate) fn lend(&mut self, magic: u64) -> *mut u64 {
         let head = self.head.as_ptr();
         unsafe { (*head).magic = magic };
         head.cast::<u64>()

@@ -60,7 +60,7 @@ pub(crate) fn event_handle(event: Event) -> *mut codex_event {
 
 /// Lends `event` to C while `call` runs (a callback's call); it is dropped after. A handle kept
 /// past the call fails the handle check while its memory has not been reused.
-pub(crate) fn lend(event: Event, call: impl FnOnce(*const codex_event)) {
+pub(crate) fn lend(mut event: Event, call: impl FnOnce(*const codex_event)) {
     call(event.lend(codex_event::MAGIC).cast_const().cast());
     event.lend(0);
 }
