@@ -67,13 +67,6 @@ struct Deferred {
     timer_armed: bool,
 }
 
-impl Deferred {
-    fn take(&mut self) -> Wakes {
-        self.since = None;
-        std::mem::take(&mut self.queues)
-    }
-}
-
 fn lock(deferred: &Mutex<Deferred>) -> std::sync::MutexGuard<'_, Deferred> {
     deferred.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -103,14 +96,7 @@ impl WakeBatch {
             if !deferred.timer_armed {
                 deferred.timer_armed = true;
                 let shared = self.deferred.clone();
-                super::timer::after(MAX_WAKE_DELAY, move || {
-                    let queues = {
-                        let mut deferred = lock(&shared);
-                        deferred.timer_armed = false;
-                        deferred.take()
-                    };
-                    pay(queues);
-                });
+                super::timer::after(MAX_WAKE_DELAY, move || pay_deferred(shared));
             }
             return;
         }
@@ -125,9 +111,26 @@ impl WakeBatch {
     }
 }
 
-fn pay(queues: Wakes) {
+/// On the process timer: pays the wakes the reader put off (it may be blocked by now), a few
+/// hundred per task so that other timers are not held up behind thousands of futex calls.
+fn pay_deferred(shared: Arc<Mutex<Deferred>>) {
+    const PER_TASK: usize = 256;
+    let (queues, more) = {
+        let mut deferred = lock(&shared);
+        let at = deferred.queues.len().saturating_sub(PER_TASK);
+        let queues = deferred.queues.split_off(at);
+        let more = !deferred.queues.is_empty();
+        if !more {
+            deferred.since = None;
+            deferred.timer_armed = false;
+        }
+        (queues, more)
+    };
     for queue in queues {
         queue.wake();
+    }
+    if more {
+        super::timer::after(Duration::ZERO, move || pay_deferred(shared));
     }
 }
 
