@@ -55,6 +55,8 @@ pub struct WakeBatch {
     /// Events routed since the last payment.
     events: usize,
     deferred: Arc<Mutex<Deferred>>,
+    /// The list being paid (kept for its capacity).
+    paying: Wakes,
     sliced: bool,
 }
 
@@ -63,13 +65,6 @@ struct Deferred {
     queues: Wakes,
     since: Option<Instant>,
     timer_armed: bool,
-}
-
-impl Deferred {
-    fn take(&mut self) -> Wakes {
-        self.since = None;
-        std::mem::take(&mut self.queues)
-    }
 }
 
 fn lock(deferred: &Mutex<Deferred>) -> std::sync::MutexGuard<'_, Deferred> {
@@ -82,11 +77,14 @@ impl WakeBatch {
         let bytes = std::mem::take(&mut self.bytes);
         // A callback delivery's wake only schedules it on the worker pool (no thread is woken
         // per queue): paid at once, so the workers never idle while wakes wait.
-        let (deliveries, pollers): (Wakes, Wakes) =
-            self.owed.drain(..).partition(|queue| queue.is_subscribed());
-        pay(deliveries);
         let mut deferred = lock(&self.deferred);
-        deferred.queues.extend(pollers);
+        for queue in self.owed.drain(..) {
+            if queue.is_subscribed() {
+                queue.wake();
+            } else {
+                deferred.queues.push(queue);
+            }
+        }
         if deferred.queues.is_empty() {
             self.events = 0;
             return;
@@ -98,27 +96,41 @@ impl WakeBatch {
             if !deferred.timer_armed {
                 deferred.timer_armed = true;
                 let shared = self.deferred.clone();
-                super::timer::after(MAX_WAKE_DELAY, move || {
-                    let queues = {
-                        let mut deferred = lock(&shared);
-                        deferred.timer_armed = false;
-                        deferred.take()
-                    };
-                    pay(queues);
-                });
+                super::timer::after(MAX_WAKE_DELAY, move || pay_deferred(shared));
             }
             return;
         }
-        let queues = deferred.take();
+        // Swapped with a spare list, so that neither is allocated again each batch.
+        std::mem::swap(&mut deferred.queues, &mut self.paying);
+        deferred.since = None;
         drop(deferred);
         self.events = 0;
-        pay(queues);
+        for queue in self.paying.drain(..) {
+            queue.wake();
+        }
     }
 }
 
-fn pay(queues: Wakes) {
+/// On the process timer: pays the wakes the reader put off (it may be blocked by now), a few
+/// hundred per task so that other timers are not held up behind thousands of futex calls.
+fn pay_deferred(shared: Arc<Mutex<Deferred>>) {
+    const PER_TASK: usize = 256;
+    let (queues, more) = {
+        let mut deferred = lock(&shared);
+        let at = deferred.queues.len().saturating_sub(PER_TASK);
+        let queues = deferred.queues.split_off(at);
+        let more = !deferred.queues.is_empty();
+        if !more {
+            deferred.since = None;
+            deferred.timer_armed = false;
+        }
+        (queues, more)
+    };
     for queue in queues {
         queue.wake();
+    }
+    if more {
+        super::timer::after(Duration::ZERO, move || pay_deferred(shared));
     }
 }
 

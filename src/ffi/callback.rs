@@ -58,8 +58,7 @@ pub(crate) fn wrap(
     let c = CCallback { call, userdata, userdata_free };
     Some(Box::new(move |event: Event| {
         let c = &c; // the whole struct moves into the closure, and is dropped with it
-        let handle = codex_event::borrowed(event);
-        // A panic must not unwind into C, and a C callback cannot unwind into Rust.
-        unsafe { (c.call)(c.userdata, &handle) };
+                    // A panic must not unwind into C, and a C callback cannot unwind into Rust.
+        super::event::lend(event, |handle| unsafe { (c.call)(c.userdata, handle) });
     }))
 }

@@ -45,25 +45,36 @@ pub const CODEX_EVENT_SKIPPED: u32 = 12;
 /// Immutable: it may be read from several threads. Strings returned by its accessors are
 /// borrowed, NUL-terminated UTF-8, valid until the event is freed.
 pub struct codex_event {
+    // The first word of the event's own allocation (core::event): a handle is that allocation,
+    // so handing an event to C allocates nothing.
     magic: u64,
-    pub(crate) event: Event,
 }
 
 handle_type!(codex_event, 0x636f_6465_7865_7674);
 
+const _: () = assert!(std::mem::offset_of!(codex_event, magic) == 0);
+
 pub(crate) fn event_handle(event: Event) -> *mut codex_event {
-    super::into_handle(codex_event::borrowed(event))
+    event.into_raw(codex_event::MAGIC).cast()
 }
 
-impl codex_event {
-    /// An event handle that lives on the stack (lent to a callback).
-    pub(crate) fn borrowed(event: Event) -> codex_event {
-        codex_event { magic: codex_event::MAGIC, event }
-    }
+/// Lends `event` to C while `call` runs (a callback's call); it is dropped after. A handle kept
+/// past the call fails the handle check while its memory has not been reused.
+pub(crate) fn lend(mut event: Event, call: impl FnOnce(*const codex_event)) {
+    call(event.lend(codex_event::MAGIC).cast_const().cast());
+    event.lend(0);
 }
 
-unsafe fn event_ref<'a>(ev: *const codex_event) -> Option<&'a Event> {
-    super::handle(ev, "ev").ok().map(|h| &h.event)
+/// The live event behind a handle (a view: the handle still owns it).
+pub(crate) unsafe fn event_view(
+    ev: *const codex_event,
+) -> Result<std::mem::ManuallyDrop<Event>, crate::core::Error> {
+    super::handle(ev, "ev")?;
+    Ok(Event::view(ev.cast()))
+}
+
+unsafe fn event_ref(ev: *const codex_event) -> Option<std::mem::ManuallyDrop<Event>> {
+    event_view(ev).ok()
 }
 
 fn ptr_of(bytes: Option<&[u8]>) -> *const c_char {
@@ -93,7 +104,9 @@ pub unsafe extern "C" fn codex_event_kind(ev: *const codex_event) -> u32 {
 /// `ev` must be NULL or an event from this library not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn codex_event_method(ev: *const codex_event) -> *const c_char {
-    guard_value(std::ptr::null(), || ptr_of(event_ref(ev).map(Event::method_c)))
+    guard_value(std::ptr::null(), || {
+        event_ref(ev).map_or(std::ptr::null(), |e| e.method_c().as_ptr().cast())
+    })
 }
 
 /// The thread id (`threadId`, or `thread.id`), or NULL when the event has none.
@@ -106,7 +119,9 @@ pub unsafe extern "C" fn codex_event_method(ev: *const codex_event) -> *const c_
 /// `ev` must be NULL or an event from this library not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn codex_event_thread_id(ev: *const codex_event) -> *const c_char {
-    guard_value(std::ptr::null(), || ptr_of(event_ref(ev).and_then(Event::thread_id_c)))
+    guard_value(std::ptr::null(), || {
+        event_ref(ev).map_or(std::ptr::null(), |e| ptr_of(e.thread_id_c()))
+    })
 }
 
 /// The turn id (`turnId`, or `turn.id`), or NULL when the event has none.
@@ -119,7 +134,9 @@ pub unsafe extern "C" fn codex_event_thread_id(ev: *const codex_event) -> *const
 /// `ev` must be NULL or an event from this library not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn codex_event_turn_id(ev: *const codex_event) -> *const c_char {
-    guard_value(std::ptr::null(), || ptr_of(event_ref(ev).and_then(Event::turn_id_c)))
+    guard_value(std::ptr::null(), || {
+        event_ref(ev).map_or(std::ptr::null(), |e| ptr_of(e.turn_id_c()))
+    })
 }
 
 /// The raw JSON of the params (`"null"` when the message had none), exactly as the server sent
@@ -191,7 +208,9 @@ pub unsafe extern "C" fn codex_event_delta(
 /// `ev` must be NULL or an event from this library not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn codex_event_turn_status(ev: *const codex_event) -> *const c_char {
-    guard_value(std::ptr::null(), || ptr_of(event_ref(ev).and_then(Event::turn_status_c)))
+    guard_value(std::ptr::null(), || {
+        event_ref(ev).map_or(std::ptr::null(), |e| ptr_of(e.turn_status_c()))
+    })
 }
 
 /// Frees an event. NULL is ignored.
@@ -205,7 +224,11 @@ pub unsafe extern "C" fn codex_event_turn_status(ev: *const codex_event) -> *con
 /// `ev` must be NULL or an event from this library not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn codex_event_free(ev: *mut codex_event) {
-    guard_value((), || super::free_handle(ev))
+    guard_value((), || {
+        if event_view(ev).is_ok() {
+            drop(Event::from_raw(ev.cast()));
+        }
+    })
 }
 
 #[cfg(test)]

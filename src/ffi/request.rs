@@ -65,7 +65,7 @@ pub unsafe extern "C" fn codex_event_request(
     err_out: *mut *mut codex_error,
 ) -> codex_result {
     guard_result(err_out, || {
-        let event = &handle(ev, "ev")?.event;
+        let event = super::event::event_view(ev)?;
         out_ptr(req_out, "req_out")?;
         let Some(request) = event.request() else {
             return Err(invalid(format!(
