@@ -122,8 +122,9 @@ pub unsafe extern "C" fn codex_turn_start(
 }
 
 /// Starts a turn like `codex_turn_start`, with every event of the turn — from the first,
-/// including those that arrive before the `turn/start` response — passed to `callback` on a
-/// library thread of this turn, in order, instead of `codex_turn_next_event` (which then returns
+/// including those that arrive before the `turn/start` response — passed to `callback` on one
+/// of the client's callback threads (`codex_options_set_callback_threads`), in order and one
+/// call at a time, instead of `codex_turn_next_event` (which then returns
 /// `CODEX_ERR_INVALID_ARGUMENT`). The last call is `turn/completed`, or a
 /// `CODEX_EVENT_STREAM_ERROR` event if the app-server dies or the client closes first.
 ///
