@@ -44,6 +44,17 @@ pub(crate) fn release(userdata: *mut c_void, userdata_free: codex_userdata_free)
     }
 }
 
+/// A callback that must be given: `CODEX_ERR_INVALID_ARGUMENT` when `callback` is NULL (the
+/// userdata is then released at once, as the header promises).
+pub(crate) fn required(
+    callback: codex_event_callback,
+    userdata: *mut c_void,
+    userdata_free: codex_userdata_free,
+) -> Result<Callback, crate::core::Error> {
+    wrap(callback, userdata, userdata_free)
+        .ok_or_else(|| crate::core::Error::invalid_argument("callback: is NULL"))
+}
+
 /// A core callback over the C one; `None` when `callback` is NULL (the userdata is then
 /// released at once).
 pub(crate) fn wrap(

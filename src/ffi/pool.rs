@@ -6,8 +6,8 @@ use super::error::codex_error;
 use super::options::{codex_options, options_of};
 use super::turn::{codex_turn, start_turn_on};
 use super::{
-    c_str, codex_result, free_handle, guard, guard_result, guard_value, handle, into_handle,
-    invalid, opt_c_str, out_ptr, owned_c_string, Handle, Outcome,
+    c_str, codex_result, free_handle, guard_result, guard_value, handle, into_handle, invalid,
+    opt_c_str, out_ptr, owned_c_string, Handle,
 };
 use crate::core::{Client, Error, Pool};
 use std::ffi::{c_char, c_void};
@@ -180,16 +180,11 @@ pub unsafe extern "C" fn codex_pool_turn_start_with_callback(
     turn_out: *mut *mut codex_turn,
     err_out: *mut *mut codex_error,
 ) -> codex_result {
-    guard(err_out, || {
-        let Some(callback) = callback::wrap(callback, userdata, userdata_free) else {
-            return Outcome::Err(invalid("callback: is NULL".into()));
-        };
-        let started = pool_ref(pool).and_then(|pool| {
-            let pool = &pool.pool;
-            let start = |t: &str, i: &str, p: Option<&str>, c| pool.turn_start(t, i, p, c);
-            start_turn_on(start, thread_id, input, params_json, Some(callback), turn_out)
-        });
-        Outcome::from(started)
+    guard_result(err_out, || {
+        let callback = callback::required(callback, userdata, userdata_free)?;
+        let pool = &pool_ref(pool)?.pool;
+        let start = |t: &str, i: &str, p: Option<&str>, c| pool.turn_start(t, i, p, c);
+        start_turn_on(start, thread_id, input, params_json, Some(callback), turn_out)
     })
 }
 

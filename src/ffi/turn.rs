@@ -157,12 +157,10 @@ pub unsafe extern "C" fn codex_turn_start_with_callback(
     turn_out: *mut *mut codex_turn,
     err_out: *mut *mut codex_error,
 ) -> codex_result {
-    guard(err_out, || {
-        let Some(callback) = callback::wrap(callback, userdata, userdata_free) else {
-            return Outcome::Err(invalid("callback: is NULL".into()));
-        };
+    guard_result(err_out, || {
+        let callback = callback::required(callback, userdata, userdata_free)?;
         // On failure the callback is dropped here, which runs userdata_free.
-        Outcome::from(start_turn(client, thread_id, input, params_json, Some(callback), turn_out))
+        start_turn(client, thread_id, input, params_json, Some(callback), turn_out)
     })
 }
 
