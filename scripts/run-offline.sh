@@ -1,13 +1,31 @@
 #!/usr/bin/env bash
 # Runs a command against the pinned codex runtime and the mock model, offline:
-#   scripts/run-offline.sh SCRIPT.json COMMAND [ARGS...]
+#   scripts/run-offline.sh [--windows] SCRIPT.json COMMAND [ARGS...]
 # The command gets CODEX_BIN, a fresh CODEX_HOME pointing at the mock, and its own TMPDIR and
 # working directory; everything is removed afterwards. Its exit status is returned.
+# --windows: COMMAND is a Windows program run under wine with the pinned Windows codex.exe
+# (paths given to it as Windows paths); the mock model stays on this machine's loopback. The
+# test-only ProcessPrng shim (build/windows/bcryptprimitives.dll, see tests/windows/) is put
+# beside codex.exe and COMMAND.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+windows=0
+if [ "${1:-}" = --windows ]; then windows=1; shift; fi
 script=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 shift
-codex=$("$root/scripts/install-runtime.sh")
+if [ $windows = 1 ]; then
+  codex=$("$root/scripts/install-runtime.sh" windows)
+  shim="$root/build/windows/bcryptprimitives.dll"
+  [ -f "$shim" ] || { echo "$shim is missing (make windows-shim)" >&2; exit 1; }
+  program=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+  cp -f "$shim" "$(dirname "$codex")/"
+  [ "$(dirname "$program")" -ef "$(dirname "$shim")" ] || cp -f "$shim" "$(dirname "$program")/"
+  shift
+  set -- wine "$program" "$@"
+  export WINEDEBUG=${WINEDEBUG:--all}
+else
+  codex=$("$root/scripts/install-runtime.sh")
+fi
 runtime=$(dirname "$(dirname "$codex")")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/codex-offline.XXXXXX")
@@ -22,6 +40,10 @@ echo "offline: codex $("$codex" --version 2>/dev/null | awk '{print $2}') (pinne
 
 export CODEX_BIN="$codex"
 export CODEX_HOME="$work/home" TMPDIR="$work/tmp" RUST_LOG=warn CODEX_APP_SERVER_DISABLE_MANAGED_CONFIG=1
+if [ $windows = 1 ]; then
+  CODEX_BIN=$(winepath -w "$codex" 2>/dev/null)
+  CODEX_HOME=$(winepath -w "$work/home" 2>/dev/null)
+fi
 export PATH="$runtime/codex-path:$runtime/codex-resources:$PATH"
 unset OPENAI_API_KEY
 cd "$work/workspace"
