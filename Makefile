@@ -305,57 +305,5 @@ sanitize: nightly runtime | $(BUILD)
 	  echo "$$san sanitizer: $$(awk '/^test result: ok\./ {n += $$4} END {print n}' $(BUILD)/sanitize-$$san.log) tests passed, no reports"; \
 	done; echo "sanitize: clean in $$(( $$(date +%s) - start )) s"
 
-# Other platforms, from Linux.
-#   make check-targets   `cargo check` of the library for Windows (mingw and MSVC) and macOS
-#                        (arm64, x86_64); installs the Rust targets with rustup when missing
-#   make windows-dll     codex_app_server.dll, its import library and the static library for
-#                        x86_64-pc-windows-gnu, built with mingw-w64; checks the DLL exports
-#                        only codex_* symbols, and links the C examples that need only C11 and
-#                        pthreads (winpthreads) against the DLL and one against the static library
-# Neither is part of `make test` yet.
-.PHONY: check-targets windows-dll rust-targets
-CHECK_TARGETS := x86_64-pc-windows-gnu x86_64-pc-windows-msvc aarch64-apple-darwin x86_64-apple-darwin
-WIN_GNU       := x86_64-pc-windows-gnu
-WIN_DIR       := target/$(WIN_GNU)/release
-MINGW_CC      ?= x86_64-w64-mingw32-gcc
-MINGW_OBJDUMP ?= x86_64-w64-mingw32-objdump
-# event_loop.c is left out: it polls codex_client_event_fd, which Windows does not have yet.
-WIN_EXAMPLES  := approvals callbacks concurrent_turns remote_pool
-# What the static library needs from Windows, for programs that link it.
-WIN_SYS_LIBS  := -lws2_32 -luserenv -lntdll -lbcrypt -ladvapi32 -lsynchronization
-
-rust-targets:
-	@installed=$$(rustup target list --installed); for t in $(CHECK_TARGETS); do \
-	  grep -qx "$$t" <<<"$$installed" || rustup target add "$$t"; done
-
-# A check never links, so the C code of dependencies (ring's) is not compiled for the other
-# platform: scripts/check-cc stands in for its C compiler and archiver (no cross toolchain,
-# no SDK needed), and target/check keeps its empty objects away from real builds. Type
-# errors in this crate's Rust code for any target fail it.
-check-targets: rust-targets
-	@for t in $(CHECK_TARGETS); do \
-	  v=$$(tr a-z- A-Z_ <<<"$$t"); u=$$(tr - _ <<<"$$t"); \
-	  echo "== cargo check --target $$t"; \
-	  env CC_$$u=$(CURDIR)/scripts/check-cc AR_$$u=$(CURDIR)/scripts/check-cc \
-	    $(CARGO) check --target $$t --target-dir target/check || { echo "FAILED: cargo check --target $$t"; exit 1; }; \
-	done; echo "check-targets: $(CHECK_TARGETS) type-check"
-
-windows-dll:
-	@command -v $(MINGW_CC) >/dev/null || { echo "$(MINGW_CC) not found (Debian: apt-get install gcc-mingw-w64-x86-64)"; exit 1; }
-	@rustup target list --installed | grep -qx $(WIN_GNU) || rustup target add $(WIN_GNU)
-	CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=$(MINGW_CC) $(CARGO) build --release --target $(WIN_GNU)
-	@bad=$$($(MINGW_OBJDUMP) -p $(WIN_DIR)/codex_app_server.dll \
-	  | sed -n '/\[Ordinal\/Name Pointer\] Table/,/^$$/p' | sed '1d;/^$$/d' | awk '{print $$NF}' \
-	  | grep -v '^codex_' || true); \
-	if [ -n "$$bad" ]; then echo "exported symbols without the codex_ prefix:"; echo "$$bad"; exit 1; fi; \
-	n=$$($(MINGW_OBJDUMP) -p $(WIN_DIR)/codex_app_server.dll | sed -n '/\[Ordinal\/Name Pointer\] Table/,/^$$/p' | grep -c 'codex_'); \
-	echo "windows-dll: $(WIN_DIR)/codex_app_server.dll ($$n exports, all codex_*)," \
-	  "$(WIN_DIR)/libcodex_app_server.dll.a (import library), $(WIN_DIR)/libcodex_app_server.a (static)"
-	@mkdir -p $(BUILD)/windows
-	@for ex in $(WIN_EXAMPLES); do \
-	  $(MINGW_CC) $(WARN) $(CFLAGS) -Iinclude -o $(BUILD)/windows/$$ex.exe examples/c/$$ex.c \
-	    $(WIN_DIR)/libcodex_app_server.dll.a -lpthread || exit 1; done; \
-	$(MINGW_CC) $(WARN) $(CFLAGS) -Iinclude -o $(BUILD)/windows/approvals_static.exe \
-	  examples/c/approvals.c $(WIN_DIR)/libcodex_app_server.a $(WIN_SYS_LIBS) || exit 1; \
-	echo "windows-dll: examples $(WIN_EXAMPLES) link against the DLL, approvals against the" \
-	  "static library ($(BUILD)/windows/; not run)"
+# Other platforms, from Linux: check-targets, windows-dll, test-windows.
+include mk/windows.mk

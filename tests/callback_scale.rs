@@ -1,6 +1,8 @@
 //! 2,000 turns with callbacks at once on one client: every event reaches its own callback in
 //! order, and the process stays under 20 threads (callbacks run on a small pool of workers,
 //! not a thread per turn). One test in its own binary, so only its threads are counted.
+//! Linux only: it counts threads through /proc.
+#![cfg(target_os = "linux")]
 
 use codex_app_server::core::dispatch::Callback;
 use codex_app_server::core::queue::Wait;

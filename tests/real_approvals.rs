@@ -1,6 +1,8 @@
 //! Approvals answered by the program, against the real `codex app-server` and the mock model:
 //! the model asks to run `echo` with escalated permissions on a thread with
 //! `approvalPolicy: on-request`, `approvalsReviewer: user`.
+//! Not on Windows: under wine the test cannot spawn the Python mock model.
+#![cfg(not(windows))]
 
 mod support;
 

@@ -2,6 +2,8 @@
 //! polled and half with a callback. Open file descriptors and threads of the process must come
 //! back to where they were; the route table must be empty. One test in its own binary, so no
 //! other test's threads or pipes are counted.
+//! Linux only: it counts through /proc.
+#![cfg(target_os = "linux")]
 
 use codex_app_server::core::queue::Wait;
 use codex_app_server::core::{Client, Options};

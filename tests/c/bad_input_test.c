@@ -86,7 +86,7 @@ int main(void) {
     EXPECT_INVALID(codex_client_start(NULL, NULL, &err), "client_out");
 
     /* Without a path in the options: $CODEX_BIN, then codex on PATH; the error names both. */
-    unsetenv("CODEX_BIN");
+    test_unsetenv("CODEX_BIN");
     opts = codex_options_new();
     CHECK_OK(codex_options_set_env(opts, "PATH", "/nonexistent-dir", &err), err);
     CHECK(codex_client_start(opts, &client, &err) == CODEX_ERR_SPAWN, "no codex anywhere");
@@ -94,10 +94,10 @@ int main(void) {
           strstr(codex_error_message(err), "/nonexistent-dir"), "%s", codex_error_message(err));
     codex_error_free(err), err = NULL;
     codex_options_free(opts);
-    setenv("CODEX_BIN", getenv("CODEX_FAKE_SERVER"), 1);
+    test_setenv("CODEX_BIN", getenv("CODEX_FAKE_SERVER"));
     CHECK_OK(codex_client_start(NULL, &client, &err), err); /* found through $CODEX_BIN */
     codex_client_free(client), client = NULL;
-    unsetenv("CODEX_BIN");
+    test_unsetenv("CODEX_BIN");
     CHECK(codex_client_start(NULL, NULL, NULL) == CODEX_ERR_INVALID_ARGUMENT, "err_out may be NULL");
 
     opts = fake_server_options("normal");

@@ -27,10 +27,19 @@
         }                                                                       \
     } while (0)
 
+/* setenv/unsetenv where the C library has them, their Windows equivalent elsewhere. */
+#ifdef _WIN32
+#define test_setenv(name, value) _putenv_s((name), (value))
+#define test_unsetenv(name) _putenv_s((name), "")
+#else
+#define test_setenv(name, value) setenv((name), (value), 1)
+#define test_unsetenv(name) unsetenv(name)
+#endif
+
 /* Options that run the scripted fake app-server (path in $CODEX_FAKE_SERVER). */
 static inline codex_options *fake_server_options(const char *scenario) {
     const char *fake = getenv("CODEX_FAKE_SERVER");
-    CHECK(fake != NULL, "set CODEX_FAKE_SERVER to tests/fake_app_server/fake_app_server.py");
+    CHECK(fake != NULL, "set CODEX_FAKE_SERVER to the scripted fake app-server (target/release/fake_app_server)");
     codex_options *opts = codex_options_new();
     codex_error *err = NULL;
     CHECK_OK(codex_options_set_codex_bin(opts, fake, &err), err);
