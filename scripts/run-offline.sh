@@ -36,7 +36,7 @@ exec 3> >(exec python3 "$root/tools/mock_model/mock_model.py" --script "$script"
   --write-codex-home "$work/home" --exit-on-stdin-eof --idle-exit 300 > "$work/port")
 for _ in $(seq 200); do [ -s "$work/port" ] && break; sleep 0.05; done
 [ -s "$work/port" ] || { echo "the mock model did not start" >&2; exit 1; }
-echo "offline: codex $("$codex" --version 2>/dev/null | awk '{print $2}') (pinned runtime), mock model on 127.0.0.1:$(cat "$work/port")" >&2
+echo "offline: $(basename "$(dirname "$runtime")") (pinned runtime), mock model on 127.0.0.1:$(cat "$work/port")" >&2
 
 export CODEX_BIN="$codex"
 export CODEX_HOME="$work/home" TMPDIR="$work/tmp" RUST_LOG=warn CODEX_APP_SERVER_DISABLE_MANAGED_CONFIG=1
