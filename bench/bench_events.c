@@ -1,14 +1,16 @@
 /* Event routing through the C API: throughput, delivery latency and the cost of idle turns,
- * polling (one consumer pthread per turn, codex_turn_next_event) or with callbacks
- * (codex_turn_start_with_callback: the library's worker pool calls them).
+ * polling (one consumer pthread per turn, codex_turn_next_event), with callbacks
+ * (codex_turn_start_with_callback: the library's worker pool calls them), or from an event
+ * loop (one pthread for every turn: poll(2) on codex_client_event_fd, then
+ * codex_client_next_ready_turn and codex_turn_next_event with timeout 0).
  *
- *   bench_events flood   poll|callback SERVER TURNS DELTAS_PER_TURN
+ *   bench_events flood   poll|callback|loop SERVER TURNS DELTAS_PER_TURN
  *       SERVER is the scripted fake ("flood" scenario: every turn's deltas interleaved, as
  *       fast as the pipe takes them), or a ws:// or unix:// URL (bench/ws_flood_server.rs).
  *       The clock starts when every turn has started (the fake starts writing then) and stops
  *       when every turn has delivered its turn/completed. Every delta is checked: its turn, and
  *       its place in the turn's order. Prints events/s and peak RSS.
- *   bench_events latency poll|callback PACED_SERVER TURNS RATE EVENTS
+ *   bench_events latency poll|callback|loop PACED_SERVER TURNS RATE EVENTS
  *       PACED_SERVER is bench/paced_server.c: it writes EVENTS deltas round-robin over TURNS
  *       turns at RATE events/s, each carrying the CLOCK_MONOTONIC time (ns) of its write; the
  *       consumer subtracts it from the time it receives the delta. The first 10% of each
@@ -20,6 +22,7 @@
  */
 #define _GNU_SOURCE
 #include <malloc.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -33,7 +36,10 @@
 #include "codex_app_server.h"
 
 static codex_client *client;
-static int callbacks; /* 1: callback mode, 0: polling */
+enum mode { POLL, CALLBACK, LOOP };
+static const char *const mode_names[] = {"poll", "callback", "loop"};
+static enum mode mode;
+static int callbacks; /* mode == CALLBACK */
 
 static double now_s(void) {
     struct timespec ts;
@@ -248,8 +254,88 @@ static void *poll_turn(void *arg) {
     return NULL;
 }
 
-/* Waits for the end of every turn: joins the pollers, or runs each callback turn out. */
+/* The event loop: which consumer a ready turn handle is, by an open-addressing table. */
+typedef struct {
+    consumer *cs;
+    int turns;
+    consumer **slots;
+    size_t mask;
+} event_loop;
+
+static size_t slot_of(const event_loop *l, const codex_turn *turn) {
+    return ((uintptr_t)turn >> 4) * 0x9E3779B97F4A7C15ull & l->mask;
+}
+
+static consumer *consumer_of(const event_loop *l, const codex_turn *turn) {
+    for (size_t i = slot_of(l, turn);; i = (i + 1) & l->mask)
+        if (l->slots[i] == NULL || l->slots[i]->turn == turn) return l->slots[i];
+}
+
+/* One pthread for every turn: waits on the descriptor, drains each ready turn without
+ * blocking, until every turn has ended. */
+static void *run_event_loop(void *arg) {
+    event_loop *l = arg;
+    size_t size = 1;
+    while (size < 2 * (size_t)l->turns) size <<= 1;
+    l->slots = calloc(size, sizeof *l->slots);
+    l->mask = size - 1;
+    for (int i = 0; i < l->turns; i++) {
+        size_t j = slot_of(l, l->cs[i].turn);
+        while (l->slots[j]) j = (j + 1) & l->mask;
+        l->slots[j] = &l->cs[i];
+    }
+    int fd = -1, ended = 0;
+    codex_error *err = NULL;
+    codex_result rc = codex_client_event_fd(client, &fd, &err);
+    if (rc != CODEX_OK) die("event_fd", rc, err);
+    while (ended < l->turns) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 120000) != 1) die("poll: nothing for 120 s", CODEX_ERR_TIMEOUT, NULL);
+        codex_turn *turn = NULL;
+        while (codex_client_next_ready_turn(client, &turn, NULL) == CODEX_OK) {
+            codex_event *ev = NULL;
+            if (turn == NULL) { /* the client stream: not measured, only emptied */
+                while (codex_client_next_event(client, 0, &ev, NULL) == CODEX_OK) codex_event_free(ev);
+                continue;
+            }
+            consumer *c = consumer_of(l, turn);
+            for (;;) {
+                /* No error object: a drained turn (TIMEOUT) is the common case, not an error. */
+                rc = codex_turn_next_event(turn, 0, &ev, NULL);
+                if (rc == CODEX_ERR_TIMEOUT) break;
+                if (rc == CODEX_STREAM_END) {
+                    ended++;
+                    break;
+                }
+                if (rc != CODEX_OK) die("next_event", rc, NULL);
+                observe(c, ev);
+                codex_event_free(ev);
+            }
+        }
+    }
+    free(l->slots);
+    return NULL;
+}
+
+static event_loop the_loop;
+
+/* Starts the consumers of every started turn: a pthread each (poll), or the one event loop. */
+static void start_consumers(consumer *cs, int from, int to, pthread_t *ts) {
+    if (mode == POLL)
+        for (int i = from; i < to; i++) spawn(&ts[i], poll_turn, &cs[i]);
+    if (mode == LOOP && to == the_loop.turns) {
+        the_loop.cs = cs;
+        spawn(&ts[0], run_event_loop, &the_loop);
+    }
+}
+
+/* Waits for the end of every turn: joins the pollers or the loop, or runs each callback turn
+ * out. */
 static void finish_turns(consumer *cs, int turns, pthread_t *ts) {
+    if (mode == LOOP) {
+        pthread_join(ts[0], NULL);
+        return;
+    }
     for (int i = 0; i < turns; i++) {
         if (callbacks) {
             codex_turn_result *result = NULL;
@@ -263,11 +349,24 @@ static void finish_turns(consumer *cs, int turns, pthread_t *ts) {
     }
 }
 
-static int parse_mode(const char *mode) {
-    if (strcmp(mode, "poll") == 0) return 0;
-    if (strcmp(mode, "callback") == 0) return 1;
-    fprintf(stderr, "mode must be poll or callback, not %s\n", mode);
-    exit(2);
+/* Sets the mode; in the event loop's, turns are reported on the descriptor only when it exists
+ * before they start, so the loop asks for it first. */
+static void set_mode(const char *name, int turns) {
+    for (mode = POLL; mode <= LOOP; mode++)
+        if (strcmp(name, mode_names[mode]) == 0) break;
+    if (mode > LOOP) {
+        fprintf(stderr, "mode must be poll, callback or loop, not %s\n", name);
+        exit(2);
+    }
+    callbacks = mode == CALLBACK;
+    the_loop.turns = turns;
+}
+
+static void ask_for_event_fd(void) {
+    int fd = -1;
+    codex_error *err = NULL;
+    codex_result rc = mode == LOOP ? codex_client_event_fd(client, &fd, &err) : CODEX_OK;
+    if (rc != CODEX_OK) die("event_fd", rc, err);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -278,17 +377,17 @@ static int flood(const char *server, int turns, long deltas) {
     consumer *cs = calloc((size_t)turns, sizeof *cs);
     pthread_t *ts = calloc((size_t)turns, sizeof *ts);
     start_threads(cs, turns);
+    ask_for_event_fd();
     /* The fake starts writing once the last turn has started: the clock starts just before. */
     start_turns(cs, turns - 1);
-    if (!callbacks)
-        for (int i = 0; i < turns - 1; i++) spawn(&ts[i], poll_turn, &cs[i]);
+    start_consumers(cs, 0, turns - 1, ts);
     perf_control("enable");
     struct rusage ru0;
     getrusage(RUSAGE_SELF, &ru0);
     double c0 = cpu_s();
     double t0 = now_s();
     start_turns(cs + turns - 1, 1);
-    if (!callbacks) spawn(&ts[turns - 1], poll_turn, &cs[turns - 1]);
+    start_consumers(cs, turns - 1, turns, ts);
     finish_turns(cs, turns, ts);
     double secs = now_s() - t0;
     double cpu = cpu_s() - c0;
@@ -313,7 +412,7 @@ static int flood(const char *server, int turns, long deltas) {
      * steadier than the wall clock on a shared machine. */
     printf("mode=%s turns=%d events=%ld seconds=%.3f events/s=%.0f cpu_ns/event=%.0f "
            "csw/event=%.3f peak_rss_mb=%.1f\n",
-           callbacks ? "callback" : "poll", turns, events, secs, events / secs, cpu * 1e9 / events,
+           mode_names[mode], turns, events, secs, events / secs, cpu * 1e9 / events,
            (double)(ru.ru_nvcsw + ru.ru_nivcsw - ru0.ru_nvcsw - ru0.ru_nivcsw) / events,
            ru.ru_maxrss / 1024.0);
     codex_client_close(client);
@@ -344,9 +443,9 @@ static int latency(const char *server, int turns, long rate, long events) {
         counted += per_turn - cs[i].lat_skip;
     }
     start_threads(cs, turns);
+    ask_for_event_fd();
     start_turns(cs, turns);
-    if (!callbacks)
-        for (int i = 0; i < turns; i++) spawn(&ts[i], poll_turn, &cs[i]);
+    start_consumers(cs, 0, turns, ts);
     /* Every counted delta seen: the server is quiet for a second now, every turn still open. */
     while (atomic_load(&deltas_seen) < counted) usleep(1000);
     usleep(100 * 1000);
@@ -367,7 +466,7 @@ static int latency(const char *server, int turns, long rate, long events) {
 #define PCT(p) (all[(long)((double)(n - 1) * (p))] / 1000.0)
     printf("mode=%s turns=%d rate=%ld counted=%ld p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f "
            "idle_cpu_pct=%.2f pacer=%s\n",
-           callbacks ? "callback" : "poll", turns, rate, n, PCT(0.5), PCT(0.99), PCT(0.999),
+           mode_names[mode], turns, rate, n, PCT(0.5), PCT(0.99), PCT(0.999),
            all[n - 1] / 1000.0, idle_cpu * 100, pacer);
     codex_client_close(client);
     codex_client_free(client);
@@ -406,7 +505,7 @@ static int idle(const char *server, int turns) {
     double rss = (rss1 - rss0) * 1024.0 / turns;
     printf("mode=%s idle_turns=%d heap_bytes_per_turn=%.0f rss_bytes_per_turn=%.0f "
            "threads_before=%ld threads_after=%ld\n",
-           callbacks ? "callback" : "poll", turns, heap, rss, threads0, threads1);
+           mode_names[mode], turns, heap, rss, threads0, threads1);
     for (int i = 0; i < turns; i++) codex_turn_free(cs[i].turn);
     codex_client_close(client);
     codex_client_free(client);
@@ -422,20 +521,20 @@ int main(int argc, char **argv) {
     if (slots && prctl(78 /* PR_FUTEX_HASH */, 1 /* SET_SLOTS */, atoi(slots), 0, 0) != 0)
         perror("PR_FUTEX_HASH");
     if (argc >= 6 && strcmp(argv[1], "flood") == 0) {
-        callbacks = parse_mode(argv[2]);
+        set_mode(argv[2], atoi(argv[4]));
         return flood(argv[3], atoi(argv[4]), atol(argv[5]));
     }
     if (argc >= 7 && strcmp(argv[1], "latency") == 0) {
-        callbacks = parse_mode(argv[2]);
+        set_mode(argv[2], atoi(argv[4]));
         return latency(argv[3], atoi(argv[4]), atol(argv[5]), atol(argv[6]));
     }
-    if (argc >= 5 && strcmp(argv[1], "idle") == 0) {
-        callbacks = parse_mode(argv[2]);
+    if (argc >= 5 && strcmp(argv[1], "idle") == 0 && strcmp(argv[2], "loop") != 0) {
+        set_mode(argv[2], atoi(argv[4]));
         return idle(argv[3], atoi(argv[4]));
     }
     fprintf(stderr,
-            "usage: %s flood poll|callback SERVER TURNS DELTAS_PER_TURN\n"
-            "       %s latency poll|callback PACED_SERVER TURNS RATE EVENTS\n"
+            "usage: %s flood poll|callback|loop SERVER TURNS DELTAS_PER_TURN\n"
+            "       %s latency poll|callback|loop PACED_SERVER TURNS RATE EVENTS\n"
             "       %s idle poll|callback FAKE TURNS\n",
             argv[0], argv[0], argv[0]);
     return 2;

@@ -4,10 +4,10 @@
 # 1. Throughput, the flood of the scripted fake (1,000,000 deltas in all per run) at 1, 10, 100,
 #    1,000 and 10,000 concurrent turns: the raw pipe, a serde_json::Value parse (one thread, the
 #    floor), this library polling (a pthread per turn), with callbacks (the worker pool), and
-#    polling again with the program's futex hash sized (FUTEX_SLOTS); each size's runs back to
-#    back, ROUNDS times (default 3; the median is printed).
+#    polled from one event loop (codex_client_event_fd); each size's runs back to back, ROUNDS
+#    times (default 3; the median is printed).
 # 2. Delivery latency at a paced rate (bench/paced_server.c stamps each delta with
-#    CLOCK_MONOTONIC, the consumer subtracts): 100 turns, 100,000 events/s, both modes,
+#    CLOCK_MONOTONIC, the consumer subtracts): 100 turns, 100,000 events/s, the three modes,
 #    LAT_ROUNDS times (default 3): on a shared machine the tail varies from run to run.
 # 3. Idle turns: heap and RSS per open, quiet turn, and the process's threads, both modes.
 # 4. The official Python SDK on the same fake, when installed in SDK_DIR (make bench-startup
@@ -37,29 +37,29 @@ for n in $SIZES; do
     out=$(run "$floor" value "$fake" "$n" "$d"); echo "Value floor   $out"; r[value,$n]+=" $(rate "$out")"
     out=$(run "$bench" flood poll "$fake" "$n" "$d"); echo "library       $out"; r[poll,$n]+=" $(rate "$out")"
     out=$(run "$bench" flood callback "$fake" "$n" "$d"); echo "library       $out"; r[callback,$n]+=" $(rate "$out")"
-    out=$(FUTEX_SLOTS=16384 run "$bench" flood poll "$fake" "$n" "$d"); echo "lib+slots     $out"; r[slots,$n]+=" $(rate "$out")"
+    out=$(run "$bench" flood loop "$fake" "$n" "$d"); echo "library       $out"; r[loop,$n]+=" $(rate "$out")"
   done
 done
 echo
 echo "events/s (median of $ROUNDS); in brackets: ratio to the Value floor of the same size."
-echo "poll+slots: polling, the program having sized its futex hash (FUTEX_SLOTS=16384, see bench_events.c)"
-printf '%-7s %12s %12s %21s %21s %21s\n' turns "raw pipe" "Value floor" "library poll" "library callback" "poll+slots"
+echo "poll: a pthread per turn; callback: the library's workers; loop: one pthread polls every turn (event fd)"
+printf '%-7s %12s %12s %21s %21s %21s\n' turns "raw pipe" "Value floor" "library poll" "library callback" "library loop"
 for n in $SIZES; do
   raw=$(median ${r[raw,$n]}) val=$(median ${r[value,$n]})
-  poll=$(median ${r[poll,$n]}) cb=$(median ${r[callback,$n]}) sl=$(median ${r[slots,$n]})
+  poll=$(median ${r[poll,$n]}) cb=$(median ${r[callback,$n]}) lp=$(median ${r[loop,$n]})
   printf '%-7s %12s %12s %12s (%5sx) %12s (%5sx) %12s (%5sx)\n' "$n" "$raw" "$val" \
-    "$poll" "$(ratio "$poll" "$val")" "$cb" "$(ratio "$cb" "$val")" "$sl" "$(ratio "$sl" "$val")"
-  first_poll=${first_poll:-$poll} first_cb=${first_cb:-$cb}
-  last_poll=$poll last_cb=$cb
+    "$poll" "$(ratio "$poll" "$val")" "$cb" "$(ratio "$cb" "$val")" "$lp" "$(ratio "$lp" "$val")"
+  first_poll=${first_poll:-$poll} first_cb=${first_cb:-$cb} first_lp=${first_lp:-$lp}
+  last_poll=$poll last_cb=$cb last_lp=$lp
 done
 echo "flatness (largest size / 1 turn): poll $(ratio "$last_poll" "$first_poll")x," \
-  "callback $(ratio "$last_cb" "$first_cb")x"
+  "callback $(ratio "$last_cb" "$first_cb")x, loop $(ratio "$last_lp" "$first_lp")x"
 
 echo
 echo "== 2. delivery latency: 100 turns, 100,000 events/s paced, 300,000 deltas (first 10% of each turn not counted) =="
 echo "(pacer=: how late the paced server's own writes were against their due times: the machine's noise)"
 for round in $(seq "${LAT_ROUNDS:-3}"); do
-  for mode in poll callback; do
+  for mode in poll callback loop; do
     "$bench" latency "$mode" "$paced" 100 100000 300000 2>&1 | grep -v '^$'
   done
 done
