@@ -163,9 +163,9 @@ docs-test: | $(BUILD)
 	 echo $$((n + 1)) > $(BUILD)/docs-test.passed
 
 # Runs everything; the last line sums the passed tests of every part.
-PARTS := symbols c-test header-check example-test consumer-test cargo-c-test docs-test check-targets \
+PARTS := symbols c-test header-check example-test real-codex-c-test consumer-test cargo-c-test docs-test check-targets \
 	$(if $(WINDOWS_TEST),windows-rust-test windows-c-test windows-e2e-test windows-go-vet)
-test: runtime rust-test symbols c-test header-check example-test go-test consumer-test \
+test: runtime rust-test symbols c-test header-check example-test real-codex-c-test go-test consumer-test \
 	cargo-c-test docs-test check-targets $(WINDOWS_TEST)
 	@$(if $(WINDOWS_TEST),,echo "test: the Windows part was skipped (no wine or $(MINGW_CC))";) \
 	rust=$$(awk '/^test result: ok\./ {n += $$4} END {print n}' $(BUILD)/rust-test.log); \
@@ -230,6 +230,15 @@ example-test: $(addprefix $(BUILD)/,$(EXAMPLES)) runtime
 	    || { echo "$$out"; echo "FAILED: asyncio event loop example"; exit 1; }; done; \
 	  echo "examples: 6 passed (approvals y, approvals n, callbacks, a pool of 3 against the real codex; event loops in C and asyncio against the fake)"; \
 	  echo 6 > $(BUILD)/example-test.passed
+
+# The end-to-end C test against the real codex and the mock model; the same source runs under
+# wine against codex.exe in make test-windows.
+$(BUILD)/real_codex_test: tests/c/real_codex_test.c tests/c/test_util.h include/codex_app_server.h lib | $(BUILD)
+	$(CC) $(WARN) $(CFLAGS) -Iinclude -o $@ $< $(STATIC) $(C_LIBS)
+real-codex-c-test: $(BUILD)/real_codex_test runtime
+	@timeout 300 ./scripts/run-offline.sh tests/c/real_codex_script.json $(CURDIR)/$(BUILD)/real_codex_test \
+	  || { echo "FAILED: real_codex_test"; exit 1; }
+	@echo 1 > $(BUILD)/real-codex-c-test.passed
 
 clean:
 	$(CARGO) clean
