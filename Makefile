@@ -34,7 +34,7 @@ include mk/windows.mk
 WINDOWS_TEST := $(if $(and $(shell command -v wine),$(shell command -v $(MINGW_CC))),test-windows)
 
 .PHONY: all lib header runtime test test-repeat rust-test c-test example-test go-test symbols \
-	header-check consumer-test cargo-c-test docs docs-test demo bench bench-transports bench-startup bench-soak \
+	header-check real-codex-c-test consumer-test cargo-c-test docs docs-test demo bench bench-transports bench-startup bench-soak \
 	bench-pool install clean
 DEMO_PREFIX := $(CURDIR)/$(BUILD)/prefix
 
