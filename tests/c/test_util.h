@@ -30,7 +30,7 @@
 /* Options that run the scripted fake app-server (path in $CODEX_FAKE_SERVER). */
 static inline codex_options *fake_server_options(const char *scenario) {
     const char *fake = getenv("CODEX_FAKE_SERVER");
-    CHECK(fake != NULL, "set CODEX_FAKE_SERVER to tests/fake_app_server/fake_app_server.py");
+    CHECK(fake != NULL, "set CODEX_FAKE_SERVER to target/release/fake_app_server");
     codex_options *opts = codex_options_new();
     codex_error *err = NULL;
     CHECK_OK(codex_options_set_codex_bin(opts, fake, &err), err);
