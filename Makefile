@@ -23,7 +23,9 @@ VERSION  := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 LIBFILE  := libcodex_app_server.so.$(VERSION)
 SONAME    = $(shell readelf -d $(SHARED) 2>/dev/null | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
 C_LIBS   := -lpthread -ldl -lm
-FAKE     := $(CURDIR)/tests/fake_app_server/fake_app_server.py
+# The scripted fake app-server (tools/fake_app_server), a program of the package: `lib` builds
+# it with the library, so every target that runs it depends on `lib`.
+FAKE     := $(CURDIR)/$(LIBDIR)/fake_app_server
 
 C_TESTS  := concurrent_turns_test bad_input_test failure_test callbacks_test pool_test event_fd_test log_test
 
@@ -40,6 +42,7 @@ DEMO_PREFIX := $(CURDIR)/$(BUILD)/prefix
 
 all: lib
 
+# The libraries and the package's program, the scripted fake (cargo builds every target).
 lib:
 	$(CARGO) build --release
 
@@ -126,7 +129,8 @@ $(INTREE_PC): Cargo.toml Makefile | $(BUILD)
 # The Go binding (cgo, found through pkg-config) against the scripted fake: vet, then the tests
 # under the race detector.
 go-test: lib $(INTREE_PC) | $(BUILD)
-	@set -o pipefail; cd bindings/go && export PKG_CONFIG_PATH=$(CURDIR)/$(BUILD)/pkgconfig && \
+	@set -o pipefail; cd bindings/go && export PKG_CONFIG_PATH=$(CURDIR)/$(BUILD)/pkgconfig \
+	  CODEX_FAKE_SERVER=$(FAKE) && \
 	  go vet ./... && go test -race -count=1 -v ./... 2>&1 | tee $(CURDIR)/$(BUILD)/go-test.log
 
 # Installs into a fresh prefix and builds there what users of each kind would: a CMake project,

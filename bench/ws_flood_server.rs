@@ -1,5 +1,5 @@
 //! A WebSocket flood server for the transport benchmark: the "flood" scenario of the scripted
-//! fake (tests/fake_app_server), over `ws://` or `unix://` instead of stdio.
+//! fake (tools/fake_app_server), over `ws://` or `unix://` instead of stdio.
 //!
 //!   ws_flood_server ws://127.0.0.1:0 | unix:///path.sock  TURNS DELTAS_PER_TURN
 //!

@@ -18,7 +18,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 CARGO=${CARGO:-cargo}
 BUILD=${BUILD:-build}
-FAKE=${FAKE:-$root/tests/fake_app_server/fake_app_server.py}
+FAKE=${FAKE:-$root/target/release/fake_app_server}
 VALGRIND=${VALGRIND-}
 read -r -a c_tests <<< "${C_TESTS:-concurrent_turns_test bad_input_test failure_test callbacks_test raii_test}"
 logs=$BUILD/test-repeat

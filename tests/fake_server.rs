@@ -278,18 +278,20 @@ fn a_full_client_stream_drops_its_oldest_events_and_counts_them() {
     assert_eq!(kept, ["thr_4", "thr_5"]);
 }
 
-/// Whether `pid` is a live (not zombie) `sleep` process.
-fn sleep_is_running(pid: i32) -> bool {
+/// Whether `pid` is a live (not zombie) orphan of the fake: the fake itself, run as
+/// `fake_app_server --sleep SECONDS`.
+fn orphan_is_running(pid: i32) -> bool {
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let state = stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next());
-    cmdline.starts_with(b"sleep\0") && !matches!(state, None | Some('Z') | Some('X'))
+    let sleeping = cmdline.split(|&b| b == 0).nth(1) == Some(&b"--sleep"[..]);
+    sleeping && !matches!(state, None | Some('Z') | Some('X'))
 }
 
 #[test]
 fn a_server_that_exits_while_a_grandchild_holds_its_stdout_fails_the_turn_promptly() {
-    // The grandchild (`sleep`) keeps the pipes open for up to 60 s; the fake names its pid on
-    // stderr, which the failure reports.
+    // The grandchild (the fake again, sleeping) keeps the pipes open for up to 60 s; the fake
+    // names its pid on stderr, which the failure reports.
     let client = fake("orphan_pipe", &[("FAKE_ORPHAN_SECONDS", "60")]);
     let (thread, _) = client.thread_start(None).unwrap();
     let turn = client.turn_start(&thread, "hi", None, None).unwrap();
@@ -311,9 +313,9 @@ fn a_server_that_exits_while_a_grandchild_holds_its_stdout_fails_the_turn_prompt
         .unwrap_or_else(|| panic!("no orphan pid in: {}", err.message));
     // Promptly: the turn failed on the exit, while the grandchild still holds the pipe (no EOF
     // could have told it).
-    assert!(sleep_is_running(orphan), "the grandchild {orphan} ended before the turn failed");
+    assert!(orphan_is_running(orphan), "the grandchild {orphan} ended before the turn failed");
     // Closing does not wait for the grandchild either.
     client.close();
-    assert!(sleep_is_running(orphan), "close waited for the grandchild {orphan}");
+    assert!(orphan_is_running(orphan), "close waited for the grandchild {orphan}");
     unsafe { libc::kill(orphan, libc::SIGKILL) };
 }

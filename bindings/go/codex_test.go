@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -16,12 +17,30 @@ import (
 // safety bounds every wait: it is reached only when something is broken.
 const safety = 60 * time.Second
 
-func fake(t *testing.T, scenario string, env map[string]string) *Client {
+// fakeServer is the scripted fake app-server: $CODEX_FAKE_SERVER (make go-test sets it), else
+// the one `cargo build --release` leaves in the repository's target folder.
+func fakeServer(t *testing.T) string {
 	t.Helper()
-	path, err := filepath.Abs("../../tests/fake_app_server/fake_app_server.py")
+	if path := os.Getenv("CODEX_FAKE_SERVER"); path != "" {
+		return path
+	}
+	name := "fake_app_server"
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	path, err := filepath.Abs(filepath.Join("..", "..", "target", "release", name))
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("no fake app-server (build it with `cargo build --release`, or set CODEX_FAKE_SERVER): %v", err)
+	}
+	return path
+}
+
+func fake(t *testing.T, scenario string, env map[string]string) *Client {
+	t.Helper()
+	path := fakeServer(t)
 	e := map[string]*string{"FAKE_SCENARIO": &scenario}
 	for k, v := range env {
 		v := v

@@ -2,7 +2,6 @@ package codexappserver
 
 import (
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,10 +9,7 @@ import (
 
 func fakeMember(t *testing.T, prefix string) Options {
 	t.Helper()
-	path, err := filepath.Abs("../../tests/fake_app_server/fake_app_server.py")
-	if err != nil {
-		t.Fatal(err)
-	}
+	path := fakeServer(t)
 	scenario := "normal"
 	zero := 0
 	return Options{

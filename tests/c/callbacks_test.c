@@ -8,7 +8,7 @@
  *  - no call after codex_turn_free returns.
  * Nothing here races the clock: turns that must still be running when a callback acts on them
  * carry the fake's "hold-after:N" marker, so their stream waits for the steer, the interrupt or
- * a test/release (see tests/fake_app_server/README.md); waits are bounded loops on a condition.
+ * a test/release (see tools/fake_app_server/README.md); waits are bounded loops on a condition.
  * Run under valgrind by `make test` when valgrind is installed. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>

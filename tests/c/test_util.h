@@ -39,7 +39,7 @@
 /* Options that run the scripted fake app-server (path in $CODEX_FAKE_SERVER). */
 static inline codex_options *fake_server_options(const char *scenario) {
     const char *fake = getenv("CODEX_FAKE_SERVER");
-    CHECK(fake != NULL, "set CODEX_FAKE_SERVER to the scripted fake app-server (target/release/fake_app_server)");
+    CHECK(fake != NULL, "set CODEX_FAKE_SERVER to target/release/fake_app_server");
     codex_options *opts = codex_options_new();
     codex_error *err = NULL;
     CHECK_OK(codex_options_set_codex_bin(opts, fake, &err), err);

@@ -1,5 +1,6 @@
-//! Options that run the scripted fake app-server (tests/fake_app_server) through the core API,
-//! shared by the Rust tests that use it.
+//! Options that run the scripted fake app-server (tools/fake_app_server, a program of this
+//! package that cargo builds for the tests) through the core API, shared by the Rust tests that
+//! use it.
 
 #![allow(dead_code)] // each test binary uses part of it
 
@@ -9,10 +10,7 @@ use std::path::PathBuf;
 /// Options for the fake in `scenario`, with extra `FAKE_*` settings.
 pub fn options(scenario: &str, env: &[(&str, &str)]) -> Options {
     let mut options = Options {
-        codex_bin: Some(
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fake_app_server/fake_app_server.py"),
-        ),
+        codex_bin: Some(PathBuf::from(env!("CARGO_BIN_EXE_fake_app_server"))),
         ..Options::default()
     };
     options.env.push(("FAKE_SCENARIO".into(), Some(scenario.into())));
