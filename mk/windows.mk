@@ -34,7 +34,7 @@ WIN_LDFLAGS   := -static
 WIN_CARGO_ENV := CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=$(MINGW_CC) \
 	CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=$(CURDIR)/scripts/wine-run \
 	WINE_SHIM=$(CURDIR)/$(WIN_BUILD)/bcryptprimitives.dll
-WINE_RUN      := WINE_SHIM=$(CURDIR)/$(WIN_BUILD)/bcryptprimitives.dll $(CURDIR)/scripts/wine-run
+WINE_RUN      := env WINE_SHIM=$(CURDIR)/$(WIN_BUILD)/bcryptprimitives.dll $(CURDIR)/scripts/wine-run
 WIN_FAKE      := $(WIN_DIR)/fake_app_server.exe
 
 rust-targets:
@@ -83,7 +83,7 @@ windows-dll:
 
 # The Rust unit and integration tests, built for Windows and run by cargo through wine.
 windows-rust-test: windows-shim | $(BUILD)
-	@set -o pipefail; $(WIN_CARGO_ENV) $(CARGO) test --release --target $(WIN_GNU) 2>&1 \
+	@set -o pipefail; $(WIN_CARGO_ENV) $(CARGO) test --release --target $(WIN_GNU) --lib --tests 2>&1 \
 	  | tee $(WIN_BUILD)/rust-test.log
 	@awk '/^test result: ok\./ {n += $$4} END {print n}' $(WIN_BUILD)/rust-test.log > $(BUILD)/windows-rust-test.passed
 
@@ -112,7 +112,7 @@ windows-e2e-test: windows-dll windows-shim
 	@timeout 300 ./scripts/run-offline.sh --windows tests/c/real_codex_script.json \
 	  $(CURDIR)/$(WIN_BUILD)/real_codex_test.exe || { echo "FAILED: real_codex_test (windows)"; exit 1; }
 	@out=$$(timeout 300 ./scripts/run-offline.sh --windows examples/demo_script.json \
-	    $(CURDIR)/$(WIN_BUILD)/concurrent_turns.exe 2>&1); \
+	    $(CURDIR)/$(WIN_BUILD)/concurrent_turns.exe 2>&1 | tr -d '\r'); \
 	  [ "$$(echo "$$out" | grep -c ': completed$$')" = 3 ] \
 	  || { echo "$$out"; echo "FAILED: concurrent_turns example (windows)"; exit 1; }; \
 	  echo "windows: the concurrent_turns example ran its 3 turns against codex.exe"

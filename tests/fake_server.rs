@@ -124,10 +124,29 @@ fn with_answer_timeout_zero_server_requests_are_answered_fail_closed_at_once() {
     assert!(text.contains("-32601"), "unknown request answered with an error: {text}");
 }
 
+/// Whether this Windows program runs under wine (whose ntdll says its version).
+#[cfg(windows)]
+fn under_wine() -> bool {
+    use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleA, GetProcAddress};
+    unsafe {
+        let ntdll = GetModuleHandleA(c"ntdll.dll".as_ptr().cast());
+        !ntdll.is_null() && GetProcAddress(ntdll, c"wine_get_version".as_ptr().cast()).is_some()
+    }
+}
+
+#[cfg(not(windows))]
+fn under_wine() -> bool {
+    false
+}
+
 #[test]
 fn a_server_that_closes_stdout_fails_the_turn_promptly() {
-    // The fake closes stdout and then lives on for 30 s before it exits with status 0.
-    let client = fake("close_stdout", &[]);
+    // Under wine the console host (conhost.exe) that CREATE_NO_WINDOW gives the app-server
+    // inherits the pipe ends of the child, so closing stdout in the child gives no EOF while
+    // the child lives: there the fake lingers 1 s, and the turn fails on its exit instead.
+    let wine = under_wine();
+    // The fake closes stdout and then lives on (30 s) before it exits with status 0.
+    let client = fake("close_stdout", &[("FAKE_LINGER_S", if wine { "1" } else { "30" })]);
     let (thread, _) = client.thread_start(None).unwrap();
     let turn = client.turn_start(&thread, "hi", None, None).unwrap();
     let err = loop {
@@ -140,7 +159,8 @@ fn a_server_that_closes_stdout_fails_the_turn_promptly() {
     assert_eq!(err.kind, ErrorKind::Transport, "{}", err.message);
     // Promptly: on the EOF, not at the exit. Had the library waited for the exit, the message
     // would give its status; instead the server, still running, was killed.
-    assert!(err.message.contains("closed its stdout; it was killed"), "{}", err.message);
+    let reason = if wine { "exited (exit status 0)" } else { "closed its stdout; it was killed" };
+    assert!(err.message.contains(reason), "{}", err.message);
     assert!(err.message.contains("fake: fatal line"), "{}", err.message);
 }
 
@@ -280,12 +300,38 @@ fn a_full_client_stream_drops_its_oldest_events_and_counts_them() {
 
 /// Whether `pid` is a live (not zombie) orphan of the fake: the fake itself, run as
 /// `fake_app_server --sleep SECONDS`.
+#[cfg(unix)]
 fn orphan_is_running(pid: i32) -> bool {
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let state = stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next());
     let sleeping = cmdline.split(|&b| b == 0).nth(1) == Some(&b"--sleep"[..]);
     sleeping && !matches!(state, None | Some('Z') | Some('X'))
+}
+
+#[cfg(unix)]
+fn kill_orphan(pid: i32) {
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+}
+
+/// Whether process `pid` is still running (a Windows pid is not reused while a handle to the
+/// process is open, and the test only asks while it could still be the orphan).
+#[cfg(windows)]
+fn orphan_is_running(pid: i32) -> bool {
+    use windows_sys::Win32::Foundation::{CloseHandle, STILL_ACTIVE};
+    use windows_sys::Win32::System::Threading::{
+        GetExitCodeProcess, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
+    };
+    unsafe {
+        let process = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid as u32);
+        if process.is_null() {
+            return false;
+        }
+        let mut code = 0u32;
+        let ok = GetExitCodeProcess(process, &mut code);
+        CloseHandle(process);
+        ok != 0 && code == STILL_ACTIVE as u32
+    }
 }
 
 #[test]
@@ -314,8 +360,18 @@ fn a_server_that_exits_while_a_grandchild_holds_its_stdout_fails_the_turn_prompt
     // Promptly: the turn failed on the exit, while the grandchild still holds the pipe (no EOF
     // could have told it).
     assert!(orphan_is_running(orphan), "the grandchild {orphan} ended before the turn failed");
-    // Closing does not wait for the grandchild either.
     client.close();
-    assert!(orphan_is_running(orphan), "close waited for the grandchild {orphan}");
-    unsafe { libc::kill(orphan, libc::SIGKILL) };
+    if cfg!(windows) {
+        // The app-server's Job Object ends its whole process tree on close.
+        let deadline = Instant::now() + SAFETY;
+        while orphan_is_running(orphan) {
+            assert!(Instant::now() < deadline, "close left the grandchild {orphan} running");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    } else {
+        // Closing does not wait for the grandchild either.
+        assert!(orphan_is_running(orphan), "close waited for the grandchild {orphan}");
+        #[cfg(unix)]
+        kill_orphan(orphan);
+    }
 }

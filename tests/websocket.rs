@@ -260,4 +260,3 @@ fn bad_urls_and_tokens_are_invalid_arguments() {
     assert!(e.message.contains("/nonexistent/ca.pem"), "{}", e.message);
     unsafe { codex_options_free(o) };
 }
-

@@ -30,6 +30,8 @@ pub struct Config {
     pub crash_at: f64,
     /// FAKE_ORPHAN_SECONDS: how long the orphan of `orphan_pipe` lives.
     pub orphan_seconds: String,
+    /// FAKE_LINGER_S: how long `close_stdout` lives on after closing stdout.
+    pub linger: Duration,
 }
 
 static CONFIG: OnceLock<Config> = OnceLock::new();
@@ -76,6 +78,7 @@ impl Config {
             stderr_lines: number("FAKE_STDERR_LINES", "0"),
             crash_at: number("FAKE_CRASH_AT", "0"),
             orphan_seconds: var("FAKE_ORPHAN_SECONDS", "10"),
+            linger: seconds(number("FAKE_LINGER_S", "30")),
             scenario,
         }
     }

@@ -69,7 +69,7 @@ impl Server {
                     log(&format!("fatal line {i}"));
                 }
                 close_stdout();
-                thread::sleep(Duration::from_secs(30));
+                thread::sleep(config().linger);
                 std::process::exit(0)
             }
             "orphan_pipe" => orphan_pipe(&rid, &turn),

@@ -102,7 +102,7 @@ impl Link for StdioLink {
     }
 
     /// The writer's queue is closed already (stdin closes once it is written out): gives the
-    /// server `grace` to exit, then kills it.
+    /// server `grace` to exit, then kills it, and ends what it left running (Windows).
     fn shutdown(&self, grace: Duration) {
         let deadline = Instant::now() + grace;
         // Logged once the child's lock is released.
@@ -126,6 +126,7 @@ impl Link for StdioLink {
             drop(child);
             std::thread::sleep(Duration::from_millis(5));
         };
+        lock_child(&self.child).end_tree();
         if let Some(how) = ended {
             log::info!("codex app-server (pid {}) {how}", self.pid);
         }

@@ -38,6 +38,7 @@ impl Socket {
             Socket::Tcp(s) => s.shutdown(Shutdown::Both),
             Socket::Unix(s) => s.shutdown(Shutdown::Both),
         };
+        net::cancel_blocked_io(self.raw());
     }
 
     /// The limit of each blocking read and write; `None`: none. A zero duration is taken as

@@ -39,6 +39,9 @@ pub fn recv(socket: RawSocket, buf: &mut [u8], now: bool) -> io::Result<usize> {
     }
 }
 
+/// Nothing to do on Unix: `shutdown` already wakes a read blocked on the socket.
+pub fn cancel_blocked_io(_socket: RawSocket) {}
+
 /// A blocking write; a peer that is gone gives an error, never SIGPIPE.
 pub fn send(socket: RawSocket, buf: &[u8]) -> io::Result<usize> {
     loop {

@@ -86,6 +86,13 @@ pub fn recv(socket: RawSocket, buf: &mut [u8], now: bool) -> io::Result<usize> {
     Ok(n as usize)
 }
 
+/// Ends a read or write blocked on the socket in another thread: on Windows `shutdown` does
+/// not (a peer that says nothing leaves `recv` waiting), so the pending I/O of every thread
+/// is cancelled, and fails with "operation aborted".
+pub fn cancel_blocked_io(socket: RawSocket) {
+    unsafe { windows_sys::Win32::System::IO::CancelIoEx(socket as _, std::ptr::null()) };
+}
+
 /// A blocking write; a peer that is gone gives an error (Windows has no SIGPIPE).
 pub fn send(socket: RawSocket, buf: &[u8]) -> io::Result<usize> {
     let len = buf.len().min(i32::MAX as usize) as i32;

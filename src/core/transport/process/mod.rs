@@ -39,6 +39,12 @@ impl Child {
         self.tree.kill();
         self.child.kill()
     }
+
+    /// Ends what the child started and left running after it exited: on Windows the rest of
+    /// its Job Object; nothing on Unix, where the child has no process group of its own.
+    pub fn end_tree(&self) {
+        self.tree.kill();
+    }
 }
 
 impl Deref for Child {
