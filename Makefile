@@ -168,7 +168,7 @@ docs-test: | $(BUILD)
 
 # Runs everything; the last line sums the passed tests of every part.
 PARTS := symbols c-test header-check example-test real-codex-c-test consumer-test cargo-c-test docs-test check-targets \
-	$(if $(WINDOWS_TEST),windows-rust-test windows-c-test windows-e2e-test windows-go-vet)
+	$(if $(WINDOWS_TEST),windows-rust-test windows-c-test windows-e2e-test windows-go-test)
 test: runtime rust-test symbols c-test header-check example-test real-codex-c-test go-test consumer-test \
 	cargo-c-test docs-test check-targets $(WINDOWS_TEST)
 	@$(if $(WINDOWS_TEST),,echo "test: the Windows part was skipped (no wine or $(MINGW_CC))";) \

@@ -9,10 +9,10 @@
 #                        x86_64-pc-windows-gnu, the C and C++ tests against the DLL and the
 #                        scripted fake (fake_app_server.exe), and end to end against the real
 #                        Windows codex.exe of the pinned version with the mock model; then the
-#                        Go binding vetted for GOOS=windows. `make test` runs it where wine and
+#                        Go binding's tests built for Windows and run. `make test` runs it where wine and
 #                        mingw-w64 are installed (.ci/run installs them).
 .PHONY: check-targets windows-dll windows-shim rust-targets test-windows windows-rust-test \
-	windows-c-test windows-e2e-test windows-go-vet
+	windows-c-test windows-e2e-test windows-go-test
 CHECK_TARGETS := x86_64-pc-windows-gnu x86_64-pc-windows-msvc aarch64-apple-darwin x86_64-apple-darwin
 WIN_GNU       := x86_64-pc-windows-gnu
 WIN_DIR       := target/$(WIN_GNU)/release
@@ -118,12 +118,23 @@ windows-e2e-test: windows-dll windows-shim
 	  echo "windows: the concurrent_turns example ran its 3 turns against codex.exe"
 	@echo 2 > $(BUILD)/windows-e2e-test.passed
 
-# The Go binding type-checks for Windows (cgo through mingw-w64).
-windows-go-vet:
-	@cd bindings/go && GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=$(MINGW_CC) \
-	  CGO_CFLAGS=-I$(CURDIR)/include PKG_CONFIG=true go vet ./... \
-	  && echo "windows: go vet of the Go binding passed"
-	@echo 1 > $(BUILD)/windows-go-vet.passed
+# The Go binding for Windows: vetted, then its tests built with cgo through mingw-w64 against
+# the static library (found through a pkg-config file of the build tree) and run under wine
+# against the Windows scripted fake.
+WIN_PC := $(WIN_BUILD)/pkgconfig/codex_app_server.pc
+$(WIN_PC): Cargo.toml mk/windows.mk
+	@mkdir -p $(dir $@)
+	@printf '%s\n' 'root=$(CURDIR)' 'Name: codex_app_server' \
+	  'Description: libcodex_app_server for Windows from the build tree (static)' 'Version: $(VERSION)' \
+	  'Libs: $${root}/$(WIN_DIR)/libcodex_app_server.a $(WIN_SYS_LIBS)' 'Cflags: -I$${root}/include' > $@
+windows-go-test: windows-dll windows-shim $(WIN_PC)
+	@set -o pipefail; cd bindings/go && export GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=$(MINGW_CC) \
+	  CGO_LDFLAGS=-static PKG_CONFIG_PATH=$(CURDIR)/$(WIN_BUILD)/pkgconfig && go vet ./... \
+	  && go test -c -o $(CURDIR)/$(WIN_BUILD)/go_test.exe .
+	@set -o pipefail; CODEX_FAKE_SERVER="$$(winepath -w $(WIN_FAKE) 2>/dev/null)" timeout 300 \
+	  $(WINE_RUN) $(WIN_BUILD)/go_test.exe -test.v -test.count=1 2>&1 | tr -d '\r' | tee $(WIN_BUILD)/go-test.log
+	@grep -c -- '--- PASS' $(WIN_BUILD)/go-test.log > $(BUILD)/windows-go-test.passed
+	@echo "windows: go vet and $$(cat $(BUILD)/windows-go-test.passed) Go tests passed"
 
-test-windows: windows-rust-test windows-c-test windows-e2e-test windows-go-vet
-	@echo "test-windows: $$(cat $(addprefix $(BUILD)/,$(addsuffix .passed,windows-rust-test windows-c-test windows-e2e-test windows-go-vet)) | awk '{n += $$1} END {print n}') passed"
+test-windows: windows-rust-test windows-c-test windows-e2e-test windows-go-test
+	@echo "test-windows: $$(cat $(addprefix $(BUILD)/,$(addsuffix .passed,windows-rust-test windows-c-test windows-e2e-test windows-go-test)) | awk '{n += $$1} END {print n}') passed"
