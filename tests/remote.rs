@@ -27,18 +27,6 @@ use support::*;
 
 const THREAD: &str = r#"{"ephemeral": true}"#;
 
-/// Options for a remote app-server at `url` (nothing of a spawned one set).
-fn remote_options(url: &str, tune: impl FnOnce(*mut codex_options)) -> *mut codex_options {
-    let o = codex_options_new();
-    set(|e| unsafe { codex_options_set_url(o, cs(url).as_ptr(), e) }).unwrap();
-    tune(o);
-    o
-}
-
-fn connect(url: &str, tune: impl FnOnce(*mut codex_options)) -> Result<Client, CError> {
-    start_client(remote_options(url, tune))
-}
-
 fn token(token: &str) -> impl FnOnce(*mut codex_options) + '_ {
     move |o| set(|e| unsafe { codex_options_set_auth_token(o, cs(token).as_ptr(), e) }).unwrap()
 }

@@ -17,18 +17,6 @@ use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::CloseFrame;
 use tungstenite::Message;
 
-/// Options for a remote app-server at `url` (nothing of a spawned one set).
-fn remote_options(url: &str, tune: impl FnOnce(*mut codex_options)) -> *mut codex_options {
-    let o = codex_options_new();
-    set(|e| unsafe { codex_options_set_url(o, cs(url).as_ptr(), e) }).unwrap();
-    tune(o);
-    o
-}
-
-fn connect(url: &str, tune: impl FnOnce(*mut codex_options)) -> Result<Client, CError> {
-    start_client(remote_options(url, tune))
-}
-
 /// A WebSocket fake on 127.0.0.1: accepts one connection, answers `initialize`, then runs
 /// `script` with the socket. Returns its URL.
 fn ws_fake(script: impl FnOnce(&mut tungstenite::WebSocket<TcpStream>) + Send + 'static) -> String {

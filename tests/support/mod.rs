@@ -218,6 +218,19 @@ pub fn cs(s: impl AsRef<std::ffi::OsStr>) -> CString {
 }
 
 /// Starts a client with `o` (freed here), or returns the error.
+/// Options for a remote app-server at `url` (nothing of a spawned one set).
+pub fn remote_options(url: &str, tune: impl FnOnce(*mut codex_options)) -> *mut codex_options {
+    let o = codex_options_new();
+    set(|e| unsafe { codex_options_set_url(o, cs(url).as_ptr(), e) }).unwrap();
+    tune(o);
+    o
+}
+
+/// A client of the remote app-server at `url`.
+pub fn connect(url: &str, tune: impl FnOnce(*mut codex_options)) -> Result<Client, CError> {
+    start_client(remote_options(url, tune))
+}
+
 pub fn start_client(o: *mut codex_options) -> Result<Client, CError> {
     let mut client = std::ptr::null_mut();
     let mut err = std::ptr::null_mut();
