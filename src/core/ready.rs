@@ -15,7 +15,7 @@ use unix::Signal;
 use windows::Signal;
 
 use crate::core::error::Result;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::ffi::c_int;
 use std::sync::{Mutex, MutexGuard};
 
@@ -23,16 +23,51 @@ use std::sync::{Mutex, MutexGuard};
 pub const CLIENT_STREAM: usize = 0;
 
 pub struct ReadySet {
-    tags: Mutex<VecDeque<usize>>,
+    tags: Mutex<Tags>,
     signal: Signal,
+}
+
+/// The ready streams in the order they became ready, and the same as a set: with thousands of
+/// turns ready at once, asking whether one is already there must not walk the queue.
+#[derive(Default)]
+struct Tags {
+    order: VecDeque<usize>,
+    members: HashSet<usize>,
+}
+
+impl Tags {
+    fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// False when `tag` was there already.
+    fn push_back(&mut self, tag: usize) -> bool {
+        let new = self.members.insert(tag);
+        if new {
+            self.order.push_back(tag);
+        }
+        new
+    }
+
+    fn pop_front(&mut self) -> Option<usize> {
+        let tag = self.order.pop_front()?;
+        self.members.remove(&tag);
+        Some(tag)
+    }
+
+    fn remove(&mut self, tag: usize) {
+        if self.members.remove(&tag) {
+            self.order.retain(|&t| t != tag);
+        }
+    }
 }
 
 impl ReadySet {
     pub fn new() -> Result<ReadySet> {
-        Ok(ReadySet { tags: Mutex::new(VecDeque::new()), signal: Signal::new()? })
+        Ok(ReadySet { tags: Mutex::new(Tags::default()), signal: Signal::new()? })
     }
 
-    fn tags(&self) -> MutexGuard<'_, VecDeque<usize>> {
+    fn tags(&self) -> MutexGuard<'_, Tags> {
         self.tags.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -44,13 +79,10 @@ impl ReadySet {
     /// A stream became ready (events arrived, or it ended).
     pub fn mark(&self, tag: usize) {
         let mut tags = self.tags();
-        if tags.contains(&tag) {
-            return;
-        }
-        if tags.is_empty() {
+        let was_empty = tags.is_empty();
+        if tags.push_back(tag) && was_empty {
             self.signal.raise();
         }
-        tags.push_back(tag);
     }
 
     /// The next ready stream, oldest first; the descriptor stops being readable once the set
@@ -67,9 +99,9 @@ impl ReadySet {
     /// A stream that is gone (its handle freed) is never reported again.
     pub fn forget(&self, tag: usize) {
         let mut tags = self.tags();
-        let before = tags.len();
-        tags.retain(|&t| t != tag);
-        if before > 0 && tags.is_empty() {
+        let before = !tags.is_empty();
+        tags.remove(tag);
+        if before && tags.is_empty() {
             self.signal.lower();
         }
     }
