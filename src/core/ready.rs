@@ -22,53 +22,40 @@ use std::sync::{Mutex, MutexGuard};
 /// The tag of the client stream; turns are tagged by the program-facing handle's address.
 pub const CLIENT_STREAM: usize = 0;
 
+/// Two stages, so the reader marking streams and the loop taking them seldom meet on one lock:
+/// the reader adds to `marked`; the loop takes the whole of it at once into `taken` and hands
+/// that out one by one. The descriptor is raised while either holds a stream.
 pub struct ReadySet {
-    tags: Mutex<Tags>,
+    marked: Mutex<Marked>,
+    taken: Mutex<VecDeque<usize>>,
     signal: Signal,
 }
 
-/// The ready streams in the order they became ready, and the same as a set: with thousands of
-/// turns ready at once, asking whether one is already there must not walk the queue.
+/// The streams marked since the loop last took them, in order and as a set (with thousands of
+/// turns ready at once, asking whether one is already there must not walk the queue), and
+/// whether the descriptor is raised.
 #[derive(Default)]
-struct Tags {
+struct Marked {
     order: VecDeque<usize>,
     members: HashSet<usize>,
-}
-
-impl Tags {
-    fn is_empty(&self) -> bool {
-        self.order.is_empty()
-    }
-
-    /// False when `tag` was there already.
-    fn push_back(&mut self, tag: usize) -> bool {
-        let new = self.members.insert(tag);
-        if new {
-            self.order.push_back(tag);
-        }
-        new
-    }
-
-    fn pop_front(&mut self) -> Option<usize> {
-        let tag = self.order.pop_front()?;
-        self.members.remove(&tag);
-        Some(tag)
-    }
-
-    fn remove(&mut self, tag: usize) {
-        if self.members.remove(&tag) {
-            self.order.retain(|&t| t != tag);
-        }
-    }
+    raised: bool,
 }
 
 impl ReadySet {
     pub fn new() -> Result<ReadySet> {
-        Ok(ReadySet { tags: Mutex::new(Tags::default()), signal: Signal::new()? })
+        Ok(ReadySet {
+            marked: Mutex::new(Marked::default()),
+            taken: Mutex::new(VecDeque::new()),
+            signal: Signal::new()?,
+        })
     }
 
-    fn tags(&self) -> MutexGuard<'_, Tags> {
-        self.tags.lock().unwrap_or_else(|p| p.into_inner())
+    fn marked(&self) -> MutexGuard<'_, Marked> {
+        self.marked.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn taken(&self) -> MutexGuard<'_, VecDeque<usize>> {
+        self.taken.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The descriptor to watch for reading; owned by this set.
@@ -76,32 +63,57 @@ impl ReadySet {
         self.signal.read_end()
     }
 
-    /// A stream became ready (events arrived, or it ended).
+    /// A stream became ready (events arrived, or it ended). A stream already marked is not
+    /// marked twice; one already taken by the loop but not yet handed out can be (it was
+    /// drained by other means and got new events): it is then reported twice, the second time
+    /// with nothing to take.
     pub fn mark(&self, tag: usize) {
-        let mut tags = self.tags();
-        let was_empty = tags.is_empty();
-        if tags.push_back(tag) && was_empty {
-            self.signal.raise();
+        let mut marked = self.marked();
+        if marked.members.insert(tag) {
+            marked.order.push_back(tag);
+            if !marked.raised {
+                marked.raised = true;
+                self.signal.raise();
+            }
         }
     }
 
-    /// The next ready stream, oldest first; the descriptor stops being readable once the set
-    /// is empty.
+    /// The next ready stream, oldest first; the descriptor stops being readable once nothing
+    /// is left.
     pub fn next(&self) -> Option<usize> {
-        let mut tags = self.tags();
-        let tag = tags.pop_front();
-        if tag.is_some() && tags.is_empty() {
-            self.signal.lower();
+        let mut taken = self.taken();
+        if taken.is_empty() {
+            let mut marked = self.marked();
+            std::mem::swap(&mut *taken, &mut marked.order);
+            marked.members.clear();
+        }
+        let tag = taken.pop_front();
+        if taken.is_empty() {
+            self.lower_if_empty();
         }
         tag
     }
 
     /// A stream that is gone (its handle freed) is never reported again.
     pub fn forget(&self, tag: usize) {
-        let mut tags = self.tags();
-        let before = !tags.is_empty();
-        tags.remove(tag);
-        if before && tags.is_empty() {
+        let mut taken = self.taken();
+        taken.retain(|&t| t != tag);
+        let mut marked = self.marked();
+        if marked.members.remove(&tag) {
+            marked.order.retain(|&t| t != tag);
+        }
+        drop(marked);
+        if taken.is_empty() {
+            self.lower_if_empty();
+        }
+    }
+
+    /// With `taken` empty (its lock held by the caller): lowers the descriptor unless something
+    /// was marked meanwhile.
+    fn lower_if_empty(&self) {
+        let mut marked = self.marked();
+        if marked.order.is_empty() && marked.raised {
+            marked.raised = false;
             self.signal.lower();
         }
     }

@@ -95,4 +95,22 @@ mod tests {
         set.mark(4);
         assert!(readable(set.fd()));
     }
+
+    #[test]
+    fn marks_while_the_loop_holds_a_batch_come_after_it_and_forget_reaches_both() {
+        let set = ReadySet::new().unwrap();
+        set.mark(1);
+        set.mark(2);
+        set.mark(5);
+        assert_eq!(set.next(), Some(1)); // the loop took 1, 2 and 5 at once
+        set.mark(3);
+        set.forget(5); // from the batch taken
+        set.mark(6);
+        set.forget(6); // from the marks since
+        assert_eq!(set.next(), Some(2));
+        assert!(readable(set.fd()), "3 is still to come");
+        assert_eq!(set.next(), Some(3));
+        assert!(!readable(set.fd()));
+        assert_eq!(set.next(), None);
+    }
 }
