@@ -104,7 +104,7 @@ windows-c-test: windows-dll windows-shim
 	echo "windows c and c++ tests: $$pass passed, $$fail failed"; echo $$pass > $(BUILD)/windows-c-test.passed; [ $$fail -eq 0 ]
 
 # The real Windows codex.exe (pinned) under wine with the mock model on this machine: the
-# end-to-end test, then the demo's example.
+# end-to-end test, then the demo's example and a pool of three codex.exe.
 windows-e2e-test: windows-dll windows-shim
 	@$(MINGW_CC) $(WARN) $(CFLAGS) -Iinclude $(WIN_LDFLAGS) -o $(WIN_BUILD)/real_codex_test.exe \
 	  tests/c/real_codex_test.c $(WIN_DIR)/libcodex_app_server.dll.a -lpthread
@@ -116,7 +116,14 @@ windows-e2e-test: windows-dll windows-shim
 	  [ "$$(echo "$$out" | grep -c ': completed$$')" = 3 ] \
 	  || { echo "$$out"; echo "FAILED: concurrent_turns example (windows)"; exit 1; }; \
 	  echo "windows: the concurrent_turns example ran its 3 turns against codex.exe"
-	@echo 2 > $(BUILD)/windows-e2e-test.passed
+	@out=$$(timeout 300 ./scripts/run-offline.sh --windows examples/pool_script.json \
+	    $(CURDIR)/$(WIN_BUILD)/remote_pool.exe "Answer from every member" stdio:// stdio:// stdio:// \
+	    2>&1 | tr -d '\r'); \
+	  [ "$$(echo "$$out" | grep -c 'completed — Every member answers the same prompt.')" = 3 ] \
+	  && [ "$$(echo "$$out" | grep -o 'pid [0-9]*' | sort -u | wc -l)" = 3 ] \
+	  || { echo "$$out"; echo "FAILED: remote_pool example (windows)"; exit 1; }; \
+	  echo "windows: the remote_pool example ran a pool of 3 codex.exe, each answering"
+	@echo 3 > $(BUILD)/windows-e2e-test.passed
 
 # The Go binding for Windows: vetted, then its tests built with cgo through mingw-w64 against
 # the static library (found through a pkg-config file of the build tree) and run under wine
