@@ -235,14 +235,16 @@ example-test: $(addprefix $(BUILD)/,$(EXAMPLES)) runtime
 	  echo "examples: 6 passed (approvals y, approvals n, callbacks, a pool of 3 against the real codex; event loops in C and asyncio against the fake)"; \
 	  echo 6 > $(BUILD)/example-test.passed
 
-# The end-to-end C test against the real codex and the mock model; the same source runs under
-# wine against codex.exe in make test-windows.
+# The end-to-end C test against the real codex and the mock model, spawned and then over ws://
+# with a token; the same source runs under wine in make test-windows.
 $(BUILD)/real_codex_test: tests/c/real_codex_test.c tests/c/test_util.h include/codex_app_server.h lib | $(BUILD)
 	$(CC) $(WARN) $(CFLAGS) -Iinclude -o $@ $< $(STATIC) $(C_LIBS)
 real-codex-c-test: $(BUILD)/real_codex_test runtime
 	@timeout 300 ./scripts/run-offline.sh tests/c/real_codex_script.json $(CURDIR)/$(BUILD)/real_codex_test \
 	  || { echo "FAILED: real_codex_test"; exit 1; }
-	@echo 1 > $(BUILD)/real-codex-c-test.passed
+	@timeout 300 ./scripts/run-offline.sh tests/c/real_codex_script.json $(CURDIR)/scripts/with-ws-server.sh \
+	  $(CURDIR)/$(BUILD)/real_codex_test || { echo "FAILED: real_codex_test over ws://"; exit 1; }
+	@echo 2 > $(BUILD)/real-codex-c-test.passed
 
 clean:
 	$(CARGO) clean

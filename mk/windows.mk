@@ -104,13 +104,17 @@ windows-c-test: windows-dll windows-shim
 	echo "windows c and c++ tests: $$pass passed, $$fail failed"; echo $$pass > $(BUILD)/windows-c-test.passed; [ $$fail -eq 0 ]
 
 # The real Windows codex.exe (pinned) under wine with the mock model on this machine: the
-# end-to-end test, then the demo's example and a pool of three codex.exe.
+# end-to-end test; the same test over ws:// with a token to this machine's codex; the demo's
+# example and a pool of three codex.exe.
 windows-e2e-test: windows-dll windows-shim
 	@$(MINGW_CC) $(WARN) $(CFLAGS) -Iinclude $(WIN_LDFLAGS) -o $(WIN_BUILD)/real_codex_test.exe \
 	  tests/c/real_codex_test.c $(WIN_DIR)/libcodex_app_server.dll.a -lpthread
 	@./scripts/install-runtime.sh windows >/dev/null
 	@timeout 300 ./scripts/run-offline.sh --windows tests/c/real_codex_script.json \
 	  $(CURDIR)/$(WIN_BUILD)/real_codex_test.exe || { echo "FAILED: real_codex_test (windows)"; exit 1; }
+	@set -o pipefail; timeout 300 ./scripts/run-offline.sh tests/c/real_codex_script.json \
+	  $(CURDIR)/scripts/with-ws-server.sh $(WINE_RUN) $(CURDIR)/$(WIN_BUILD)/real_codex_test.exe \
+	  | tr -d '\r' || { echo "FAILED: real_codex_test over ws:// (windows)"; exit 1; }
 	@out=$$(timeout 300 ./scripts/run-offline.sh --windows examples/demo_script.json \
 	    $(CURDIR)/$(WIN_BUILD)/concurrent_turns.exe 2>&1 | tr -d '\r'); \
 	  [ "$$(echo "$$out" | grep -c ': completed$$')" = 3 ] \
@@ -123,7 +127,7 @@ windows-e2e-test: windows-dll windows-shim
 	  && [ "$$(echo "$$out" | grep -o 'pid [0-9]*' | sort -u | wc -l)" = 3 ] \
 	  || { echo "$$out"; echo "FAILED: remote_pool example (windows)"; exit 1; }; \
 	  echo "windows: the remote_pool example ran a pool of 3 codex.exe, each answering"
-	@echo 3 > $(BUILD)/windows-e2e-test.passed
+	@echo 4 > $(BUILD)/windows-e2e-test.passed
 
 # The Go binding for Windows: vetted, then its tests built with cgo through mingw-w64 against
 # the static library (found through a pkg-config file of the build tree) and run under wine

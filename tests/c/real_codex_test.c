@@ -9,6 +9,9 @@
  *    when it is interrupted; it completes "interrupted".
  * 3. The app-server is killed while two turns are held mid-stream and a third pthread waits on
  *    the client stream: every waiter fails with CODEX_ERR_TRANSPORT, and so do later calls.
+ * With CODEX_URL (and CODEX_AUTH_TOKEN) set, as scripts/with-ws-server.sh does, it connects to
+ * that app-server over WebSocket instead of spawning one, and runs 1 and 2 only (the server is
+ * not its child to kill).
  * Every wait is bounded by a 60 s safety timeout that only a broken library reaches. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -210,16 +213,23 @@ static void killed_server(void) {
 }
 
 int main(void) {
-    const char *bin = getenv("CODEX_BIN");
+    const char *bin = getenv("CODEX_BIN"), *url = getenv("CODEX_URL");
     CHECK(bin != NULL, "run through scripts/run-offline.sh, which sets CODEX_BIN and CODEX_HOME");
     codex_options *opts = codex_options_new();
     codex_error *err = NULL;
-    CHECK_OK(codex_options_set_codex_bin(opts, bin, &err), err);
+    if (url != NULL) {
+        CHECK_OK(codex_options_set_url(opts, url, &err), err);
+        const char *token = getenv("CODEX_AUTH_TOKEN");
+        if (token != NULL) CHECK_OK(codex_options_set_auth_token(opts, token, &err), err);
+        printf("real_codex_test: over %s\n", url);
+    } else {
+        CHECK_OK(codex_options_set_codex_bin(opts, bin, &err), err);
+    }
     CHECK_OK(codex_client_start(opts, &client, &err), err);
     codex_options_free(opts);
     concurrent_turns();
     interrupt();
-    killed_server();
+    if (url == NULL) killed_server();
     codex_client_close(client);
     codex_client_free(client);
     printf("real_codex_test: passed\n");
