@@ -11,7 +11,8 @@
 #                        Windows codex.exe of the pinned version with the mock model; then the
 #                        Go binding's tests built for Windows and run. `make test` runs it where wine and
 #                        mingw-w64 are installed (.ci/run installs them).
-.PHONY: check-targets windows-dll windows-shim rust-targets test-windows windows-rust-test \
+#   make test-windows-repeat N=5   its Rust, C/C++ and Go tests N times over (one line a round)
+.PHONY: check-targets windows-dll windows-shim rust-targets test-windows test-windows-repeat windows-rust-test \
 	windows-c-test windows-e2e-test windows-go-test
 CHECK_TARGETS := x86_64-pc-windows-gnu x86_64-pc-windows-msvc aarch64-apple-darwin x86_64-apple-darwin
 WIN_GNU       := x86_64-pc-windows-gnu
@@ -149,3 +150,14 @@ windows-go-test: windows-dll windows-shim $(WIN_PC)
 
 test-windows: windows-rust-test windows-c-test windows-e2e-test windows-go-test
 	@echo "test-windows: $$(cat $(addprefix $(BUILD)/,$(addsuffix .passed,windows-rust-test windows-c-test windows-e2e-test windows-go-test)) | awk '{n += $$1} END {print n}') passed"
+
+# Shows the Windows part does not flake: every round runs the Rust, C/C++ and Go tests under
+# wine again (built once); any failed round fails the target. Logs: $(WIN_BUILD)/repeat/.
+test-windows-repeat: windows-rust-test windows-c-test windows-go-test
+	@mkdir -p $(WIN_BUILD)/repeat; passed=0; \
+	for i in $$(seq $(N)); do \
+	  if $(MAKE) --no-print-directory windows-rust-test windows-c-test windows-go-test \
+	      > $(WIN_BUILD)/repeat/round-$$i.log 2>&1; then passed=$$((passed+1)); \
+	    echo "test-windows-repeat: round $$i of $(N) passed ($$(cat $(addprefix $(BUILD)/,$(addsuffix .passed,windows-rust-test windows-c-test windows-go-test)) | awk '{n += $$1} END {print n}') tests)"; \
+	  else echo "test-windows-repeat: round $$i of $(N) FAILED (log: $(WIN_BUILD)/repeat/round-$$i.log)"; fi; \
+	done; echo "test-windows-repeat: $$passed of $(N) rounds passed"; [ $$passed -eq $(N) ]
