@@ -26,7 +26,12 @@ int main(void) {
     codex_options_free((codex_options *)members[0]);
     codex_options_free((codex_options *)members[1]);
     CHECK(codex_pool_member_count(pool) == 2, "two members");
-    CHECK(codex_pool_member_healthy(pool, 0) && codex_pool_member_healthy(pool, 1), "healthy");
+    for (size_t i = 0; i < 2; i++) {
+        char *down = NULL;
+        if (!codex_pool_member_healthy(pool, i)) codex_pool_member_last_error(pool, i, &down, NULL);
+        CHECK(codex_pool_member_healthy(pool, i), "member %zu is not healthy: %s", i,
+              down ? down : "(no error)");
+    }
     CHECK(!codex_pool_member_healthy(pool, 2) && !codex_pool_member_healthy(NULL, 0), "bad index");
     char *why = NULL;
     CHECK_OK(codex_pool_member_last_error(pool, 1, &why, &err), err);

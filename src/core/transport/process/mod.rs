@@ -28,7 +28,13 @@ pub struct Child {
 /// Spawns `command` the platform's way (on Windows: no console window, in a Job Object).
 pub fn spawn(command: &mut Command) -> std::io::Result<Child> {
     prepare(command);
-    let child = command.spawn()?;
+    let child = match command.spawn() {
+        Err(e) if is_transient_spawn_error(&e) => {
+            log::debug!("spawning the app-server failed ({e}); trying once more");
+            command.spawn()?
+        }
+        spawned => spawned?,
+    };
     let tree = ProcessTree::adopt(&child);
     Ok(Child { child, tree })
 }

@@ -8,6 +8,11 @@ use std::process::{Child, ChildStdout, Command, ExitStatus};
 /// Nothing to add to the command on Unix.
 pub fn prepare(_command: &mut Command) {}
 
+/// No spawn error on Unix is worth a second try.
+pub fn is_transient_spawn_error(_error: &std::io::Error) -> bool {
+    false
+}
+
 /// On Unix killing the child is all there is (no process group of its own).
 pub struct ProcessTree;
 

@@ -25,6 +25,12 @@ pub fn prepare(command: &mut Command) {
     command.creation_flags(CREATE_NO_WINDOW);
 }
 
+/// `ERROR_INTERNAL_ERROR` from CreateProcess says nothing about the program and passes: seen
+/// under wine while many processes started at once on a loaded machine.
+pub fn is_transient_spawn_error(error: &std::io::Error) -> bool {
+    error.raw_os_error() == Some(windows_sys::Win32::Foundation::ERROR_INTERNAL_ERROR as i32)
+}
+
 /// The Job Object holding the app-server and everything it starts; closing the last handle
 /// (this one) kills them all. `None` when the child could not be put in one (then only the
 /// child itself is killed).
