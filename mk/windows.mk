@@ -7,10 +7,11 @@
 #                        against the static library
 #   make test-windows    the Windows build tested under wine: the Rust tests built for
 #                        x86_64-pc-windows-gnu, the C and C++ tests against the DLL and the
-#                        scripted fake (fake_app_server.exe), and end to end against the real
-#                        Windows codex.exe of the pinned version with the mock model; then the
-#                        Go binding's tests built for Windows and run. `make test` runs it where wine and
-#                        mingw-w64 are installed (.ci/run installs them).
+#                        scripted fake (fake_app_server.exe), end to end against the real
+#                        Windows codex.exe of the pinned version with the mock model (and over
+#                        ws:// to this machine's codex), and the Go binding's tests built for
+#                        Windows. `make test` runs it where wine and mingw-w64 are installed
+#                        (.ci/run installs them).
 #   make test-windows-repeat N=5   its Rust, C/C++ and Go tests N times over (one line a round)
 .PHONY: check-targets windows-dll windows-shim rust-targets test-windows test-windows-repeat windows-rust-test \
 	windows-c-test windows-e2e-test windows-go-test
