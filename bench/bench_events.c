@@ -97,25 +97,20 @@ static void spawn(pthread_t *t, void *(*fn)(void *), void *arg) {
     pthread_attr_destroy(&attr);
 }
 
-static long threads_now(void) {
+/* A number of /proc/self/status: `format` is the line's scanf format ("Threads: %ld"). */
+static long self_status(const char *format) {
     FILE *f = fopen("/proc/self/status", "r");
     char line[256];
     long n = -1;
     while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "Threads: %ld", &n) == 1) break;
+        if (sscanf(line, format, &n) == 1) break;
     if (f) fclose(f);
     return n;
 }
 
-static long rss_kb(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long n = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld", &n) == 1) break;
-    if (f) fclose(f);
-    return n;
-}
+static long threads_now(void) { return self_status("Threads: %ld"); }
+
+static long rss_kb(void) { return self_status("VmRSS: %ld"); }
 
 /* With PERF_CTL=FIFO (perf record --control=fifo:FIFO -D -1), only the timed part is profiled. */
 static void perf_control(const char *command) {

@@ -36,6 +36,22 @@ unsafe fn with_options(
     guard_result(err_out, || handle(opts, "opts").and_then(|_| change(&mut (*opts).options)))
 }
 
+/// `ms` milliseconds, refused unless positive; `name` names the argument in the error.
+fn positive_ms(name: &str, ms: i64) -> Result<Duration, crate::core::Error> {
+    if ms <= 0 {
+        return Err(invalid(format!("{name}: {ms} is not a positive number")));
+    }
+    Ok(Duration::from_millis(ms as u64))
+}
+
+/// `ms` milliseconds, refused when negative (0 has a meaning of its own to the caller).
+fn zero_or_positive_ms(name: &str, ms: i64) -> Result<Duration, crate::core::Error> {
+    if ms < 0 {
+        return Err(invalid(format!("{name}: {ms} is not 0 or a positive number")));
+    }
+    Ok(Duration::from_millis(ms as u64))
+}
+
 /// New options with the defaults: spawn (`stdio://`) the codex binary from `$CODEX_BIN`, else
 /// `codex` on PATH; client name "libcodex_app_server"; request timeout 120000 ms; client
 /// stream of 1024 events; for remote URLs a connect timeout of 10000 ms and a keepalive ping
@@ -408,10 +424,7 @@ pub unsafe extern "C" fn codex_options_set_control_timeout_ms(
     err_out: *mut *mut codex_error,
 ) -> codex_result {
     with_options(opts, err_out, |o| {
-        if timeout_ms <= 0 {
-            return Err(invalid(format!("timeout_ms: {timeout_ms} is not a positive number")));
-        }
-        o.control_timeout = Duration::from_millis(timeout_ms as u64);
+        o.control_timeout = positive_ms("timeout_ms", timeout_ms)?;
         Ok(())
     })
 }
@@ -437,10 +450,8 @@ pub unsafe extern "C" fn codex_options_set_turn_idle_timeout_ms(
     err_out: *mut *mut codex_error,
 ) -> codex_result {
     with_options(opts, err_out, |o| {
-        if timeout_ms < 0 {
-            return Err(invalid(format!("timeout_ms: {timeout_ms} is not 0 or a positive number")));
-        }
-        o.turn_idle_timeout = (timeout_ms > 0).then(|| Duration::from_millis(timeout_ms as u64));
+        let timeout = zero_or_positive_ms("timeout_ms", timeout_ms)?;
+        o.turn_idle_timeout = (!timeout.is_zero()).then_some(timeout);
         Ok(())
     })
 }
@@ -465,10 +476,7 @@ pub unsafe extern "C" fn codex_options_set_server_request_timeout_ms(
     err_out: *mut *mut codex_error,
 ) -> codex_result {
     with_options(opts, err_out, |o| {
-        if timeout_ms < 0 {
-            return Err(invalid(format!("timeout_ms: {timeout_ms} is not 0 or a positive number")));
-        }
-        o.server_request_timeout = Duration::from_millis(timeout_ms as u64);
+        o.server_request_timeout = zero_or_positive_ms("timeout_ms", timeout_ms)?;
         Ok(())
     })
 }
@@ -614,10 +622,7 @@ pub unsafe extern "C" fn codex_options_set_connect_timeout_ms(
     err_out: *mut *mut codex_error,
 ) -> codex_result {
     with_options(opts, err_out, |o| {
-        if timeout_ms <= 0 {
-            return Err(invalid(format!("timeout_ms: {timeout_ms} is not a positive number")));
-        }
-        o.connect_timeout = Duration::from_millis(timeout_ms as u64);
+        o.connect_timeout = positive_ms("timeout_ms", timeout_ms)?;
         Ok(())
     })
 }
@@ -652,13 +657,13 @@ pub unsafe extern "C" fn codex_options_set_keepalive_ms(
         if interval_ms < 0 {
             return Err(invalid(format!("interval_ms: {interval_ms} is negative")));
         }
-        if interval_ms > 0 && timeout_ms <= 0 {
-            return Err(invalid(format!("timeout_ms: {timeout_ms} is not a positive number")));
-        }
-        o.keepalive = Keepalive {
-            interval: Duration::from_millis(interval_ms as u64),
-            timeout: Duration::from_millis(timeout_ms.max(0) as u64),
+        // With the keepalive off the timeout is ignored, whatever it is.
+        let timeout = if interval_ms > 0 {
+            positive_ms("timeout_ms", timeout_ms)?
+        } else {
+            Duration::from_millis(timeout_ms.max(0) as u64)
         };
+        o.keepalive = Keepalive { interval: Duration::from_millis(interval_ms as u64), timeout };
         Ok(())
     })
 }

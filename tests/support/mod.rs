@@ -121,8 +121,9 @@ impl Offline {
         }
     }
 
-    /// Options for the real binary, offline, in this test's home and workspace.
-    pub fn options(&self) -> *mut codex_options {
+    /// What the real binary's environment gets, offline, in this test's home (OPENAI_API_KEY
+    /// is removed besides).
+    fn child_env(&self) -> [(&'static str, String); 5] {
         let rt = runtime();
         let path = format!(
             "{}:{}:{}",
@@ -130,16 +131,25 @@ impl Offline {
             rt.join("codex-resources").display(),
             std::env::var("PATH").unwrap_or_default()
         );
+        [
+            ("CODEX_HOME", self.home.display().to_string()),
+            ("TMPDIR", self.dir.join("tmp").display().to_string()),
+            ("CODEX_APP_SERVER_DISABLE_MANAGED_CONFIG", "1".into()),
+            ("RUST_LOG", "warn".into()),
+            ("PATH", path),
+        ]
+    }
+
+    /// Options for the real binary, offline, in this test's home and workspace.
+    pub fn options(&self) -> *mut codex_options {
         unsafe {
             let o = codex_options_new();
-            ok(codex_options_set_codex_bin(o, cs(rt.join("bin/codex")).as_ptr(), err_slot()));
-            for (k, v) in [
-                ("CODEX_HOME", self.home.display().to_string()),
-                ("TMPDIR", self.dir.join("tmp").display().to_string()),
-                ("CODEX_APP_SERVER_DISABLE_MANAGED_CONFIG", "1".into()),
-                ("RUST_LOG", "warn".into()),
-                ("PATH", path),
-            ] {
+            ok(codex_options_set_codex_bin(
+                o,
+                cs(runtime().join("bin/codex")).as_ptr(),
+                err_slot(),
+            ));
+            for (k, v) in self.child_env() {
                 ok(codex_options_set_env(o, cs(k).as_ptr(), cs(v).as_ptr(), err_slot()));
             }
             ok(codex_options_set_env(
@@ -156,21 +166,10 @@ impl Offline {
     /// The environment the options above give the child, for starting `codex` by hand (a
     /// server listening on a socket, the daemon).
     pub fn command(&self, args: &[&str]) -> Command {
-        let rt = runtime();
-        let path = format!(
-            "{}:{}:{}",
-            rt.join("codex-path").display(),
-            rt.join("codex-resources").display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        let mut command = Command::new(rt.join("bin/codex"));
+        let mut command = Command::new(runtime().join("bin/codex"));
         command
             .args(args)
-            .env("CODEX_HOME", &self.home)
-            .env("TMPDIR", self.dir.join("tmp"))
-            .env("CODEX_APP_SERVER_DISABLE_MANAGED_CONFIG", "1")
-            .env("RUST_LOG", "warn")
-            .env("PATH", path)
+            .envs(self.child_env())
             .env_remove("OPENAI_API_KEY")
             .current_dir(&self.workspace);
         command
