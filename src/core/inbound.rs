@@ -270,6 +270,7 @@ impl Inbound for InboundRouter {
 
     fn batch_end(&mut self) {
         self.wakes.end();
+        super::event::free_returned();
     }
 }
 

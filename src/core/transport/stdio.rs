@@ -6,7 +6,7 @@
 use super::framing::{Frame, LineReader};
 use super::process::{self, lock_tail, Child};
 use super::stderr_tail::StderrTail;
-use super::threads::{join_until, panic_text, spawn_named, IoThread};
+use super::threads::{join_until, panic_text, spawn_named, spawn_reader, IoThread};
 use super::{Inbound, Link, OnFailure, Writer};
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::options::Options;
@@ -77,7 +77,7 @@ pub fn spawn(
         let (child, writer, tail, on_failure) =
             (child.clone(), writer.clone(), tail.clone(), on_failure.clone());
         let max_line = options.max_line_bytes;
-        spawn_named("codex-reader", move || {
+        spawn_reader("codex-reader", move || {
             let lines = LineReader::new(stdout, READ_BUFFER_BYTES, max_line);
             read_loop(lines, inbound, &writer, &child, &tail, &on_failure)
         })

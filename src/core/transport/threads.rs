@@ -23,6 +23,15 @@ pub fn spawn_named(name: &str, f: impl FnOnce() + Send + 'static) -> IoThread {
     IoThread { handle, done }
 }
 
+/// A connection's reader: the thread that builds its events (and frees what consumers hand
+/// back, see `event::free_returned`).
+pub fn spawn_reader(name: &str, f: impl FnOnce() + Send + 'static) -> IoThread {
+    spawn_named(name, move || {
+        crate::core::event::register_reader();
+        f()
+    })
+}
+
 /// Joins the threads that end before `deadline`; one still blocked then (a grandchild holding
 /// a pipe, a peer that never closes) is left to end by itself rather than hang the caller.
 pub fn join_until(threads: &Mutex<Vec<IoThread>>, deadline: Instant) {

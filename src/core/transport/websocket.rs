@@ -12,7 +12,7 @@
 //! reports it once through `OnFailure` (waiters and turns fail with `Transport`).
 
 use super::stream::{self, Arrival, Control, ReadHalf, Socket, WriteHalf};
-use super::threads::{join_until, panic_text, spawn_named, IoThread};
+use super::threads::{join_until, panic_text, spawn_named, spawn_reader, IoThread};
 use super::tls;
 use super::url::{daemon_socket, Endpoint};
 use super::{Inbound, Link, OnFailure, Writer};
@@ -133,7 +133,7 @@ pub fn connect(
     };
     let reader_thread = {
         let shared = shared.clone();
-        spawn_named("codex-ws-reader", move || {
+        spawn_reader("codex-ws-reader", move || {
             read_loop(ws, inbound, &writer, &shared, &on_failure, max_message)
         })
     };

@@ -4,7 +4,10 @@
 //! borrowed `const char *` without copying; building an event costs one allocation, and giving
 //! it to C none (the allocation is the handle).
 
+mod release;
+
 use super::requests::ServerRequest;
+pub(crate) use release::{free_returned, register_reader};
 use std::sync::Arc;
 
 /// The well-known methods a program usually switches on; everything else is `Other`.
@@ -289,7 +292,7 @@ impl Drop for Event {
             let head = self.head.as_ptr();
             let (layout, _) = layout((*head).len);
             std::ptr::drop_in_place(head);
-            std::alloc::dealloc(head.cast::<u8>(), layout);
+            release::release(std::ptr::NonNull::new_unchecked(head.cast::<u8>()), layout);
         }
     }
 }
