@@ -12,11 +12,10 @@ use super::event::{Event, EventKind, EventParts};
 use super::queue::{Notify, StreamEnd, Taken, Wait};
 use super::router::TurnQueue;
 use super::transport::panic_text;
-use crossbeam_channel::{unbounded, Receiver, Sender};
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once};
 use std::thread::ThreadId;
 use std::time::Instant;
 
@@ -31,34 +30,103 @@ type Observe = Box<dyn FnMut(&Event) + Send>;
 pub struct Executor {
     threads: usize,
     name: String,
-    queue: OnceLock<Sender<Arc<Delivery>>>,
+    queue: Arc<RunQueue>,
+    started: Once,
 }
 
 impl Executor {
     /// `threads` workers (at least 1) named `name`.
     pub fn new(threads: usize, name: &str) -> Arc<Executor> {
-        Arc::new(Executor { threads: threads.max(1), name: name.into(), queue: OnceLock::new() })
+        Arc::new(Executor {
+            threads: threads.max(1),
+            name: name.into(),
+            queue: Arc::default(),
+            started: Once::new(),
+        })
     }
 
     fn submit(&self, delivery: Arc<Delivery>) {
-        let queue = self.queue.get_or_init(|| {
-            let (tx, rx) = unbounded::<Arc<Delivery>>();
+        self.started.call_once(|| {
             for _ in 0..self.threads {
-                let rx: Receiver<Arc<Delivery>> = rx.clone();
-                // Workers end when the client and every delivery are gone (the channel closes).
+                let queue = self.queue.clone();
                 std::thread::Builder::new()
                     .name(self.name.clone())
                     .spawn(move || {
                         prefer_short_slices();
-                        for delivery in rx {
+                        while let Some(delivery) = queue.next() {
                             delivery.run();
                         }
                     })
                     .expect("cannot spawn a callback worker");
             }
-            tx
         });
-        let _ = queue.send(delivery);
+        self.queue.push(delivery);
+    }
+}
+
+impl Drop for Executor {
+    /// The client and every delivery are gone: the workers end.
+    fn drop(&mut self) {
+        self.queue.close();
+    }
+}
+
+/// The deliveries waiting for a worker. An idle worker sleeps on a condition variable at once:
+/// crossbeam's channel, used before, has receivers spin and yield before they sleep, and at a
+/// paced 100,000 events/s the two spinning workers took the CPU the reader needed (perf sched:
+/// 1.7 s of worker CPU for 300,000 one-line callbacks; p99 delivery latency 0.2–1.2 ms).
+#[derive(Default)]
+struct RunQueue {
+    state: Mutex<RunState>,
+    ready: Condvar,
+}
+
+#[derive(Default)]
+struct RunState {
+    deliveries: VecDeque<Arc<Delivery>>,
+    /// Workers asleep in `next`.
+    idle: usize,
+    /// Wakes sent that no worker has taken yet: a worker is woken only when more sleep than this.
+    waking: usize,
+    closed: bool,
+}
+
+impl RunQueue {
+    fn lock(&self) -> MutexGuard<'_, RunState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn push(&self, delivery: Arc<Delivery>) {
+        let mut state = self.lock();
+        state.deliveries.push_back(delivery);
+        let wake = state.idle > state.waking;
+        state.waking += usize::from(wake);
+        drop(state);
+        if wake {
+            self.ready.notify_one();
+        }
+    }
+
+    /// The next delivery to run; `None` once closed.
+    fn next(&self) -> Option<Arc<Delivery>> {
+        let mut state = self.lock();
+        loop {
+            if let Some(delivery) = state.deliveries.pop_front() {
+                return Some(delivery);
+            }
+            if state.closed {
+                return None;
+            }
+            state.idle += 1;
+            state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
+            state.idle -= 1;
+            state.waking = state.waking.saturating_sub(1);
+        }
+    }
+
+    fn close(&self) {
+        self.lock().closed = true;
+        self.ready.notify_all();
     }
 }
 
