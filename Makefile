@@ -258,8 +258,10 @@ SDK_DIR := $(CURDIR)/.runtime/python-sdk
 bench: lib | $(BUILD)
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -o $(BUILD)/bench_events bench/bench_events.c $(STATIC) $(C_LIBS)
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -o $(BUILD)/paced_server bench/paced_server.c
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -o $(BUILD)/latency_floor bench/latency_floor.c -lpthread
 	$(CARGO) build --release --example flood_floor
-	@./bench/run.sh $(BUILD)/bench_events $(LIBDIR)/examples/flood_floor $(CURDIR)/$(BUILD)/paced_server $(FAKE) $(SDK_DIR)
+	@./bench/run.sh $(BUILD)/bench_events $(LIBDIR)/examples/flood_floor $(CURDIR)/$(BUILD)/paced_server $(FAKE) $(SDK_DIR) \
+	  $(BUILD)/latency_floor
 
 # The flood over stdio, ws:// and unix:// (bench/ws_flood_server.rs) side by side.
 bench-transports: lib | $(BUILD)

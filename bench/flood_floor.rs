@@ -2,23 +2,28 @@
 //! the least a client could do, timed like `bench_events flood` (from the last `turn/start` until
 //! every turn's `turn/completed` has been read).
 //!
-//!   flood_floor value|raw FAKE_SERVER TURNS DELTAS_PER_TURN
+//!   flood_floor value|raw|threads FAKE_SERVER TURNS DELTAS_PER_TURN
 //!
 //! `value`: every line parsed into a `serde_json::Value`, each delta checked (its turn id and its
 //! text are strings) and counted — a plain client that routes nothing to anyone. `raw`: the bytes
-//! only, lines counted with memchr — the pipe itself. Both read like the library: the pipe
-//! enlarged to 1 MiB (as the library does on Linux), 1 MiB reads.
+//! only, lines counted with memchr — the pipe itself. `threads`: `value`, then each delta (checked
+//! by the reader, as in `value`) passed on as one byte to its turn's own thread (a queue, a mutex
+//! and a condition variable per turn; each waiting thread woken once per read batch): the parse
+//! plus what it costs to wake a blocked thread per turn, as polling with a pthread per turn does. All read like the
+//! library: the pipe enlarged to 1 MiB (as the library does on Linux), 1 MiB reads.
 
 use serde_json::Value;
+use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::AsRawFd;
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 5 || !matches!(args[1].as_str(), "value" | "raw") {
-        eprintln!("usage: {} value|raw FAKE_SERVER TURNS DELTAS_PER_TURN", args[0]);
+    if args.len() != 5 || !matches!(args[1].as_str(), "value" | "raw" | "threads") {
+        eprintln!("usage: {} value|raw|threads FAKE_SERVER TURNS DELTAS_PER_TURN", args[0]);
         std::process::exit(2);
     }
     let (mode, fake) = (args[1].as_str(), &args[2]);
@@ -61,13 +66,17 @@ fn main() {
     }
     let turn_params =
         |t: &str| format!(r#"{{"threadId":"{t}","input":[{{"type":"text","text":"flood"}}]}}"#);
+    let mut turn_ids = HashMap::with_capacity(turns);
+    let mut turn_id =
+        |v: Value| turn_ids.insert(v["result"]["turn"]["id"].to_string(), turn_ids.len());
     for thread in &threads[..turns - 1] {
         let id = request(&mut stdin, "turn/start", &turn_params(thread));
-        await_response(&mut reader, id);
+        turn_id(await_response(&mut reader, id));
     }
+    let consumers = (mode == "threads").then(|| Consumers::start(turns));
     let started = Instant::now();
     let last = request(&mut stdin, "turn/start", &turn_params(&threads[turns - 1]));
-    await_response(&mut reader, last);
+    turn_id(await_response(&mut reader, last));
 
     // The flood: turns * deltas delta lines, then one turn/completed per turn.
     let lines_wanted = turns * (deltas + 1);
@@ -85,6 +94,41 @@ fn main() {
         }
         got_deltas = turns * deltas;
         completed = turns;
+    } else if let Some(consumers) = consumers {
+        let mut line = Vec::with_capacity(4096);
+        let mut owed = Vec::new();
+        let mut routed_completions = 0;
+        while routed_completions < turns {
+            line.clear();
+            assert!(reader.read_until(b'\n', &mut line).unwrap() > 0, "the fake ended early");
+            lines += 1;
+            let v: Value = serde_json::from_slice(&line).expect("a JSON line");
+            let (turn, what) = match v.get("method").and_then(Value::as_str) {
+                Some("item/agentMessage/delta") => {
+                    let p = &v["params"];
+                    let delta = if p["delta"].is_string() { DELTA } else { OTHER };
+                    (p["turnId"].to_string(), delta)
+                }
+                Some("turn/completed") => {
+                    routed_completions += 1;
+                    (v["params"]["turn"]["id"].to_string(), COMPLETED)
+                }
+                _ => continue,
+            };
+            let slot = &consumers.slots[turn_ids[&turn]];
+            let mut queue = slot.queue.lock().unwrap();
+            queue.events.push_back(what);
+            if queue.waiting && !queue.woken {
+                queue.woken = true;
+                owed.push(slot.clone());
+            }
+            drop(queue);
+            if reader.buffer().is_empty() {
+                owed.drain(..).for_each(|slot| slot.ready.notify_one());
+            }
+        }
+        owed.drain(..).for_each(|slot| slot.ready.notify_one());
+        (got_deltas, completed) = consumers.join();
     } else {
         let mut line = Vec::with_capacity(4096);
         while completed < turns {
@@ -114,6 +158,78 @@ fn main() {
     drop(stdin);
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// `threads` mode: a thread per turn, blocked until its queue has events.
+struct Consumers {
+    slots: Vec<Arc<Slot>>,
+    threads: Vec<std::thread::JoinHandle<(usize, usize)>>,
+}
+
+struct Slot {
+    queue: Mutex<Queue>,
+    ready: Condvar,
+}
+
+const DELTA: u8 = 0;
+const COMPLETED: u8 = 1;
+const OTHER: u8 = 2;
+
+#[derive(Default)]
+struct Queue {
+    events: VecDeque<u8>,
+    waiting: bool,
+    woken: bool,
+}
+
+impl Consumers {
+    fn start(turns: usize) -> Consumers {
+        let slots: Vec<Arc<Slot>> = (0..turns)
+            .map(|_| Arc::new(Slot { queue: Mutex::default(), ready: Condvar::new() }))
+            .collect();
+        let threads = slots
+            .iter()
+            .map(|slot| {
+                let slot = slot.clone();
+                std::thread::Builder::new()
+                    .stack_size(128 << 10)
+                    .spawn(move || Self::consume(&slot))
+                    .expect("a consumer thread")
+            })
+            .collect();
+        Consumers { slots, threads }
+    }
+
+    /// Takes everything queued at each wake; counts the deltas and ends at turn/completed.
+    fn consume(slot: &Slot) -> (usize, usize) {
+        let mut deltas = 0;
+        let mut taken = VecDeque::new();
+        loop {
+            let mut queue = slot.queue.lock().unwrap();
+            while queue.events.is_empty() {
+                queue.waiting = true;
+                queue = slot.ready.wait(queue).unwrap();
+                queue.waiting = false;
+                queue.woken = false;
+            }
+            std::mem::swap(&mut queue.events, &mut taken);
+            drop(queue);
+            for what in taken.drain(..) {
+                match what {
+                    COMPLETED => return (deltas, 1),
+                    DELTA => deltas += 1,
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn join(self) -> (usize, usize) {
+        self.threads
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+    }
 }
 
 /// Reads until the response to request `want` (skipping notifications) and returns it.
