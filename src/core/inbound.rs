@@ -57,7 +57,6 @@ pub struct WakeBatch {
     deferred: Arc<Mutex<Deferred>>,
     /// The list being paid (kept for its capacity).
     paying: Wakes,
-    sliced: bool,
 }
 
 #[derive(Default)]
@@ -170,10 +169,6 @@ fn event_of(kind: EventKind, notice: &Notice<'_>, request_id: Option<&str>) -> E
 
 impl Inbound for InboundRouter {
     fn line(&mut self, bytes: &[u8]) -> Option<Vec<u8>> {
-        if !self.wakes.sliced {
-            self.wakes.sliced = true;
-            super::dispatch::prefer_short_slices();
-        }
         self.wakes.bytes += bytes.len() + 1;
         self.wakes.events += 1;
         let Ok(text) = std::str::from_utf8(bytes) else {

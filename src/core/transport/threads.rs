@@ -24,10 +24,12 @@ pub fn spawn_named(name: &str, f: impl FnOnce() + Send + 'static) -> IoThread {
 }
 
 /// A connection's reader: the thread that builds its events (and frees what consumers hand
-/// back, see `event::free_returned`).
+/// back, see `event::free_returned`), with a short scheduler slice so that it preempts
+/// CPU-bound work soon after the server writes (see `prefer_short_slices`).
 pub fn spawn_reader(name: &str, f: impl FnOnce() + Send + 'static) -> IoThread {
     spawn_named(name, move || {
         crate::core::event::register_reader();
+        crate::core::dispatch::prefer_short_slices();
         f()
     })
 }
