@@ -227,10 +227,16 @@ impl<E> EventQueue<E> {
         let subscriber = if owed { s.subscriber.clone() } else { None };
         let ready = if owed && s.marked { s.ready.clone() } else { None };
         let notify = owed && s.waiting > 0;
+        let alone = s.waiting == 1;
         s.woken |= notify;
         drop(s);
-        // After unlocking: a waiter woken under the lock would only block on it again.
-        if notify {
+        // After unlocking: a waiter woken under the lock would only block on it again. One
+        // waiter (a turn's consumer) is woken alone: the kernel stops looking through its
+        // futex hash bucket at the first match instead of scanning all of it (with thousands of
+        // blocked threads, a bucket holds hundreds).
+        if notify && alone {
+            self.ready.notify_one();
+        } else if notify {
             self.ready.notify_all();
         }
         if let Some(subscriber) = subscriber {
