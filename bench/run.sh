@@ -35,15 +35,23 @@ echo "machine: $(nproc) cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo 
 echo
 echo "== 1. throughput: the flood, $TOTAL deltas per run, every delta checked =="
 declare -A r
+# The runs with a thread per turn come after the others: on this VM a process of 10,000 threads
+# slowed the multi-threaded runs that followed it for 10-20 s (callbacks at 10,000 turns: 2.0M
+# events/s before a polling run, 0.8M just after, 1.5-2.0M 5-25 s later).
 for n in $SIZES; do
   d=$((TOTAL / n))
   for round in $(seq "$ROUNDS"); do
     out=$(run "$floor" raw "$fake" "$n" "$d"); echo "raw pipe      $out"; r[raw,$n]+=" $(rate "$out")"
     out=$(run "$floor" value "$fake" "$n" "$d"); echo "Value floor   $out"; r[value,$n]+=" $(rate "$out")"
-    out=$(run "$floor" threads "$fake" "$n" "$d"); echo "Value+threads $out"; r[threads,$n]+=" $(rate "$out")"
-    out=$(run "$bench" flood poll "$fake" "$n" "$d"); echo "library       $out"; r[poll,$n]+=" $(rate "$out")"
     out=$(run "$bench" flood callback "$fake" "$n" "$d"); echo "library       $out"; r[callback,$n]+=" $(rate "$out")"
     out=$(run "$bench" flood loop "$fake" "$n" "$d"); echo "library       $out"; r[loop,$n]+=" $(rate "$out")"
+  done
+done
+for n in $SIZES; do
+  d=$((TOTAL / n))
+  for round in $(seq "$ROUNDS"); do
+    out=$(run "$floor" threads "$fake" "$n" "$d"); echo "Value+threads $out"; r[threads,$n]+=" $(rate "$out")"
+    out=$(run "$bench" flood poll "$fake" "$n" "$d"); echo "library       $out"; r[poll,$n]+=" $(rate "$out")"
   done
 done
 echo
@@ -65,6 +73,8 @@ echo "flatness (largest size / 1 turn): poll $(ratio "$last_poll" "$first_poll")
   "callback $(ratio "$last_cb" "$first_cb")x, loop $(ratio "$last_lp" "$first_lp")x"
 
 echo
+# After the 10,000-thread runs, the machine settles first (see above).
+sleep "${SETTLE_S:-30}"
 echo "== 2. delivery latency: 100 turns, 100,000 events/s paced, 300,000 deltas (first 10% of each turn not counted) =="
 echo "(pacer=: how late the paced server's own writes were against their due times: the machine's noise)"
 declare -A lat
