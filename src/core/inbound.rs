@@ -24,6 +24,10 @@ const EVENTS_PER_WAKE: usize = 64;
 const MIN_DEFERRED_WAKES: usize = 256;
 const MAX_WAKE_DELAY: Duration = Duration::from_millis(50);
 
+/// How many lines the reader routes between frees of what consumers handed back, within a
+/// batch (a flood's batch is thousands of lines; the channel holds 4,096 blocks).
+const RECLAIM_EVERY: usize = 1024;
+
 pub struct InboundRouter {
     pub rpc: Arc<Rpc>,
     pub pending: Arc<PendingRequests>,
@@ -171,6 +175,11 @@ impl Inbound for InboundRouter {
     fn line(&mut self, bytes: &[u8]) -> Option<Vec<u8>> {
         self.wakes.bytes += bytes.len() + 1;
         self.wakes.events += 1;
+        // Consumers hand freed events back meanwhile; in a long batch they would fill the
+        // channel before its end (see `event::free_returned`).
+        if self.wakes.events % RECLAIM_EVERY == 0 {
+            super::event::free_returned();
+        }
         let Ok(text) = std::str::from_utf8(bytes) else {
             self.skip(bytes, "not UTF-8");
             return None;
