@@ -1870,6 +1870,12 @@ const char *codex_turn_thread_id(const struct codex_turn *turn);
  * sees no event of the turn for that long ends the turn with `CODEX_ERR_TIMEOUT` (with an
  * error object saying so) and interrupts it; every later call gives the same error.
  *
+ * A thread blocked here per turn suits up to about a thousand turns. For thousands, poll
+ * them from one event loop (`codex_client_event_fd`) or give them callbacks: each blocked
+ * thread costs a wake-up and a context switch per batch of its events (at 10,000 turns on 2
+ * cores, a quarter to a third of the events per second of the other two ways; README,
+ * Benchmarks).
+ *
  * - **Threads:** one consumer at a time per turn (other threads may steer or interrupt it
  *   meanwhile).
  * - **Ownership:** the event written to `*event_out` is the caller's: free it with
