@@ -2,12 +2,13 @@
  * deltas read with plain read(2) and no library, each delta's latency taken as the library's
  * consumers take it (the CLOCK_MONOTONIC time of its write subtracted).
  *
- *   latency_floor read|handoff|threads PACED_SERVER TURNS RATE EVENTS
+ *   latency_floor read|handoff|fd|threads PACED_SERVER TURNS RATE EVENTS
  *
  * read: one thread reads and takes the time: what the pipe and this machine's scheduling cost.
  * handoff: one thread reads and hands each batch's stamps to a second thread (a mutex and a
  * condition variable), which takes the time: the least any client costs that delivers on
- * another thread than it reads on, as the library's callbacks and event loop do.
+ * another thread than it reads on, as the library's callbacks do.
+ * fd: the same, the second thread woken through an eventfd it poll(2)s, as an event loop is.
  * threads: the same with a thread per turn, each stamp handed to its turn's thread, as
  * polling with a pthread per turn does.
  * Prints p50/p99/p99.9/max in the form of bench_events latency (the first 10% of each
@@ -19,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +47,7 @@ typedef struct {
     int64_t ring[RING];
     long head, tail;
     int done, signal_owed;
+    int wake_fd; /* fd mode: the eventfd the consumer polls; else -1 */
     int64_t *lat;
     long counted, seen, skip;
 } consumer;
@@ -53,11 +57,25 @@ static void take(consumer *c, int64_t sent) {
     if (c->seen++ >= c->skip) c->lat[c->counted++] = now - sent;
 }
 
+/* fd mode: sleeps in poll(2) until the eventfd is readable, then empties it. */
+static void wait_fd(consumer *c) {
+    pthread_mutex_unlock(&c->lock);
+    struct pollfd p = {.fd = c->wake_fd, .events = POLLIN};
+    uint64_t n;
+    if (poll(&p, 1, -1) == 1 && read(c->wake_fd, &n, sizeof n) < 0) perror("eventfd");
+    pthread_mutex_lock(&c->lock);
+}
+
 static void *consume(void *arg) {
     consumer *c = arg;
     pthread_mutex_lock(&c->lock);
     for (;;) {
-        while (c->head == c->tail && !c->done) pthread_cond_wait(&c->stamped, &c->lock);
+        while (c->head == c->tail && !c->done) {
+            if (c->wake_fd >= 0)
+                wait_fd(c);
+            else
+                pthread_cond_wait(&c->stamped, &c->lock);
+        }
         if (c->head == c->tail) break;
         int64_t sent = c->ring[c->head++ % RING];
         pthread_mutex_unlock(&c->lock);
@@ -66,6 +84,14 @@ static void *consume(void *arg) {
     }
     pthread_mutex_unlock(&c->lock);
     return NULL;
+}
+
+static void wake(consumer *c) {
+    uint64_t one = 1;
+    if (c->wake_fd < 0)
+        pthread_cond_signal(&c->stamped);
+    else if (write(c->wake_fd, &one, sizeof one) < 0)
+        perror("eventfd");
 }
 
 static void hand(consumer *c, int64_t sent) {
@@ -77,9 +103,10 @@ static void hand(consumer *c, int64_t sent) {
 
 int main(int argc, char **argv) {
     const char *mode = argc == 6 ? argv[1] : "";
-    int threaded = strcmp(mode, "threads") == 0, handoff = strcmp(mode, "handoff") == 0;
+    int threaded = strcmp(mode, "threads") == 0, by_fd = strcmp(mode, "fd") == 0;
+    int handoff = by_fd || strcmp(mode, "handoff") == 0;
     if (!threaded && !handoff && strcmp(mode, "read") != 0) {
-        fprintf(stderr, "usage: %s read|handoff|threads PACED_SERVER TURNS RATE EVENTS\n", argv[0]);
+        fprintf(stderr, "usage: %s read|handoff|fd|threads PACED_SERVER TURNS RATE EVENTS\n", argv[0]);
         return 2;
     }
     int turns = atoi(argv[3]);
@@ -115,6 +142,7 @@ int main(int argc, char **argv) {
         cs[i].skip = per / 10;
         pthread_mutex_init(&cs[i].lock, NULL);
         pthread_cond_init(&cs[i].stamped, NULL);
+        cs[i].wake_fd = by_fd ? eventfd(0, EFD_CLOEXEC) : -1;
         if (threaded || handoff) pthread_create(&cs[i].thread, NULL, consume, &cs[i]);
     }
     long seen = 0;
@@ -145,7 +173,7 @@ int main(int argc, char **argv) {
         for (int i = 0; i < n_consumers; i++) {
             if (cs[i].signal_owed) {
                 cs[i].signal_owed = 0;
-                pthread_cond_signal(&cs[i].stamped);
+                wake(&cs[i]);
             }
         }
         have = (size_t)(buf + have - line);
@@ -157,7 +185,7 @@ int main(int argc, char **argv) {
             pthread_mutex_lock(&cs[i].lock);
             cs[i].done = 1;
             pthread_mutex_unlock(&cs[i].lock);
-            pthread_cond_signal(&cs[i].stamped);
+            wake(&cs[i]);
             pthread_join(cs[i].thread, NULL);
         }
         n += cs[i].counted;

@@ -9,10 +9,11 @@
 #    back, ROUNDS times (default 3; the median is printed).
 # 2. Delivery latency at a paced rate (bench/paced_server.c stamps each delta with
 #    CLOCK_MONOTONIC, the consumer subtracts): 100 turns, 100,000 events/s, the three modes
-#    beside three floors without the library (bench/latency_floor.c: one thread reading the
-#    pipe; a reader handing stamps to a second thread, the shape of callbacks and the event
-#    loop; a reader handing each turn's stamps to that turn's thread, the shape of polling with
-#    a pthread per turn), LAT_ROUNDS times (default 3): on a shared machine the tail varies
+#    beside four floors without the library (bench/latency_floor.c: one thread reading the
+#    pipe; a reader handing stamps to a second thread, the shape of callbacks; the same with
+#    the second thread woken through an eventfd it polls, the shape of the event loop; a reader
+#    handing each turn's stamps to that turn's thread, the shape of polling with a pthread per
+#    turn), LAT_ROUNDS times (default 3): on a shared machine the tail varies
 #    from run to run, for the floors as much as for the library.
 # 3. Idle turns: heap and RSS per open, quiet turn, and the process's threads, both modes.
 # 4. The official Python SDK on the same fake, when installed in SDK_DIR (make bench-startup
@@ -79,7 +80,7 @@ echo "== 2. delivery latency: 100 turns, 100,000 events/s paced, 300,000 deltas 
 echo "(pacer=: how late the paced server's own writes were against their due times: the machine's noise)"
 declare -A lat
 for round in $(seq "${LAT_ROUNDS:-3}"); do
-  for mode in read handoff threads; do
+  for mode in read handoff fd threads; do
     out=$("$lat_floor" "$mode" "$paced" 100 100000 300000 2>&1); echo "$out"
     for q in p50 p99 p999; do lat[floor-$mode,$q]+=" $(field " ${q}_us" "$out")"; done
   done
@@ -90,14 +91,16 @@ for round in $(seq "${LAT_ROUNDS:-3}"); do
 done
 echo
 echo "latency in us (median of ${LAT_ROUNDS:-3} rounds). The floors use no library: read, one thread;"
-echo "handoff, a reader and a second thread; threads, a reader and a thread per turn. Each mode's"
-echo "p99 beside that of the floor of its shape (poll: threads; callback and loop: handoff)."
+echo "handoff, a reader and a second thread; fd, the same woken through a polled eventfd; threads,"
+echo "a reader and a thread per turn. Each mode's p99 beside that of the floor of its shape"
+echo "(poll: threads; callback: handoff; loop: fd)."
 printf '%-16s %9s %9s %9s %18s\n' "" p50 p99 p99.9 "p99 / its floor's"
-for mode in floor-read floor-handoff floor-threads poll callback loop; do
+for mode in floor-read floor-handoff floor-fd floor-threads poll callback loop; do
   p50=$(median ${lat[$mode,p50]}) p99=$(median ${lat[$mode,p99]}) p999=$(median ${lat[$mode,p999]})
   case $mode in
     floor-*) vs="" ;;
     poll) vs="$(ratio "$p99" "$(median ${lat[floor-threads,p99]})")x" ;;
+    loop) vs="$(ratio "$p99" "$(median ${lat[floor-fd,p99]})")x" ;;
     *) vs="$(ratio "$p99" "$(median ${lat[floor-handoff,p99]})")x" ;;
   esac
   printf '%-16s %9s %9s %9s %18s\n' "$mode" "$p50" "$p99" "$p999" "$vs"
