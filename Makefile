@@ -35,7 +35,7 @@ include mk/windows.mk
 # make test runs the Windows part where wine and mingw-w64 are installed (.ci/run installs them).
 WINDOWS_TEST := $(if $(and $(shell command -v wine),$(shell command -v $(MINGW_CC))),test-windows)
 
-.PHONY: all lib header runtime test test-repeat rust-test c-test example-test go-test symbols \
+.PHONY: all lib header runtime test test-repeat msrv-check rust-test c-test example-test go-test symbols \
 	header-check real-codex-c-test consumer-test cargo-c-test docs docs-test demo bench bench-transports bench-startup bench-soak \
 	bench-pool install clean
 DEMO_PREFIX := $(CURDIR)/$(BUILD)/prefix
@@ -166,11 +166,22 @@ docs-test: | $(BUILD)
 	 python3 scripts/check-docs.py include/codex_app_server.h || exit 1; \
 	 echo $$((n + 1)) > $(BUILD)/docs-test.passed
 
+# The oldest Rust the library builds with is Cargo.toml's rust-version, set by its dependencies'
+# own (rustls's zeroize and cbindgen's TOML parser need 1.85); the tests' dev-dependencies need
+# 1.88. This checks the claim with that toolchain (rustup installs it, a minimal profile).
+MSRV := $(shell sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)
+msrv-check: | $(BUILD)
+	@rustup toolchain list | grep -q "^$(MSRV)-" || rustup toolchain install $(MSRV) --profile minimal
+	@$(CARGO) +$(MSRV) check --lib --locked --target-dir target/msrv \
+	  || { echo "FAILED: the library does not build with Rust $(MSRV), its rust-version"; exit 1; }
+	@echo "msrv-check: the library builds with Rust $(MSRV)"; echo 1 > $(BUILD)/msrv-check.passed
+
 # Runs everything; the last line sums the passed tests of every part.
 PARTS := symbols c-test header-check example-test real-codex-c-test consumer-test cargo-c-test docs-test check-targets \
+	msrv-check \
 	$(if $(WINDOWS_TEST),windows-rust-test windows-c-test windows-e2e-test windows-go-test)
 test: runtime rust-test symbols c-test header-check example-test real-codex-c-test go-test consumer-test \
-	cargo-c-test docs-test check-targets $(WINDOWS_TEST)
+	cargo-c-test docs-test check-targets msrv-check $(WINDOWS_TEST)
 	@$(if $(WINDOWS_TEST),,echo "test: the Windows part was skipped (no wine or $(MINGW_CC))";) \
 	rust=$$(awk '/^test result: ok\./ {n += $$4} END {print n}' $(BUILD)/rust-test.log); \
 	  go=$$(grep -c -- '--- PASS' $(BUILD)/go-test.log); \
