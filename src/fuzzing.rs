@@ -88,7 +88,7 @@ fn check_framing(data: &[u8]) {
 fn split_lines(data: &[u8]) -> Vec<Option<&[u8]>> {
     let mut lines: Vec<Option<&[u8]>> =
         data.split(|&b| b == b'\n').map(|l| (!l.is_empty()).then_some(l)).collect();
-    if data.last().map_or(true, |&b| b == b'\n') {
+    if data.last().is_none_or(|&b| b == b'\n') {
         lines.pop(); // no line after the final newline (nor in no data at all)
     }
     lines

@@ -63,7 +63,7 @@ pub fn after(delay: Duration, task: impl FnOnce() + Send + 'static) {
     let mut queue = timer.queue.lock().unwrap_or_else(|p| p.into_inner());
     queue.seq += 1;
     let entry = Entry { at: Instant::now() + delay, seq: queue.seq, task: Box::new(task) };
-    let sooner = queue.due.peek().map_or(true, |Reverse(first)| entry.at < first.at);
+    let sooner = queue.due.peek().is_none_or(|Reverse(first)| entry.at < first.at);
     queue.due.push(Reverse(entry));
     if sooner {
         timer.changed.notify_one();

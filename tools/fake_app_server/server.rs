@@ -154,7 +154,7 @@ impl Server {
             state
                 .active
                 .values()
-                .filter(|t| wanted.map_or(true, |w| w.as_str() == Some(&t.turn_id)))
+                .filter(|t| wanted.is_none_or(|w| w.as_str() == Some(&t.turn_id)))
                 .cloned()
                 .collect()
         };

@@ -169,7 +169,7 @@ mod tests {
     #[test]
     fn a_line_over_the_limit_is_skipped_and_measured_and_the_next_one_arrives() {
         let mut input = b"ok\n".to_vec();
-        input.extend(std::iter::repeat(b'x').take(1000));
+        input.extend(std::iter::repeat_n(b'x', 1000));
         input.extend_from_slice(b"\nafter\n12345\n123456");
         for buffer in [1, 4, 16, 4096] {
             let got = frames(&input, buffer, 5);
