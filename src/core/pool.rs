@@ -32,6 +32,9 @@ struct MemberState {
     client: Option<Arc<Client>>,
     /// Counts the clients this member has had, so a thread placed on an earlier one is known.
     generation: u64,
+    /// Threads placed on the current client (counted here, so placing a thread never walks
+    /// every thread the pool has started).
+    placed: usize,
     /// Why the member is down (what its last client failed with, or its last start).
     last_error: Option<Error>,
     next_retry: Option<Instant>,
@@ -148,6 +151,10 @@ impl Pool {
         let (member, client, generation) = self.inner.least_busy()?;
         let (thread, result) = client.thread_start(params)?;
         self.inner.placements().insert(thread.clone(), Placement { member, generation });
+        let mut state = self.inner.members[member].lock();
+        if state.generation == generation {
+            state.placed += 1;
+        }
         Ok((thread, result))
     }
 
@@ -271,6 +278,7 @@ impl Inner {
                 });
                 state.client = Some(Arc::new(client));
                 state.generation += 1;
+                state.placed = 0;
                 state.next_retry = None;
                 state.backoff = FIRST_RETRY;
                 back.map(|m| (log::Level::Info, m))
@@ -301,13 +309,7 @@ impl Inner {
         if self.supervisor().closing {
             return Err(Error::new(ErrorKind::Closed, "the pool was closed by the program"));
         }
-        // Threads placed on each member's current client (those of a failed one are gone).
-        let placed: HashMap<(usize, u64), usize> =
-            self.placements().values().fold(HashMap::new(), |mut n, p| {
-                *n.entry((p.member, p.generation)).or_default() += 1;
-                n
-            });
-        // (active turns, threads placed), index, client, generation.
+        // (active turns, threads placed on the current client), index, client, generation.
         type Candidate = ((usize, usize), usize, Arc<Client>, u64);
         let mut best: Option<Candidate> = None;
         for (index, member) in self.members.iter().enumerate() {
@@ -315,9 +317,8 @@ impl Inner {
             let Some(client) = state.client.as_ref().filter(|c| c.failure().is_none()) else {
                 continue;
             };
-            let threads = placed.get(&(index, state.generation)).copied().unwrap_or(0);
-            let load = (client.active_turns(), threads);
-            if best.as_ref().map_or(true, |(b, ..)| load < *b) {
+            let load = (client.active_turns(), state.placed);
+            if best.as_ref().is_none_or(|(b, ..)| load < *b) {
                 best = Some((load, index, client.clone(), state.generation));
             }
         }
