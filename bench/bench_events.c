@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "codex_app_server.h"
+#include "latency_util.h"
 
 static codex_client *client;
 enum mode { POLL, CALLBACK, LOOP };
@@ -45,12 +46,6 @@ static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void die(const char *what, codex_result rc, codex_error *err) {
@@ -417,11 +412,6 @@ static int flood(const char *server, int turns, long deltas) {
     return 0;
 }
 
-static int cmp_i64(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static int latency(const char *server, int turns, long rate, long events) {
     on_delta = record_latency;
     char r[32];
@@ -458,10 +448,10 @@ static int latency(const char *server, int turns, long rate, long events) {
         free(cs[i].lat);
     }
     qsort(all, (size_t)n, sizeof *all, cmp_i64);
-#define PCT(p) (all[(long)((double)(n - 1) * (p))] / 1000.0)
     printf("mode=%s turns=%d rate=%ld counted=%ld p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f "
            "idle_cpu_pct=%.2f pacer=%s\n",
-           mode_names[mode], turns, rate, n, PCT(0.5), PCT(0.99), PCT(0.999),
+           mode_names[mode], turns, rate, n, quantile_us(all, n, 0.5), quantile_us(all, n, 0.99),
+           quantile_us(all, n, 0.999),
            all[n - 1] / 1000.0, idle_cpu * 100, pacer);
     codex_client_close(client);
     codex_client_free(client);

@@ -25,17 +25,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static int64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int cmp_i64(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
+#include "latency_util.h"
 
 #define RING 4096
 
@@ -199,7 +189,7 @@ int main(int argc, char **argv) {
         memcpy(lat + at, cs[i].lat, (size_t)cs[i].counted * sizeof *lat);
     qsort(lat, (size_t)n, sizeof *lat, cmp_i64);
     printf("mode=floor-%s turns=%d rate=%s counted=%ld p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f\n",
-           mode, turns, argv[4], n, lat[n / 2] / 1e3, lat[(long)(n * 0.99)] / 1e3,
-           lat[(long)(n * 0.999)] / 1e3, lat[n - 1] / 1e3);
+           mode, turns, argv[4], n, quantile_us(lat, n, 0.5), quantile_us(lat, n, 0.99),
+           quantile_us(lat, n, 0.999), lat[n - 1] / 1e3);
     return 0;
 }

@@ -20,12 +20,7 @@
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
-
-static int64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+#include "latency_util.h"
 
 static void write_all(const char *buf, size_t len) {
     while (len > 0) {
@@ -51,11 +46,6 @@ static void sleep_until(int64_t due) {
     }
 }
 
-static int cmp_i64(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static void pace(int turns, long events, long rate) {
     char line[640];
     int64_t interval = 1000000000 / rate, start = now_ns(), due = start;
@@ -79,8 +69,8 @@ static void pace(int turns, long events, long rate) {
     char pacer[256];
     snprintf(pacer, sizeof pacer,
              "{\"rate\":%.0f,\"late_p50_us\":%.1f,\"late_p99_us\":%.1f,\"late_p999_us\":%.1f}",
-             events / secs, late[events / 2] / 1e3, late[(long)(events * 0.99)] / 1e3,
-             late[(long)(events * 0.999)] / 1e3);
+             events / secs, quantile_us(late, events, 0.5), quantile_us(late, events, 0.99),
+             quantile_us(late, events, 0.999));
     free(late);
     sleep_until(now_ns() + 1000000000); /* quiet, every turn open: the idle CPU is measured */
     for (int t = 1; t <= turns; t++) {
