@@ -159,12 +159,14 @@ docs: | $(BUILD)
 	@echo "docs: $(BUILD)/docs/html/index.html"
 
 # The reference is complete: Doxygen without a warning, and every function's comment says its
-# threads, ownership and errors.
+# threads, ownership and errors. The pages are honest: every relative link of README.md and
+# docs/*.md points at a file that exists, and every ```c block in them compiles.
 docs-test: | $(BUILD)
 	@if command -v doxygen >/dev/null; then $(MAKE) --no-print-directory docs && n=1; \
 	 else echo "docs-test: doxygen is not installed, the rendering is skipped"; n=0; fi; \
 	 python3 scripts/check-docs.py include/codex_app_server.h || exit 1; \
-	 echo $$((n + 1)) > $(BUILD)/docs-test.passed
+	 python3 scripts/check-docs.py --pages README.md docs/*.md || exit 1; \
+	 echo $$((n + 2)) > $(BUILD)/docs-test.passed
 
 # The oldest Rust the library builds with is Cargo.toml's rust-version, set by its dependencies'
 # own (rustls's zeroize and cbindgen's TOML parser need 1.85); the tests' dev-dependencies need
