@@ -35,7 +35,7 @@ include mk/windows.mk
 # make test runs the Windows part where wine and mingw-w64 are installed (.ci/run installs them).
 WINDOWS_TEST := $(if $(and $(shell command -v wine),$(shell command -v $(MINGW_CC))),test-windows)
 
-.PHONY: all lib header runtime test test-repeat msrv-check rust-test c-test example-test go-test symbols \
+.PHONY: all lib header runtime test test-repeat msrv-check layers-check rust-test c-test example-test go-test symbols \
 	header-check real-codex-c-test consumer-test cargo-c-test docs docs-test demo bench bench-transports bench-startup bench-soak \
 	bench-pool install clean
 DEMO_PREFIX := $(CURDIR)/$(BUILD)/prefix
@@ -178,11 +178,16 @@ msrv-check: | $(BUILD)
 	  || { echo "FAILED: the library does not build with Rust $(MSRV), its rust-version"; exit 1; }
 	@echo "msrv-check: the library builds with Rust $(MSRV)"; echo 1 > $(BUILD)/msrv-check.passed
 
+# The floors of src/core import one way (scripts/check-layers.py; the picture is in
+# src/core/mod.rs).
+layers-check: | $(BUILD)
+	@python3 scripts/check-layers.py src/core && echo 1 > $(BUILD)/layers-check.passed
+
 # Runs everything; the last line sums the passed tests of every part.
-PARTS := symbols c-test header-check example-test real-codex-c-test consumer-test cargo-c-test docs-test check-targets \
+PARTS := layers-check symbols c-test header-check example-test real-codex-c-test consumer-test cargo-c-test docs-test check-targets \
 	msrv-check \
 	$(if $(WINDOWS_TEST),windows-rust-test windows-c-test windows-e2e-test windows-go-test)
-test: runtime rust-test symbols c-test header-check example-test real-codex-c-test go-test consumer-test \
+test: runtime layers-check rust-test symbols c-test header-check example-test real-codex-c-test go-test consumer-test \
 	cargo-c-test docs-test check-targets msrv-check $(WINDOWS_TEST)
 	@$(if $(WINDOWS_TEST),,echo "test: the Windows part was skipped (no wine or $(MINGW_CC))";) \
 	rust=$$(awk '/^test result: ok\./ {n += $$4} END {print n}' $(BUILD)/rust-test.log); \

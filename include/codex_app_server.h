@@ -651,58 +651,6 @@ uint64_t codex_client_dropped_events(const struct codex_client *client);
 uint64_t codex_client_skipped_lines(const struct codex_client *client);
 
 /**
- * A file descriptor for an event loop (poll, epoll, libuv, GLib, asyncio's `add_reader`):
- * readable while the client has something to deliver, so one thread can drive many turns with
- * no thread blocked per turn. Writes it to `*fd_out`. The descriptor belongs to the client: do
- * not read, write or close it; it is closed when the client and all its turns are freed. Made
- * on the first call (later calls return the same one); an eventfd on Linux, a pipe elsewhere.
- *
- * What it reports: polled turns started (with `codex_turn_start` or `codex_pool_turn_start`)
- * after the first call — callback turns deliver by themselves — and the client stream. The
- * descriptor is level-triggered: readable exactly while at least one of them is ready, that is
- * has events not yet taken (including those that arrived before the `turn/start` response),
- * has ended (`turn/completed`), or has failed (the transport died or the client closed). Each
- * ready stream is reported once per readiness: take it with `codex_client_next_ready_turn`,
- * then drain it without blocking — `codex_turn_next_event(turn, 0, ...)` until it returns
- * `CODEX_ERR_TIMEOUT` (or the stream's end or failure); for the client stream
- * `codex_client_next_event(client, 0, ...)` until `CODEX_ERR_TIMEOUT`. A stream drained that
- * way is reported again when its next event arrives. Programs that never call this pay nothing
- * for it.
- *
- * - **Threads:** any thread; the descriptor may be watched from one thread while others use
- *   the client.
- * - **Ownership:** the descriptor is the client's: never read, write or close it.
- * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (invalid client, NULL `fd_out`, or on Windows,
- *   where it is not available yet); `CODEX_ERR_INTERNAL` if the system refuses a descriptor.
- *
- * # Safety
- * `client` a live client; `fd_out` writable; `err_out` NULL or writable.
- */
-codex_result codex_client_event_fd(const struct codex_client *client,
-                                   int *fd_out,
-                                   struct codex_error **err_out);
-
-/**
- * The next ready stream of the client's event descriptor (see `codex_client_event_fd`),
- * oldest first. `CODEX_OK` with `*turn_out` a turn (the handle the program holds) that has
- * something, or with `*turn_out` NULL when it is the client stream; `CODEX_ERR_TIMEOUT` (no
- * error object needed: `err_out` is still written) when nothing is ready — the descriptor is
- * then no longer readable. A freed turn is never returned. Never blocks.
- *
- * - **Threads:** any thread.
- * - **Ownership:** the turn written to `*turn_out` is the program's own handle (from
- *   `codex_turn_start`), not a new one: do not free it twice.
- * - **Errors:** `CODEX_ERR_TIMEOUT` when nothing is ready; `CODEX_ERR_INVALID_ARGUMENT` for an
- *   invalid client, a NULL `turn_out`, or before `codex_client_event_fd` was called.
- *
- * # Safety
- * `client` a live client; `turn_out` writable; `err_out` NULL or writable.
- */
-codex_result codex_client_next_ready_turn(const struct codex_client *client,
-                                          struct codex_turn **turn_out,
-                                          struct codex_error **err_out);
-
-/**
  * How many threads of this client have a turn running or starting (turns whose handle was
  * freed count until they complete). 0 for an invalid client. Thread-safe.
  *
@@ -1595,6 +1543,58 @@ void codex_pool_close(const struct codex_pool *pool);
  * or follow.
  */
 void codex_pool_free(struct codex_pool *pool);
+
+/**
+ * A file descriptor for an event loop (poll, epoll, libuv, GLib, asyncio's `add_reader`):
+ * readable while the client has something to deliver, so one thread can drive many turns with
+ * no thread blocked per turn. Writes it to `*fd_out`. The descriptor belongs to the client: do
+ * not read, write or close it; it is closed when the client and all its turns are freed. Made
+ * on the first call (later calls return the same one); an eventfd on Linux, a pipe elsewhere.
+ *
+ * What it reports: polled turns started (with `codex_turn_start` or `codex_pool_turn_start`)
+ * after the first call — callback turns deliver by themselves — and the client stream. The
+ * descriptor is level-triggered: readable exactly while at least one of them is ready, that is
+ * has events not yet taken (including those that arrived before the `turn/start` response),
+ * has ended (`turn/completed`), or has failed (the transport died or the client closed). Each
+ * ready stream is reported once per readiness: take it with `codex_client_next_ready_turn`,
+ * then drain it without blocking — `codex_turn_next_event(turn, 0, ...)` until it returns
+ * `CODEX_ERR_TIMEOUT` (or the stream's end or failure); for the client stream
+ * `codex_client_next_event(client, 0, ...)` until `CODEX_ERR_TIMEOUT`. A stream drained that
+ * way is reported again when its next event arrives. Programs that never call this pay nothing
+ * for it.
+ *
+ * - **Threads:** any thread; the descriptor may be watched from one thread while others use
+ *   the client.
+ * - **Ownership:** the descriptor is the client's: never read, write or close it.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (invalid client, NULL `fd_out`, or on Windows,
+ *   where it is not available yet); `CODEX_ERR_INTERNAL` if the system refuses a descriptor.
+ *
+ * # Safety
+ * `client` a live client; `fd_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_client_event_fd(const struct codex_client *client,
+                                   int *fd_out,
+                                   struct codex_error **err_out);
+
+/**
+ * The next ready stream of the client's event descriptor (see `codex_client_event_fd`),
+ * oldest first. `CODEX_OK` with `*turn_out` a turn (the handle the program holds) that has
+ * something, or with `*turn_out` NULL when it is the client stream; `CODEX_ERR_TIMEOUT` (no
+ * error object needed: `err_out` is still written) when nothing is ready — the descriptor is
+ * then no longer readable. A freed turn is never returned. Never blocks.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** the turn written to `*turn_out` is the program's own handle (from
+ *   `codex_turn_start`), not a new one: do not free it twice.
+ * - **Errors:** `CODEX_ERR_TIMEOUT` when nothing is ready; `CODEX_ERR_INVALID_ARGUMENT` for an
+ *   invalid client, a NULL `turn_out`, or before `codex_client_event_fd` was called.
+ *
+ * # Safety
+ * `client` a live client; `turn_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_client_next_ready_turn(const struct codex_client *client,
+                                          struct codex_turn **turn_out,
+                                          struct codex_error **err_out);
 
 /**
  * Writes a new handle on the server request behind `ev` to `*req_out` (free with

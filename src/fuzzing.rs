@@ -7,15 +7,15 @@
 //!
 //! Compiled for the crate's own tests and with the `fuzzing` feature only; not an API.
 
-use crate::core::event::{Event, EventKind};
-use crate::core::inbound::InboundRouter;
-use crate::core::keys;
-use crate::core::queue::{StreamEnd, Taken, Wait};
-use crate::core::requests::PendingRequests;
-use crate::core::router::{Router, TurnQueue};
-use crate::core::rpc::Rpc;
+use crate::core::routing::event::{Event, EventKind};
+use crate::core::routing::inbound::InboundRouter;
+use crate::core::routing::keys;
+use crate::core::routing::queue::{StreamEnd, Taken, Wait};
+use crate::core::routing::requests::PendingRequests;
+use crate::core::routing::router::{Router, TurnQueue};
+use crate::core::routing::rpc::Rpc;
+use crate::core::routing::wire::{self, Message, ResponseId, ResponseOutcome};
 use crate::core::transport::Inbound;
-use crate::core::wire::{self, Message, ResponseId, ResponseOutcome};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -4,8 +4,8 @@
 //! Linux only: it counts threads through /proc.
 #![cfg(target_os = "linux")]
 
-use codex_app_server::core::dispatch::Callback;
-use codex_app_server::core::queue::Wait;
+use codex_app_server::core::routing::dispatch::Callback;
+use codex_app_server::core::routing::queue::Wait;
 use codex_app_server::core::EventKind;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

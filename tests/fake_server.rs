@@ -8,9 +8,9 @@
 //! never by a measured time. Waits are bounded by `SAFETY` only so that a broken library fails
 //! instead of hanging.
 
+use codex_app_server::core::client::turn::Next;
 use codex_app_server::core::client::Timeout;
-use codex_app_server::core::queue::Wait;
-use codex_app_server::core::turn::Next;
+use codex_app_server::core::routing::queue::Wait;
 use codex_app_server::core::{Client, ErrorKind, Event, EventKind, Options};
 use std::time::{Duration, Instant};
 
@@ -190,7 +190,7 @@ fn a_freed_turn_keeps_the_thread_busy_until_it_completes() {
 
 #[test]
 fn the_program_answers_server_requests_and_answers_go_stale_after() {
-    use codex_app_server::core::requests::{approval_answer, Answer, Decision};
+    use codex_app_server::core::routing::requests::{approval_answer, Answer, Decision};
     let client = fake("approval", &[]);
     let (thread, _) = client.thread_start(None).unwrap();
     let turn = client.turn_start(&thread, "run it", None, None).unwrap();

@@ -2,9 +2,9 @@
 //! limit, a turn nobody consumes, control calls against a server that stopped reading, a turn
 //! that goes quiet, turns started through the generic request.
 
+use codex_app_server::core::client::turn::Next;
 use codex_app_server::core::client::Timeout;
-use codex_app_server::core::queue::Wait;
-use codex_app_server::core::turn::Next;
+use codex_app_server::core::routing::queue::Wait;
 use codex_app_server::core::{Client, ErrorKind, EventKind};
 use fake::client as fake_with;
 use std::time::{Duration, Instant};
@@ -15,7 +15,8 @@ mod fake;
 fn a_line_over_the_limit_is_skipped_counted_and_reported_and_the_turn_goes_on() {
     // The garbage scenario sends a 2 MiB delta among three regular ones.
     let limit = 1 << 20;
-    let client = fake_with("garbage", &[("FAKE_DELTAS", "3")], |o| o.max_line_bytes = limit);
+    let client =
+        fake_with("garbage", &[("FAKE_DELTAS", "3")], |o| o.transport.max_line_bytes = limit);
     let (thread, _) = client.thread_start(None).unwrap();
     let turn = client.turn_start(&thread, "hi", None, None).unwrap();
     let mut deltas = Vec::new();

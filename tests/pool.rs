@@ -2,8 +2,8 @@
 //! that dies failing only its own turns, its restart in the background, and threads of a dead
 //! member refused rather than moved.
 
-use codex_app_server::core::queue::Wait;
-use codex_app_server::core::turn::Next;
+use codex_app_server::core::client::turn::Next;
+use codex_app_server::core::routing::queue::Wait;
 use codex_app_server::core::{ErrorKind, EventKind, Options, Pool};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -95,7 +95,7 @@ fn a_dead_member_fails_only_its_turns_restarts_and_takes_new_threads_again() {
 #[test]
 fn a_pool_starts_when_one_member_cannot_and_retries_it() {
     let mut broken = fake("normal");
-    broken.codex_bin = Some(PathBuf::from("/nonexistent/codex"));
+    broken.transport.codex_bin = Some(PathBuf::from("/nonexistent/codex"));
     let pool = Pool::start(vec![broken.clone(), fake("normal")]).unwrap();
     assert!(!pool.member_status(0).unwrap().healthy);
     assert!(pool.member_status(0).unwrap().last_error.unwrap().message.contains("/nonexistent"));

@@ -5,7 +5,7 @@
 //! Linux only: it counts through /proc.
 #![cfg(target_os = "linux")]
 
-use codex_app_server::core::queue::Wait;
+use codex_app_server::core::routing::queue::Wait;
 use codex_app_server::core::{Client, Options};
 use std::time::{Duration, Instant};
 
@@ -63,7 +63,7 @@ fn five_hundred_turns_leave_no_threads_fds_or_routes_behind() {
     }
     for i in 0..500 {
         let callback = (i % 2 == 1)
-            .then(|| Box::new(|_event| {}) as codex_app_server::core::dispatch::Callback);
+            .then(|| Box::new(|_event| {}) as codex_app_server::core::routing::dispatch::Callback);
         let turn = client.turn_start(&thread, "soak", None, callback).unwrap();
         let outcome = turn.run(|| Wait::from_millis(30_000)).unwrap();
         assert_eq!(outcome.status, "completed");

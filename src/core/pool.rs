@@ -5,11 +5,11 @@
 //! new threads again once it is back. Threads of a failed member are never moved silently:
 //! starting a turn on one fails with the member's failure.
 
+use super::client::turn::Turn;
 use super::client::Client;
-use super::dispatch::Callback;
 use super::error::{Error, ErrorKind, Result};
 use super::options::Options;
-use super::turn::Turn;
+use super::routing::dispatch::Callback;
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;

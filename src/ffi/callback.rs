@@ -2,7 +2,7 @@
 //! core `Callback`. Dropping it runs `userdata_free` — exactly once, after the last call.
 
 use super::event::codex_event;
-use crate::core::dispatch::Callback;
+use crate::core::routing::dispatch::Callback;
 use crate::core::Event;
 use std::ffi::c_void;
 

@@ -45,7 +45,7 @@ pub const CODEX_EVENT_SKIPPED: u32 = 12;
 /// Immutable: it may be read from several threads. Strings returned by its accessors are
 /// borrowed, NUL-terminated UTF-8, valid until the event is freed.
 pub struct codex_event {
-    // The first word of the event's own allocation (core::event): a handle is that allocation,
+    // The first word of the event's own allocation (core::routing::event): a handle is that allocation,
     // so handing an event to C allocates nothing.
     magic: u64,
 }

@@ -27,6 +27,7 @@ pub mod event;
 pub mod log;
 pub mod options;
 pub mod pool;
+pub mod ready;
 pub mod request;
 pub mod turn;
 pub mod version;
@@ -123,7 +124,7 @@ impl From<Result<(), Error>> for Outcome {
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     format!(
         "internal error in libcodex_app_server (a panic was caught): {}",
-        crate::core::transport::panic_text(payload.as_ref())
+        crate::core::panic::panic_text(payload.as_ref())
     )
 }
 

@@ -101,7 +101,7 @@ pub unsafe extern "C" fn codex_options_set_codex_bin(
         if path.is_empty() {
             return Err(invalid("path: must not be empty".into()));
         }
-        o.codex_bin = Some(PathBuf::from(path));
+        o.transport.codex_bin = Some(PathBuf::from(path));
         Ok(())
     })
 }
@@ -124,7 +124,7 @@ pub unsafe extern "C" fn codex_options_add_arg(
     err_out: *mut *mut codex_error,
 ) -> codex_result {
     with_options(opts, err_out, |o| {
-        o.args.push(c_str(arg, "arg")?.to_owned());
+        o.transport.args.push(c_str(arg, "arg")?.to_owned());
         Ok(())
     })
 }
@@ -150,8 +150,8 @@ pub unsafe extern "C" fn codex_options_add_config(
         let kv = c_str(key_value, "key_value")?;
         match kv.split_once('=') {
             Some((key, _)) if !key.trim().is_empty() => {
-                o.args.push("-c".into());
-                o.args.push(kv.to_owned());
+                o.transport.args.push("-c".into());
+                o.transport.args.push(kv.to_owned());
                 Ok(())
             }
             _ => Err(invalid(format!("key_value: \"{kv}\" is not of the form key=value"))),
@@ -184,8 +184,8 @@ pub unsafe extern "C" fn codex_options_set_env(
             return Err(invalid(format!("name: \"{name}\" is not a valid variable name")));
         }
         let value = opt_c_str(value, "value")?.map(str::to_owned);
-        o.env.retain(|(n, _)| n != name);
-        o.env.push((name.to_owned(), value));
+        o.transport.env.retain(|(n, _)| n != name);
+        o.transport.env.push((name.to_owned(), value));
         Ok(())
     })
 }
@@ -207,7 +207,7 @@ pub unsafe extern "C" fn codex_options_set_cwd(
     err_out: *mut *mut codex_error,
 ) -> codex_result {
     with_options(opts, err_out, |o| {
-        o.cwd = Some(PathBuf::from(c_str(dir, "dir")?));
+        o.transport.cwd = Some(PathBuf::from(c_str(dir, "dir")?));
         Ok(())
     })
 }
@@ -345,7 +345,7 @@ pub unsafe extern "C" fn codex_options_set_max_line_bytes(
     err_out: *mut *mut codex_error,
 ) -> codex_result {
     with_options(opts, err_out, |o| {
-        o.max_line_bytes = max_bytes;
+        o.transport.max_line_bytes = max_bytes;
         Ok(())
     })
 }
@@ -522,7 +522,7 @@ pub unsafe extern "C" fn codex_options_set_url(
     err_out: *mut *mut codex_error,
 ) -> codex_result {
     with_options(opts, err_out, |o| {
-        o.endpoint = crate::core::transport::parse_url(c_str(url, "url")?)?;
+        o.transport.endpoint = crate::core::transport::parse_url(c_str(url, "url")?)?;
         Ok(())
     })
 }
@@ -552,7 +552,7 @@ pub unsafe extern "C" fn codex_options_set_auth_token(
 ) -> codex_result {
     with_options(opts, err_out, |o| {
         let Some(token) = opt_c_str(token, "token")? else {
-            o.auth_token = None;
+            o.transport.auth_token = None;
             return Ok(());
         };
         if token.is_empty() {
@@ -564,7 +564,7 @@ pub unsafe extern "C" fn codex_options_set_auth_token(
                  visible ASCII can)"
             )));
         }
-        o.auth_token = Some(Secret::new(token.to_owned()));
+        o.transport.auth_token = Some(Secret::new(token.to_owned()));
         Ok(())
     })
 }
@@ -593,12 +593,12 @@ pub unsafe extern "C" fn codex_options_set_ca_file(
 ) -> codex_result {
     with_options(opts, err_out, |o| {
         let Some(path) = opt_c_str(path, "path")? else {
-            o.ca_file = None;
+            o.transport.ca_file = None;
             return Ok(());
         };
         let path = PathBuf::from(path);
         crate::core::transport::check_ca_file(&path)?;
-        o.ca_file = Some(path);
+        o.transport.ca_file = Some(path);
         Ok(())
     })
 }
@@ -622,7 +622,7 @@ pub unsafe extern "C" fn codex_options_set_connect_timeout_ms(
     err_out: *mut *mut codex_error,
 ) -> codex_result {
     with_options(opts, err_out, |o| {
-        o.connect_timeout = positive_ms("timeout_ms", timeout_ms)?;
+        o.transport.connect_timeout = positive_ms("timeout_ms", timeout_ms)?;
         Ok(())
     })
 }
@@ -663,7 +663,8 @@ pub unsafe extern "C" fn codex_options_set_keepalive_ms(
         } else {
             Duration::from_millis(timeout_ms.max(0) as u64)
         };
-        o.keepalive = Keepalive { interval: Duration::from_millis(interval_ms as u64), timeout };
+        o.transport.keepalive =
+            Keepalive { interval: Duration::from_millis(interval_ms as u64), timeout };
         Ok(())
     })
 }

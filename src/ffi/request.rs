@@ -7,7 +7,7 @@ use super::{
     c_str, codex_result, guard_result, guard_value, handle, into_handle, invalid, out_ptr, CText,
     Handle,
 };
-use crate::core::requests::{approval_answer, Answer, Decision, ServerRequest};
+use crate::core::routing::requests::{approval_answer, Answer, Decision, ServerRequest};
 use crate::core::Error;
 use std::ffi::c_char;
 use std::sync::Arc;

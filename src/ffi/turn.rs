@@ -8,10 +8,10 @@ use super::{
     c_str, check_timeout, codex_result, guard, guard_result, guard_value, handle, into_handle,
     invalid, opt_c_str, out_ptr, CText, Handle, Outcome, CODEX_STREAM_END,
 };
-use crate::core::dispatch::Callback;
-use crate::core::queue::Wait;
-use crate::core::turn::Next;
-use crate::core::turn_summary::TurnOutcome;
+use crate::core::client::turn::Next;
+use crate::core::client::turn_summary::TurnOutcome;
+use crate::core::routing::dispatch::Callback;
+use crate::core::routing::queue::Wait;
 use crate::core::{Error, Turn};
 use std::ffi::{c_char, c_void};
 

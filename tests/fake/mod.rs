@@ -9,13 +9,11 @@ use std::path::PathBuf;
 
 /// Options for the fake in `scenario`, with extra `FAKE_*` settings.
 pub fn options(scenario: &str, env: &[(&str, &str)]) -> Options {
-    let mut options = Options {
-        codex_bin: Some(PathBuf::from(env!("CARGO_BIN_EXE_fake_app_server"))),
-        ..Options::default()
-    };
-    options.env.push(("FAKE_SCENARIO".into(), Some(scenario.into())));
+    let mut options = Options::default();
+    options.transport.codex_bin = Some(PathBuf::from(env!("CARGO_BIN_EXE_fake_app_server")));
+    options.transport.env.push(("FAKE_SCENARIO".into(), Some(scenario.into())));
     for (k, v) in env {
-        options.env.push((k.to_string(), Some(v.to_string())));
+        options.transport.env.push((k.to_string(), Some(v.to_string())));
     }
     options
 }

@@ -11,6 +11,8 @@ mod framing;
 pub(crate) use framing::{Frame, LineReader};
 mod net;
 mod process;
+mod settings;
+mod socket;
 mod stderr_tail;
 mod stdio;
 mod stream;
@@ -19,7 +21,7 @@ mod tls;
 mod url;
 mod websocket;
 
-pub use threads::panic_text;
+pub use settings::{Keepalive, Secret, Settings};
 pub use url::{parse as parse_url, Endpoint};
 
 /// Checks that a CA file (for `wss://`) can be read and holds certificates.
@@ -28,7 +30,6 @@ pub fn check_ca_file(path: &std::path::Path) -> Result<()> {
 }
 
 use super::error::{Error, ErrorKind, Result};
-use super::options::Options;
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -42,6 +43,9 @@ pub trait Inbound: Send + 'static {
     fn oversized(&mut self, bytes: u64, limit: usize);
     /// The reader is about to block: deliver what this batch produced.
     fn batch_end(&mut self);
+    /// Called first on the reader thread, before its first read: the layers above set up what
+    /// belongs to that thread (this layer knows nothing of them).
+    fn reader_started(&mut self);
 }
 
 /// Ends every waiter and stream with the transport's failure. The first call decides, later
@@ -95,22 +99,26 @@ pub struct Transport {
 }
 
 impl Transport {
-    /// Connects as the options say (spawns the server, or connects to the URL) and starts the
+    /// Connects as the settings say (spawns the server, or connects to the URL) and starts the
     /// I/O threads.
     pub fn start(
-        options: &Options,
+        settings: &Settings,
         inbound: impl Inbound,
         on_failure: OnFailure,
     ) -> Result<Transport> {
-        options.check_consistent()?;
+        settings.check_consistent()?;
         let (tx, queue) = unbounded::<Vec<u8>>();
         let writer = Writer::new(tx);
-        let link: Box<dyn Link> = match options.endpoint {
-            Endpoint::Stdio => {
-                Box::new(stdio::spawn(options, queue.clone(), writer.clone(), inbound, on_failure)?)
-            }
+        let link: Box<dyn Link> = match settings.endpoint {
+            Endpoint::Stdio => Box::new(stdio::spawn(
+                settings,
+                queue.clone(),
+                writer.clone(),
+                inbound,
+                on_failure,
+            )?),
             Endpoint::Tcp { .. } | Endpoint::Unix { .. } => Box::new(websocket::connect(
-                options,
+                settings,
                 queue.clone(),
                 writer.clone(),
                 inbound,

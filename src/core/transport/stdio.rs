@@ -5,11 +5,12 @@
 
 use super::framing::{Frame, LineReader};
 use super::process::{self, lock_tail, Child};
+use super::settings::Settings;
 use super::stderr_tail::StderrTail;
-use super::threads::{join_until, panic_text, spawn_named, spawn_reader, IoThread};
+use super::threads::{join_until, spawn_named, IoThread};
 use super::{Inbound, Link, OnFailure, Writer};
 use crate::core::error::{Error, ErrorKind, Result};
-use crate::core::options::Options;
+use crate::core::panic::panic_text;
 use crate::core::timer;
 use crossbeam_channel::{Receiver, TryRecvError};
 use std::io::Write;
@@ -34,30 +35,30 @@ pub struct StdioLink {
 /// Starts `codex [args] app-server --listen stdio://` and the I/O threads; the writer thread
 /// takes the messages `writer` queues on `rx`.
 pub fn spawn(
-    options: &Options,
+    settings: &Settings,
     rx: Receiver<Vec<u8>>,
     writer: Writer,
-    inbound: impl Inbound,
+    mut inbound: impl Inbound,
     on_failure: OnFailure,
 ) -> Result<StdioLink> {
-    let program = resolve_program(options)?;
+    let program = resolve_program(settings)?;
     let mut command = Command::new(&program);
     command
-        .args(&options.args)
+        .args(&settings.args)
         .args(["app-server", "--listen", "stdio://"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    for (name, value) in &options.env {
+    for (name, value) in &settings.env {
         match value {
             Some(v) => command.env(name, v),
             None => command.env_remove(name),
         };
     }
-    if let Some(cwd) = &options.cwd {
+    if let Some(cwd) = &settings.cwd {
         command.current_dir(cwd);
     }
-    let line = command_line(&program, options);
+    let line = command_line(&program, settings);
     let mut child = process::spawn(&mut command).map_err(|e| {
         Error::new(ErrorKind::Spawn, format!("cannot start {}: {e}", program.display()))
     })?;
@@ -76,8 +77,9 @@ pub fn spawn(
     let reader = {
         let (child, writer, tail, on_failure) =
             (child.clone(), writer.clone(), tail.clone(), on_failure.clone());
-        let max_line = options.max_line_bytes;
-        spawn_reader("codex-reader", move || {
+        let max_line = settings.max_line_bytes;
+        spawn_named("codex-reader", move || {
+            inbound.reader_started();
             let lines = LineReader::new(stdout, READ_BUFFER_BYTES, max_line);
             read_loop(lines, inbound, &writer, &child, &tail, &on_failure)
         })
@@ -140,17 +142,17 @@ fn lock_child(child: &Mutex<Child>) -> std::sync::MutexGuard<'_, Child> {
 
 /// The command line as a log shows it: the values of `-c key=value` config overrides are left
 /// out (they may hold secrets), and of the environment changes only the names are shown.
-fn command_line(program: &std::path::Path, options: &Options) -> String {
+fn command_line(program: &std::path::Path, settings: &Settings) -> String {
     let mut line = program.display().to_string();
     let mut value_next = false;
-    for arg in &options.args {
+    for arg in &settings.args {
         line.push(' ');
         line.push_str(&redacted_arg(arg, value_next));
         value_next = arg == "-c" || arg == "--config";
     }
     line.push_str(" app-server --listen stdio://");
     let names = |set: bool| -> Vec<&str> {
-        options.env.iter().filter(|(_, v)| v.is_some() == set).map(|(n, _)| n.as_str()).collect()
+        settings.env.iter().filter(|(_, v)| v.is_some() == set).map(|(n, _)| n.as_str()).collect()
     };
     let (set, removed) = (names(true), names(false));
     if !set.is_empty() {
@@ -159,7 +161,7 @@ fn command_line(program: &std::path::Path, options: &Options) -> String {
     if !removed.is_empty() {
         line.push_str(&format!("; environment removed: {}", removed.join(", ")));
     }
-    if let Some(cwd) = &options.cwd {
+    if let Some(cwd) = &settings.cwd {
         line.push_str(&format!("; in {}", cwd.display()));
     }
     line
@@ -183,8 +185,8 @@ fn redacted_arg(arg: &str, is_config_value: bool) -> String {
 }
 
 /// The explicit path, else `$CODEX_BIN`, else `codex` on PATH; the error names what was tried.
-fn resolve_program(options: &Options) -> Result<PathBuf> {
-    let explicit = match &options.codex_bin {
+fn resolve_program(settings: &Settings) -> Result<PathBuf> {
+    let explicit = match &settings.codex_bin {
         Some(path) => Some((path.clone(), "the codex binary set in the options")),
         None => std::env::var_os("CODEX_BIN")
             .filter(|v| !v.is_empty())
@@ -201,7 +203,7 @@ fn resolve_program(options: &Options) -> Result<PathBuf> {
         return Ok(path);
     }
     // The child's PATH: an override in the options, else ours.
-    let path = match options.env.iter().rev().find(|(name, _)| name == "PATH") {
+    let path = match settings.env.iter().rev().find(|(name, _)| name == "PATH") {
         Some((_, value)) => value.clone().unwrap_or_default(),
         None => std::env::var("PATH").unwrap_or_default(),
     };
@@ -370,14 +372,14 @@ mod tests {
 
     #[test]
     fn the_logged_command_line_has_no_config_values_nor_environment_values() {
-        let options = Options {
+        let settings = Settings {
             args: ["-c", "api_key=\"sk-1\"", "--config=token=t2", "-cpass=p3", "--verbose"]
                 .map(str::to_owned)
                 .to_vec(),
             env: vec![("OPENAI_API_KEY".into(), None), ("HOME_TOKEN".into(), Some("t4".into()))],
-            ..Options::default()
+            ..Settings::default()
         };
-        let line = command_line(std::path::Path::new("/bin/codex"), &options);
+        let line = command_line(std::path::Path::new("/bin/codex"), &settings);
         assert_eq!(
             line,
             "/bin/codex -c api_key=… --config=token=… -cpass=… --verbose app-server --listen \

@@ -23,17 +23,6 @@ pub fn spawn_named(name: &str, f: impl FnOnce() + Send + 'static) -> IoThread {
     IoThread { handle, done }
 }
 
-/// A connection's reader: the thread that builds its events (and frees what consumers hand
-/// back, see `event::free_returned`), with a short scheduler slice so that it preempts
-/// CPU-bound work soon after the server writes (see `prefer_short_slices`).
-pub fn spawn_reader(name: &str, f: impl FnOnce() + Send + 'static) -> IoThread {
-    spawn_named(name, move || {
-        crate::core::event::register_reader();
-        crate::core::dispatch::prefer_short_slices();
-        f()
-    })
-}
-
 /// Joins the threads that end before `deadline`; one still blocked then (a grandchild holding
 /// a pipe, a peer that never closes) is left to end by itself rather than hang the caller.
 pub fn join_until(threads: &Mutex<Vec<IoThread>>, deadline: Instant) {
@@ -45,13 +34,4 @@ pub fn join_until(threads: &Mutex<Vec<IoThread>>, deadline: Instant) {
             let _ = t.handle.join();
         }
     }
-}
-
-/// The message of a caught panic.
-pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_owned())
 }

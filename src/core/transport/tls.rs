@@ -4,7 +4,7 @@
 //! the writer locks to encrypt and writes the records after unlocking. Only the writer thread
 //! writes records to the socket, so they go out in the order TLS made them.
 
-use super::stream::Socket;
+use super::socket::Socket;
 use crate::core::error::{Error, ErrorKind, Result};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};

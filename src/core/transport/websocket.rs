@@ -11,13 +11,15 @@
 //! past the keepalive, or a message over the size limit end the connection, and the reader
 //! reports it once through `OnFailure` (waiters and turns fail with `Transport`).
 
-use super::stream::{self, Arrival, Control, ReadHalf, Socket, WriteHalf};
-use super::threads::{join_until, panic_text, spawn_named, spawn_reader, IoThread};
+use super::settings::{Keepalive, Settings};
+use super::socket::{self, Socket};
+use super::stream::{Arrival, Control, ReadHalf, WriteHalf};
+use super::threads::{join_until, spawn_named, IoThread};
 use super::tls;
 use super::url::{daemon_socket, Endpoint};
 use super::{Inbound, Link, OnFailure, Writer};
 use crate::core::error::{Error, ErrorKind, Result};
-use crate::core::options::{Keepalive, Options};
+use crate::core::panic::panic_text;
 use crossbeam_channel::{after, never, select, unbounded, Receiver};
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -70,15 +72,15 @@ impl Shared {
 
 /// Connects, upgrades to WebSocket within the connect timeout, and starts the two threads.
 pub fn connect(
-    options: &Options,
+    settings: &Settings,
     queue: Receiver<Vec<u8>>,
     writer: Writer,
-    inbound: impl Inbound,
+    mut inbound: impl Inbound,
     on_failure: OnFailure,
 ) -> Result<WebSocketLink> {
-    let endpoint = &options.endpoint;
+    let endpoint = &settings.endpoint;
     let address = endpoint.to_string();
-    let deadline = Instant::now() + options.connect_timeout;
+    let deadline = Instant::now() + settings.connect_timeout;
     let unix_path: Option<PathBuf> = match endpoint {
         Endpoint::Unix { path: Some(path) } => Some(path.clone()),
         Endpoint::Unix { path: None } => Some(daemon_socket()?),
@@ -86,10 +88,10 @@ pub fn connect(
     };
     // Checked before connecting, so a bad CA file is reported as such.
     let tls_config = match endpoint.is_tls() {
-        true => Some(tls::client_config(options.ca_file.as_deref())?),
+        true => Some(tls::client_config(settings.ca_file.as_deref())?),
         false => None,
     };
-    let socket = stream::connect(endpoint, unix_path.as_deref(), deadline)?;
+    let socket = socket::connect(endpoint, unix_path.as_deref(), deadline)?;
     let io_error = |e: std::io::Error| {
         Error::new(ErrorKind::Transport, format!("cannot connect to {address}: {e}"))
     };
@@ -108,9 +110,9 @@ pub fn connect(
         }
     };
     read_half.set_deadline(Some(deadline));
-    let config = ws_config(options.max_line_bytes);
-    let request = upgrade_request(endpoint, options)?;
-    let mut ws = upgrade(request, read_half, config, deadline, options, &address)?;
+    let config = ws_config(settings.max_line_bytes);
+    let request = upgrade_request(endpoint, settings)?;
+    let mut ws = upgrade(request, read_half, config, deadline, settings, &address)?;
     socket.set_timeout(None).map_err(io_error)?;
 
     let (control_tx, control_rx) = unbounded();
@@ -123,8 +125,8 @@ pub fn connect(
         reason: Mutex::new(None),
         writer_closes: AtomicBool::new(false),
     });
-    let keepalive = options.keepalive;
-    let max_message = options.max_line_bytes;
+    let keepalive = settings.keepalive;
+    let max_message = settings.max_line_bytes;
     let writer_thread = {
         let shared = shared.clone();
         spawn_named("codex-ws-writer", move || {
@@ -133,7 +135,8 @@ pub fn connect(
     };
     let reader_thread = {
         let shared = shared.clone();
-        spawn_reader("codex-ws-reader", move || {
+        spawn_named("codex-ws-reader", move || {
+            inbound.reader_started();
             read_loop(ws, inbound, &writer, &shared, &on_failure, max_message)
         })
     };
@@ -173,7 +176,7 @@ fn ws_config(max_line_bytes: usize) -> WebSocketConfig {
 /// The upgrade request, with the token in `Authorization: Bearer` (marked sensitive).
 fn upgrade_request(
     endpoint: &Endpoint,
-    options: &Options,
+    settings: &Settings,
 ) -> Result<tungstenite::handshake::client::Request> {
     // The URI only makes the request line and the Host header; a Unix socket has no host.
     let uri = match endpoint {
@@ -185,7 +188,7 @@ fn upgrade_request(
     let mut request = uri.as_str().into_client_request().map_err(|e| {
         Error::invalid_argument(format!("url: not usable for a WebSocket request: {e}"))
     })?;
-    if let Some(token) = &options.auth_token {
+    if let Some(token) = &settings.auth_token {
         let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
             .map_err(|_| Error::invalid_argument("token: not valid in an HTTP header"))?;
         value.set_sensitive(true);
@@ -200,7 +203,7 @@ fn upgrade(
     half: ReadHalf,
     config: WebSocketConfig,
     deadline: Instant,
-    options: &Options,
+    settings: &Settings,
     address: &str,
 ) -> Result<WebSocket<ReadHalf>> {
     let timed_out = || {
@@ -208,7 +211,7 @@ fn upgrade(
             ErrorKind::Transport,
             format!(
                 "{address}: no WebSocket upgrade answer within the connect timeout ({} ms)",
-                options.connect_timeout.as_millis()
+                settings.connect_timeout.as_millis()
             ),
         )
     };
@@ -230,13 +233,13 @@ fn upgrade(
             {
                 return Err(timed_out())
             }
-            Err(HandshakeError::Failure(e)) => return Err(upgrade_error(e, options, address)),
+            Err(HandshakeError::Failure(e)) => return Err(upgrade_error(e, settings, address)),
         }
     }
 }
 
-fn upgrade_error(error: tungstenite::Error, options: &Options, address: &str) -> Error {
-    let redact = |text: String| match &options.auth_token {
+fn upgrade_error(error: tungstenite::Error, settings: &Settings, address: &str) -> Error {
+    let redact = |text: String| match &settings.auth_token {
         Some(token) if !token.expose().is_empty() => text.replace(token.expose(), "<redacted>"),
         _ => text,
     };
@@ -244,7 +247,7 @@ fn upgrade_error(error: tungstenite::Error, options: &Options, address: &str) ->
         tungstenite::Error::Http(response) => {
             let status = response.status();
             if status.as_u16() == 401 || status.as_u16() == 403 {
-                let token = match options.auth_token {
+                let token = match settings.auth_token {
                     Some(_) => "the auth token was not accepted",
                     None => "no auth token was sent; set one with codex_options_set_auth_token",
                 };

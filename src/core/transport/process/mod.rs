@@ -11,12 +11,24 @@ mod windows;
 
 #[cfg(unix)]
 pub use unix::*;
-pub use watch::{lock as lock_tail, watch_child, ChildWatch};
+pub use watch::{lock as lock_tail, ChildWatch};
 #[cfg(windows)]
 pub use windows::*;
 
+use super::threads::IoThread;
 use std::ops::{Deref, DerefMut};
 use std::process::Command;
+
+/// Starts watching a child's stderr and exit; returns the threads this needed (none with
+/// Linux's shared watcher).
+pub fn watch_child(watch: ChildWatch) -> Vec<IoThread> {
+    #[cfg(target_os = "linux")]
+    let watch = match linux_watch::watch(watch) {
+        Ok(()) => return Vec::new(),
+        Err(watch) => watch, // no pidfd on this kernel
+    };
+    watch::with_threads(watch)
+}
 
 /// A spawned app-server: the standard library's child, and what ends its whole process tree
 /// where the platform gives one (a Job Object on Windows). Everything else is the `Child`'s.

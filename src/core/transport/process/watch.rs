@@ -1,6 +1,7 @@
 //! Watching a spawned app-server: its stderr into the tail, and its exit (even while a
-//! grandchild keeps its pipes open). On Linux one process-wide thread watches every child
-//! (`linux_watch`); where that is not available each child gets two threads of its own.
+//! grandchild keeps its pipes open). What a watch is given, and the portable way: two threads
+//! of the child's own. (On Linux one process-wide thread watches every child instead,
+//! `linux_watch`; `watch_child` in the module picks.)
 
 use super::super::stderr_tail::StderrTail;
 use super::super::threads::{spawn_named, IoThread};
@@ -19,13 +20,8 @@ pub struct ChildWatch {
     pub on_exit: OnExit,
 }
 
-/// Starts watching; returns the threads this needed (none with the shared watcher).
-pub fn watch_child(watch: ChildWatch) -> Vec<IoThread> {
-    #[cfg(target_os = "linux")]
-    let watch = match super::linux_watch::watch(watch) {
-        Ok(()) => return Vec::new(),
-        Err(watch) => watch, // no pidfd on this kernel
-    };
+/// Watches with two threads of the child's own; returns them.
+pub fn with_threads(watch: ChildWatch) -> Vec<IoThread> {
     let ChildWatch { pid, mut stderr, tail, on_exit } = watch;
     let reader = spawn_named("codex-stderr", move || {
         let mut buf = [0u8; 8192];

@@ -7,11 +7,11 @@
 //! other deliveries wait for one to return. Callbacks never run on the reader thread, and no
 //! internal lock is held while one runs.
 
-use super::error::{Error, ErrorKind, Result};
 use super::event::{Event, EventKind, EventParts};
 use super::queue::{Notify, StreamEnd, Taken, Wait};
 use super::router::TurnQueue;
-use super::transport::panic_text;
+use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::panic::panic_text;
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};

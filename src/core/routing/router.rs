@@ -8,9 +8,9 @@
 //! The table holds only threads with an active turn: an entry goes when its turn completes
 //! (or fails to start), so it does not grow with the number of threads ever used.
 
-use super::error::{Error, ErrorKind, Result};
 use super::event::Event;
 use super::queue::{EventQueue, Pushed, StreamEnd};
+use crate::core::error::{Error, ErrorKind, Result};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -391,8 +391,8 @@ impl Router {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::event::{EventKind, EventParts};
-    use crate::core::queue::{Taken, Wait};
+    use crate::core::routing::event::{EventKind, EventParts};
+    use crate::core::routing::queue::{Taken, Wait};
 
     fn ev(method: &str, thread: Option<&str>, turn: Option<&str>) -> Event {
         Event::new(

@@ -1,13 +1,14 @@
 //! A running turn: its own event stream (polled, or pushed to a callback), steer, interrupt,
 //! and run-to-completion.
 
-use super::client::{Shared, Timeout};
-use super::dispatch::{Callback, Dispatcher};
-use super::error::{Error, ErrorKind, Result};
-use super::event::Event;
-use super::queue::{StreamEnd, Taken, Wait};
-use super::router::TurnQueue;
 use super::turn_summary::{TurnOutcome, TurnSummary};
+use crate::core::connection::{Connection, Timeout};
+use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::protocol::params::{input_items, interrupt_params};
+use crate::core::routing::dispatch::{Callback, Dispatcher};
+use crate::core::routing::event::Event;
+use crate::core::routing::queue::{StreamEnd, Taken, Wait};
+use crate::core::routing::router::TurnQueue;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
@@ -21,7 +22,7 @@ pub enum Next {
 
 /// The part of a turn its callback thread shares.
 struct TurnInner {
-    shared: Arc<Shared>,
+    shared: Arc<Connection>,
     thread_id: String,
     turn_id: String,
     queue: Arc<TurnQueue>,
@@ -48,7 +49,7 @@ pub struct Turn {
 
 impl Turn {
     pub(crate) fn new(
-        shared: Arc<Shared>,
+        shared: Arc<Connection>,
         thread_id: String,
         turn_id: String,
         queue: Arc<TurnQueue>,
@@ -64,7 +65,7 @@ impl Turn {
                     // thread right after, so a log callback may call back into the turn.
                     let ms = limit.as_millis();
                     let logged = turn.clone();
-                    super::timer::after(std::time::Duration::ZERO, move || {
+                    crate::core::timer::after(std::time::Duration::ZERO, move || {
                         log::warn!("turn {logged}: no event for {ms} ms, interrupting it")
                     });
                     if let Some(shared) = shared.upgrade() {
@@ -149,7 +150,7 @@ impl Turn {
         let params = serde_json::json!({
             "threadId": self.inner.thread_id,
             "expectedTurnId": self.inner.turn_id,
-            "input": super::client::input_items(input),
+            "input": input_items(input),
         });
         self.control("turn/steer", &params.to_string())
     }
@@ -182,10 +183,6 @@ impl Turn {
         }
         Ok(self.inner.consumed().summary.outcome())
     }
-}
-
-pub(crate) fn interrupt_params(thread_id: &str, turn_id: &str) -> String {
-    serde_json::json!({ "threadId": thread_id, "turnId": turn_id }).to_string()
 }
 
 impl TurnInner {

@@ -1,8 +1,8 @@
 //! Request ids, the table of callers waiting for a response, timeouts, and error mapping.
 
-use super::error::{Error, ErrorKind, Result};
-use super::transport::Transport;
 use super::wire::{ResponseOutcome, RpcErrorBody};
+use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::transport::Transport;
 use crossbeam_channel::{bounded, RecvTimeoutError, Sender};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -13,9 +13,9 @@
 //! and discarded. It may also have an idle limit: nothing pushed for that long ends the stream
 //! with the error its hook builds (checked on the process's timer).
 
-use super::error::Error;
 use super::ready::ReadySet;
-use super::timer;
+use crate::core::error::Error;
+use crate::core::timer;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
@@ -487,7 +487,7 @@ mod tests {
             assert!(matches!(q.push(i), Pushed::Queued { .. }));
         }
         assert!(matches!(q.push(3), Pushed::Overflowed { buffered: 3, event: 3 }));
-        q.finish(StreamEnd::Failed(Error::new(super::super::ErrorKind::Overflow, "full")));
+        q.finish(StreamEnd::Failed(Error::new(crate::core::ErrorKind::Overflow, "full")));
         assert!(matches!(q.push(4), Pushed::Discarded));
         assert_eq!(q.dropped(), 5);
         // The buffered events are gone: the consumer gets the failure at once.
@@ -511,7 +511,7 @@ mod tests {
             Duration::from_millis(1),
             Box::new(move |limit| {
                 counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                Error::new(super::super::ErrorKind::Timeout, format!("idle {limit:?}"))
+                Error::new(crate::core::ErrorKind::Timeout, format!("idle {limit:?}"))
             }),
         );
         let mut out = VecDeque::new();

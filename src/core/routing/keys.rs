@@ -652,7 +652,7 @@ mod tests {
 
     mod property {
         use super::*;
-        use crate::core::wire::{parse_line, Message};
+        use crate::core::routing::wire::{parse_line, Message};
         use proptest::prelude::*;
         use proptest::sample::select;
 

@@ -3,11 +3,11 @@
 //! answers within the client's answer timeout, its turn handle is freed, or the client closes —
 //! with the fail-closed answer (approvals declined, anything else a JSON-RPC error).
 
-use super::error::{Error, ErrorKind, Result};
 use super::rpc::answer_line;
 pub use super::rpc::Answer;
-use super::timer;
-use super::transport::Writer;
+use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::timer;
+use crate::core::transport::Writer;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;

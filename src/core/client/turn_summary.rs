@@ -1,7 +1,7 @@
 //! What `run` returns: status, error, final answer, completed items and usage of a turn,
 //! accumulated from its events.
 
-use super::event::{Event, EventKind};
+use crate::core::routing::event::{Event, EventKind};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -151,7 +151,7 @@ impl TurnSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::event::EventParts;
+    use crate::core::routing::event::EventParts;
 
     fn ev(method: &str, params: &str, status: Option<&str>) -> Event {
         Event::new(

@@ -5,9 +5,9 @@ use super::event::{Event, EventKind, EventParts};
 use super::requests::{self, PendingRequests};
 use super::router::{Delivered, Router, Wakes};
 use super::rpc::{answer_line, Rpc};
-use super::transport::Inbound;
-use super::turn::interrupt_params;
 use super::wire::{self, Message, Notice, ResponseId};
+use crate::core::protocol::params::interrupt_params;
+use crate::core::transport::Inbound;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -99,7 +99,7 @@ impl WakeBatch {
             if !deferred.timer_armed {
                 deferred.timer_armed = true;
                 let shared = self.deferred.clone();
-                super::timer::after(MAX_WAKE_DELAY, move || pay_deferred(shared));
+                crate::core::timer::after(MAX_WAKE_DELAY, move || pay_deferred(shared));
             }
             return;
         }
@@ -133,7 +133,7 @@ fn pay_deferred(shared: Arc<Mutex<Deferred>>) {
         queue.wake();
     }
     if more {
-        super::timer::after(Duration::ZERO, move || pay_deferred(shared));
+        crate::core::timer::after(Duration::ZERO, move || pay_deferred(shared));
     }
 }
 
@@ -275,6 +275,14 @@ impl Inbound for InboundRouter {
     fn batch_end(&mut self) {
         self.wakes.end();
         super::event::free_returned();
+    }
+
+    /// The reader builds the events (and frees what consumers hand back, see
+    /// `event::free_returned`), and asks for a short scheduler slice so that it preempts
+    /// CPU-bound work soon after the server writes (see `prefer_short_slices`).
+    fn reader_started(&mut self) {
+        super::event::register_reader();
+        super::dispatch::prefer_short_slices();
     }
 }
 

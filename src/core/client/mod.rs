@@ -1,0 +1,222 @@
+//! The client: what a program does on one connection — generic requests, thread helpers,
+//! turn start, the client stream, the event loop's ready list, close. Its turns (`turn`) and
+//! their summaries (`turn_summary`) are the rooms beside it.
+
+pub mod turn;
+pub mod turn_summary;
+
+use super::connection::Connection;
+pub use super::connection::Timeout;
+use super::error::{Error, ErrorKind, Result};
+use super::options::Options;
+use super::protocol::params::{
+    check_params_json, input_items, object_map, object_params, thread_id_of, turn_id_of,
+};
+use super::routing::dispatch::Callback;
+use super::routing::event::Event;
+use super::routing::queue::{Taken, Wait};
+use super::routing::ready::{ReadySet, CLIENT_STREAM};
+use serde_json::Value;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use turn::Turn;
+
+pub struct Client {
+    shared: Arc<Connection>,
+    init_result: String,
+}
+
+impl Client {
+    /// Spawns the app-server and completes the `initialize` / `initialized` handshake.
+    pub fn start(options: &Options) -> Result<Client> {
+        Self::start_observed(options, Arc::new(|| {}))
+    }
+
+    /// `start`, with `on_down` called (on a library thread) when the connection fails.
+    pub(crate) fn start_observed(
+        options: &Options,
+        on_down: Arc<dyn Fn() + Send + Sync>,
+    ) -> Result<Client> {
+        let (shared, init_result) = Connection::start(options, on_down)?;
+        Ok(Client { shared, init_result })
+    }
+
+    /// Raw JSON of the `initialize` result (`userAgent`, `codexHome`, ...).
+    pub fn initialize_result(&self) -> &str {
+        &self.init_result
+    }
+
+    pub fn server_pid(&self) -> u32 {
+        self.shared.transport.pid()
+    }
+
+    /// Sends any protocol method; `params` is raw JSON (an object or array) or `None`.
+    pub fn request(&self, method: &str, params: Option<&str>, timeout: Timeout) -> Result<String> {
+        if method.is_empty() {
+            return Err(Error::invalid_argument("method: must not be empty"));
+        }
+        // A turn started behind the router's back would escape the one-active-turn rule and
+        // leave its events with nobody.
+        if method == "turn/start" {
+            return Err(Error::invalid_argument(
+                "method: start turns with codex_turn_start (or its callback variant), which \
+                 tracks the turn: one active turn per thread, its own event stream",
+            ));
+        }
+        if let Some(p) = params {
+            check_params_json(p, "params_json")?;
+        }
+        self.shared.call(method, params, timeout)
+    }
+
+    /// `thread/start`; returns the new thread's id and the full result JSON.
+    pub fn thread_start(&self, params: Option<&str>) -> Result<(String, String)> {
+        let params = object_params(params, "params_json", &[])?;
+        let result = self.shared.call("thread/start", Some(&params), Timeout::Default)?;
+        let thread = thread_id_of(&result, "thread/start")?;
+        log::debug!("thread {thread} started");
+        Ok((thread, result))
+    }
+
+    /// `thread/resume` of `thread_id`; returns its id and the full result JSON.
+    pub fn thread_resume(&self, thread_id: &str, params: Option<&str>) -> Result<(String, String)> {
+        let mut map = object_map(params, "params_json", &["threadId"])?;
+        map.insert("threadId".into(), Value::String(thread_id.to_owned()));
+        let result = self.shared.call(
+            "thread/resume",
+            Some(&Value::Object(map).to_string()),
+            Timeout::Default,
+        )?;
+        Ok((thread_id_of(&result, "thread/resume")?, result))
+    }
+
+    /// Starts a turn on `thread_id`. `input` is plain text, or a JSON array of input items when
+    /// it is one. Events that arrive before the response are kept for the returned turn, or
+    /// for `callback` when one is given (then `next_event` is not used).
+    pub fn turn_start(
+        &self,
+        thread_id: &str,
+        input: &str,
+        params: Option<&str>,
+        callback: Option<Callback>,
+    ) -> Result<Turn> {
+        if thread_id.is_empty() {
+            return Err(Error::invalid_argument("thread_id: must not be empty"));
+        }
+        let mut map = object_map(params, "params_json", &["threadId", "input"])?;
+        map.insert("threadId".into(), Value::String(thread_id.to_owned()));
+        map.insert("input".into(), input_items(input));
+        let params = Value::Object(map).to_string();
+        let queue = self.shared.router.begin_turn(thread_id)?;
+        let result = match self.shared.call("turn/start", Some(&params), Timeout::Default) {
+            Ok(result) => result,
+            Err(err) => {
+                self.shared.router.abandon_turn(thread_id, &queue);
+                return Err(err);
+            }
+        };
+        let turn_id = match turn_id_of(&result) {
+            Ok(id) => id,
+            Err(err) => {
+                self.shared.router.abandon_turn(thread_id, &queue);
+                return Err(err);
+            }
+        };
+        self.shared.router.confirm_turn(thread_id, &queue, &turn_id);
+        log::debug!("turn {turn_id} started on thread {thread_id}");
+        Ok(Turn::new(self.shared.clone(), thread_id.to_owned(), turn_id, queue, callback))
+    }
+
+    /// The next event of the client stream (events of no turn held by a handle).
+    /// The stream ends with the transport's failure or the close.
+    pub fn next_event(&self, wait: Wait) -> Result<Event> {
+        if self.shared.client_dispatcher().is_some() {
+            return Err(Error::invalid_argument(
+                "client: its stream goes to the event callback; remove the callback to poll",
+            ));
+        }
+        match self.shared.router.client_stream().take_one(wait) {
+            Taken::Got(event) => Ok(event),
+            Taken::TimedOut => Err(Error::new(ErrorKind::Timeout, "no client event in time")),
+            Taken::Ended(end) => Err(self.shared.end_error(end)),
+        }
+    }
+
+    /// Sends the client stream to `callback` (on the callback threads) instead of `next_event`;
+    /// `None` removes it. A callback replaced or removed gets no call after this returns.
+    pub fn set_event_callback(&self, callback: Option<Callback>) -> Result<()> {
+        let stream = self.shared.router.client_stream().clone();
+        self.shared.replace_dispatcher(&self.shared.client_dispatcher, stream, callback)
+    }
+
+    /// Also passes every server request, as its event, to `handler` on the callback threads:
+    /// one place to decide them all. The request still appears in its stream; whatever the
+    /// handler leaves unanswered follows the usual path. `None` removes the handler.
+    pub fn set_request_handler(&self, handler: Option<Callback>) -> Result<()> {
+        let router = &self.shared.router;
+        router.set_handler_on(false);
+        let queue = router.request_handler().clone();
+        let on = handler.is_some();
+        self.shared.replace_dispatcher(&self.shared.request_dispatcher, queue, handler)?;
+        router.set_handler_on(on);
+        Ok(())
+    }
+
+    /// Events dropped from the full client stream so far.
+    pub fn dropped_events(&self) -> u64 {
+        self.shared.router.client_stream().dropped()
+    }
+
+    /// A descriptor readable while a turn started from now on, or the client stream, has
+    /// something to deliver (see `ReadySet`); made on the first call, owned by the client.
+    pub fn event_fd(&self) -> Result<std::ffi::c_int> {
+        let mut ready = self.shared.ready.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(set) = ready.as_ref() {
+            return Ok(set.fd());
+        }
+        let set = Arc::new(ReadySet::new()?);
+        self.shared.router.client_stream().watch_ready(set.clone(), CLIENT_STREAM);
+        let fd = set.fd();
+        *ready = Some(set);
+        Ok(fd)
+    }
+
+    /// The next ready stream's tag (`CLIENT_STREAM`, or the tag a turn was given with
+    /// `Turn::report_ready_as`); `None` when nothing is ready.
+    pub fn next_ready(&self) -> Result<Option<usize>> {
+        match self.shared.ready_set() {
+            Some(set) => Ok(set.next()),
+            None => Err(Error::invalid_argument(
+                "client: no event descriptor; call codex_client_event_fd first",
+            )),
+        }
+    }
+
+    /// Why the client no longer works (the transport's failure, or the close); `None` while it
+    /// does.
+    pub fn failure(&self) -> Option<Error> {
+        self.shared.failure.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Threads of this client with a turn running or starting.
+    pub fn active_turns(&self) -> usize {
+        self.shared.router.active_turns()
+    }
+
+    /// Lines from the server that were not JSON-RPC messages, skipped so far.
+    pub fn skipped_lines(&self) -> u64 {
+        self.shared.skipped_lines.load(Ordering::Relaxed)
+    }
+
+    /// Closes the client: every waiter and turn wakes with `Closed`; the server is stopped.
+    /// Idempotent.
+    pub fn close(&self) {
+        self.shared.close();
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.shared.close();
+    }
+}

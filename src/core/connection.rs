@@ -1,0 +1,240 @@
+//! One connection to an app-server and what lives on it: the transport, the request waiters
+//! (`Rpc`), the routing of notifications (`Router`), the open server requests, the callback
+//! workers and dispatchers, the event loop's ready set. It is started with the `initialize`
+//! handshake and failed or closed as one. The client and every turn handle share it, so they
+//! may be freed in any order.
+//!
+//! This is the room where reconnecting will live: what must survive a dropped transport.
+
+use super::error::{Error, ErrorKind, Result};
+use super::options::Options;
+use super::routing::dispatch::{Callback, Dispatcher, Executor};
+use super::routing::inbound::InboundRouter;
+use super::routing::queue::StreamEnd;
+use super::routing::ready::ReadySet;
+use super::routing::requests::PendingRequests;
+use super::routing::router::{Router, TurnQueue};
+use super::routing::rpc::{notification_line, Rpc};
+use super::transport::{OnFailure, Transport};
+use serde_json::{Map, Value};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How long `close` lets the server exit after stdin closes before killing it.
+const CLOSE_GRACE: Duration = Duration::from_millis(500);
+
+pub(crate) struct Connection {
+    pub(crate) transport: Transport,
+    pub(crate) rpc: Arc<Rpc>,
+    pub(crate) router: Arc<Router>,
+    pub(crate) pending: Arc<PendingRequests>,
+    /// Delivers the client stream to the program's callback, when one is set.
+    pub(crate) client_dispatcher: Mutex<Option<Dispatcher>>,
+    /// Delivers server requests to the program's request handler, when one is set.
+    pub(crate) request_dispatcher: Mutex<Option<Dispatcher>>,
+    pub(crate) skipped_lines: Arc<AtomicU64>,
+    pub(crate) failure: Arc<Mutex<Option<Error>>>,
+    request_timeout: Option<Duration>,
+    pub(crate) control_timeout: Duration,
+    /// The worker threads that run this client's callbacks.
+    pub(crate) callbacks: Arc<Executor>,
+    /// What an event loop watches, once the program asked for it (`event_fd`).
+    pub(crate) ready: Mutex<Option<Arc<ReadySet>>>,
+    pub(crate) turn_idle_timeout: Option<Duration>,
+    closed: AtomicBool,
+}
+
+/// How long a request waits.
+#[derive(Clone, Copy, Debug)]
+pub enum Timeout {
+    /// The client's default (`Options::request_timeout`).
+    Default,
+    Forever,
+    After(Duration),
+}
+
+impl Connection {
+    /// Connects as `options` say and completes the `initialize` / `initialized` handshake;
+    /// returns the connection and the raw `initialize` result. `on_down` is called (on a
+    /// library thread) when the connection fails.
+    pub(crate) fn start(
+        options: &Options,
+        on_down: Arc<dyn Fn() + Send + Sync>,
+    ) -> Result<(Arc<Connection>, String)> {
+        let rpc = Arc::new(Rpc::default());
+        let router =
+            Arc::new(Router::new(options.client_stream_capacity, options.turn_buffer_events));
+        let skipped_lines = Arc::new(AtomicU64::new(0));
+        let failure = Arc::new(Mutex::new(None));
+        let pending = PendingRequests::new(options.server_request_timeout);
+        let inbound = InboundRouter {
+            rpc: rpc.clone(),
+            pending: pending.clone(),
+            router: router.clone(),
+            skipped_lines: skipped_lines.clone(),
+            wakes: Default::default(),
+        };
+        let on_failure: OnFailure = {
+            let (rpc, router, pending, failure) =
+                (rpc.clone(), router.clone(), pending.clone(), failure.clone());
+            Arc::new(move |error: Error| {
+                let first = {
+                    let mut slot = failure.lock().unwrap_or_else(|p| p.into_inner());
+                    let first = slot.is_none();
+                    slot.get_or_insert_with(|| error.clone());
+                    first
+                };
+                pending.fail_all("the app-server is gone");
+                rpc.fail_all(&error);
+                router.fail_all(&error);
+                on_down();
+                // Logged last, outside every lock: a log callback may call back into the client,
+                // which has failed by now.
+                if first {
+                    log::error!("the connection to codex app-server failed: {}", error.message);
+                } else {
+                    // The program closed the client: the server's end is expected.
+                    log::debug!("after the close: {}", error.message);
+                }
+            })
+        };
+        let transport =
+            Transport::start(&options.transport, inbound, on_failure).inspect_err(|e| {
+                log::warn!("cannot start or reach codex app-server: {}", e.message);
+            })?;
+        pending.start(transport.writer());
+        let shared = Arc::new(Connection {
+            transport,
+            rpc,
+            router,
+            pending,
+            client_dispatcher: Mutex::new(None),
+            request_dispatcher: Mutex::new(None),
+            skipped_lines,
+            failure,
+            request_timeout: options.request_timeout,
+            control_timeout: options.control_timeout,
+            callbacks: Executor::new(options.callback_threads, "codex-callbacks"),
+            ready: Mutex::new(None),
+            turn_idle_timeout: options.turn_idle_timeout,
+            closed: AtomicBool::new(false),
+        });
+        let params = initialize_params(options);
+        let init_result = match shared.call("initialize", Some(&params), Timeout::Default) {
+            Ok(result) => result,
+            Err(err) => {
+                log::warn!("initialize failed: {}", err.message);
+                shared.close();
+                return Err(err);
+            }
+        };
+        if let Err(err) = shared.transport.send(notification_line("initialized")) {
+            shared.close();
+            return Err(err);
+        }
+        log::info!("codex app-server initialized: {}", user_agent(&init_result));
+        Ok((shared, init_result))
+    }
+
+    pub(crate) fn call(
+        &self,
+        method: &str,
+        params: Option<&str>,
+        timeout: Timeout,
+    ) -> Result<String> {
+        let timeout = match timeout {
+            Timeout::Default => self.request_timeout,
+            Timeout::Forever => None,
+            Timeout::After(d) => Some(d),
+        };
+        self.rpc.call(&self.transport, method, params, timeout)
+    }
+
+    pub(crate) fn ready_set(&self) -> Option<Arc<ReadySet>> {
+        self.ready.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Sends a request whose answer nobody waits for (an interrupt the library decides on).
+    pub(crate) fn send_unanswered(&self, method: &str, params: &str) {
+        let _ = self.transport.send(self.rpc.unanswered_line(method, Some(params)));
+    }
+
+    /// The error a finished stream reports: the transport's failure or the close.
+    pub(crate) fn end_error(&self, end: StreamEnd) -> Error {
+        match end {
+            StreamEnd::Failed(err) => err,
+            StreamEnd::Completed => self
+                .failure
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+                .unwrap_or_else(|| Error::new(ErrorKind::Closed, "the stream has ended")),
+        }
+    }
+
+    pub(crate) fn client_dispatcher(&self) -> std::sync::MutexGuard<'_, Option<Dispatcher>> {
+        self.client_dispatcher.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Stops the dispatcher in `slot` (if any) and starts one delivering `queue` to `callback`.
+    pub(crate) fn replace_dispatcher(
+        &self,
+        slot: &Mutex<Option<Dispatcher>>,
+        queue: Arc<TurnQueue>,
+        callback: Option<Callback>,
+    ) -> Result<()> {
+        let old = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(mut old) = old {
+            old.stop();
+        }
+        let Some(callback) = callback else { return Ok(()) };
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(self.end_error(StreamEnd::Completed));
+        }
+        let dispatcher = Dispatcher::start(&self.callbacks, queue, callback, |_| {});
+        *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(dispatcher);
+        Ok(())
+    }
+
+    pub(crate) fn close(&self) {
+        if self.closed.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let err = Error::new(ErrorKind::Closed, "the client was closed by the program");
+        self.failure.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| err.clone());
+        // Declines go out before stdin closes.
+        self.pending.fail_all("declined: the client was closed");
+        self.rpc.fail_all(&err);
+        self.router.fail_all(&err);
+        self.transport.shutdown(CLOSE_GRACE);
+        for slot in [&self.client_dispatcher, &self.request_dispatcher] {
+            let dispatcher = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(mut dispatcher) = dispatcher {
+                dispatcher.stop();
+            }
+        }
+    }
+}
+
+fn initialize_params(options: &Options) -> String {
+    let mut info = Map::new();
+    info.insert("name".into(), Value::String(options.client_name.clone()));
+    if let Some(title) = &options.client_title {
+        info.insert("title".into(), Value::String(title.clone()));
+    }
+    info.insert("version".into(), Value::String(options.client_version.clone()));
+    serde_json::json!({
+        "clientInfo": info,
+        "capabilities": { "experimentalApi": options.experimental_api },
+    })
+    .to_string()
+}
+
+/// The server's `userAgent` from the `initialize` result, for the log.
+fn user_agent(init_result: &str) -> String {
+    serde_json::from_str::<Value>(init_result)
+        .ok()
+        .and_then(|v| v.get("userAgent").and_then(Value::as_str).map(str::to_owned))
+        .map_or_else(|| "(no userAgent)".to_owned(), |ua| format!("userAgent {ua}"))
+}
