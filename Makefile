@@ -2,6 +2,7 @@
 #   make demo    build everything, install the pinned codex runtime, run the C demo offline
 #   make test    every test (Rust unit + integration, C programs, header and symbol checks)
 #   make test-repeat N=10   the C/C++ and Rust tests N times over: shows the suite does not flake
+#   make test-compat   the real-codex tests against the oldest supported, the pinned and the newest codex
 #   make fuzz SECONDS=N   fuzz the inbound path (nightly);  make sanitize   Rust tests under TSan, ASan
 #   make install PREFIX=... header, libraries, pkg-config file and CMake package
 #   make docs    the API reference (Doxygen) into build/docs/html
@@ -182,6 +183,26 @@ msrv-check: | $(BUILD)
 # src/core/mod.rs).
 layers-check: | $(BUILD)
 	@python3 scripts/check-layers.py src/core && echo 1 > $(BUILD)/layers-check.passed
+
+# The real-codex tests (Rust: the protocol guard, real_codex, real_approvals, remote, websocket;
+# C: real_codex_test spawned and over ws://) against each release of CODEX_VERSIONS: the oldest
+# this library supports, the pinned one (what make test runs) and the newest. Each is
+# installed by scripts/install-runtime.sh VERSION (the wheel, else the npm platform package).
+# Oldest: 0.158.0; 0.147.0 passes everything but the daemon test (it has no `app-server daemon`).
+CODEX_OLDEST := 0.158.0
+CODEX_PINNED := $(shell sed -n 's/^PINNED=//p' scripts/install-runtime.sh)
+CODEX_NEWEST := 0.171.0
+CODEX_VERSIONS ?= $(CODEX_OLDEST) $(CODEX_PINNED) $(CODEX_NEWEST)
+REAL_CODEX_TESTS := --test protocol --test real_codex --test real_approvals --test remote --test websocket
+.PHONY: test-compat
+test-compat: lib $(BUILD)/real_codex_test | $(BUILD)
+	@set -o pipefail; for v in $(CODEX_VERSIONS); do 	  bin=$$(./scripts/install-runtime.sh $$v) || exit 1; 	  echo "== codex $$v ($$bin)"; 	  CODEX_TEST_BIN=$$bin $(CARGO) test --release $(REAL_CODEX_TESTS) 2>&1 \
+	    | tee $(BUILD)/compat-$$v.log | grep -E '^test result|FAILED|panicked' \
+	    || { echo "FAILED: the real-codex Rust tests against codex $$v ($(BUILD)/compat-$$v.log)"; exit 1; }; 	  CODEX_TEST_BIN=$$bin timeout 300 ./scripts/run-offline.sh tests/c/real_codex_script.json \
+	    $(CURDIR)/$(BUILD)/real_codex_test > $(BUILD)/compat-$$v-c.log 2>&1 \
+	    && CODEX_TEST_BIN=$$bin timeout 300 ./scripts/run-offline.sh tests/c/real_codex_script.json \
+	    $(CURDIR)/scripts/with-ws-server.sh $(CURDIR)/$(BUILD)/real_codex_test >> $(BUILD)/compat-$$v-c.log 2>&1 \
+	    || { cat $(BUILD)/compat-$$v-c.log; echo "FAILED: real_codex_test against codex $$v"; exit 1; }; 	  echo "codex $$v: real_codex_test passed, spawned and over ws://"; 	done; echo "test-compat: codex $(CODEX_VERSIONS) all passed"
 
 # Runs everything; the last line sums the passed tests of every part.
 PARTS := layers-check symbols c-test header-check example-test real-codex-c-test consumer-test cargo-c-test docs-test check-targets \

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs a command against the pinned codex runtime and the mock model, offline:
 #   scripts/run-offline.sh [--windows] SCRIPT.json COMMAND [ARGS...]
+# CODEX_TEST_BIN=PATH runs another codex binary instead of the pinned one (a runtime laid out
+# as scripts/install-runtime.sh VERSION installs it; `make test-compat`).
 # The command gets CODEX_BIN, a fresh CODEX_HOME pointing at the mock, and its own TMPDIR and
 # working directory; everything is removed afterwards. Its exit status is returned.
 # --windows: COMMAND is a Windows program run under wine with the pinned Windows codex.exe
@@ -24,7 +26,7 @@ if [ $windows = 1 ]; then
   set -- wine "$program" "$@"
   export WINEDEBUG=${WINEDEBUG:--all}
 else
-  codex=$("$root/scripts/install-runtime.sh")
+  codex=${CODEX_TEST_BIN:-$("$root/scripts/install-runtime.sh")}
 fi
 runtime=$(dirname "$(dirname "$codex")")
 
@@ -36,7 +38,7 @@ exec 3> >(exec python3 "$root/tools/mock_model/mock_model.py" --script "$script"
   --write-codex-home "$work/home" --exit-on-stdin-eof --idle-exit 300 > "$work/port")
 for _ in $(seq 200); do [ -s "$work/port" ] && break; sleep 0.05; done
 [ -s "$work/port" ] || { echo "the mock model did not start" >&2; exit 1; }
-echo "offline: $(basename "$(dirname "$runtime")") (pinned runtime), mock model on 127.0.0.1:$(cat "$work/port")" >&2
+echo "offline: $(basename "$(dirname "$runtime")") ($([ $windows = 1 ] && echo codex.exe || "$codex" --version)), mock model on 127.0.0.1:$(cat "$work/port")" >&2
 
 export CODEX_BIN="$codex"
 export CODEX_HOME="$work/home" TMPDIR="$work/tmp" RUST_LOG=warn CODEX_APP_SERVER_DISABLE_MANAGED_CONFIG=1

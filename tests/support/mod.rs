@@ -21,14 +21,43 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The pinned runtime's folder (installed by scripts/install-runtime.sh).
+/// The folder of the codex runtime under test (`bin/codex`, `codex-path`, `codex-resources`):
+/// the pinned one (installed by scripts/install-runtime.sh), or the one whose binary
+/// `$CODEX_TEST_BIN` names (`make test-compat` runs the suite against other releases so).
 pub fn runtime() -> PathBuf {
-    let dir = repo().join(format!(".runtime/codex-{CODEX_VERSION}/codex_cli_bin"));
+    let dir = match std::env::var_os("CODEX_TEST_BIN") {
+        Some(bin) => {
+            let bin = PathBuf::from(bin);
+            assert!(bin.is_file(), "CODEX_TEST_BIN: no such file: {}", bin.display());
+            bin.parent().and_then(Path::parent).expect("CODEX_TEST_BIN is DIR/bin/codex").to_owned()
+        }
+        None => repo().join(format!(".runtime/codex-{CODEX_VERSION}/codex_cli_bin")),
+    };
     assert!(
         dir.join("bin/codex").exists(),
         "the pinned codex runtime is missing: run ./scripts/install-runtime.sh (make test does)"
     );
     dir
+}
+
+/// The version of the codex under test, e.g. (0, 163, 0), from its `--version`.
+pub fn codex_version() -> (u32, u32, u32) {
+    static VERSION: std::sync::OnceLock<(u32, u32, u32)> = std::sync::OnceLock::new();
+    *VERSION.get_or_init(|| {
+        let out = Command::new(runtime().join("bin/codex")).arg("--version").output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let numbers: Vec<u32> = text
+            .split_whitespace()
+            .last()
+            .unwrap_or_default()
+            .split('.')
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        match numbers[..] {
+            [major, minor, patch] => (major, minor, patch),
+            _ => panic!("codex --version: {text:?}"),
+        }
+    })
 }
 
 /// A mock model and a codex home pointing at it; everything lives in a temp dir removed on drop.
