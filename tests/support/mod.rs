@@ -150,46 +150,9 @@ impl Offline {
         }
     }
 
-    /// What the real binary's environment gets, offline, in this test's home (OPENAI_API_KEY
-    /// is removed besides).
-    fn child_env(&self) -> [(&'static str, String); 5] {
-        let rt = runtime();
-        let path = format!(
-            "{}:{}:{}",
-            rt.join("codex-path").display(),
-            rt.join("codex-resources").display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        [
-            ("CODEX_HOME", self.home.display().to_string()),
-            ("TMPDIR", self.dir.join("tmp").display().to_string()),
-            ("CODEX_APP_SERVER_DISABLE_MANAGED_CONFIG", "1".into()),
-            ("RUST_LOG", "warn".into()),
-            ("PATH", path),
-        ]
-    }
-
     /// Options for the real binary, offline, in this test's home and workspace.
     pub fn options(&self) -> *mut codex_options {
-        unsafe {
-            let o = codex_options_new();
-            ok(codex_options_set_codex_bin(
-                o,
-                cs(runtime().join("bin/codex")).as_ptr(),
-                err_slot(),
-            ));
-            for (k, v) in self.child_env() {
-                ok(codex_options_set_env(o, cs(k).as_ptr(), cs(v).as_ptr(), err_slot()));
-            }
-            ok(codex_options_set_env(
-                o,
-                cs("OPENAI_API_KEY").as_ptr(),
-                std::ptr::null(),
-                err_slot(),
-            ));
-            ok(codex_options_set_cwd(o, cs(&self.workspace).as_ptr(), err_slot()));
-            o
-        }
+        offline_options(&self.dir, &self.home, &self.workspace)
     }
 
     /// The environment the options above give the child, for starting `codex` by hand (a
@@ -198,7 +161,7 @@ impl Offline {
         let mut command = Command::new(runtime().join("bin/codex"));
         command
             .args(args)
-            .envs(self.child_env())
+            .envs(offline_env(&self.dir, &self.home))
             .env_remove("OPENAI_API_KEY")
             .current_dir(&self.workspace);
         command
@@ -238,6 +201,40 @@ impl Drop for Offline {
         let _ = self.mock.kill();
         let _ = self.mock.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// What the real binary's environment gets, offline, with `home` as its CODEX_HOME and a
+/// TMPDIR in `dir` (OPENAI_API_KEY is removed besides).
+pub fn offline_env(dir: &Path, home: &Path) -> [(&'static str, String); 5] {
+    let rt = runtime();
+    let path = format!(
+        "{}:{}:{}",
+        rt.join("codex-path").display(),
+        rt.join("codex-resources").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    [
+        ("CODEX_HOME", home.display().to_string()),
+        ("TMPDIR", dir.join("tmp").display().to_string()),
+        ("CODEX_APP_SERVER_DISABLE_MANAGED_CONFIG", "1".into()),
+        ("RUST_LOG", "warn".into()),
+        ("PATH", path),
+    ]
+}
+
+/// Options for the real binary, offline (`offline_env`), working in `workspace`. Also for a
+/// test's child process acting as the host, which gets the paths of its parent's `Offline`.
+pub fn offline_options(dir: &Path, home: &Path, workspace: &Path) -> *mut codex_options {
+    unsafe {
+        let o = codex_options_new();
+        ok(codex_options_set_codex_bin(o, cs(runtime().join("bin/codex")).as_ptr(), err_slot()));
+        for (k, v) in offline_env(dir, home) {
+            ok(codex_options_set_env(o, cs(k).as_ptr(), cs(v).as_ptr(), err_slot()));
+        }
+        ok(codex_options_set_env(o, cs("OPENAI_API_KEY").as_ptr(), std::ptr::null(), err_slot()));
+        ok(codex_options_set_cwd(o, cs(workspace).as_ptr(), err_slot()));
+        o
     }
 }
 

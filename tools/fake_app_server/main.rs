@@ -20,6 +20,7 @@ mod message;
 mod output;
 mod scenarios;
 mod server;
+mod stderr_flood;
 mod turn;
 
 use message::{Message, Unusable};

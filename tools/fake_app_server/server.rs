@@ -97,6 +97,7 @@ impl Server {
         match method.replace('/', "_").as_str() {
             "test_echo" => result(&rid, params.raw),
             "test_hang" => Ok(()),
+            "test_stderr_flood" => crate::stderr_flood::stderr_flood(&rid),
             "test_interrupts" => {
                 let ids = self.state.lock().unwrap().interrupts.clone();
                 result(&rid, obj! { "turnIds" => ids })
