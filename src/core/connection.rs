@@ -135,12 +135,10 @@ impl Connection {
             turn_idle_timeout: options.turn_idle_timeout,
             closed: AtomicBool::new(false),
         });
-        // Cancelled now: the server is killed (no grace: it has nothing to finish), which
-        // fails the `initialize` waiter.
         let weak = Arc::downgrade(&shared);
         cancel.on_cancel(move || {
             if let Some(shared) = weak.upgrade() {
-                shared.transport.shutdown(Duration::ZERO);
+                shared.abandon(); // fails the `initialize` waiter
             }
         })?;
         let params = initialize_params(options);
@@ -163,12 +161,12 @@ impl Connection {
                     _ => err,
                 };
                 log::warn!("initialize failed: {}", err.message);
-                shared.close();
+                shared.abandon();
                 return Err(err);
             }
         };
         if let Err(err) = shared.transport.send(notification_line("initialized")) {
-            shared.close();
+            shared.abandon();
             return Err(err);
         }
         log::info!("codex app-server initialized: {}", user_agent(&init_result));
@@ -233,6 +231,13 @@ impl Connection {
         let dispatcher = Dispatcher::start(&self.callbacks, queue, callback, |_| {});
         *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(dispatcher);
         Ok(())
+    }
+
+    /// Ends a connection whose start failed or was cancelled: its server has nothing to
+    /// finish, so it is killed at once (a socket shut) instead of given `CLOSE_GRACE`.
+    fn abandon(&self) {
+        self.transport.shutdown(Duration::ZERO);
+        self.close();
     }
 
     pub(crate) fn close(&self) {
