@@ -361,3 +361,73 @@ fn a_websocket_member_that_never_upgrades_holds_up_neither_start_nor_close() {
     // The connect and start timeouts are an hour: only the close shut that socket.
     assert_eq!(events.recv_timeout(Duration::from_secs(30)), Ok("ended by the client"));
 }
+
+/// A WebSocket server whose first connection is a working app-server (it answers
+/// `initialize`) until `drop_first` fires, when it drops that connection; it accepts the
+/// connections after that and never upgrades them. Reports as `never_upgrading_server` does.
+fn upgrading_once_server(
+    drop_first: mpsc::Receiver<()>,
+) -> (String, mpsc::Receiver<&'static str>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("{}", listener.local_addr().unwrap());
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let Ok((stream, _)) = listener.accept() else { return };
+        let mut ws = tungstenite::accept(stream).unwrap();
+        let init = loop {
+            let message = ws.read().unwrap();
+            let value: serde_json::Value = match message.to_text() {
+                Ok(text) => serde_json::from_str(text).unwrap(),
+                Err(_) => continue,
+            };
+            if value["method"] == "initialize" {
+                break value;
+            }
+        };
+        let result = serde_json::json!({"userAgent": "ws-fake/0", "codexHome": "/nowhere",
+                                         "platformFamily": "unix", "platformOs": "linux"});
+        let answer = serde_json::json!({"id": init["id"], "result": result});
+        ws.send(tungstenite::Message::text(answer.to_string())).unwrap();
+        let _ = drop_first.recv();
+        drop(ws); // the member's connection drops
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            if tx.send("accepted").is_err() {
+                return;
+            }
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let mut request = [0u8; 4096];
+                while matches!(stream.read(&mut request), Ok(n) if n > 0) {}
+                let _ = tx.send("ended by the client");
+            });
+        }
+    });
+    (address, rx)
+}
+
+#[test]
+fn a_member_killed_while_a_websocket_member_reconnects_into_a_stall_is_back() {
+    let (drop_first, dropped) = mpsc::channel();
+    let (address, events) = upgrading_once_server(dropped);
+    let pool = Pool::start(vec![fake("crash"), ws_member(&address)]).unwrap();
+    all_up(&pool);
+    let (thread, _) = pool.thread_start(None).unwrap();
+    assert_eq!(pool.client_for_thread(&thread).unwrap().0, 0, "tie: the first member");
+
+    // The WebSocket member's connection drops; its reconnect is accepted and never upgraded.
+    drop_first.send(()).unwrap();
+    assert_eq!(events.recv_timeout(Duration::from_secs(30)), Ok("accepted"));
+    // Member 0 dies while that reconnect is stuck: it comes back by itself.
+    let killed = Instant::now();
+    crash_member_of(&pool, &thread);
+    eventually("member 0 back", || pool.member_status(0).unwrap().healthy);
+    println!("member 0 was back {:?} after it died, member 1's upgrade stalled", killed.elapsed());
+    assert!(!pool.member_status(1).unwrap().healthy);
+    assert_eq!(events.try_recv(), Err(mpsc::TryRecvError::Empty), "still stalled");
+
+    let began = Instant::now();
+    pool.close();
+    println!("closing the pool returned after {:?} with the reconnect in flight", began.elapsed());
+    assert_eq!(events.recv_timeout(Duration::from_secs(30)), Ok("ended by the client"));
+}
