@@ -5,8 +5,8 @@
 //! nor the pool's start, nor its close.
 
 use codex_app_server::core::client::turn::Next;
-use codex_app_server::core::routing::queue::Wait;
 use codex_app_server::core::options::Endpoint;
+use codex_app_server::core::routing::queue::Wait;
 use codex_app_server::core::{Client, ErrorKind, EventKind, Options, Pool};
 use std::io::Read;
 use std::net::TcpListener;
@@ -348,7 +348,10 @@ fn a_websocket_member_that_never_upgrades_holds_up_neither_start_nor_close() {
     let (address, events) = never_upgrading_server();
     let began = Instant::now();
     let pool = Pool::start(vec![ws_member(&address), fake("normal")]).unwrap();
-    println!("pool start returned after {:?} with the WebSocket upgrade unanswered", began.elapsed());
+    println!(
+        "pool start returned after {:?} with the WebSocket upgrade unanswered",
+        began.elapsed()
+    );
     assert_eq!(events.recv_timeout(Duration::from_secs(30)), Ok("accepted"));
     assert!(!pool.member_status(0).unwrap().healthy);
     assert!(pool.member_status(1).unwrap().healthy);
@@ -365,9 +368,7 @@ fn a_websocket_member_that_never_upgrades_holds_up_neither_start_nor_close() {
 /// A WebSocket server whose first connection is a working app-server (it answers
 /// `initialize`) until `drop_first` fires, when it drops that connection; it accepts the
 /// connections after that and never upgrades them. Reports as `never_upgrading_server` does.
-fn upgrading_once_server(
-    drop_first: mpsc::Receiver<()>,
-) -> (String, mpsc::Receiver<&'static str>) {
+fn upgrading_once_server(drop_first: mpsc::Receiver<()>) -> (String, mpsc::Receiver<&'static str>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("{}", listener.local_addr().unwrap());
     let (tx, rx) = mpsc::channel();

@@ -100,7 +100,11 @@ mod tests {
         let stopped = Arc::new(AtomicUsize::new(0));
         let cancel = Cancel::default();
         let s = stopped.clone();
-        cancel.on_cancel(move || drop(s.fetch_add(1, Ordering::SeqCst))).unwrap();
+        cancel
+            .on_cancel(move || {
+                s.fetch_add(1, Ordering::SeqCst);
+            })
+            .unwrap();
         cancel.clear();
         cancel.cancel();
         assert_eq!(stopped.load(Ordering::SeqCst), 0);
