@@ -432,3 +432,59 @@ fn a_member_killed_while_a_websocket_member_reconnects_into_a_stall_is_back() {
     println!("closing the pool returned after {:?} with the reconnect in flight", began.elapsed());
     assert_eq!(events.recv_timeout(Duration::from_secs(30)), Ok("ended by the client"));
 }
+
+/// A Unix socket whose listener never accepts and whose queue is full (Linux: backlog 0 and
+/// one connection waiting), so a connect to it blocks in the kernel until the listener goes.
+/// Returns the path and what keeps it full (dropped at the end of the test).
+#[cfg(target_os = "linux")]
+fn unix_socket_that_never_accepts() -> (PathBuf, Vec<std::os::fd::OwnedFd>) {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let path = std::env::temp_dir().join(format!("codex-pool-test-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let unix_socket = |nonblocking: bool| unsafe {
+        let kind = libc::SOCK_STREAM | if nonblocking { libc::SOCK_NONBLOCK } else { 0 };
+        let fd = libc::socket(libc::AF_UNIX, kind, 0);
+        assert!(fd >= 0);
+        OwnedFd::from_raw_fd(fd)
+    };
+    let mut address: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    address.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    for (slot, byte) in address.sun_path.iter_mut().zip(path.to_str().unwrap().bytes()) {
+        *slot = byte as libc::c_char;
+    }
+    let size = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+    let at = &address as *const libc::sockaddr_un as *const libc::sockaddr;
+    use std::os::fd::AsRawFd;
+    let listener = unix_socket(false);
+    unsafe {
+        assert_eq!(libc::bind(listener.as_raw_fd(), at, size), 0);
+        assert_eq!(libc::listen(listener.as_raw_fd(), 0), 0);
+    }
+    let waiting = unix_socket(false);
+    assert_eq!(unsafe { libc::connect(waiting.as_raw_fd(), at, size) }, 0);
+    // Full now: a connect that may not block says it would.
+    let probe = unix_socket(true);
+    assert_eq!(unsafe { libc::connect(probe.as_raw_fd(), at, size) }, -1);
+    assert_eq!(std::io::Error::last_os_error().raw_os_error(), Some(libc::EAGAIN));
+    (path, vec![listener, waiting])
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_member_whose_connect_never_completes_holds_up_neither_start_nor_close() {
+    let (path, keep_full) = unix_socket_that_never_accepts();
+    let mut stuck = ws_member("127.0.0.1:1");
+    stuck.transport.endpoint = Endpoint::Unix { path: Some(path.clone()) };
+    let began = Instant::now();
+    let pool = Pool::start(vec![stuck, fake("normal")]).unwrap();
+    println!("pool start returned after {:?} with member 0's connect blocked", began.elapsed());
+    assert!(!pool.member_status(0).unwrap().healthy);
+    assert!(pool.member_status(1).unwrap().healthy);
+    let began = Instant::now();
+    pool.close();
+    println!("closing the pool returned after {:?} with the connect blocked", began.elapsed());
+    // The connect timeout is an hour and the socket's queue is still full: only the cancel
+    // let the close return. Dropping the listener ends the abandoned connect.
+    drop(keep_full);
+    let _ = std::fs::remove_file(&path);
+}

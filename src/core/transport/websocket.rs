@@ -72,7 +72,7 @@ impl Shared {
 }
 
 /// Connects, upgrades to WebSocket within the connect timeout, and starts the two threads.
-/// Once connected, `cancel` shuts the socket, ending TLS or the upgrade at once.
+/// `cancel` ends it at once: the connect is abandoned, or the socket shut (TLS, the upgrade).
 pub fn connect(
     settings: &Settings,
     queue: Receiver<Vec<u8>>,
@@ -94,7 +94,7 @@ pub fn connect(
         true => Some(tls::client_config(settings.ca_file.as_deref())?),
         false => None,
     };
-    let socket = socket::connect(endpoint, unix_path.as_deref(), deadline)?;
+    let socket = socket::connect_or_cancel(endpoint, unix_path.as_deref(), deadline, cancel)?;
     let io_error = |e: std::io::Error| {
         Error::new(ErrorKind::Transport, format!("cannot connect to {address}: {e}"))
     };
