@@ -1,8 +1,10 @@
 //! The pool against scripted fake app-servers: placement on the least busy member, a member
 //! that dies failing only its own turns, its restart in the background, threads of a dead
 //! member refused rather than moved, and members that hang in their start (a fake that does
-//! not answer `initialize`, a WebSocket server that never upgrades) holding up no other member,
-//! nor the pool's start, nor its close.
+//! not answer `initialize`, a WebSocket server that never upgrades, a connect that never
+//! completes) holding up no other member, nor the pool's start, nor its close. A hung start is
+//! held until the test releases it (or forever: its timeouts are an hour), so a start or close
+//! that returns at all did not wait for it; durations are printed, never asserted.
 
 use codex_app_server::core::client::turn::Next;
 use codex_app_server::core::options::Endpoint;
@@ -439,7 +441,10 @@ fn a_member_killed_while_a_websocket_member_reconnects_into_a_stall_is_back() {
 #[cfg(target_os = "linux")]
 fn unix_socket_that_never_accepts() -> (PathBuf, Vec<std::os::fd::OwnedFd>) {
     use std::os::fd::{FromRawFd, OwnedFd};
-    let path = std::env::temp_dir().join(format!("codex-pool-test-{}.sock", std::process::id()));
+    static SOCKETS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SOCKETS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("codex-pool-test-{}-{n}.sock", std::process::id());
+    let path = std::env::temp_dir().join(name);
     let _ = std::fs::remove_file(&path);
     let unix_socket = |nonblocking: bool| unsafe {
         let kind = libc::SOCK_STREAM | if nonblocking { libc::SOCK_NONBLOCK } else { 0 };
@@ -485,6 +490,22 @@ fn a_member_whose_connect_never_completes_holds_up_neither_start_nor_close() {
     println!("closing the pool returned after {:?} with the connect blocked", began.elapsed());
     // The connect timeout is an hour and the socket's queue is still full: only the cancel
     // let the close return. Dropping the listener ends the abandoned connect.
+    drop(keep_full);
+    let _ = std::fs::remove_file(&path);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_unix_connect_into_a_full_queue_fails_within_the_connect_timeout() {
+    let (path, keep_full) = unix_socket_that_never_accepts();
+    let mut options = ws_member("127.0.0.1:1");
+    options.transport.endpoint = Endpoint::Unix { path: Some(path.clone()) };
+    options.transport.connect_timeout = Duration::from_millis(300);
+    let began = Instant::now();
+    let err = Client::start(&options).err().expect("a connect that never completes fails");
+    println!("a unix:// connect into a full queue failed after {:?}", began.elapsed());
+    assert_eq!(err.kind, ErrorKind::Transport, "{}", err.message);
+    assert!(err.message.contains("connect timeout"), "{}", err.message);
     drop(keep_full);
     let _ = std::fs::remove_file(&path);
 }

@@ -316,9 +316,8 @@ pub unsafe extern "C" fn codex_pool_member_active_turns(
 
 /// Closes every member at once (in parallel): blocked calls return `CODEX_ERR_CLOSED`, open
 /// turns end, spawned servers are stopped, and nothing is restarted any more. Starts in flight
-/// are cancelled at once (the spawned server killed, the socket shut; a TCP connect not yet
-/// established ends within its connect timeout), so a member whose start hangs does not hold
-/// the close. Returns once every member's thread has ended. Idempotent and thread-safe; NULL
+/// are cancelled at once (the spawned server killed, the socket shut, a connect in progress
+/// abandoned), so a member whose start hangs does not hold the close. Returns once every member's thread has ended. Idempotent and thread-safe; NULL
 /// is ignored. The handle stays valid until `codex_pool_free`.
 ///
 /// - **Threads:** any thread, also while other threads are blocked in calls on the pool (they

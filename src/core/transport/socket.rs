@@ -98,9 +98,9 @@ impl Write for &Socket {
     }
 }
 
-/// `connect` on a helper thread, so that a cancel need not wait for it (a TCP connect or a
-/// name lookup cannot be interrupted): a cancelled connect is left to end by itself, by
-/// `deadline`, and its socket is dropped.
+/// `connect` on a helper thread, so that neither a cancel nor `deadline` waits for it (a TCP
+/// connect or a name lookup cannot be interrupted, a Unix socket connect into a full queue
+/// has no timeout): an abandoned connect is left to end by itself, and its socket is dropped.
 pub fn connect_or_cancel(
     endpoint: &Endpoint,
     unix_path: Option<&Path>,
@@ -117,16 +117,29 @@ pub fn connect_or_cancel(
         .map_err(|e| {
             Error::new(ErrorKind::Transport, format!("cannot connect to {endpoint}: {e}"))
         })?;
-    let (stop_tx, stop) = crossbeam_channel::bounded::<()>(1);
+    let (stop_tx, mut stop) = crossbeam_channel::bounded::<()>(1);
     cancel.on_cancel(move || {
         let _ = stop_tx.try_send(());
     })?;
-    crossbeam_channel::select! {
-        recv(done) -> connected => return connected.unwrap_or_else(|_| Err(connect_thread_died())),
-        recv(stop) -> _ => cancel.check()?,
+    // Also bounds what cannot bound itself (a Unix socket connect into a full queue).
+    let timeout = crossbeam_channel::at(deadline);
+    loop {
+        crossbeam_channel::select! {
+            recv(done) -> connected => {
+                return connected.unwrap_or_else(|_| Err(connect_thread_died()))
+            }
+            recv(stop) -> _ => {
+                cancel.check()?;
+                stop = crossbeam_channel::never(); // dropped without a cancel
+            }
+            recv(timeout) -> _ => {
+                return Err(Error::new(
+                    ErrorKind::Transport,
+                    format!("cannot connect to {endpoint}: not connected within the connect timeout"),
+                ))
+            }
+        }
     }
-    // Woken without a cancel (the stop was dropped): only the connect is left to wait for.
-    done.recv().unwrap_or_else(|_| Err(connect_thread_died()))
 }
 
 fn connect_thread_died() -> Error {
