@@ -293,12 +293,10 @@ impl Inner {
     /// fails, until the pool closes; then closes its client.
     fn run_member(self: Arc<Self>, index: usize) {
         let member = &self.members[index];
-        let mut first = true;
+        let mut first = FirstStart(Some(&self));
         while !self.closing() {
             let up = self.start_member(index);
-            if std::mem::take(&mut first) {
-                self.first_start_done(up);
-            }
+            first.done(up);
             let wait = match up {
                 true => match self.wait_for_failure(index) {
                     Some(wait) => wait,
@@ -426,5 +424,23 @@ impl Inner {
                 "no member of the pool is healthy; they are being restarted in the background",
             )
         })
+    }
+}
+
+/// Reports a member's first start to `Pool::start` once, and as failed if the member's thread
+/// ends (or panics) before it, so the pool's start never waits for a thread that is gone.
+struct FirstStart<'a>(Option<&'a Inner>);
+
+impl FirstStart<'_> {
+    fn done(&mut self, up: bool) {
+        if let Some(inner) = self.0.take() {
+            inner.first_start_done(up);
+        }
+    }
+}
+
+impl Drop for FirstStart<'_> {
+    fn drop(&mut self) {
+        self.done(false);
     }
 }
