@@ -1,8 +1,8 @@
 /* The pool: what a member costs and how fast the pool closes, and the aggregate flood rate of
  * a pool beside one server.
  *
- *   pool FAKE_SERVER cost N          start a pool of N fake members: threads, fds, start and
- *                                    close times of this process
+ *   pool FAKE_SERVER cost N          start a pool of N fake members: threads, fds, start (until
+ *                                    every member is up) and close times of this process
  *   pool FAKE_SERVER flood M DELTAS  one thread and turn on each of M members, all flooding
  *                                    at once; prints events/s (run with M=1 and M=4 to compare)
  */
@@ -59,6 +59,13 @@ static codex_pool *start_pool(const char *fake, int n, const char *scenario, con
     if (rc != CODEX_OK) die("pool start", rc, err);
     for (int i = 0; i < n; i++) codex_options_free(members[i]);
     free(members);
+    /* codex_pool_start returns once one member is up; the figures are for all of them. */
+    for (int up = 0; up < n;) {
+        up = 0;
+        for (int i = 0; i < n; i++) up += codex_pool_member_healthy(pool, (size_t)i);
+        struct timespec pause = {0, 1000 * 1000};
+        if (up < n) nanosleep(&pause, NULL);
+    }
     return pool;
 }
 

@@ -199,9 +199,12 @@ typedef struct codex_options codex_options;
  * Placement: `codex_pool_thread_start` puts a new Codex thread on the healthy member with the
  * fewest active turns; its turns (`codex_pool_turn_start`) go to that member. A member whose
  * app-server dies or whose connection drops fails only its own turns and waiters
- * (`CODEX_ERR_TRANSPORT`); new threads go to the others; a library thread restarts or
- * reconnects it in the background (capped exponential backoff: 100 ms doubling to 10 s) and it
- * takes new threads again once healthy. Threads of a failed member are not moved: a turn start
+ * (`CODEX_ERR_TRANSPORT`); new threads go to the others; the member's own library thread
+ * restarts or reconnects it in the background (capped exponential backoff: 100 ms doubling to
+ * 10 s) and it takes new threads again once healthy. Members start and restart independently:
+ * one whose start hangs (a server that never answers `initialize`, a WebSocket upgrade never
+ * answered) delays no other member, nor the pool's start or close; its start fails after
+ * `codex_options_set_start_timeout_ms` and is retried. Threads of a failed member are not moved: a turn start
  * on one fails with `CODEX_ERR_TRANSPORT` naming the failure, and the program may start a new
  * thread or `thread/resume` it where its storage is reachable.
  *
@@ -918,8 +921,8 @@ codex_result codex_set_log_callback(codex_log_level min_level,
 
 /**
  * New options with the defaults: spawn (`stdio://`) the codex binary from `$CODEX_BIN`, else
- * `codex` on PATH; client name "libcodex_app_server"; request timeout 120000 ms; client
- * stream of 1024 events; for remote URLs a connect timeout of 10000 ms and a keepalive ping
+ * `codex` on PATH; client name "libcodex_app_server"; start timeout 15000 ms; request timeout
+ * 120000 ms; client stream of 1024 events; for remote URLs a connect timeout of 10000 ms and a keepalive ping
  * every 30000 ms.
  * Free with `codex_options_free`.
  *
@@ -1077,6 +1080,27 @@ codex_result codex_options_set_experimental_api(struct codex_options *opts,
 codex_result codex_options_set_request_timeout_ms(struct codex_options *opts,
                                                   int64_t timeout_ms,
                                                   struct codex_error **err_out);
+
+/**
+ * How long `codex_client_start` (and the start or restart of a pool member) may take, from
+ * spawning or connecting to the server's answer to `initialize`, in milliseconds (1 to
+ * 3600000, an hour; default 15000). A server that starts but never answers `initialize` (a
+ * wedged process, a proxy that accepts and stalls) then fails the start with
+ * `CODEX_ERR_TIMEOUT` saying so, instead of holding it for the request timeout. A remote
+ * connect is also bounded by `codex_options_set_connect_timeout_ms`.
+ *
+ * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+ *   are independent).
+ * - **Ownership:** nothing is allocated; the options keep the value.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a value that
+ *   is not positive or over 3600000; the options are unchanged then.
+ *
+ * # Safety
+ * `opts` must be live options; `err_out` NULL or writable.
+ */
+codex_result codex_options_set_start_timeout_ms(struct codex_options *opts,
+                                                int64_t timeout_ms,
+                                                struct codex_error **err_out);
 
 /**
  * How many events the client stream holds (default 1024, at least 1). When it is full the
@@ -1348,9 +1372,11 @@ codex_result codex_options_set_keepalive_ms(struct codex_options *opts,
 
 /**
  * Starts (or connects) every member at once, each from its options (copied: they may be freed
- * right after). Succeeds when at least one member is up — the others are retried in the
- * background — and writes the pool to `*pool_out` (free with `codex_pool_free`). Fails with
- * `CODEX_ERR_TRANSPORT` naming every member's error when none could be started, and with
+ * right after) on a library thread of its own. Returns as soon as one member is up — the
+ * others go on starting in the background, and are retried when they fail — and writes the
+ * pool to `*pool_out` (free with `codex_pool_free`); `codex_pool_member_healthy` tells which
+ * are up. Fails with `CODEX_ERR_TRANSPORT` naming every member's error when each member's
+ * first start failed, and with
  * `CODEX_ERR_INVALID_ARGUMENT` when `members` is NULL, `n` is 0 or an entry is not live
  * options.
  *
@@ -1440,8 +1466,9 @@ codex_result codex_pool_turn_start_with_callback(const struct codex_pool *pool,
  * The client of the member that owns `thread_id`, for any other request about that thread
  * (`codex_client_request`, `codex_client_thread_resume`, ...). Writes a borrowed pointer to
  * `*client_out`: valid until `codex_pool_free`; do not free it (`codex_client_free` ignores
- * it). After the member was restarted it refers to its old, failed connection. Errors as for
- * `codex_pool_turn_start`. Thread-safe.
+ * it). When the member that owns the thread has failed (restarted since or not), it fails with
+ * `CODEX_ERR_TRANSPORT` naming that failure, as `codex_pool_turn_start` does: the thread's
+ * connection is gone. Errors as for `codex_pool_turn_start`. Thread-safe.
  *
  * - **Threads:** any thread.
  * - **Ownership:** the client written to `*client_out` is borrowed from the pool: valid until
@@ -1516,8 +1543,10 @@ size_t codex_pool_member_active_turns(const struct codex_pool *pool,
 
 /**
  * Closes every member at once (in parallel): blocked calls return `CODEX_ERR_CLOSED`, open
- * turns end, spawned servers are stopped, and nothing is restarted any more. Idempotent and
- * thread-safe; NULL is ignored. The handle stays valid until `codex_pool_free`.
+ * turns end, spawned servers are stopped, and nothing is restarted any more. Starts in flight
+ * are cancelled at once (the spawned server killed, the socket shut, a connect in progress
+ * abandoned), so a member whose start hangs does not hold the close. Returns once every member's thread has ended. Idempotent and thread-safe; NULL
+ * is ignored. The handle stays valid until `codex_pool_free`.
  *
  * - **Threads:** any thread, also while other threads are blocked in calls on the pool (they
  *   return).
@@ -1530,8 +1559,8 @@ size_t codex_pool_member_active_turns(const struct codex_pool *pool,
 void codex_pool_close(const struct codex_pool *pool);
 
 /**
- * Closes the pool if needed and frees it with the client handles it gave out. NULL and
- * already-freed pools are ignored. Turns and events stay valid and may be freed later.
+ * Closes the pool if needed (as `codex_pool_close`: starts in flight are cancelled) and frees
+ * it with the client handles it gave out. NULL and already-freed pools are ignored. Turns and events stay valid and may be freed later.
  *
  * - **Threads:** exclusive: no other call on the pool may be running or follow.
  * - **Ownership:** releases the pool and the client handles it gave out; turns and events stay the

@@ -120,6 +120,8 @@ public:
     Options &auth_token(const std::string &token) { return set(codex_options_set_auth_token, token); }
     Options &ca_file(const std::string &path) { return set(codex_options_set_ca_file, path); }
     Options &connect_timeout(Timeout t) { return set_number(codex_options_set_connect_timeout_ms, t.count()); }
+    /// Spawn or connect through the answer to `initialize`; see codex_options_set_start_timeout_ms.
+    Options &start_timeout(Timeout t) { return set_number(codex_options_set_start_timeout_ms, t.count()); }
     /// A ping every `interval` (0: none); the connection ends after `interval + timeout` of silence.
     Options &keepalive(Timeout interval, Timeout timeout) {
         codex_error *err = nullptr;

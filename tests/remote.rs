@@ -444,6 +444,12 @@ fn a_pool_of_a_spawned_and_a_websocket_member_loses_only_the_killed_members_turn
         unsafe { codex_options_free(o) };
     }
     use codex_app_server::ffi::pool::*;
+    // The start returns once one member is up; placement below needs both.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !(0..2).all(|i| unsafe { codex_pool_member_healthy(pool, i) }) {
+        assert!(std::time::Instant::now() < deadline, "both members not up within 60 s");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
     let thread_start = || {
         let mut id = std::ptr::null_mut();
         set(|e| unsafe {

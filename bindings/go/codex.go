@@ -143,6 +143,7 @@ type Options struct {
 	Cwd                  string
 	ClientName           string
 	ClientVersion        string
+	StartTimeout         time.Duration // spawn or connect through the answer to initialize; 0: default (15 s)
 	RequestTimeout       time.Duration // 0: default (120 s); negative: no limit
 	ServerRequestTimeout *time.Duration
 	ControlTimeout       time.Duration // steer and interrupt; 0: default (10 s)
@@ -242,6 +243,10 @@ func newOptions(o Options) (*C.codex_options, error) {
 	if o.ConnectTimeout != 0 {
 		var err *C.codex_error
 		steps = append(steps, check(C.codex_options_set_connect_timeout_ms(opts, millis(o.ConnectTimeout), &err), err))
+	}
+	if o.StartTimeout != 0 {
+		var err *C.codex_error
+		steps = append(steps, check(C.codex_options_set_start_timeout_ms(opts, millis(o.StartTimeout), &err), err))
 	}
 	if o.ControlTimeout != 0 {
 		var err *C.codex_error
@@ -657,7 +662,9 @@ type Pool struct {
 	p  *C.codex_pool
 }
 
-// StartPool starts (or connects) every member at once; it succeeds when at least one is up.
+// StartPool starts (or connects) every member at once, each on its own library thread; it
+// returns as soon as one is up (the others go on starting in the background: see
+// MemberHealthy) and fails when every member's first start failed.
 func StartPool(members []Options) (*Pool, error) {
 	if len(members) == 0 {
 		return nil, &Error{Code: ErrInvalidArgument, Message: "members: a pool needs at least one"}

@@ -27,7 +27,14 @@ func TestPoolSpreadsThreadsAndRunsTurns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	if pool.MemberCount() != 2 || !pool.MemberHealthy(0) || !pool.MemberHealthy(1) {
+	// StartPool returns once one member is up; wait (bounded) for the other.
+	for deadline := time.Now().Add(30 * time.Second); !pool.MemberHealthy(0) || !pool.MemberHealthy(1); {
+		if time.Now().After(deadline) {
+			t.Fatal("both members not up within 30 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if pool.MemberCount() != 2 {
 		t.Fatalf("members: %d", pool.MemberCount())
 	}
 	seen := map[byte]bool{}

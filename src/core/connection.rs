@@ -15,11 +15,11 @@ use super::routing::ready::ReadySet;
 use super::routing::requests::PendingRequests;
 use super::routing::router::{Router, TurnQueue};
 use super::routing::rpc::{notification_line, Rpc};
-use super::transport::{OnFailure, Transport};
+use super::transport::{Cancel, OnFailure, Transport};
 use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long `close` lets the server exit after stdin closes before killing it.
 const CLOSE_GRACE: Duration = Duration::from_millis(500);
@@ -55,12 +55,27 @@ pub enum Timeout {
 }
 
 impl Connection {
-    /// Connects as `options` say and completes the `initialize` / `initialized` handshake;
-    /// returns the connection and the raw `initialize` result. `on_down` is called (on a
-    /// library thread) when the connection fails.
+    /// Connects as `options` say and completes the `initialize` / `initialized` handshake
+    /// within the start timeout; returns the connection and the raw `initialize` result.
+    /// `on_down` is called (on a library thread) when the connection fails. `cancel` ends the
+    /// start from another thread: the child is killed, the socket shut.
     pub(crate) fn start(
         options: &Options,
         on_down: Arc<dyn Fn() + Send + Sync>,
+        cancel: &Cancel,
+    ) -> Result<(Arc<Connection>, String)> {
+        let deadline = Instant::now().checked_add(options.start_timeout);
+        let started = Self::start_until(options, on_down, cancel, deadline);
+        cancel.clear();
+        // A step that failed because of the cancel reports the cancel.
+        started.map_err(|e| cancel.check().err().unwrap_or(e))
+    }
+
+    fn start_until(
+        options: &Options,
+        on_down: Arc<dyn Fn() + Send + Sync>,
+        cancel: &Cancel,
+        deadline: Option<Instant>,
     ) -> Result<(Arc<Connection>, String)> {
         let rpc = Arc::new(Rpc::default());
         let router =
@@ -99,8 +114,8 @@ impl Connection {
                 }
             })
         };
-        let transport =
-            Transport::start(&options.transport, inbound, on_failure).inspect_err(|e| {
+        let transport = Transport::start(&options.transport, inbound, on_failure, cancel)
+            .inspect_err(|e| {
                 log::warn!("cannot start or reach codex app-server: {}", e.message);
             })?;
         pending.start(transport.writer());
@@ -120,17 +135,38 @@ impl Connection {
             turn_idle_timeout: options.turn_idle_timeout,
             closed: AtomicBool::new(false),
         });
+        let weak = Arc::downgrade(&shared);
+        cancel.on_cancel(move || {
+            if let Some(shared) = weak.upgrade() {
+                shared.abandon(); // fails the `initialize` waiter
+            }
+        })?;
         let params = initialize_params(options);
-        let init_result = match shared.call("initialize", Some(&params), Timeout::Default) {
+        let wait = match deadline {
+            Some(at) => Timeout::After(at.saturating_duration_since(Instant::now())),
+            None => Timeout::Forever,
+        };
+        let init_result = match shared.call("initialize", Some(&params), wait) {
             Ok(result) => result,
             Err(err) => {
+                let err = match err.kind {
+                    ErrorKind::Timeout => Error::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "the app-server did not answer `initialize` within the start \
+                             timeout ({} ms; codex_options_set_start_timeout_ms)",
+                            options.start_timeout.as_millis()
+                        ),
+                    ),
+                    _ => err,
+                };
                 log::warn!("initialize failed: {}", err.message);
-                shared.close();
+                shared.abandon();
                 return Err(err);
             }
         };
         if let Err(err) = shared.transport.send(notification_line("initialized")) {
-            shared.close();
+            shared.abandon();
             return Err(err);
         }
         log::info!("codex app-server initialized: {}", user_agent(&init_result));
@@ -195,6 +231,13 @@ impl Connection {
         let dispatcher = Dispatcher::start(&self.callbacks, queue, callback, |_| {});
         *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(dispatcher);
         Ok(())
+    }
+
+    /// Ends a connection whose start failed or was cancelled: its server has nothing to
+    /// finish, so it is killed at once (a socket shut) instead of given `CLOSE_GRACE`.
+    fn abandon(&self) {
+        self.transport.shutdown(Duration::ZERO);
+        self.close();
     }
 
     pub(crate) fn close(&self) {

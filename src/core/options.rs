@@ -12,6 +12,10 @@ pub struct Options {
     pub client_title: Option<String>,
     pub client_version: String,
     pub experimental_api: bool,
+    /// Starting a client, from spawning or connecting to the answer to `initialize`, must finish
+    /// within this (a remote connect also within `transport.connect_timeout`): a server that
+    /// never answers `initialize` fails the start instead of holding it.
+    pub start_timeout: Duration,
     /// Used by requests that do not give their own timeout; `None` waits forever.
     pub request_timeout: Option<Duration>,
     /// Size of the client stream; when full, its oldest events are dropped.
@@ -31,6 +35,7 @@ pub struct Options {
     pub callback_threads: usize,
 }
 
+pub(crate) const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(15);
 pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 pub(crate) const DEFAULT_SERVER_REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 pub(crate) const DEFAULT_CLIENT_STREAM_CAPACITY: usize = 1024;
@@ -50,6 +55,7 @@ impl Default for Options {
             client_title: None,
             client_version: env!("CARGO_PKG_VERSION").to_owned(),
             experimental_api: false,
+            start_timeout: DEFAULT_START_TIMEOUT,
             request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
             client_stream_capacity: DEFAULT_CLIENT_STREAM_CAPACITY,
             server_request_timeout: DEFAULT_SERVER_REQUEST_TIMEOUT,

@@ -1,16 +1,19 @@
 //! A pool of app-servers: many clients (spawned or remote, in any mix) behind one placement
 //! rule. A new Codex thread goes to the healthy member with the fewest active turns; its turns
-//! go to the member that owns it. A member that fails takes only its own turns down; a
-//! supervisor thread restarts (or reconnects) it with capped exponential backoff, and it takes
-//! new threads again once it is back. Threads of a failed member are never moved silently:
-//! starting a turn on one fails with the member's failure.
+//! go to the member that owns it. A member that fails takes only its own turns down. Each
+//! member has a thread of its own that starts it and restarts (or reconnects) it with capped
+//! exponential backoff, so no member's start, restart or hang ever waits for another's; it
+//! takes new threads again once it is back. Threads of a failed member are never moved
+//! silently: starting a turn on one fails with the member's failure.
 
 use super::client::turn::Turn;
 use super::client::Client;
 use super::error::{Error, ErrorKind, Result};
 use super::options::Options;
 use super::routing::dispatch::Callback;
+use super::transport::Cancel;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -24,6 +27,10 @@ const MAX_RETRY: Duration = Duration::from_secs(10);
 struct Member {
     options: Options,
     state: Mutex<MemberState>,
+    /// Wakes the member's thread: its client failed, or the pool is closing.
+    wake: Condvar,
+    /// Ends the member's start in flight when the pool closes.
+    cancel: Cancel,
 }
 
 #[derive(Default)]
@@ -37,7 +44,6 @@ struct MemberState {
     placed: usize,
     /// Why the member is down (what its last client failed with, or its last start).
     last_error: Option<Error>,
-    next_retry: Option<Instant>,
     backoff: Duration,
 }
 
@@ -51,21 +57,22 @@ struct Placement {
 struct Inner {
     members: Vec<Member>,
     placements: Mutex<HashMap<String, Placement>>,
-    supervisor: Mutex<Supervisor>,
-    /// Wakes the supervisor: a member failed, or the pool is closing.
-    wake: Condvar,
+    closing: AtomicBool,
+    /// How the members' first starts went; `Pool::start` waits on it.
+    first_round: Mutex<FirstRound>,
+    first_round_changed: Condvar,
 }
 
 #[derive(Default)]
-struct Supervisor {
-    closing: bool,
-    /// A member failed since the supervisor last looked (so no wake-up is lost).
-    dirty: bool,
+struct FirstRound {
+    tried: usize,
+    up: bool,
 }
 
 pub struct Pool {
     inner: Arc<Inner>,
-    supervisor: Mutex<Option<JoinHandle<()>>>,
+    /// The members' threads, joined by `close`.
+    threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
 /// A member's state as the program sees it.
@@ -77,8 +84,9 @@ pub struct MemberStatus {
 }
 
 impl Pool {
-    /// Starts (or connects) every member at once. Succeeds when at least one member is up; the
-    /// others are retried in the background. Fails, naming each member's error, when none is.
+    /// Starts (or connects) every member at once, each on its own thread. Returns as soon as
+    /// one member is up; the others go on starting in the background. Fails, naming each
+    /// member's error, when every member's first start failed.
     pub fn start(members: Vec<Options>) -> Result<Pool> {
         if members.is_empty() {
             return Err(Error::invalid_argument("members: a pool needs at least one member"));
@@ -86,42 +94,46 @@ impl Pool {
         let inner = Arc::new(Inner {
             members: members
                 .into_iter()
-                .map(|options| Member { options, state: Mutex::new(MemberState::default()) })
+                .map(|options| Member {
+                    options,
+                    state: Mutex::new(MemberState::default()),
+                    wake: Condvar::new(),
+                    cancel: Cancel::default(),
+                })
                 .collect(),
             placements: Mutex::new(HashMap::new()),
-            supervisor: Mutex::new(Supervisor::default()),
-            wake: Condvar::new(),
+            closing: AtomicBool::new(false),
+            first_round: Mutex::new(FirstRound::default()),
+            first_round_changed: Condvar::new(),
         });
-        std::thread::scope(|scope| {
-            for index in 0..inner.members.len() {
-                let inner = &inner;
-                scope.spawn(move || inner.start_member(index));
-            }
-        });
-        let up = (0..inner.members.len()).filter(|&i| inner.client(i).is_some()).count();
-        if up == 0 {
-            let why: Vec<String> = inner
-                .members
-                .iter()
-                .enumerate()
-                .map(|(i, m)| {
-                    let state = m.lock();
-                    format!("member {i}: {}", state.last_error.as_ref().map_or("?", |e| &e.message))
-                })
-                .collect();
-            return Err(Error::new(
-                ErrorKind::Transport,
-                format!("no member of the pool could be started: {}", why.join("; ")),
-            ));
+        let threads = (0..inner.members.len())
+            .map(|index| {
+                let inner = inner.clone();
+                std::thread::Builder::new()
+                    .name(format!("codex-pool-{index}"))
+                    .spawn(move || inner.run_member(index))
+                    .expect("cannot spawn a pool member's thread")
+            })
+            .collect();
+        let pool = Pool { inner, threads: Mutex::new(threads) };
+        if pool.inner.wait_first_round() {
+            return Ok(pool);
         }
-        let supervisor = {
-            let inner = inner.clone();
-            std::thread::Builder::new()
-                .name("codex-pool".into())
-                .spawn(move || inner.supervise())
-                .expect("cannot spawn the pool supervisor")
-        };
-        Ok(Pool { inner, supervisor: Mutex::new(Some(supervisor)) })
+        let why: Vec<String> = pool
+            .inner
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let state = m.lock();
+                format!("member {i}: {}", state.last_error.as_ref().map_or("?", |e| &e.message))
+            })
+            .collect();
+        pool.close();
+        Err(Error::new(
+            ErrorKind::Transport,
+            format!("no member of the pool could be started: {}", why.join("; ")),
+        ))
     }
 
     pub fn member_count(&self) -> usize {
@@ -205,22 +217,19 @@ impl Pool {
         client.turn_start(thread_id, input, params, callback)
     }
 
-    /// Stops the supervisor and closes every member at once (each waits for its own server).
-    /// Idempotent.
+    /// Closes every member at once: starts in flight are cancelled (the child killed, the
+    /// socket shut), each member's thread closes its client (waiting for its own server) and
+    /// ends. Returns once every member's thread has. Idempotent.
     pub fn close(&self) {
-        self.inner.supervisor().closing = true;
-        self.inner.wake.notify_all();
-        let supervisor = self.supervisor.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(thread) = supervisor {
+        self.inner.closing.store(true, Ordering::SeqCst);
+        for member in &self.inner.members {
+            member.wake_up();
+            member.cancel.cancel();
+        }
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()));
+        for thread in threads {
             let _ = thread.join();
         }
-        let clients: Vec<Arc<Client>> =
-            (0..self.inner.members.len()).filter_map(|i| self.inner.client(i)).collect();
-        std::thread::scope(|scope| {
-            for client in &clients {
-                scope.spawn(move || client.close());
-            }
-        });
     }
 }
 
@@ -233,6 +242,12 @@ impl Drop for Pool {
 impl Member {
     fn lock(&self) -> MutexGuard<'_, MemberState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Under the lock, so a thread between its check and its wait cannot miss it.
+    fn wake_up(&self) {
+        let _state = self.lock();
+        self.wake.notify_all();
     }
 }
 
@@ -254,21 +269,60 @@ impl Inner {
         self.placements.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn supervisor(&self) -> MutexGuard<'_, Supervisor> {
-        self.supervisor.lock().unwrap_or_else(|p| p.into_inner())
+    fn closing(&self) -> bool {
+        self.closing.load(Ordering::SeqCst)
     }
 
-    /// Starts member `index` once; on failure schedules the next try.
-    fn start_member(self: &Arc<Self>, index: usize) {
+    /// Waits until a member is up (true) or every member's first start has failed (false).
+    fn wait_first_round(&self) -> bool {
+        let mut round = self.first_round.lock().unwrap_or_else(|p| p.into_inner());
+        while !round.up && round.tried < self.members.len() {
+            round = self.first_round_changed.wait(round).unwrap_or_else(|p| p.into_inner());
+        }
+        round.up
+    }
+
+    fn first_start_done(&self, up: bool) {
+        let mut round = self.first_round.lock().unwrap_or_else(|p| p.into_inner());
+        round.tried += 1;
+        round.up |= up;
+        self.first_round_changed.notify_all();
+    }
+
+    /// Member `index`'s own thread: starts it, and restarts it after its backoff whenever it
+    /// fails, until the pool closes; then closes its client.
+    fn run_member(self: Arc<Self>, index: usize) {
+        let member = &self.members[index];
+        let mut first = FirstStart(Some(&self));
+        while !self.closing() {
+            let up = self.start_member(index);
+            first.done(up);
+            let wait = match up {
+                true => match self.wait_for_failure(index) {
+                    Some(wait) => wait,
+                    None => break, // closing
+                },
+                false => member.lock().backoff,
+            };
+            self.pause(member, wait);
+        }
+        let client = member.lock().client.clone();
+        if let Some(client) = client {
+            client.close();
+        }
+    }
+
+    /// Starts member `index` once; on failure doubles its backoff. Returns whether it is up.
+    fn start_member(self: &Arc<Self>, index: usize) -> bool {
         let member = &self.members[index];
         let weak = Arc::downgrade(self);
         let on_failure = Arc::new(move || {
             if let Some(inner) = weak.upgrade() {
-                inner.supervisor().dirty = true;
-                inner.wake.notify_all();
+                inner.members[index].wake_up();
             }
         });
-        let started = Client::start_observed(&member.options, on_failure);
+        let started = Client::start_observed(&member.options, on_failure, &member.cancel);
+        let up = started.is_ok();
         let mut state = member.lock();
         // Logged once the lock is released: a log callback may call back into the pool.
         let message = match started {
@@ -279,7 +333,6 @@ impl Inner {
                 state.client = Some(Arc::new(client));
                 state.generation += 1;
                 state.placed = 0;
-                state.next_retry = None;
                 state.backoff = FIRST_RETRY;
                 back.map(|m| (log::Level::Info, m))
             }
@@ -289,24 +342,67 @@ impl Inner {
                 } else {
                     (state.backoff * 2).min(MAX_RETRY)
                 };
-                state.next_retry = Some(Instant::now() + state.backoff);
                 let message = format!(
                     "pool member {index} could not be started: {}; next try in {} ms",
                     err.message,
                     state.backoff.as_millis()
                 );
                 state.last_error = Some(err);
-                Some((log::Level::Warn, message))
+                // Said only when the pool goes on: a start cancelled by the close is no news.
+                (!self.closing()).then_some((log::Level::Warn, message))
             }
         };
         drop(state);
         if let Some((level, message)) = message {
             log::log!(level, "{message}");
         }
+        up
+    }
+
+    /// Waits until member `index`'s client fails, then takes it down and closes it; returns how
+    /// long to wait before restarting. `None` when the pool closes first.
+    fn wait_for_failure(&self, index: usize) -> Option<Duration> {
+        let member = &self.members[index];
+        let mut state = member.lock();
+        let (client, why, wait) = loop {
+            if self.closing() {
+                return None;
+            }
+            if let Some(err) = state.client.as_ref().and_then(|c| c.failure()) {
+                let wait = state.backoff.max(FIRST_RETRY);
+                let why = format!(
+                    "pool member {index} failed: {}; restarting it in {} ms",
+                    err.message,
+                    wait.as_millis()
+                );
+                state.last_error = Some(err);
+                break (state.client.take(), why, wait);
+            }
+            state = member.wake.wait(state).unwrap_or_else(|p| p.into_inner());
+        };
+        drop(state);
+        log::warn!("{why}"); // not under the member's lock
+        if let Some(client) = client {
+            client.close(); // ends its threads; its turns have failed already
+        }
+        Some(wait)
+    }
+
+    /// Sleeps `wait`, or less when the pool closes.
+    fn pause(&self, member: &Member, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut state = member.lock();
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            if self.closing() || left.is_zero() {
+                return;
+            }
+            state = member.wake.wait_timeout(state, left).unwrap_or_else(|p| p.into_inner()).0;
+        }
     }
 
     fn least_busy(&self) -> Result<(usize, Arc<Client>, u64)> {
-        if self.supervisor().closing {
+        if self.closing() {
             return Err(Error::new(ErrorKind::Closed, "the pool was closed by the program"));
         }
         // (active turns, threads placed on the current client), index, client, generation.
@@ -329,62 +425,22 @@ impl Inner {
             )
         })
     }
+}
 
-    /// The supervisor: takes failed members down and restarts them with backoff.
-    fn supervise(self: Arc<Self>) {
-        loop {
-            self.supervisor().dirty = false;
-            let now = Instant::now();
-            let mut next: Option<Instant> = None;
-            for index in 0..self.members.len() {
-                if self.supervisor().closing {
-                    return;
-                }
-                let member = &self.members[index];
-                let failed = {
-                    let mut state = member.lock();
-                    match state.client.as_ref().and_then(|c| c.failure()) {
-                        Some(err) => {
-                            let wait = state.backoff.max(FIRST_RETRY);
-                            let why = format!(
-                                "pool member {index} failed: {}; restarting it in {} ms",
-                                err.message,
-                                wait.as_millis()
-                            );
-                            state.last_error = Some(err);
-                            state.next_retry = Some(now + wait);
-                            state.client.take().map(|client| (client, why))
-                        }
-                        None => None,
-                    }
-                };
-                if let Some((client, why)) = failed {
-                    log::warn!("{why}"); // not under the member's lock
-                    client.close(); // ends its threads; its turns have failed already
-                }
-                let due = member.lock().next_retry;
-                match due {
-                    Some(at) if at <= now => self.start_member(index),
-                    _ => {}
-                }
-                if let Some(at) = member.lock().next_retry {
-                    next = Some(next.map_or(at, |n| n.min(at)));
-                }
-            }
-            let state = self.supervisor();
-            if state.closing {
-                return;
-            }
-            if state.dirty {
-                continue;
-            }
-            drop(match next {
-                Some(at) => {
-                    let wait = at.saturating_duration_since(Instant::now());
-                    self.wake.wait_timeout(state, wait).unwrap_or_else(|p| p.into_inner()).0
-                }
-                None => self.wake.wait(state).unwrap_or_else(|p| p.into_inner()),
-            });
+/// Reports a member's first start to `Pool::start` once, and as failed if the member's thread
+/// ends (or panics) before it, so the pool's start never waits for a thread that is gone.
+struct FirstStart<'a>(Option<&'a Inner>);
+
+impl FirstStart<'_> {
+    fn done(&mut self, up: bool) {
+        if let Some(inner) = self.0.take() {
+            inner.first_start_done(up);
         }
+    }
+}
+
+impl Drop for FirstStart<'_> {
+    fn drop(&mut self) {
+        self.done(false);
     }
 }

@@ -53,8 +53,8 @@ fn zero_or_positive_ms(name: &str, ms: i64) -> Result<Duration, crate::core::Err
 }
 
 /// New options with the defaults: spawn (`stdio://`) the codex binary from `$CODEX_BIN`, else
-/// `codex` on PATH; client name "libcodex_app_server"; request timeout 120000 ms; client
-/// stream of 1024 events; for remote URLs a connect timeout of 10000 ms and a keepalive ping
+/// `codex` on PATH; client name "libcodex_app_server"; start timeout 15000 ms; request timeout
+/// 120000 ms; client stream of 1024 events; for remote URLs a connect timeout of 10000 ms and a keepalive ping
 /// every 30000 ms.
 /// Free with `codex_options_free`.
 ///
@@ -289,6 +289,41 @@ pub unsafe extern "C" fn codex_options_set_request_timeout_ms(
             ms if ms > 0 => Some(Duration::from_millis(ms as u64)),
             ms => return Err(invalid(format!("timeout_ms: {ms} is not -1 or a positive number"))),
         };
+        Ok(())
+    })
+}
+
+/// The longest start accepted: an hour (beyond it a start is hung, not slow).
+const MAX_START_TIMEOUT_MS: i64 = 3_600_000;
+
+/// How long `codex_client_start` (and the start or restart of a pool member) may take, from
+/// spawning or connecting to the server's answer to `initialize`, in milliseconds (1 to
+/// 3600000, an hour; default 15000). A server that starts but never answers `initialize` (a
+/// wedged process, a proxy that accepts and stalls) then fails the start with
+/// `CODEX_ERR_TIMEOUT` saying so, instead of holding it for the request timeout. A remote
+/// connect is also bounded by `codex_options_set_connect_timeout_ms`.
+///
+/// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+///   are independent).
+/// - **Ownership:** nothing is allocated; the options keep the value.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a value that
+///   is not positive or over 3600000; the options are unchanged then.
+///
+/// # Safety
+/// `opts` must be live options; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_set_start_timeout_ms(
+    opts: *mut codex_options,
+    timeout_ms: i64,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    with_options(opts, err_out, |o| {
+        if timeout_ms > MAX_START_TIMEOUT_MS {
+            return Err(invalid(format!(
+                "timeout_ms: {timeout_ms} is over {MAX_START_TIMEOUT_MS} (an hour)"
+            )));
+        }
+        o.start_timeout = positive_ms("timeout_ms", timeout_ms)?;
         Ok(())
     })
 }

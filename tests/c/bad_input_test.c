@@ -70,6 +70,9 @@ int main(void) {
     EXPECT_INVALID(codex_options_set_auth_token(opts, "", &err), "token");
     EXPECT_INVALID(codex_options_set_ca_file(opts, "/nonexistent/ca.pem", &err), "ca_file");
     EXPECT_INVALID(codex_options_set_connect_timeout_ms(opts, 0, &err), "timeout_ms");
+    EXPECT_INVALID(codex_options_set_start_timeout_ms(opts, 0, &err), "timeout_ms");
+    EXPECT_INVALID(codex_options_set_start_timeout_ms(opts, 3600001, &err), "an hour");
+    CHECK_OK(codex_options_set_start_timeout_ms(opts, 3600000, &err), err);
     EXPECT_INVALID(codex_options_set_keepalive_ms(opts, -1, 1000, &err), "interval_ms");
     /* A codex binary with a remote URL is refused at start, naming the conflict. */
     codex_options *remote = codex_options_new();

@@ -1,9 +1,15 @@
 /* The pool through the C API, against two scripted fake app-servers: placement, turns on the
- * member that owns the thread, the borrowed client of a thread, bad input, close and free.
+ * member that owns the thread, the borrowed client of a thread, bad input, close and free; and
+ * (POSIX) a member held in `initialize` holding up neither the start, nor close, nor free.
  * Run under valgrind by `make test` when it is installed. */
 #define _POSIX_C_SOURCE 200809L
 #include <string.h>
+#include <time.h>
 #include "test_util.h"
+#ifndef _WIN32
+#include <signal.h>
+#include <unistd.h>
+#endif
 
 static codex_options *member(const char *prefix) {
     codex_options *opts = fake_server_options("normal");
@@ -11,6 +17,70 @@ static codex_options *member(const char *prefix) {
     CHECK_OK(codex_options_set_env(opts, "FAKE_THREAD_PREFIX", prefix, &err), err);
     return opts;
 }
+
+/* Waits (bounded) until each of the n members is up: codex_pool_start returns once one is. */
+static void wait_all_up(const codex_pool *pool, size_t n) {
+    for (int waited_ms = 0;; waited_ms++) {
+        size_t up = 0;
+        for (size_t i = 0; i < n; i++) up += codex_pool_member_healthy(pool, i);
+        if (up == n) return;
+        CHECK(waited_ms < 30000, "only %zu of %zu members up after 30 s", up, n);
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    }
+}
+
+#ifndef _WIN32
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* The pid the fake held in `initialize` wrote into the file `hold`, once it did (bounded). */
+static long holder(const char *hold) {
+    for (int waited_ms = 0;; waited_ms++) {
+        FILE *f = fopen(hold, "r");
+        long pid = 0;
+        int got = f ? fscanf(f, "%ld", &pid) : 0;
+        if (f) fclose(f);
+        if (got == 1) return pid;
+        CHECK(waited_ms < 30000, "no fake held initialize within 30 s");
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    }
+}
+
+/* Member 1's fake does not answer `initialize` while the file exists, and its start never
+ * times out by itself: the pool's start, then its close (or free alone), must not wait for it.
+ * Returning at all proves it; the held fake must be gone afterwards. */
+static void a_held_member_holds_up_nothing(int close_first) {
+    char hold[] = "/tmp/codex_pool_hold_XXXXXX";
+    int fd = mkstemp(hold);
+    CHECK(fd >= 0, "mkstemp");
+    close(fd);
+    codex_error *err = NULL;
+    codex_options *held = member("h_thr_");
+    CHECK_OK(codex_options_set_env(held, "FAKE_HOLD_INITIALIZE", hold, &err), err);
+    CHECK_OK(codex_options_set_start_timeout_ms(held, 3600000, &err), err);
+    const codex_options *members[2] = {member("g_thr_"), held};
+    codex_pool *pool = NULL;
+    double t0 = now_ms();
+    CHECK_OK(codex_pool_start(members, 2, &pool, &err), err);
+    printf("pool_test: start returned after %.1f ms with member 1 held\n", now_ms() - t0);
+    codex_options_free((codex_options *)members[0]);
+    codex_options_free(held);
+    long pid = holder(hold);
+    CHECK(codex_pool_member_healthy(pool, 0) && !codex_pool_member_healthy(pool, 1),
+          "member 0 up, member 1 held");
+    t0 = now_ms();
+    if (close_first) codex_pool_close(pool);
+    codex_pool_free(pool);
+    printf("pool_test: %s returned after %.1f ms with a start held\n",
+           close_first ? "close and free" : "free", now_ms() - t0);
+    CHECK(access(hold, F_OK) == 0, "never released: the close did not wait for a release");
+    CHECK(kill((pid_t)pid, 0) != 0, "the held fake (pid %ld) was left running", pid);
+    unlink(hold);
+}
+#endif
 
 int main(void) {
     codex_error *err = NULL;
@@ -26,6 +96,7 @@ int main(void) {
     codex_options_free((codex_options *)members[0]);
     codex_options_free((codex_options *)members[1]);
     CHECK(codex_pool_member_count(pool) == 2, "two members");
+    wait_all_up(pool, 2);
     for (size_t i = 0; i < 2; i++) {
         char *down = NULL;
         if (!codex_pool_member_healthy(pool, i)) codex_pool_member_last_error(pool, i, &down, NULL);
@@ -91,6 +162,10 @@ int main(void) {
     codex_string_free(threads[1]);
     codex_pool_free(pool);
     codex_pool_free(NULL);
+#ifndef _WIN32
+    a_held_member_holds_up_nothing(1);
+    a_held_member_holds_up_nothing(0);
+#endif
     printf("pool_test: ok\n");
     return 0;
 }

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "codex_app_server.hpp"
@@ -49,7 +50,12 @@ int main() {
     members.push_back(member("a_"));
     members.push_back(member("b_"));
     codex::Pool pool = codex::Pool::start(members);
-    CHECK(pool.member_count() == 2 && pool.member_healthy(0) && pool.member_healthy(1));
+    // The start returns once one member is up; wait (bounded) for the other.
+    for (int waited_ms = 0; !(pool.member_healthy(0) && pool.member_healthy(1)); waited_ms++) {
+        CHECK(waited_ms < 30000);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    CHECK(pool.member_count() == 2);
     std::string first = pool.thread_start(), second = pool.thread_start();
     CHECK(first[0] != second[0]);  // one thread on each member
 

@@ -24,6 +24,9 @@ pub struct Config {
     /// FAKE_HOLD_TIMEOUT_S: the longest a held turn waits for its interrupt, steer or
     /// test/release before it goes on, in seconds.
     pub hold_timeout_s: f64,
+    /// FAKE_HOLD_INITIALIZE: a file; while it exists, `initialize` is not answered (the fake
+    /// writes its pid into it once it holds). The test removes it to release the fake.
+    pub hold_initialize: Option<std::path::PathBuf>,
     /// FAKE_STDERR_LINES: lines written to stderr at start.
     pub stderr_lines: i64,
     /// FAKE_CRASH_AT: the fraction of the flood after which the fake exits (0: none).
@@ -75,6 +78,7 @@ impl Config {
                 .map(str::to_owned)
                 .collect(),
             hold_timeout_s: number("FAKE_HOLD_TIMEOUT_S", "60"),
+            hold_initialize: std::env::var_os("FAKE_HOLD_INITIALIZE").map(Into::into),
             stderr_lines: number("FAKE_STDERR_LINES", "0"),
             crash_at: number("FAKE_CRASH_AT", "0"),
             orphan_seconds: var("FAKE_ORPHAN_SECONDS", "10"),

@@ -47,6 +47,30 @@ fn error(rid: &Json, code: i64, message: &str, data: Option<Json>) -> io::Result
     send(&obj! { "id" => rid.clone(), "error" => Json::Obj(err) })
 }
 
+/// A server that started but does not answer `initialize`: waits while `file` exists (the
+/// test holds it), having written its pid into it so the test knows the hold has begun. Gives
+/// up after the hold timeout, saying so on stderr, so nothing hangs for good.
+fn hold_initialize(file: &std::path::Path) {
+    use std::io::Write;
+    // Never created here: a file the test removed already (released) must stay removed.
+    let opened = std::fs::OpenOptions::new().write(true).truncate(true).open(file);
+    if opened.and_then(|mut f| f.write_all(std::process::id().to_string().as_bytes())).is_err() {
+        return; // no file: released before the hold began
+    }
+    let deadline = std::time::Instant::now() + config().hold_timeout();
+    while file.exists() {
+        if std::time::Instant::now() >= deadline {
+            crate::output::log(&format!(
+                "initialize held {} s while {} exists; answering",
+                config().hold_timeout_s,
+                file.display()
+            ));
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 impl Server {
     pub fn new() -> Server {
         Server {
@@ -82,6 +106,9 @@ impl Server {
         if method == "initialize" {
             if self.initialized.swap(true, Ordering::SeqCst) {
                 return error(&rid, -32600, "Already initialized", None);
+            }
+            if let Some(file) = &config().hold_initialize {
+                hold_initialize(file);
             }
             let info = obj! {
                 "userAgent" => "fake/0.0.1", "codexHome" => "/tmp/fake", "platformFamily" => "unix",

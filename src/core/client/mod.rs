@@ -16,6 +16,7 @@ use super::routing::dispatch::Callback;
 use super::routing::event::Event;
 use super::routing::queue::{Taken, Wait};
 use super::routing::ready::{ReadySet, CLIENT_STREAM};
+use super::transport::Cancel;
 use serde_json::Value;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -29,15 +30,17 @@ pub struct Client {
 impl Client {
     /// Spawns the app-server and completes the `initialize` / `initialized` handshake.
     pub fn start(options: &Options) -> Result<Client> {
-        Self::start_observed(options, Arc::new(|| {}))
+        Self::start_observed(options, Arc::new(|| {}), &Cancel::default())
     }
 
-    /// `start`, with `on_down` called (on a library thread) when the connection fails.
+    /// `start`, with `on_down` called (on a library thread) when the connection fails, and
+    /// ended early by `cancel`.
     pub(crate) fn start_observed(
         options: &Options,
         on_down: Arc<dyn Fn() + Send + Sync>,
+        cancel: &Cancel,
     ) -> Result<Client> {
-        let (shared, init_result) = Connection::start(options, on_down)?;
+        let (shared, init_result) = Connection::start(options, on_down, cancel)?;
         Ok(Client { shared, init_result })
     }
 

@@ -6,6 +6,7 @@
 //! its stdin/stdout) and `websocket` (a remote one over `ws://`/`wss://`, or one on a Unix
 //! socket, one message per text frame).
 
+mod cancel;
 mod framing;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) use framing::{Frame, LineReader};
@@ -21,6 +22,7 @@ mod tls;
 mod url;
 mod websocket;
 
+pub use cancel::Cancel;
 pub use settings::{Keepalive, Secret, Settings};
 pub use url::{parse as parse_url, Endpoint};
 
@@ -100,13 +102,15 @@ pub struct Transport {
 
 impl Transport {
     /// Connects as the settings say (spawns the server, or connects to the URL) and starts the
-    /// I/O threads.
+    /// I/O threads. `cancel` ends a connect or upgrade in progress (a spawn is never long).
     pub fn start(
         settings: &Settings,
         inbound: impl Inbound,
         on_failure: OnFailure,
+        cancel: &Cancel,
     ) -> Result<Transport> {
         settings.check_consistent()?;
+        cancel.check()?;
         let (tx, queue) = unbounded::<Vec<u8>>();
         let writer = Writer::new(tx);
         let link: Box<dyn Link> = match settings.endpoint {
@@ -123,6 +127,7 @@ impl Transport {
                 writer.clone(),
                 inbound,
                 on_failure,
+                cancel,
             )?),
         };
         Ok(Transport { writer, link, _queue: queue })

@@ -1,7 +1,9 @@
 //! A connected socket (TCP or Unix), shared by clones, with reads and writes that never raise
 //! SIGPIPE and can be cancelled from another thread; and connecting one within a deadline.
 //! The plain layer under both the TLS session (`tls`) and the stream's halves (`stream`).
+//! Connecting may be cancelled (`connect_or_cancel`).
 
+use super::cancel::Cancel;
 use super::net::{self, AsRawSocket, RawSocket, UnixStream};
 use super::url::Endpoint;
 use crate::core::error::{Error, ErrorKind, Result};
@@ -94,6 +96,54 @@ impl Write for &Socket {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// `connect` on a helper thread, so that neither a cancel nor `deadline` waits for it (a TCP
+/// connect or a name lookup cannot be interrupted, a Unix socket connect into a full queue
+/// has no timeout): an abandoned connect is left to end by itself, and its socket is dropped.
+pub fn connect_or_cancel(
+    endpoint: &Endpoint,
+    unix_path: Option<&Path>,
+    deadline: Instant,
+    cancel: &Cancel,
+) -> Result<Socket> {
+    let (done_tx, done) = crossbeam_channel::bounded(1);
+    let (target, path) = (endpoint.clone(), unix_path.map(Path::to_path_buf));
+    std::thread::Builder::new()
+        .name("codex-connect".into())
+        .spawn(move || {
+            let _ = done_tx.send(connect(&target, path.as_deref(), deadline));
+        })
+        .map_err(|e| {
+            Error::new(ErrorKind::Transport, format!("cannot connect to {endpoint}: {e}"))
+        })?;
+    let (stop_tx, mut stop) = crossbeam_channel::bounded::<()>(1);
+    cancel.on_cancel(move || {
+        let _ = stop_tx.try_send(());
+    })?;
+    // Also bounds what cannot bound itself (a Unix socket connect into a full queue).
+    let timeout = crossbeam_channel::at(deadline);
+    loop {
+        crossbeam_channel::select! {
+            recv(done) -> connected => {
+                return connected.unwrap_or_else(|_| Err(connect_thread_died()))
+            }
+            recv(stop) -> _ => {
+                cancel.check()?;
+                stop = crossbeam_channel::never(); // dropped without a cancel
+            }
+            recv(timeout) -> _ => {
+                return Err(Error::new(
+                    ErrorKind::Transport,
+                    format!("cannot connect to {endpoint}: not connected within the connect timeout"),
+                ))
+            }
+        }
+    }
+}
+
+fn connect_thread_died() -> Error {
+    Error::new(ErrorKind::Internal, "the connecting thread ended without an answer")
 }
 
 /// Connects to a TCP endpoint or a Unix socket before `deadline`. The error names the address.

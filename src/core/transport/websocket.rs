@@ -11,6 +11,7 @@
 //! past the keepalive, or a message over the size limit end the connection, and the reader
 //! reports it once through `OnFailure` (waiters and turns fail with `Transport`).
 
+use super::cancel::Cancel;
 use super::settings::{Keepalive, Settings};
 use super::socket::{self, Socket};
 use super::stream::{Arrival, Control, ReadHalf, WriteHalf};
@@ -71,12 +72,14 @@ impl Shared {
 }
 
 /// Connects, upgrades to WebSocket within the connect timeout, and starts the two threads.
+/// `cancel` ends it at once: the connect is abandoned, or the socket shut (TLS, the upgrade).
 pub fn connect(
     settings: &Settings,
     queue: Receiver<Vec<u8>>,
     writer: Writer,
     mut inbound: impl Inbound,
     on_failure: OnFailure,
+    cancel: &Cancel,
 ) -> Result<WebSocketLink> {
     let endpoint = &settings.endpoint;
     let address = endpoint.to_string();
@@ -91,16 +94,21 @@ pub fn connect(
         true => Some(tls::client_config(settings.ca_file.as_deref())?),
         false => None,
     };
-    let socket = socket::connect(endpoint, unix_path.as_deref(), deadline)?;
+    let socket = socket::connect_or_cancel(endpoint, unix_path.as_deref(), deadline, cancel)?;
     let io_error = |e: std::io::Error| {
         Error::new(ErrorKind::Transport, format!("cannot connect to {address}: {e}"))
     };
+    let to_shut = socket.try_clone().map_err(io_error)?;
+    cancel.on_cancel(move || to_shut.shutdown())?;
+    // A step that failed because of the cancel reports the cancel.
+    let cancelled_or = |e: Error| cancel.check().err().unwrap_or(e);
     let left = deadline.saturating_duration_since(Instant::now());
     socket.set_timeout(Some(left)).map_err(io_error)?;
     let arrival = Arc::new(Arrival::new());
     let mut read_half = match (tls_config, endpoint) {
         (Some(config), Endpoint::Tcp { host, .. }) => {
-            let (reader, writer) = tls::handshake(&socket, host, config, &address)?;
+            let (reader, writer) =
+                tls::handshake(&socket, host, config, &address).map_err(cancelled_or)?;
             ReadHalf::tls(reader, WriteHalf::Tls(writer), arrival.clone())
         }
         _ => {
@@ -112,7 +120,8 @@ pub fn connect(
     read_half.set_deadline(Some(deadline));
     let config = ws_config(settings.max_line_bytes);
     let request = upgrade_request(endpoint, settings)?;
-    let mut ws = upgrade(request, read_half, config, deadline, settings, &address)?;
+    let mut ws =
+        upgrade(request, read_half, config, deadline, settings, &address).map_err(cancelled_or)?;
     socket.set_timeout(None).map_err(io_error)?;
 
     let (control_tx, control_rx) = unbounded();
