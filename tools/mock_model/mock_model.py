@@ -94,6 +94,7 @@ class Script:
         self.responses = list(spec.get("responses", []))
         self.used = [False] * len(self.responses)
         self.default = spec.get("default")
+        self.models = spec.get("models", [])
         self.lock = threading.Lock()
 
     def pick(self, body):
@@ -105,6 +106,21 @@ class Script:
         if self.default is not None:
             return None, self.default
         return None, {"text": "mock: no scripted response left"}
+
+
+def model_info(spec):
+    """A catalog entry as codex reads it from a provider's `model_catalog_url`: the script's
+    fields over defaults for every field codex requires."""
+    info = {"slug": spec["slug"], "display_name": spec.get("display_name", spec["slug"]),
+            "description": "", "supported_reasoning_levels": [], "shell_type": "shell_command",
+            "visibility": "list", "supported_in_api": True, "priority": 1,
+            "base_instructions": "", "supports_reasoning_summaries": False,
+            "support_verbosity": False, "default_verbosity": None, "apply_patch_tool_type": None,
+            "truncation_policy": {"mode": "bytes", "limit": 10000},
+            "supports_parallel_tool_calls": False, "experimental_supported_tools": [],
+            "availability_nux": None, "upgrade": None}
+    info.update(spec)
+    return info
 
 
 def sse(event_type, data):
@@ -119,8 +135,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.server.touch()
-        if self.path.endswith("/models"):
-            return self.reply_json({"models": []})
+        if self.path.split("?")[0].endswith("/models"):
+            return self.reply_json({"models": [model_info(m) for m in self.server.script.models]})
         if self.path == "/_mock/requests":
             with self.server.lock:
                 return self.reply_json(list(self.server.received))
@@ -160,6 +176,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("content-type", "text/event-stream")
         self.send_header("cache-control", "no-cache")
         self.send_header("connection", "close")
+        for name, value in resp.get("headers", {}).items():
+            self.send_header(name, str(value))
         self.end_headers()
         self.close_connection = True
         try:
