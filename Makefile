@@ -102,10 +102,13 @@ $(BUILD)/raii_test: tests/cpp/raii_test.cpp include/codex_app_server.hpp include
 $(BUILD)/pool_cpp_test: tests/cpp/pool_test.cpp include/codex_app_server.hpp include/codex_app_server.h lib | $(BUILD)
 	$(CXX) -std=c++17 -Wall -Wextra -Werror -pedantic $(CFLAGS) -Iinclude -o $@ $< $(STATIC) $(C_LIBS)
 
-c-test: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test $(BUILD)/pool_cpp_test
+$(BUILD)/threads_cpp_test: tests/cpp/threads_test.cpp include/codex_app_server.hpp include/codex_app_server.h lib | $(BUILD)
+	$(CXX) -std=c++17 -Wall -Wextra -Werror -pedantic $(CFLAGS) -Iinclude -o $@ $< $(STATIC) $(C_LIBS)
+
+c-test: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test $(BUILD)/pool_cpp_test $(BUILD)/threads_cpp_test
 	@echo "c tests run with: $(or $(VALGRIND),no valgrind)"
 	@pass=0; fail=0; \
-	for t in $(C_TESTS) raii_test pool_cpp_test; do \
+	for t in $(C_TESTS) raii_test pool_cpp_test threads_cpp_test; do \
 	  if CODEX_FAKE_SERVER=$(FAKE) timeout 300 $(VALGRIND) $(BUILD)/$$t; then pass=$$((pass+1)); \
 	  else echo "FAILED: $$t"; fail=$$((fail+1)); fi; \
 	done; \
@@ -115,9 +118,9 @@ c-test: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test $(BUILD)/pool_cpp_t
 # each round's two halves side by side; one line per round, then "test-repeat: K of N rounds
 # passed". Every round runs; any failed round fails the target. Logs: $(BUILD)/test-repeat/.
 N ?= 10
-test-repeat: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test $(BUILD)/pool_cpp_test runtime
+test-repeat: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test $(BUILD)/pool_cpp_test $(BUILD)/threads_cpp_test runtime
 	@CARGO="$(CARGO)" VALGRIND="$(VALGRIND)" FAKE="$(FAKE)" BUILD="$(BUILD)" \
-	  C_TESTS="$(C_TESTS) raii_test pool_cpp_test" ./scripts/test-repeat.sh $(N)
+	  C_TESTS="$(C_TESTS) raii_test pool_cpp_test threads_cpp_test" ./scripts/test-repeat.sh $(N)
 
 # pkg-config's view of the build tree (the static library), for the Go binding's own tests.
 INTREE_PC := $(BUILD)/pkgconfig/codex_app_server.pc

@@ -20,6 +20,7 @@ mod message;
 mod output;
 mod scenarios;
 mod server;
+mod threads;
 mod turn;
 
 use message::{Message, Unusable};
