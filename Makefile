@@ -38,7 +38,7 @@ WINDOWS_TEST := $(if $(and $(shell command -v wine),$(shell command -v $(MINGW_C
 
 .PHONY: all lib header runtime test test-repeat msrv-check layers-check rust-test c-test example-test go-test symbols \
 	header-check real-codex-c-test consumer-test cargo-c-test docs docs-test demo bench bench-transports bench-startup bench-soak \
-	bench-pool install clean
+	bench-pool bench-threads install clean
 DEMO_PREFIX := $(CURDIR)/$(BUILD)/prefix
 
 all: lib
@@ -196,7 +196,7 @@ CODEX_OLDEST := 0.158.0
 CODEX_PINNED := $(shell sed -n 's/^PINNED=//p' scripts/install-runtime.sh)
 CODEX_NEWEST := 0.171.0
 CODEX_VERSIONS ?= $(CODEX_OLDEST) $(CODEX_PINNED) $(CODEX_NEWEST)
-REAL_CODEX_TESTS := --test protocol --test real_codex --test real_approvals --test remote --test websocket
+REAL_CODEX_TESTS := --test protocol --test real_codex --test real_approvals --test real_threads --test remote --test websocket
 .PHONY: test-compat
 test-compat: lib $(BUILD)/real_codex_test | $(BUILD)
 	@set -o pipefail; for v in $(CODEX_VERSIONS); do 	  bin=$$(./scripts/install-runtime.sh $$v) || exit 1; 	  echo "== codex $$v ($$bin)"; 	  CODEX_TEST_BIN=$$bin $(CARGO) test --release $(REAL_CODEX_TESTS) 2>&1 \
@@ -315,6 +315,16 @@ bench-transports: lib | $(BUILD)
 bench-soak: lib | $(BUILD)
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -o $(BUILD)/soak bench/soak.c $(STATIC) $(C_LIBS)
 	$(BUILD)/soak $(FAKE) 10000 5000
+
+# The app-server's memory (VmRSS of the child) after THREADS short threads (one short turn each
+# against the mock model, the real pinned codex), without and with letting each go
+# (codex_client_thread_unsubscribe). THREADS=10000 for the larger figure (it takes hours with
+# every thread kept: see docs/benchmarks.md).
+THREADS ?= 1000
+bench-threads: lib runtime | $(BUILD)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -o $(BUILD)/thread_memory bench/thread_memory.c $(STATIC) $(C_LIBS)
+	./scripts/run-offline.sh bench/thread_memory_script.json $(CURDIR)/$(BUILD)/thread_memory $(THREADS) $$(( $(THREADS) / 10 )) keep
+	./scripts/run-offline.sh bench/thread_memory_script.json $(CURDIR)/$(BUILD)/thread_memory $(THREADS) $$(( $(THREADS) / 10 )) release
 
 # The pool: threads, fds, start and close time of pools of 10 and 100 members; the flood
 # through a pool of 4 members beside one member.

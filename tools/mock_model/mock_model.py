@@ -7,7 +7,7 @@ Usage:
 
 It binds 127.0.0.1 (port 0 picks a free one), prints the port on the first line of stdout, and
 serves:
-    GET  /v1/models          {"models": []}
+    GET  /v1/models          {"models": [...]}: the script's "models", as codex's catalog entries
     POST /v1/responses       a streamed reply (server-sent events) chosen by the script
     GET  /_mock/requests     every request received so far, as a JSON array (the entry of a
                              reply with "hold_after" also has "hold": "holding" from before
@@ -25,7 +25,7 @@ It stops by itself after --idle-exit seconds without a request (default 600), an
 network feature off (no account needed). Run codex with CODEX_HOME=DIR.
 
 Script (JSON):
-    {"responses": [RESPONSE, ...], "default": RESPONSE}
+    {"responses": [RESPONSE, ...], "default": RESPONSE, "models": [MODEL, ...]}
 Each POST /v1/responses takes the first unused RESPONSE whose "match" string occurs in the
 request body (a RESPONSE without "match" matches any request); when none is left, "default";
 without a default, a short text saying the script ran out.
@@ -48,6 +48,9 @@ RESPONSE fields:
                              without racing the stream.
     "status": 500, "body": "..."   an HTTP error instead of a stream
     "usage": {"input_tokens": 5, "output_tokens": 3}
+    "headers": {"x-codex-primary-used-percent": "42"}   extra HTTP headers (rate limits)
+MODEL fields: "slug", and any field of codex's catalog entry ("display_name", "visibility":
+"list" or "hide", ...); the others get defaults.
 """
 import argparse
 import json
