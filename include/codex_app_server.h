@@ -1995,8 +1995,9 @@ void codex_request_free(struct codex_request *req);
  * On the server: each page reads the thread index (the state database and history files);
  * a listed thread is not loaded.
  *
- * - **Threads:** any thread; the list keeps the client's connection alive (not open: after
- *   `codex_client_close` pages fail with `CODEX_ERR_CLOSED`).
+ * - **Threads:** any thread. The list does not keep its client alive: after
+ *   `codex_client_close` or `codex_client_free` its pages fail with `CODEX_ERR_CLOSED`; free
+ *   the list whenever you like.
  * - **Ownership:** the list written to `*list_out` is the caller's: free it with
  *   `codex_thread_list_free`.
  * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL `client` or `list_out`, `params_json` not a
@@ -2250,9 +2251,11 @@ codex_result codex_client_thread_set_name(const struct codex_client *client,
 
 /**
  * Starts compacting a thread's history (`thread/compact/start`): the server summarises it so
- * later turns send less. It answers at once; the compaction runs as a turn of the thread,
- * whose events (a `contextCompaction` item) arrive on the client stream. Writes the result
- * JSON to `*result_out` when it is not NULL.
+ * later turns send less. It answers at once; the compaction runs as a turn of the thread that
+ * no handle holds, so its events (a `contextCompaction` item, then `turn/completed`) arrive on
+ * the client stream (`codex_client_next_event`). A `codex_turn_start` on the thread before
+ * that `turn/completed` joins the compaction's turn on the server. Writes the result JSON to
+ * `*result_out` when it is not NULL.
  *
  * On the server: one model request (the summary), then a shorter history in memory.
  *
@@ -2271,15 +2274,18 @@ codex_result codex_client_thread_compact(const struct codex_client *client,
 /**
  * Lets go of a thread on this connection (`thread/unsubscribe`): call it when the program is
  * done with a thread. The connection gets no more of its events, and the server unloads the
- * thread (frees its memory) once no connection is subscribed — threads otherwise stay loaded
- * for the life of the app-server. `codex_client_thread_resume` takes it up again later.
+ * thread (frees its memory, then notifies `thread/closed`) once no connection is subscribed
+ * and it has been idle for the server's `thread_unload_delay_secs` (60 s by default;
+ * `codex_options_add_config(o, "thread_unload_delay_secs=0", ...)` unloads at once). A thread
+ * nobody lets go of stays loaded for the life of the app-server.
+ * `codex_client_thread_resume` takes it up again later.
  * Refused while a turn of this client is running or starting on the thread (its events would
  * stop): wait for its end, or interrupt it. Writes the result JSON (`{"status":
  * "unsubscribed"}`, `"notSubscribed"` the second time, `"notLoaded"`) to `*result_out` when it
  * is not NULL. In a pool: `codex_pool_thread_release`.
  *
- * On the server: frees the thread's in-memory state once its last subscriber is gone (see
- * `make bench-threads` for what that saves).
+ * On the server: frees the thread's in-memory state after the unload delay once its last
+ * subscriber is gone (`make bench-threads` measures what that saves).
  *
  * - **Threads:** any thread, many at once on one client.
  * - **Ownership:** as for `codex_client_thread_archive`.

@@ -45,7 +45,15 @@ fn json_call(
 fn fork(client: &Client, thread: &str, include_turns: bool) -> (String, Value) {
     let mut result = null_mut();
     let id = string_call(|out, err| unsafe {
-        codex_client_thread_fork(client.0, cs(thread).as_ptr(), include_turns, null(), out, &mut result, err)
+        codex_client_thread_fork(
+            client.0,
+            cs(thread).as_ptr(),
+            include_turns,
+            null(),
+            out,
+            &mut result,
+            err,
+        )
     })
     .unwrap();
     (id, serde_json::from_str(&unsafe { owned(result) }).unwrap())
@@ -80,9 +88,8 @@ fn answers(thread: &Value) -> Vec<String> {
                 .as_array()
                 .unwrap()
                 .iter()
-                .filter(|i| i["type"] == "agentMessage")
+                .rfind(|i| i["type"] == "agentMessage")
                 .map(|i| i["text"].as_str().unwrap().to_owned())
-                .last()
                 .unwrap_or_default()
         })
         .collect()
@@ -223,7 +230,13 @@ fn read_shows_turns_and_final_answers_and_turns_page() {
     // A page of one turn at a time, oldest first.
     let page = |params: &str| {
         json_call(|out, err| unsafe {
-            codex_client_thread_turns_list(client.0, cs(&thread).as_ptr(), cs(params).as_ptr(), out, err)
+            codex_client_thread_turns_list(
+                client.0,
+                cs(&thread).as_ptr(),
+                cs(params).as_ptr(),
+                out,
+                err,
+            )
         })
         .unwrap()
     };
@@ -250,8 +263,8 @@ fn archive_leaves_the_default_listing_and_unarchive_brings_it_back() {
     assert_eq!(both, expected);
 
     thread_call(&client, codex_client_thread_archive, &archived).unwrap();
-    assert_eq!(listed(&client, "{}"), [kept.clone()]);
-    assert_eq!(listed(&client, r#"{"archived": true}"#), [archived.clone()]);
+    assert_eq!(listed(&client, "{}"), std::slice::from_ref(&kept));
+    assert_eq!(listed(&client, r#"{"archived": true}"#), std::slice::from_ref(&archived));
 
     let result = thread_call(&client, codex_client_thread_unarchive, &archived).unwrap();
     assert_eq!(result["thread"]["id"], archived.as_str(), "{result}");
@@ -270,20 +283,28 @@ fn a_name_shows_in_read_and_in_the_listing() {
     run_turn(&client, &named, "hello");
     run_turn(&client, &other, "hello");
     string_call(|out, err| unsafe {
-        codex_client_thread_set_name(client.0, cs(&named).as_ptr(), cs("Nightly build").as_ptr(), out, err)
+        codex_client_thread_set_name(
+            client.0,
+            cs(&named).as_ptr(),
+            cs("Nightly build").as_ptr(),
+            out,
+            err,
+        )
     })
     .unwrap();
     assert_eq!(read(&client, &named, false).unwrap()["thread"]["name"], "Nightly build");
-    assert_eq!(listed(&client, r#"{"searchTerm": "Nightly"}"#), [named.clone()]);
+    assert_eq!(listed(&client, r#"{"searchTerm": "Nightly"}"#), std::slice::from_ref(&named));
     let mut list = null_mut();
-    set(|e| unsafe { codex_client_thread_list(client.0, cs("{}").as_ptr(), &mut list, e) }).unwrap();
+    set(|e| unsafe { codex_client_thread_list(client.0, cs("{}").as_ptr(), &mut list, e) })
+        .unwrap();
     set(|e| unsafe { codex_thread_list_next_page(list, e) }).unwrap();
     let page: Value = serde_json::from_str(&unsafe {
         borrowed(codex_thread_list_page_json(list, null_mut())).unwrap()
     })
     .unwrap();
     unsafe { codex_thread_list_free(list) };
-    let entry = page["data"].as_array().unwrap().iter().find(|t| t["id"] == named.as_str()).unwrap();
+    let entry =
+        page["data"].as_array().unwrap().iter().find(|t| t["id"] == named.as_str()).unwrap();
     assert_eq!(entry["name"], "Nightly build");
     // An empty name is the server's to refuse.
     let err = string_call(|out, err| unsafe {
@@ -339,7 +360,9 @@ fn compact_succeeds_and_unsubscribe_lets_the_server_unload_the_thread() {
     assert_eq!(turn.run().status, "completed");
 
     let loaded = |client: &Client| -> Vec<String> {
-        let r: Value = serde_json::from_str(&client.request("thread/loaded/list", Some("{}"), 0).unwrap()).unwrap();
+        let r: Value =
+            serde_json::from_str(&client.request("thread/loaded/list", Some("{}"), 0).unwrap())
+                .unwrap();
         r["data"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_owned()).collect()
     };
     assert!(loaded(&client).contains(&thread));
@@ -369,8 +392,18 @@ fn a_pool_releases_its_thread_and_forgets_it() {
         codex_pool_thread_start(pool, cs(KEPT).as_ptr(), out, null_mut(), e)
     })
     .unwrap();
+    let mut member = null();
+    set(|e| unsafe { codex_pool_client_for_thread(pool, cs(&thread).as_ptr(), &mut member, e) })
+        .unwrap();
     set(|e| unsafe { codex_pool_thread_release(pool, cs(&thread).as_ptr(), e) }).unwrap();
-    let again = set(|e| unsafe { codex_pool_thread_release(pool, cs(&thread).as_ptr(), e) }).unwrap_err();
+    // The member's connection was unsubscribed from it.
+    let status = json_call(|out, e| unsafe {
+        codex_client_thread_unsubscribe(member, cs(&thread).as_ptr(), out, e)
+    })
+    .unwrap();
+    assert_eq!(status["status"], "notSubscribed", "{status}");
+    let again =
+        set(|e| unsafe { codex_pool_thread_release(pool, cs(&thread).as_ptr(), e) }).unwrap_err();
     assert_eq!(again.code, CODEX_ERR_INVALID_ARGUMENT, "{}", again.message);
     assert!(again.message.contains("not started through this pool"), "{}", again.message);
     let null_id = set(|e| unsafe { codex_pool_thread_release(pool, null(), e) }).unwrap_err();
@@ -403,8 +436,10 @@ fn api_key_login_then_account_read_then_logout() {
     let env = with_account(json!({}));
     let client = env.start();
     assert_eq!(account(&client)["account"], Value::Null);
-    set(|e| unsafe { codex_client_account_login_api_key(client.0, cs("sk-test-not-real").as_ptr(), e) })
-        .unwrap();
+    set(|e| unsafe {
+        codex_client_account_login_api_key(client.0, cs("sk-test-not-real").as_ptr(), e)
+    })
+    .unwrap();
     assert_eq!(account(&client)["account"], json!({"type": "apiKey"}));
     assert!(env.home.join("auth.json").exists(), "the key is stored in the scratch CODEX_HOME");
     set(|e| unsafe { codex_client_account_logout(client.0, e) }).unwrap();
@@ -417,11 +452,14 @@ fn the_model_list_is_what_the_provider_serves() {
         {"slug": "mock-visible", "display_name": "Mock Visible"},
         {"slug": "mock-hidden", "visibility": "hide"}]}));
     let client = env.start();
-    set(|e| unsafe { codex_client_account_login_api_key(client.0, cs("sk-test-not-real").as_ptr(), e) })
-        .unwrap();
+    set(|e| unsafe {
+        codex_client_account_login_api_key(client.0, cs("sk-test-not-real").as_ptr(), e)
+    })
+    .unwrap();
     let models = |hidden: bool| -> Vec<(String, bool)> {
-        let r = json_call(|out, err| unsafe { codex_client_model_list(client.0, hidden, out, err) })
-            .unwrap();
+        let r =
+            json_call(|out, err| unsafe { codex_client_model_list(client.0, hidden, out, err) })
+                .unwrap();
         r["data"]
             .as_array()
             .unwrap()
@@ -450,8 +488,10 @@ fn rate_limits_arrive_as_numbers_and_reading_them_needs_chatgpt() {
         "x-codex-primary-reset-at": "1800000000", "x-codex-secondary-used-percent": "7",
         "x-codex-secondary-window-minutes": "10080"}}}));
     let client = env.start();
-    set(|e| unsafe { codex_client_account_login_api_key(client.0, cs("sk-test-not-real").as_ptr(), e) })
-        .unwrap();
+    set(|e| unsafe {
+        codex_client_account_login_api_key(client.0, cs("sk-test-not-real").as_ptr(), e)
+    })
+    .unwrap();
     let thread = client.thread_start(KEPT);
     run_turn(&client, &thread, "hello");
     // The notification is on the client stream; find the one with the mock's numbers.
@@ -466,7 +506,15 @@ fn rate_limits_arrive_as_numbers_and_reading_them_needs_chatgpt() {
         let rc = unsafe { codex_rate_limits_from_event(ev, &mut limits, null_mut()) };
         unsafe { codex_event_free(ev) };
         if rc == CODEX_OK {
-            if unsafe { codex_rate_limits_window(limits, CODEX_RATE_LIMIT_PRIMARY, null_mut(), null_mut(), null_mut()) } {
+            if unsafe {
+                codex_rate_limits_window(
+                    limits,
+                    CODEX_RATE_LIMIT_PRIMARY,
+                    null_mut(),
+                    null_mut(),
+                    null_mut(),
+                )
+            } {
                 break limits;
             }
             unsafe { codex_rate_limits_free(limits) };
@@ -474,21 +522,36 @@ fn rate_limits_arrive_as_numbers_and_reading_them_needs_chatgpt() {
     };
     let (mut used, mut minutes, mut resets) = (0i32, 0i64, 0i64);
     assert!(unsafe {
-        codex_rate_limits_window(limits, CODEX_RATE_LIMIT_PRIMARY, &mut used, &mut minutes, &mut resets)
+        codex_rate_limits_window(
+            limits,
+            CODEX_RATE_LIMIT_PRIMARY,
+            &mut used,
+            &mut minutes,
+            &mut resets,
+        )
     });
     assert_eq!((used, minutes, resets), (42, 300, 1_800_000_000));
     assert!(unsafe {
-        codex_rate_limits_window(limits, CODEX_RATE_LIMIT_SECONDARY, &mut used, &mut minutes, &mut resets)
+        codex_rate_limits_window(
+            limits,
+            CODEX_RATE_LIMIT_SECONDARY,
+            &mut used,
+            &mut minutes,
+            &mut resets,
+        )
     });
     assert_eq!((used, minutes, resets), (7, 10080, -1), "no reset time: -1");
     assert!(!unsafe { codex_rate_limits_window(limits, 2, &mut used, null_mut(), null_mut()) });
-    let json: Value = serde_json::from_str(&unsafe { borrowed(codex_rate_limits_json(limits)).unwrap() }).unwrap();
+    let json: Value =
+        serde_json::from_str(&unsafe { borrowed(codex_rate_limits_json(limits)).unwrap() })
+            .unwrap();
     assert_eq!(json["rateLimits"]["primary"]["usedPercent"], 42);
     unsafe { codex_rate_limits_free(limits) };
 
     // Read on demand: with an API key the server refuses, and says why.
     let mut read = null_mut();
-    let err = set(|e| unsafe { codex_client_account_rate_limits(client.0, &mut read, e) }).unwrap_err();
+    let err =
+        set(|e| unsafe { codex_client_account_rate_limits(client.0, &mut read, e) }).unwrap_err();
     assert_eq!(err.code, CODEX_ERR_RPC, "{}", err.message);
     assert!(err.message.contains("authentication required"), "{}", err.message);
     assert!(read.is_null());
@@ -503,10 +566,21 @@ fn bad_input_gets_the_servers_error_or_a_clear_one() {
         ("read", read(&client, unknown, true).unwrap_err()),
         ("read malformed", read(&client, "not-a-thread", false).unwrap_err()),
         ("archive", thread_call(&client, codex_client_thread_archive, unknown).unwrap_err()),
-        ("fork", string_call(|out, e| unsafe {
-            codex_client_thread_fork(client.0, cs(unknown).as_ptr(), true, null(), out, null_mut(), e)
-        })
-        .unwrap_err()),
+        (
+            "fork",
+            string_call(|out, e| unsafe {
+                codex_client_thread_fork(
+                    client.0,
+                    cs(unknown).as_ptr(),
+                    true,
+                    null(),
+                    out,
+                    null_mut(),
+                    e,
+                )
+            })
+            .unwrap_err(),
+        ),
     ] {
         assert_eq!(err.code, CODEX_ERR_RPC, "{what}: {}", err.message);
         assert!(!err.message.is_empty(), "{what}");
@@ -521,14 +595,33 @@ fn bad_input_gets_the_servers_error_or_a_clear_one() {
         assert!(err.message.contains(names), "{names}: {}", err.message);
     };
     invalid(read(&client, "", true).unwrap_err(), "thread_id");
-    invalid(string_call(|out, e| unsafe { codex_client_thread_read(client.0, null(), true, out, e) }).unwrap_err(), "thread_id");
-    invalid(string_call(|out, e| unsafe { codex_client_thread_read(null(), cs(unknown).as_ptr(), true, out, e) }).unwrap_err(), "client");
     invalid(
-        set(|e| unsafe { codex_client_thread_read(client.0, cs(unknown).as_ptr(), true, null_mut(), e) }).unwrap_err(),
+        string_call(|out, e| unsafe { codex_client_thread_read(client.0, null(), true, out, e) })
+            .unwrap_err(),
+        "thread_id",
+    );
+    invalid(
+        string_call(|out, e| unsafe {
+            codex_client_thread_read(null(), cs(unknown).as_ptr(), true, out, e)
+        })
+        .unwrap_err(),
+        "client",
+    );
+    invalid(
+        set(|e| unsafe {
+            codex_client_thread_read(client.0, cs(unknown).as_ptr(), true, null_mut(), e)
+        })
+        .unwrap_err(),
         "result_out",
     );
     let not_utf8 = CString::new(vec![0xff, 0xfe]).unwrap();
-    invalid(string_call(|out, e| unsafe { codex_client_thread_archive(client.0, not_utf8.as_ptr(), out, e) }).unwrap_err(), "UTF-8");
+    invalid(
+        string_call(|out, e| unsafe {
+            codex_client_thread_archive(client.0, not_utf8.as_ptr(), out, e)
+        })
+        .unwrap_err(),
+        "UTF-8",
+    );
     invalid(
         string_call(|out, e| unsafe {
             codex_client_thread_set_name(client.0, cs(unknown).as_ptr(), not_utf8.as_ptr(), out, e)
@@ -538,31 +631,74 @@ fn bad_input_gets_the_servers_error_or_a_clear_one() {
     );
     invalid(
         string_call(|out, e| unsafe {
-            codex_client_thread_fork(client.0, cs(unknown).as_ptr(), true, cs("{not json").as_ptr(), out, null_mut(), e)
+            codex_client_thread_fork(
+                client.0,
+                cs(unknown).as_ptr(),
+                true,
+                cs("{not json").as_ptr(),
+                out,
+                null_mut(),
+                e,
+            )
         })
         .unwrap_err(),
         "params_json",
     );
     invalid(
         string_call(|out, e| unsafe {
-            codex_client_thread_fork(client.0, cs(unknown).as_ptr(), false, cs(r#"{"excludeTurns": false}"#).as_ptr(), out, null_mut(), e)
+            codex_client_thread_fork(
+                client.0,
+                cs(unknown).as_ptr(),
+                false,
+                cs(r#"{"excludeTurns": false}"#).as_ptr(),
+                out,
+                null_mut(),
+                e,
+            )
         })
         .unwrap_err(),
         "excludeTurns",
     );
     let mut list = null_mut();
-    invalid(set(|e| unsafe { codex_client_thread_list(client.0, cs("[1]").as_ptr(), &mut list, e) }).unwrap_err(), "params_json");
-    invalid(set(|e| unsafe { codex_client_thread_list(client.0, cs(r#"{"cursor": 5}"#).as_ptr(), &mut list, e) }).unwrap_err(), "cursor");
-    invalid(set(|e| unsafe { codex_client_thread_list(null(), null(), &mut list, e) }).unwrap_err(), "client");
+    invalid(
+        set(|e| unsafe { codex_client_thread_list(client.0, cs("[1]").as_ptr(), &mut list, e) })
+            .unwrap_err(),
+        "params_json",
+    );
+    invalid(
+        set(|e| unsafe {
+            codex_client_thread_list(client.0, cs(r#"{"cursor": 5}"#).as_ptr(), &mut list, e)
+        })
+        .unwrap_err(),
+        "cursor",
+    );
+    invalid(
+        set(|e| unsafe { codex_client_thread_list(null(), null(), &mut list, e) }).unwrap_err(),
+        "client",
+    );
     invalid(set(|e| unsafe { codex_thread_list_next_page(null_mut(), e) }).unwrap_err(), "list");
     assert!(list.is_null(), "nothing written on failure");
     assert_eq!(unsafe { codex_thread_list_count(null()) }, 0);
     assert!(unsafe { codex_thread_list_next_cursor(null()) }.is_null());
-    invalid(set(|e| unsafe { codex_client_account_login_api_key(client.0, cs("").as_ptr(), e) }).unwrap_err(), "api_key");
-    invalid(set(|e| unsafe { codex_client_account_login_api_key(client.0, null(), e) }).unwrap_err(), "api_key");
-    invalid(string_call(|out, e| unsafe { codex_client_model_list(null(), false, out, e) }).unwrap_err(), "client");
+    invalid(
+        set(|e| unsafe { codex_client_account_login_api_key(client.0, cs("").as_ptr(), e) })
+            .unwrap_err(),
+        "api_key",
+    );
+    invalid(
+        set(|e| unsafe { codex_client_account_login_api_key(client.0, null(), e) }).unwrap_err(),
+        "api_key",
+    );
+    invalid(
+        string_call(|out, e| unsafe { codex_client_model_list(null(), false, out, e) })
+            .unwrap_err(),
+        "client",
+    );
     let mut limits = null_mut();
-    invalid(set(|e| unsafe { codex_rate_limits_from_event(null(), &mut limits, e) }).unwrap_err(), "ev");
+    invalid(
+        set(|e| unsafe { codex_rate_limits_from_event(null(), &mut limits, e) }).unwrap_err(),
+        "ev",
+    );
     assert!(!unsafe { codex_rate_limits_window(null(), 0, null_mut(), null_mut(), null_mut()) });
     assert!(unsafe { codex_rate_limits_json(null()) }.is_null());
     unsafe { codex_rate_limits_free(null_mut()) };
@@ -578,4 +714,11 @@ fn bad_input_gets_the_servers_error_or_a_clear_one() {
     if method != "account/rateLimits/updated" {
         invalid(from_other.unwrap_err(), "ev");
     }
+    // A listing of a closed client ends with the close, not a hang.
+    let mut list = null_mut();
+    set(|e| unsafe { codex_client_thread_list(client.0, null(), &mut list, e) }).unwrap();
+    unsafe { codex_app_server::ffi::client::codex_client_close(client.0) };
+    let closed = set(|e| unsafe { codex_thread_list_next_page(list, e) }).unwrap_err();
+    assert_eq!(closed.code, CODEX_ERR_CLOSED, "{}", closed.message);
+    unsafe { codex_thread_list_free(list) };
 }

@@ -3,13 +3,13 @@
 use super::client::codex_client;
 use super::error::codex_error;
 use super::{
-    codex_result, free_handle, guard, guard_value, handle, into_handle, opt_c_str, out_ptr,
-    CText, Handle, Outcome, CODEX_STREAM_END,
+    codex_result, free_handle, guard, guard_value, handle, into_handle, opt_c_str, out_ptr, CText,
+    Handle, Outcome, CODEX_STREAM_END,
 };
 use crate::core::protocol::threads::Paging;
-use crate::core::{Client, Error};
+use crate::core::{Client, Error, ErrorKind};
 use std::ffi::c_char;
-use std::sync::{Arc, Mutex};
+use std::sync::{Mutex, Weak};
 
 /// A listing of the server's threads (`thread/list`), read a page at a time with
 /// `codex_thread_list_next_page`. The current page's ids, next cursor and JSON are borrowed
@@ -19,7 +19,9 @@ use std::sync::{Arc, Mutex};
 /// the page. Several lists of one client may be read on several threads at once.
 pub struct codex_thread_list {
     magic: u64,
-    client: Arc<Client>,
+    /// Weak: a list does not keep its client (and its app-server) alive past
+    /// `codex_client_free`.
+    client: Weak<Client>,
     state: Mutex<Listing>,
 }
 
@@ -38,7 +40,10 @@ struct Page {
 handle_type!(codex_thread_list, 0x636f_6465_7874_6c73);
 
 /// Reads the current page; `None` for an invalid list or before the first page.
-unsafe fn current_page<T>(list: *const codex_thread_list, read: impl FnOnce(&Page) -> T) -> Option<T> {
+unsafe fn current_page<T>(
+    list: *const codex_thread_list,
+    read: impl FnOnce(&Page) -> T,
+) -> Option<T> {
     let list = handle(list, "list").ok()?;
     let state = list.state.lock().unwrap_or_else(|p| p.into_inner());
     state.page.as_ref().map(read)
@@ -57,8 +62,9 @@ unsafe fn current_page<T>(list: *const codex_thread_list, read: impl FnOnce(&Pag
 /// On the server: each page reads the thread index (the state database and history files);
 /// a listed thread is not loaded.
 ///
-/// - **Threads:** any thread; the list keeps the client's connection alive (not open: after
-///   `codex_client_close` pages fail with `CODEX_ERR_CLOSED`).
+/// - **Threads:** any thread. The list does not keep its client alive: after
+///   `codex_client_close` or `codex_client_free` its pages fail with `CODEX_ERR_CLOSED`; free
+///   the list whenever you like.
 /// - **Ownership:** the list written to `*list_out` is the caller's: free it with
 ///   `codex_thread_list_free`.
 /// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL `client` or `list_out`, `params_json` not a
@@ -76,7 +82,7 @@ pub unsafe extern "C" fn codex_client_thread_list(
 ) -> codex_result {
     guard(err_out, || {
         let made = (|| {
-            let client = handle(client, "client")?.client.clone();
+            let client = std::sync::Arc::downgrade(&handle(client, "client")?.client);
             let paging = Paging::new(opt_c_str(params_json, "params_json")?)?;
             out_ptr(list_out, "list_out")?;
             *list_out = into_handle(codex_thread_list {
@@ -115,8 +121,11 @@ pub unsafe extern "C" fn codex_thread_list_next_page(
             Ok(list) => list,
             Err(err) => return Outcome::Err(err),
         };
+        let Some(client) = list.client.upgrade() else {
+            return Outcome::Err(Error::new(ErrorKind::Closed, "list: its client was freed"));
+        };
         let mut state = list.state.lock().unwrap_or_else(|p| p.into_inner());
-        match list.client.thread_list_page(&mut state.paging) {
+        match client.thread_list_page(&mut state.paging) {
             Ok(Some(page)) => {
                 state.page = Some(Page {
                     ids: page.ids.iter().map(|id| CText::new(id)).collect(),
@@ -223,4 +232,3 @@ pub unsafe extern "C" fn codex_thread_list_page_json(
 pub unsafe extern "C" fn codex_thread_list_free(list: *mut codex_thread_list) {
     guard_value((), || free_handle(list))
 }
-

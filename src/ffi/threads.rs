@@ -19,12 +19,16 @@ unsafe fn thread_call(
     guard_result(err_out, || {
         let client = client_ref(client)?;
         let thread_id = c_str(thread_id, "thread_id")?;
-        let result = call(client, thread_id)?;
-        if !result_out.is_null() {
-            *result_out = owned_c_string(&result);
-        }
+        write_result(&call(client, thread_id)?, result_out);
         Ok(())
     })
+}
+
+/// Writes a call's result JSON when the caller asked for it.
+unsafe fn write_result(result: &str, result_out: *mut *mut c_char) {
+    if !result_out.is_null() {
+        *result_out = owned_c_string(result);
+    }
 }
 
 /// Forks `thread_id` (`thread/fork`): a new thread that starts with the original's history,
@@ -68,9 +72,7 @@ pub unsafe extern "C" fn codex_client_thread_fork(
         out_ptr(thread_id_out, "thread_id_out")?;
         let (fork, result) = client.thread_fork(thread_id, include_turns, params)?;
         *thread_id_out = owned_c_string(&fork);
-        if !result_out.is_null() {
-            *result_out = owned_c_string(&result);
-        }
+        write_result(&result, result_out);
         Ok(())
     })
 }
@@ -216,11 +218,13 @@ pub unsafe extern "C" fn codex_client_thread_set_name(
     result_out: *mut *mut c_char,
     err_out: *mut *mut codex_error,
 ) -> codex_result {
-    let name = match c_str(name, "name") {
-        Ok(name) => name,
-        Err(err) => return guard_result(err_out, || Err(err)),
-    };
-    thread_call(client, thread_id, result_out, err_out, |c, t| c.thread_set_name(t, name))
+    guard_result(err_out, || {
+        let client = client_ref(client)?;
+        let thread_id = c_str(thread_id, "thread_id")?;
+        let result = client.thread_set_name(thread_id, c_str(name, "name")?)?;
+        write_result(&result, result_out);
+        Ok(())
+    })
 }
 
 /// Starts compacting a thread's history (`thread/compact/start`): the server summarises it so

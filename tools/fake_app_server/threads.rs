@@ -4,9 +4,9 @@
 
 use crate::json::{obj, Json};
 use crate::message::Params;
+use crate::output::send;
 use crate::server::{error, result};
 use crate::turn::note;
-use crate::output::send;
 use std::io;
 use std::sync::Mutex;
 
@@ -32,13 +32,18 @@ fn store() -> std::sync::MutexGuard<'static, Store> {
 
 /// A thread started by `thread/start`.
 pub fn started(id: &str) {
-    store().threads.push(Thread { id: id.to_owned(), name: None, archived: false, subscribed: true });
+    store().threads.push(Thread {
+        id: id.to_owned(),
+        name: None,
+        archived: false,
+        subscribed: true,
+    });
 }
 
 fn summary(t: &Thread) -> Json {
     let name = t.name.as_deref().map_or(Json::Null, Json::from);
     obj! { "id" => &t.id, "name" => name, "preview" => "", "status" => obj! { "type" => "idle" },
-           "turns" => vec![] }
+    "turns" => vec![] }
 }
 
 /// Answers `method` when it is one of this room's; `None` leaves it to the server.
@@ -51,7 +56,12 @@ pub fn handle(method: &str, rid: &Json, params: &Params) -> Option<io::Result<()
             Some(i) => {
                 store.forks += 1;
                 let id = format!("{thread_id}-fork{}", store.forks);
-                store.threads.push(Thread { id: id.clone(), name: None, archived: false, subscribed: true });
+                store.threads.push(Thread {
+                    id: id.clone(),
+                    name: None,
+                    archived: false,
+                    subscribed: true,
+                });
                 let mut thread = summary(&store.threads[i]);
                 if let Json::Obj(fields) = &mut thread {
                     fields[0].1 = Json::from(&id);
@@ -78,7 +88,9 @@ pub fn handle(method: &str, rid: &Json, params: &Params) -> Option<io::Result<()
                     _ => result(rid, obj! { "thread" => summary(&store.threads[i]) }),
                 }
             }
-            None => error(rid, -32600, &format!("no rollout found for thread id {thread_id}"), None),
+            None => {
+                error(rid, -32600, &format!("no rollout found for thread id {thread_id}"), None)
+            }
         },
         "thread/name/set" => match (known, params.str("name")) {
             (_, Some("")) => error(rid, -32600, "thread name must not be empty", None),
@@ -105,7 +117,11 @@ pub fn handle(method: &str, rid: &Json, params: &Params) -> Option<io::Result<()
         }
         "model/list" => models(rid, params),
         "account/read" => {
-            let account = if store.api_key { obj! { "type" => "apiKey" } } else { Json::Null };
+            let account = if store.api_key {
+                obj! { "type" => "apiKey" }
+            } else {
+                Json::Null
+            };
             result(rid, obj! { "account" => account, "requiresOpenaiAuth" => true })
         }
         "account/login/start" => match (params.str("type"), params.str("apiKey")) {
@@ -123,12 +139,13 @@ pub fn handle(method: &str, rid: &Json, params: &Params) -> Option<io::Result<()
         "account/rateLimits/read" => {
             let snapshot = || {
                 obj! { "limitId" => "codex",
-                       "primary" => obj! { "usedPercent" => 42, "windowDurationMins" => 300,
-                                           "resetsAt" => 1800000000i64 },
-                       "secondary" => Json::Null }
+                "primary" => obj! { "usedPercent" => 42, "windowDurationMins" => 300,
+                                    "resetsAt" => 1800000000i64 },
+                "secondary" => Json::Null }
             };
-            result(rid, obj! { "rateLimits" => snapshot() })
-                .and_then(|()| send(&note("account/rateLimits/updated", obj! { "rateLimits" => snapshot() })))
+            result(rid, obj! { "rateLimits" => snapshot() }).and_then(|()| {
+                send(&note("account/rateLimits/updated", obj! { "rateLimits" => snapshot() }))
+            })
         }
         _ => return None,
     };
@@ -157,7 +174,8 @@ fn list(store: &Store, rid: &Json, params: &Params) -> io::Result<()> {
     let limit = params.get("limit").and_then(|v| v.as_u64()).unwrap_or(25) as usize;
     let page: Vec<Json> = matching.iter().skip(start).take(limit).map(|t| summary(t)).collect();
     let end = start + page.len();
-    let next = if end < matching.len() { Json::from(format!("fake-cursor:{end}")) } else { Json::Null };
+    let next =
+        if end < matching.len() { Json::from(format!("fake-cursor:{end}")) } else { Json::Null };
     result(rid, obj! { "data" => page, "nextCursor" => next })
 }
 
@@ -166,15 +184,17 @@ fn models(rid: &Json, params: &Params) -> io::Result<()> {
     let model = |id: &str, hidden: bool| obj! { "id" => id, "model" => id, "hidden" => hidden };
     let hidden = params.get("includeHidden").and_then(|v| v.as_bool()).unwrap_or(false);
     match (hidden, params.str("cursor")) {
-        (true, Some("fake-models:2")) => {
-            result(rid, obj! { "data" => vec![model("fake-hidden", true)], "nextCursor" => Json::Null })
-        }
+        (true, Some("fake-models:2")) => result(
+            rid,
+            obj! { "data" => vec![model("fake-hidden", true)], "nextCursor" => Json::Null },
+        ),
         (true, _) => result(
             rid,
             obj! { "data" => vec![model("fake-model", false)], "nextCursor" => "fake-models:2" },
         ),
-        (false, _) => {
-            result(rid, obj! { "data" => vec![model("fake-model", false)], "nextCursor" => Json::Null })
-        }
+        (false, _) => result(
+            rid,
+            obj! { "data" => vec![model("fake-model", false)], "nextCursor" => Json::Null },
+        ),
     }
 }

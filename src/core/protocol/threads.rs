@@ -105,8 +105,9 @@ impl Paging {
 
 /// Appends the models of one `model/list` page to `models`; returns the next cursor.
 pub fn take_model_page(result: &str, models: &mut Vec<Value>) -> Result<Option<String>> {
-    let page: ListResult<Value> = serde_json::from_str(result)
-        .map_err(|e| Error::protocol(format!("model/list: a result without data ({e}): {result}")))?;
+    let page: ListResult<Value> = serde_json::from_str(result).map_err(|e| {
+        Error::protocol(format!("model/list: a result without data ({e}): {result}"))
+    })?;
     models.extend(page.data);
     Ok(page.next_cursor.filter(|c| !c.is_empty()))
 }
@@ -159,15 +160,11 @@ impl RateLimits {
         struct Holder {
             rate_limits: Snapshot,
         }
-        let holder: Holder = serde_json::from_str(&json)
-            .map_err(|e| Error::protocol(format!("{what}: no rateLimits snapshot ({e}): {json}")))?;
+        let holder: Holder = serde_json::from_str(&json).map_err(|e| {
+            Error::protocol(format!("{what}: no rateLimits snapshot ({e}): {json}"))
+        })?;
         let s = holder.rate_limits;
-        Ok(RateLimits {
-            primary: s.primary,
-            secondary: s.secondary,
-            limit_id: s.limit_id,
-            json,
-        })
+        Ok(RateLimits { primary: s.primary, secondary: s.secondary, limit_id: s.limit_id, json })
     }
 
     pub fn window(&self, which: Window) -> Option<RateLimitWindow> {
