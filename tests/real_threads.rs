@@ -356,6 +356,7 @@ fn compact_succeeds_and_unsubscribe_lets_the_server_unload_the_thread() {
     let turn = client.turn_start(&thread, "long job").unwrap();
     let busy = thread_call(&client, codex_client_thread_unsubscribe, &thread).unwrap_err();
     assert_eq!(busy.code, CODEX_ERR_TURN_ACTIVE, "{}", busy.message);
+    assert!(busy.message.contains("before letting the thread go"), "{}", busy.message);
     env.release(Some("long job"));
     assert_eq!(turn.run().status, "completed");
 

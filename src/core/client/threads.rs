@@ -2,7 +2,7 @@
 //! compact, and letting go (unsubscribe). `thread/start` and `thread/resume` stay in `mod`.
 
 use super::{Client, Timeout};
-use crate::core::error::Result;
+use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::protocol::params::thread_id_of;
 use crate::core::protocol::threads::{thread_params, Paging, ThreadListPage};
 use serde_json::Value;
@@ -74,7 +74,17 @@ impl Client {
     /// the thread while the request is out.
     pub fn thread_unsubscribe(&self, thread_id: &str) -> Result<String> {
         let params = thread_params(thread_id, None, &[], |_| {})?;
-        let claim = self.shared.router.begin_turn(thread_id)?;
+        let claim = self.shared.router.begin_turn(thread_id).map_err(|err| match err.kind {
+            ErrorKind::TurnActive => Error::new(
+                ErrorKind::TurnActive,
+                format!(
+                    "thread {thread_id} has a turn running or starting on this client; let it \
+                     complete (or interrupt it with codex_turn_interrupt) before letting the \
+                     thread go, or its events would stop"
+                ),
+            ),
+            _ => err,
+        })?;
         let result = self.shared.call("thread/unsubscribe", Some(&params), Timeout::Default);
         self.shared.router.abandon_turn(thread_id, &claim);
         if result.is_ok() {
