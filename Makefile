@@ -38,7 +38,7 @@ WINDOWS_TEST := $(if $(and $(shell command -v wine),$(shell command -v $(MINGW_C
 
 .PHONY: all lib header runtime test test-repeat msrv-check layers-check rust-test c-test example-test go-test symbols \
 	header-check real-codex-c-test consumer-test cargo-c-test docs docs-test demo bench bench-transports bench-startup bench-soak \
-	bench-pool install clean
+	bench-pool bench-threads install clean
 DEMO_PREFIX := $(CURDIR)/$(BUILD)/prefix
 
 all: lib
@@ -102,10 +102,13 @@ $(BUILD)/raii_test: tests/cpp/raii_test.cpp include/codex_app_server.hpp include
 $(BUILD)/pool_cpp_test: tests/cpp/pool_test.cpp include/codex_app_server.hpp include/codex_app_server.h lib | $(BUILD)
 	$(CXX) -std=c++17 -Wall -Wextra -Werror -pedantic $(CFLAGS) -Iinclude -o $@ $< $(STATIC) $(C_LIBS)
 
-c-test: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test $(BUILD)/pool_cpp_test
+$(BUILD)/threads_cpp_test: tests/cpp/threads_test.cpp include/codex_app_server.hpp include/codex_app_server.h lib | $(BUILD)
+	$(CXX) -std=c++17 -Wall -Wextra -Werror -pedantic $(CFLAGS) -Iinclude -o $@ $< $(STATIC) $(C_LIBS)
+
+c-test: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test $(BUILD)/pool_cpp_test $(BUILD)/threads_cpp_test
 	@echo "c tests run with: $(or $(VALGRIND),no valgrind)"
 	@pass=0; fail=0; \
-	for t in $(C_TESTS) raii_test pool_cpp_test; do \
+	for t in $(C_TESTS) raii_test pool_cpp_test threads_cpp_test; do \
 	  if CODEX_FAKE_SERVER=$(FAKE) timeout 300 $(VALGRIND) $(BUILD)/$$t; then pass=$$((pass+1)); \
 	  else echo "FAILED: $$t"; fail=$$((fail+1)); fi; \
 	done; \
@@ -115,9 +118,9 @@ c-test: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test $(BUILD)/pool_cpp_t
 # each round's two halves side by side; one line per round, then "test-repeat: K of N rounds
 # passed". Every round runs; any failed round fails the target. Logs: $(BUILD)/test-repeat/.
 N ?= 10
-test-repeat: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test $(BUILD)/pool_cpp_test runtime
+test-repeat: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test $(BUILD)/pool_cpp_test $(BUILD)/threads_cpp_test runtime
 	@CARGO="$(CARGO)" VALGRIND="$(VALGRIND)" FAKE="$(FAKE)" BUILD="$(BUILD)" \
-	  C_TESTS="$(C_TESTS) raii_test pool_cpp_test" ./scripts/test-repeat.sh $(N)
+	  C_TESTS="$(C_TESTS) raii_test pool_cpp_test threads_cpp_test" ./scripts/test-repeat.sh $(N)
 
 # pkg-config's view of the build tree (the static library), for the Go binding's own tests.
 INTREE_PC := $(BUILD)/pkgconfig/codex_app_server.pc
@@ -193,7 +196,7 @@ CODEX_OLDEST := 0.158.0
 CODEX_PINNED := $(shell sed -n 's/^PINNED=//p' scripts/install-runtime.sh)
 CODEX_NEWEST := 0.171.0
 CODEX_VERSIONS ?= $(CODEX_OLDEST) $(CODEX_PINNED) $(CODEX_NEWEST)
-REAL_CODEX_TESTS := --test protocol --test real_codex --test real_approvals --test remote --test websocket
+REAL_CODEX_TESTS := --test protocol --test real_codex --test real_approvals --test real_threads --test remote --test websocket
 .PHONY: test-compat
 test-compat: lib $(BUILD)/real_codex_test | $(BUILD)
 	@set -o pipefail; for v in $(CODEX_VERSIONS); do 	  bin=$$(./scripts/install-runtime.sh $$v) || exit 1; 	  echo "== codex $$v ($$bin)"; 	  CODEX_TEST_BIN=$$bin $(CARGO) test --release $(REAL_CODEX_TESTS) 2>&1 \
@@ -312,6 +315,16 @@ bench-transports: lib | $(BUILD)
 bench-soak: lib | $(BUILD)
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -o $(BUILD)/soak bench/soak.c $(STATIC) $(C_LIBS)
 	$(BUILD)/soak $(FAKE) 10000 5000
+
+# The app-server's memory (VmRSS of the child) after THREADS short threads (one short turn each
+# against the mock model, the real pinned codex), without and with letting each go
+# (codex_client_thread_unsubscribe). THREADS=10000 for the larger figure (it takes hours with
+# every thread kept: see docs/benchmarks.md).
+THREADS ?= 1000
+bench-threads: lib runtime | $(BUILD)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -o $(BUILD)/thread_memory bench/thread_memory.c $(STATIC) $(C_LIBS)
+	./scripts/run-offline.sh bench/thread_memory_script.json $(CURDIR)/$(BUILD)/thread_memory $(THREADS) $$(( $(THREADS) / 10 )) keep
+	./scripts/run-offline.sh bench/thread_memory_script.json $(CURDIR)/$(BUILD)/thread_memory $(THREADS) $$(( $(THREADS) / 10 )) release
 
 # The pool: threads, fds, start and close time of pools of 10 and 100 members; the flood
 # through a pool of 4 members beside one member.

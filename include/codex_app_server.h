@@ -134,6 +134,16 @@
 #define CODEX_EVENT_SKIPPED 12
 
 /**
+ * The primary window of a rate limit (the shorter one, e.g. 5 hours).
+ */
+#define CODEX_RATE_LIMIT_PRIMARY 0
+
+/**
+ * The secondary window of a rate limit (the longer one, e.g. a week).
+ */
+#define CODEX_RATE_LIMIT_SECONDARY 1
+
+/**
  * Accept the command, file change, permissions or elicitation, this once.
  */
 #define CODEX_DECISION_ACCEPT 1
@@ -216,6 +226,13 @@ typedef struct codex_options codex_options;
 typedef struct codex_pool codex_pool;
 
 /**
+ * A rate-limit snapshot: up to two windows, each with how much of it is used, its length
+ * and when it resets (`codex_rate_limits_window`), and the JSON it was read from. Immutable:
+ * it may be read from several threads; free it with `codex_rate_limits_free`.
+ */
+typedef struct codex_rate_limits codex_rate_limits;
+
+/**
  * A request from the server that waits for the program's answer. Taken from a
  * `CODEX_EVENT_SERVER_REQUEST` event with `codex_event_request`; owned by the caller and freed
  * with `codex_request_free` (freeing does not answer). May be used from any thread; it stays
@@ -226,6 +243,16 @@ typedef struct codex_pool codex_pool;
  * freed, or when the client closes.
  */
 typedef struct codex_request codex_request;
+
+/**
+ * A listing of the server's threads (`thread/list`), read a page at a time with
+ * `codex_thread_list_next_page`. The current page's ids, next cursor and JSON are borrowed
+ * from the list until the next page or `codex_thread_list_free`.
+ *
+ * Threads: one consumer at a time: do not read a page's strings while another thread turns
+ * the page. Several lists of one client may be read on several threads at once.
+ */
+typedef struct codex_thread_list codex_thread_list;
 
 /**
  * A turn started with `codex_turn_start`: its own stream of events, in arrival order,
@@ -432,6 +459,92 @@ void codex_string_free(char *s);
  * - **Errors:** none; `"CODEX_UNKNOWN"` for a value that is no result code.
  */
 const char *codex_result_name(codex_result code);
+
+/**
+ * The models the server offers (`model/list`), every page merged into one result:
+ * `{"data": [{"id", "model", "displayName", "description", "hidden", "isDefault",
+ * "supportedReasoningEfforts", ...}]}`. `include_hidden` adds the models hidden from pickers
+ * (`"hidden": true`). Writes the JSON to `*result_out`.
+ *
+ * On the server: its model catalog, which it may refresh from the model provider (one HTTP
+ * request to the provider's catalog, when it has one and the account may read it).
+ *
+ * - **Threads:** any thread, many at once on one client.
+ * - **Ownership:** the string written to `*result_out` is the caller's: free it with
+ *   `codex_string_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL `client` or `result_out`), `CODEX_ERR_RPC`
+ *   (the server's error), `CODEX_ERR_PROTOCOL` (a page without `data`), `CODEX_ERR_TIMEOUT`,
+ *   `CODEX_ERR_OVERLOADED`, `CODEX_ERR_TRANSPORT`, `CODEX_ERR_CLOSED`.
+ *
+ * # Safety
+ * `client` a live client; `result_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_client_model_list(const struct codex_client *client,
+                                     bool include_hidden,
+                                     char **result_out,
+                                     struct codex_error **err_out);
+
+/**
+ * The account the server uses (`account/read`): `{"account": null | {"type": "apiKey"} |
+ * {"type": "chatgpt", "email", "planType"}, "requiresOpenaiAuth": bool}`. `refresh_token`
+ * asks the server to refresh a ChatGPT token first. Writes the JSON to `*result_out`.
+ *
+ * On the server: reads its stored credentials (in its `CODEX_HOME`); a refresh is one HTTP
+ * request to the login service.
+ *
+ * - **Threads:** any thread, many at once on one client.
+ * - **Ownership:** the string written to `*result_out` is the caller's: free it with
+ *   `codex_string_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL `client` or `result_out`), `CODEX_ERR_RPC`,
+ *   `CODEX_ERR_TIMEOUT`, `CODEX_ERR_OVERLOADED`, `CODEX_ERR_TRANSPORT`, `CODEX_ERR_CLOSED`.
+ *
+ * # Safety
+ * `client` a live client; `result_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_client_account_read(const struct codex_client *client,
+                                       bool refresh_token,
+                                       char **result_out,
+                                       struct codex_error **err_out);
+
+/**
+ * Logs the server in with an OpenAI API key (`account/login/start` with `"type": "apiKey"`).
+ * Browser (ChatGPT) and device-code logins need a person and are left to
+ * `codex_client_request` (`account/login/start` with `"type": "chatgpt"` or
+ * `"chatgptDeviceCode"`, then the `account/login/completed` notification). The key is never
+ * logged by this library.
+ *
+ * On the server: stores the key in its `CODEX_HOME` (`auth.json`, or the keyring) for every
+ * later request; notifies `account/login/completed` and `account/updated`.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** `api_key` is only read during the call.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL `client`, a NULL, empty or invalid UTF-8
+ *   `api_key`), `CODEX_ERR_RPC` (the server's error, e.g. API-key login disabled by its
+ *   config), `CODEX_ERR_TIMEOUT`, `CODEX_ERR_OVERLOADED`, `CODEX_ERR_TRANSPORT`,
+ *   `CODEX_ERR_CLOSED`.
+ *
+ * # Safety
+ * `client` a live client; `api_key` a string; `err_out` NULL or writable.
+ */
+codex_result codex_client_account_login_api_key(const struct codex_client *client,
+                                                const char *api_key,
+                                                struct codex_error **err_out);
+
+/**
+ * Logs the server out (`account/logout`): its stored credentials are removed.
+ *
+ * On the server: deletes the credentials in its `CODEX_HOME`; notifies `account/updated`.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL `client`), `CODEX_ERR_RPC`,
+ *   `CODEX_ERR_TIMEOUT`, `CODEX_ERR_OVERLOADED`, `CODEX_ERR_TRANSPORT`, `CODEX_ERR_CLOSED`.
+ *
+ * # Safety
+ * `client` a live client; `err_out` NULL or writable.
+ */
+codex_result codex_client_account_logout(const struct codex_client *client,
+                                         struct codex_error **err_out);
 
 /**
  * Starts `codex app-server --listen stdio://` (or, with a remote URL set by
@@ -1574,6 +1687,117 @@ void codex_pool_close(const struct codex_pool *pool);
 void codex_pool_free(struct codex_pool *pool);
 
 /**
+ * Lets go of a thread of the pool: unsubscribes it on the member that owns it (see
+ * `codex_client_thread_unsubscribe`) and forgets it, so placement no longer counts it and
+ * `codex_pool_turn_start` no longer knows it. A thread whose member's app-server died since
+ * is only forgotten (that server holds nothing of it any more).
+ *
+ * On the server: as for `codex_client_thread_unsubscribe` (the thread is unloaded once no
+ * connection is subscribed).
+ *
+ * - **Threads:** any thread, many at once on one pool.
+ * - **Ownership:** `thread_id` is only read during the call.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL `pool` or `thread_id`, a thread this pool
+ *   did not start or already let go), `CODEX_ERR_TURN_ACTIVE` (a turn runs on it), and those
+ *   of `codex_client_thread_unsubscribe`.
+ *
+ * # Safety
+ * `pool` a live pool; `thread_id` a string; `err_out` NULL or writable.
+ */
+codex_result codex_pool_thread_release(const struct codex_pool *pool,
+                                       const char *thread_id,
+                                       struct codex_error **err_out);
+
+/**
+ * Reads the account's rate limits now (`account/rateLimits/read`). Writes a new snapshot to
+ * `*limits_out`.
+ *
+ * On the server: one HTTP request to the account service. It needs a ChatGPT login: with an
+ * API key or no login the server refuses ("chatgpt authentication required to read rate
+ * limits", `CODEX_ERR_RPC`). Every account gets the same numbers after each model response
+ * through the `account/rateLimits/updated` notification (see `codex_rate_limits_from_event`).
+ *
+ * - **Threads:** any thread, many at once on one client.
+ * - **Ownership:** the snapshot written to `*limits_out` is the caller's: free it with
+ *   `codex_rate_limits_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL `client` or `limits_out`), `CODEX_ERR_RPC`
+ *   (the server's error), `CODEX_ERR_PROTOCOL` (a result without `rateLimits`),
+ *   `CODEX_ERR_TIMEOUT`, `CODEX_ERR_OVERLOADED`, `CODEX_ERR_TRANSPORT`, `CODEX_ERR_CLOSED`.
+ *
+ * # Safety
+ * `client` a live client; `limits_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_client_account_rate_limits(const struct codex_client *client,
+                                              struct codex_rate_limits **limits_out,
+                                              struct codex_error **err_out);
+
+/**
+ * Reads the snapshot an `account/rateLimits/updated` notification carries (it arrives on the
+ * client stream, `codex_client_next_event`, after each model response), so an orchestrator
+ * can back off before the server refuses. Writes a new snapshot to `*limits_out`; the event
+ * stays the caller's.
+ *
+ * - **Threads:** any thread, while no `*_free` of `ev` runs.
+ * - **Ownership:** the snapshot written to `*limits_out` is the caller's: free it with
+ *   `codex_rate_limits_free`; it does not borrow from `ev`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or freed `ev`, NULL `limits_out`, an event
+ *   of another method), `CODEX_ERR_PROTOCOL` (params without `rateLimits`).
+ *
+ * # Safety
+ * `ev` an event from this library not yet freed; `limits_out` writable; `err_out` NULL or
+ * writable.
+ */
+codex_result codex_rate_limits_from_event(const struct codex_event *ev,
+                                          struct codex_rate_limits **limits_out,
+                                          struct codex_error **err_out);
+
+/**
+ * One window of the snapshot: `which` is `CODEX_RATE_LIMIT_PRIMARY` or
+ * `CODEX_RATE_LIMIT_SECONDARY`. Returns false when the snapshot has no such window (the
+ * outputs are then left alone); else writes, to each output that is not NULL, the percent
+ * used (0 to 100), the window's length in minutes and when it resets (Unix seconds) — -1 for
+ * the two the server did not say.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** none: false for a NULL or freed `limits`, or an unknown `which`.
+ *
+ * # Safety
+ * `limits` NULL or a live snapshot; each output NULL or writable.
+ */
+bool codex_rate_limits_window(const struct codex_rate_limits *limits,
+                              uint32_t which,
+                              int32_t *used_percent_out,
+                              int64_t *window_minutes_out,
+                              int64_t *resets_at_out);
+
+/**
+ * The JSON the snapshot was read from: the `account/rateLimits/read` result or the
+ * notification's params (both hold the snapshot at `rateLimits`, with `limitId`, `credits`,
+ * `planType`, ...).
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** borrowed: valid until `limits` is freed.
+ * - **Errors:** none: NULL for a NULL or freed `limits`.
+ *
+ * # Safety
+ * `limits` NULL or a live snapshot.
+ */
+const char *codex_rate_limits_json(const struct codex_rate_limits *limits);
+
+/**
+ * Frees a snapshot. NULL and freed snapshots are ignored.
+ *
+ * - **Threads:** exclusive: no other call on the snapshot may be running or follow.
+ * - **Ownership:** releases the snapshot and its JSON.
+ * - **Errors:** none; NULL is ignored.
+ *
+ * # Safety
+ * `limits` NULL or a snapshot from this library; no other call on it may be running or follow.
+ */
+void codex_rate_limits_free(struct codex_rate_limits *limits);
+
+/**
  * A file descriptor for an event loop (poll, epoll, libuv, GLib, asyncio's `add_reader`):
  * readable while the client has something to deliver, so one thread can drive many turns with
  * no thread blocked per turn. Writes it to `*fd_out`. The descriptor belongs to the client: do
@@ -1785,6 +2009,325 @@ codex_result codex_request_respond_error(const struct codex_request *req,
  * `req` must be NULL or a request handle not yet freed.
  */
 void codex_request_free(struct codex_request *req);
+
+/**
+ * Starts a listing of the server's threads; no request is sent until the first
+ * `codex_thread_list_next_page`.
+ *
+ * `params_json` is NULL (every non-archived thread, newest first, the server's page size) or
+ * a JSON object of `thread/list` filters: `"limit"` (page size), `"archived": true` (only
+ * archived threads), `"cwd"` (a path, or an array of them), `"searchTerm"` (a substring of
+ * the title or name), `"sortKey"` (`"created_at"`, `"updated_at"`), `"sortDirection"`
+ * (`"asc"`, `"desc"`), `"cursor"` (start at a cursor a page gave before). Writes the new list
+ * to `*list_out`.
+ *
+ * On the server: each page reads the thread index (the state database and history files);
+ * a listed thread is not loaded.
+ *
+ * - **Threads:** any thread. The list does not keep its client alive: after
+ *   `codex_client_close` or `codex_client_free` its pages fail with `CODEX_ERR_CLOSED`; free
+ *   the list whenever you like.
+ * - **Ownership:** the list written to `*list_out` is the caller's: free it with
+ *   `codex_thread_list_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL `client` or `list_out`, `params_json` not a
+ *   JSON object, a `cursor` that is not a string).
+ *
+ * # Safety
+ * `client` a live client; `params_json` NULL or a string; `list_out` writable; `err_out` NULL
+ * or writable.
+ */
+codex_result codex_client_thread_list(const struct codex_client *client,
+                                      const char *params_json,
+                                      struct codex_thread_list **list_out,
+                                      struct codex_error **err_out);
+
+/**
+ * Fetches the next page (the first on the first call): `CODEX_OK` with a page to read
+ * (`codex_thread_list_count`, `codex_thread_list_thread_id`, ...; it may hold no thread),
+ * `CODEX_STREAM_END` (no error object) once the page before was the last. The previous page's
+ * strings are freed. On an error the current page stays and the call may be retried.
+ *
+ * On the server: one `thread/list` request (see `codex_client_thread_list`).
+ *
+ * - **Threads:** one consumer at a time per list (see `codex_thread_list`).
+ * - **Ownership:** nothing to free; strings of the page before are freed.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or freed `list`), `CODEX_ERR_RPC` (the
+ *   server's error, e.g. "invalid cursor"), `CODEX_ERR_PROTOCOL` (a page without `data`),
+ *   `CODEX_ERR_TIMEOUT`, `CODEX_ERR_OVERLOADED`, `CODEX_ERR_TRANSPORT`, `CODEX_ERR_CLOSED`.
+ *
+ * # Safety
+ * `list` a live list; `err_out` NULL or writable.
+ */
+codex_result codex_thread_list_next_page(struct codex_thread_list *list,
+                                         struct codex_error **err_out);
+
+/**
+ * How many threads the current page holds; 0 before the first page and for an invalid list.
+ *
+ * - **Threads:** see `codex_thread_list`.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** none: 0 when `list` is NULL, not a live handle or has no page yet.
+ *
+ * # Safety
+ * `list` must be NULL or a live list.
+ */
+size_t codex_thread_list_count(const struct codex_thread_list *list);
+
+/**
+ * The id of the current page's thread at `index` (0 to count - 1), in the server's order;
+ * NULL for an index out of range.
+ *
+ * - **Threads:** see `codex_thread_list`.
+ * - **Ownership:** borrowed: valid until the next page or `codex_thread_list_free`.
+ * - **Errors:** none: NULL when `list` is NULL, not a live handle, has no page, or `index` is
+ *   out of range.
+ *
+ * # Safety
+ * `list` must be NULL or a live list.
+ */
+const char *codex_thread_list_thread_id(const struct codex_thread_list *list,
+                                        size_t index);
+
+/**
+ * The server's cursor after the current page (pass it as `"cursor"` to a new listing to go on
+ * from here later); NULL on the last page.
+ *
+ * - **Threads:** see `codex_thread_list`.
+ * - **Ownership:** borrowed: valid until the next page or `codex_thread_list_free`.
+ * - **Errors:** none: NULL on the last page, before the first, or for an invalid list.
+ *
+ * # Safety
+ * `list` must be NULL or a live list.
+ */
+const char *codex_thread_list_next_cursor(const struct codex_thread_list *list);
+
+/**
+ * The current page's result JSON as the server sent it (`data`: the threads with `name`,
+ * `preview`, `status`, `createdAt`, `cwd`, ...; `nextCursor`). Writes its length to `*len_out`
+ * when not NULL.
+ *
+ * - **Threads:** see `codex_thread_list`.
+ * - **Ownership:** borrowed: valid until the next page or `codex_thread_list_free`.
+ * - **Errors:** none: NULL before the first page or for an invalid list.
+ *
+ * # Safety
+ * `list` must be NULL or a live list; `len_out` NULL or writable.
+ */
+const char *codex_thread_list_page_json(const struct codex_thread_list *list,
+                                        size_t *len_out);
+
+/**
+ * Frees a list and its current page. NULL and freed lists are ignored.
+ *
+ * - **Threads:** exclusive: no other call on the list may be running or follow.
+ * - **Ownership:** releases the list and the strings of its page.
+ * - **Errors:** none; NULL is ignored.
+ *
+ * # Safety
+ * `list` must be NULL or a list from `codex_client_thread_list`; no other call on it may be
+ * running or follow.
+ */
+void codex_thread_list_free(struct codex_thread_list *list);
+
+/**
+ * Forks `thread_id` (`thread/fork`): a new thread that starts with the original's history,
+ * whose later turns leave the original alone. This connection is subscribed to the fork, as
+ * after `codex_client_thread_start`: start its turns with `codex_turn_start`.
+ *
+ * `include_turns` false asks the server to leave the history out of the result (the fork
+ * still has it; read it later with `codex_client_thread_read`). `params_json` is NULL or a
+ * JSON object of further `thread/fork` params (`lastTurnId` to fork only up to a turn,
+ * `model`, `cwd`, `ephemeral`, ...; not `threadId` or `excludeTurns`). Writes the fork's id to
+ * `*thread_id_out` and, when `result_out` is not NULL, the full result JSON.
+ *
+ * On the server: the fork is a new loaded thread with its own history file, copied from the
+ * original's (which is loaded for it if it was not).
+ *
+ * - **Threads:** any thread, many at once on one client.
+ * - **Ownership:** the strings written to `*thread_id_out` and `*result_out` are the caller's:
+ *   free each with `codex_string_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or empty `thread_id`, NULL `thread_id_out`,
+ *   `params_json` not a JSON object or holding a key set here), `CODEX_ERR_RPC` (the server's
+ *   error, e.g. for an unknown thread), `CODEX_ERR_PROTOCOL` (a result without a thread id),
+ *   `CODEX_ERR_TIMEOUT`, `CODEX_ERR_OVERLOADED`, `CODEX_ERR_TRANSPORT`, `CODEX_ERR_CLOSED`.
+ *
+ * # Safety
+ * `client` a live client; `thread_id` a string; `params_json` NULL or a string;
+ * `thread_id_out` writable; `result_out` and `err_out` NULL or writable.
+ */
+codex_result codex_client_thread_fork(const struct codex_client *client,
+                                      const char *thread_id,
+                                      bool include_turns,
+                                      const char *params_json,
+                                      char **thread_id_out,
+                                      char **result_out,
+                                      struct codex_error **err_out);
+
+/**
+ * Reads a thread (`thread/read`): its metadata (`thread.name`, `status`, `preview`, ...) and,
+ * with `include_turns`, every turn with its items (user messages, agent messages with their
+ * `phase`, commands, ...). For a long history read it a page at a time with
+ * `codex_client_thread_turns_list` instead. Writes the result JSON to `*result_out`.
+ *
+ * On the server: reads the thread's history file; a thread that is not loaded stays unloaded
+ * (0.158.0 to 0.171.0 answer "thread not loaded" for an id they do not know).
+ *
+ * - **Threads:** any thread, many at once on one client.
+ * - **Ownership:** the string written to `*result_out` is the caller's: free it with
+ *   `codex_string_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL arguments, an empty `thread_id`),
+ *   `CODEX_ERR_RPC` (the server's error: an unknown or malformed thread id),
+ *   `CODEX_ERR_TIMEOUT`, `CODEX_ERR_OVERLOADED`, `CODEX_ERR_TRANSPORT`, `CODEX_ERR_CLOSED`.
+ *
+ * # Safety
+ * `client` a live client; `thread_id` a string; `result_out` writable; `err_out` NULL or
+ * writable.
+ */
+codex_result codex_client_thread_read(const struct codex_client *client,
+                                      const char *thread_id,
+                                      bool include_turns,
+                                      char **result_out,
+                                      struct codex_error **err_out);
+
+/**
+ * One page of a thread's turns (`thread/turns/list`), newest first unless `params_json` says
+ * otherwise: NULL or a JSON object with `limit`, `cursor` (the `nextCursor` of the previous
+ * page), `sortDirection` (`"asc"`/`"desc"`), `itemsView`. Writes the result JSON (`data`,
+ * `nextCursor`) to `*result_out`.
+ *
+ * On the server: reads the thread's history file, one page of it. Ephemeral threads have
+ * none (the server refuses).
+ *
+ * - **Threads:** any thread, many at once on one client.
+ * - **Ownership:** the string written to `*result_out` is the caller's: free it with
+ *   `codex_string_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL arguments, an empty `thread_id`, bad
+ *   `params_json`), `CODEX_ERR_RPC` (the server's error: unknown thread, bad cursor),
+ *   `CODEX_ERR_TIMEOUT`, `CODEX_ERR_OVERLOADED`, `CODEX_ERR_TRANSPORT`, `CODEX_ERR_CLOSED`.
+ *
+ * # Safety
+ * `client` a live client; `thread_id` a string; `params_json` NULL or a string; `result_out`
+ * writable; `err_out` NULL or writable.
+ */
+codex_result codex_client_thread_turns_list(const struct codex_client *client,
+                                            const char *thread_id,
+                                            const char *params_json,
+                                            char **result_out,
+                                            struct codex_error **err_out);
+
+/**
+ * Archives a thread (`thread/archive`): it leaves the default listing
+ * (`codex_client_thread_list` without `"archived": true`) until `codex_client_thread_unarchive`.
+ * Writes the result JSON to `*result_out` when it is not NULL.
+ *
+ * On the server: moves the thread's history file to the archive folder.
+ *
+ * - **Threads:** any thread, many at once on one client.
+ * - **Ownership:** a string written to `*result_out` is the caller's: free it with
+ *   `codex_string_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL `client` or `thread_id`, an empty one),
+ *   `CODEX_ERR_RPC` (the server's error, e.g. "no rollout found" for an unknown thread),
+ *   `CODEX_ERR_TIMEOUT`, `CODEX_ERR_OVERLOADED`, `CODEX_ERR_TRANSPORT`, `CODEX_ERR_CLOSED`.
+ *
+ * # Safety
+ * `client` a live client; `thread_id` a string; `result_out` and `err_out` NULL or writable.
+ */
+codex_result codex_client_thread_archive(const struct codex_client *client,
+                                         const char *thread_id,
+                                         char **result_out,
+                                         struct codex_error **err_out);
+
+/**
+ * Brings an archived thread back (`thread/unarchive`) into the default listing. Writes the
+ * result JSON (the thread) to `*result_out` when it is not NULL.
+ *
+ * On the server: moves the history file back; the thread is not loaded by it.
+ *
+ * - **Threads:** any thread, many at once on one client.
+ * - **Ownership:** as for `codex_client_thread_archive`.
+ * - **Errors:** as for `codex_client_thread_archive`.
+ *
+ * # Safety
+ * As for `codex_client_thread_archive`.
+ */
+codex_result codex_client_thread_unarchive(const struct codex_client *client,
+                                           const char *thread_id,
+                                           char **result_out,
+                                           struct codex_error **err_out);
+
+/**
+ * Names a thread (`thread/name/set`): the name shows in `codex_client_thread_read`
+ * (`thread.name`) and in listings, where `searchTerm` finds it. Writes the result JSON to
+ * `*result_out` when it is not NULL.
+ *
+ * On the server: stores the name with the thread and notifies every connection
+ * (`thread/name/updated`).
+ *
+ * - **Threads:** any thread, many at once on one client.
+ * - **Ownership:** as for `codex_client_thread_archive`.
+ * - **Errors:** as for `codex_client_thread_archive`; also `CODEX_ERR_INVALID_ARGUMENT` for a
+ *   NULL or invalid UTF-8 `name`, `CODEX_ERR_RPC` for an empty one ("thread name must not be
+ *   empty").
+ *
+ * # Safety
+ * As for `codex_client_thread_archive`; `name` a string.
+ */
+codex_result codex_client_thread_set_name(const struct codex_client *client,
+                                          const char *thread_id,
+                                          const char *name,
+                                          char **result_out,
+                                          struct codex_error **err_out);
+
+/**
+ * Starts compacting a thread's history (`thread/compact/start`): the server summarises it so
+ * later turns send less. It answers at once; the compaction runs as a turn of the thread that
+ * no handle holds, so its events (a `contextCompaction` item, then `turn/completed`) arrive on
+ * the client stream (`codex_client_next_event`). A `codex_turn_start` on the thread before
+ * that `turn/completed` joins the compaction's turn on the server. Writes the result JSON to
+ * `*result_out` when it is not NULL.
+ *
+ * On the server: one model request (the summary), then a shorter history in memory.
+ *
+ * - **Threads:** any thread, many at once on one client.
+ * - **Ownership:** as for `codex_client_thread_archive`.
+ * - **Errors:** as for `codex_client_thread_archive`.
+ *
+ * # Safety
+ * As for `codex_client_thread_archive`.
+ */
+codex_result codex_client_thread_compact(const struct codex_client *client,
+                                         const char *thread_id,
+                                         char **result_out,
+                                         struct codex_error **err_out);
+
+/**
+ * Lets go of a thread on this connection (`thread/unsubscribe`): call it when the program is
+ * done with a thread. The connection gets no more of its events, and the server unloads the
+ * thread (frees its memory, then notifies `thread/closed`) once no connection is subscribed
+ * and it has been idle for the server's `thread_unload_delay_secs` (60 s by default;
+ * `codex_options_add_config(o, "thread_unload_delay_secs=0", ...)` unloads at once). A thread
+ * nobody lets go of stays loaded for the life of the app-server.
+ * `codex_client_thread_resume` takes it up again later.
+ * Refused while a turn of this client is running or starting on the thread (its events would
+ * stop): wait for its end, or interrupt it. Writes the result JSON (`{"status":
+ * "unsubscribed"}`, `"notSubscribed"` the second time, `"notLoaded"`) to `*result_out` when it
+ * is not NULL. In a pool: `codex_pool_thread_release`.
+ *
+ * On the server: frees the thread's in-memory state after the unload delay once its last
+ * subscriber is gone (`make bench-threads` measures what that saves).
+ *
+ * - **Threads:** any thread, many at once on one client.
+ * - **Ownership:** as for `codex_client_thread_archive`.
+ * - **Errors:** as for `codex_client_thread_archive`; also `CODEX_ERR_TURN_ACTIVE` while a
+ *   turn of this client runs on the thread.
+ *
+ * # Safety
+ * As for `codex_client_thread_archive`.
+ */
+codex_result codex_client_thread_unsubscribe(const struct codex_client *client,
+                                             const char *thread_id,
+                                             char **result_out,
+                                             struct codex_error **err_out);
 
 /**
  * Starts a turn on `thread_id` (`turn/start`), its events read with `codex_turn_next_event`.

@@ -293,6 +293,70 @@ private:
     detail::Owned<codex_turn, codex_turn_free> p_;
 };
 
+/// A listing of threads, a page at a time (see codex_client_thread_list).
+class ThreadList {
+public:
+    explicit ThreadList(codex_thread_list *p) : p_(p) {}
+    /// Fetches the next page (the first on the first call); false after the last page.
+    bool next_page() const {
+        codex_error *err = nullptr;
+        codex_result rc = codex_thread_list_next_page(p_.get(), &err);
+        if (rc == CODEX_STREAM_END) return false;
+        detail::check(rc, err);
+        return true;
+    }
+    /// The current page's thread ids, in the server's order.
+    std::vector<std::string> ids() const {
+        std::vector<std::string> out;
+        for (size_t i = 0, n = codex_thread_list_count(p_.get()); i < n; i++)
+            out.emplace_back(codex_thread_list_thread_id(p_.get(), i));
+        return out;
+    }
+    /// The cursor after the current page; std::nullopt on the last page.
+    std::optional<std::string> next_cursor() const { return detail::opt(codex_thread_list_next_cursor(p_.get())); }
+    /// The current page's result JSON.
+    std::string page_json() const {
+        size_t len = 0;
+        const char *s = codex_thread_list_page_json(p_.get(), &len);
+        return s ? std::string(s, len) : std::string();
+    }
+
+private:
+    detail::Owned<codex_thread_list, codex_thread_list_free> p_;
+};
+
+/// One window of a rate limit (see codex_rate_limits_window).
+struct RateLimitWindow {
+    int32_t used_percent;
+    std::optional<int64_t> window_minutes;
+    std::optional<int64_t> resets_at;  ///< Unix seconds
+};
+
+/// A rate-limit snapshot: read with Client::account_rate_limits, or from an
+/// account/rateLimits/updated event.
+class RateLimits {
+public:
+    explicit RateLimits(codex_rate_limits *p) : p_(p) {}
+    static RateLimits from_event(const Event &ev) {
+        codex_rate_limits *l = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_rate_limits_from_event(ev.get(), &l, &err), err);
+        return RateLimits(l);
+    }
+    /// CODEX_RATE_LIMIT_PRIMARY or CODEX_RATE_LIMIT_SECONDARY; std::nullopt when absent.
+    std::optional<RateLimitWindow> window(uint32_t which) const {
+        int32_t used = 0;
+        int64_t minutes = -1, resets = -1;
+        if (!codex_rate_limits_window(p_.get(), which, &used, &minutes, &resets)) return std::nullopt;
+        auto known = [](int64_t v) { return v < 0 ? std::nullopt : std::optional<int64_t>(v); };
+        return RateLimitWindow{used, known(minutes), known(resets)};
+    }
+    std::string json() const { return codex_rate_limits_json(p_.get()); }
+
+private:
+    detail::Owned<codex_rate_limits, codex_rate_limits_free> p_;
+};
+
 class Client {
 public:
     /// Starts the app-server (see codex_client_start).
@@ -362,8 +426,97 @@ public:
     void close() const { codex_client_close(p_.get()); }
     const codex_client *get() const { return p_.get(); }
 
+    /// thread/fork (see codex_client_thread_fork); returns the fork's id. `result_json`, when
+    /// given, receives the full result.
+    std::string thread_fork(const std::string &thread_id, bool include_turns = true,
+                            const std::string &params_json = "", std::string *result_json = nullptr) const {
+        char *id = nullptr, *result = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_client_thread_fork(p_.get(), thread_id.c_str(), include_turns,
+                                               params_json.empty() ? nullptr : params_json.c_str(), &id,
+                                               result_json ? &result : nullptr, &err),
+                      err);
+        if (result_json) *result_json = detail::take(result);
+        return detail::take(id);
+    }
+    /// A listing of threads; `params_json` holds the filters (see codex_client_thread_list).
+    ThreadList thread_list(const std::string &params_json = "") const {
+        codex_thread_list *l = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_client_thread_list(p_.get(), params_json.empty() ? nullptr : params_json.c_str(), &l, &err),
+                      err);
+        return ThreadList(l);
+    }
+    /// thread/read: the result JSON.
+    std::string thread_read(const std::string &thread_id, bool include_turns = true) const {
+        return string_call([&](char **out, codex_error **err) {
+            return codex_client_thread_read(p_.get(), thread_id.c_str(), include_turns, out, err);
+        });
+    }
+    /// thread/turns/list: one page of turns, as JSON.
+    std::string thread_turns_list(const std::string &thread_id, const std::string &params_json = "") const {
+        return string_call([&](char **out, codex_error **err) {
+            return codex_client_thread_turns_list(p_.get(), thread_id.c_str(),
+                                                  params_json.empty() ? nullptr : params_json.c_str(), out, err);
+        });
+    }
+    std::string thread_archive(const std::string &thread_id) const {
+        return thread_call(codex_client_thread_archive, thread_id);
+    }
+    std::string thread_unarchive(const std::string &thread_id) const {
+        return thread_call(codex_client_thread_unarchive, thread_id);
+    }
+    std::string thread_set_name(const std::string &thread_id, const std::string &name) const {
+        return string_call([&](char **out, codex_error **err) {
+            return codex_client_thread_set_name(p_.get(), thread_id.c_str(), name.c_str(), out, err);
+        });
+    }
+    std::string thread_compact(const std::string &thread_id) const {
+        return thread_call(codex_client_thread_compact, thread_id);
+    }
+    /// Lets go of the thread on this connection (see codex_client_thread_unsubscribe).
+    std::string thread_unsubscribe(const std::string &thread_id) const {
+        return thread_call(codex_client_thread_unsubscribe, thread_id);
+    }
+    /// model/list, every page merged: {"data": [...]}.
+    std::string model_list(bool include_hidden = false) const {
+        return string_call([&](char **out, codex_error **err) {
+            return codex_client_model_list(p_.get(), include_hidden, out, err);
+        });
+    }
+    std::string account_read(bool refresh_token = false) const {
+        return string_call([&](char **out, codex_error **err) {
+            return codex_client_account_read(p_.get(), refresh_token, out, err);
+        });
+    }
+    void account_login_api_key(const std::string &api_key) const {
+        codex_error *err = nullptr;
+        detail::check(codex_client_account_login_api_key(p_.get(), api_key.c_str(), &err), err);
+    }
+    void account_logout() const {
+        codex_error *err = nullptr;
+        detail::check(codex_client_account_logout(p_.get(), &err), err);
+    }
+    RateLimits account_rate_limits() const {
+        codex_rate_limits *l = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_client_account_rate_limits(p_.get(), &l, &err), err);
+        return RateLimits(l);
+    }
+
 private:
     explicit Client(codex_client *p) : p_(p) {}
+    template <typename F>
+    static std::string string_call(F call) {
+        char *out = nullptr;
+        codex_error *err = nullptr;
+        detail::check(call(&out, &err), err);
+        return detail::take(out);
+    }
+    template <typename F>
+    std::string thread_call(F f, const std::string &thread_id) const {
+        return string_call([&](char **out, codex_error **err) { return f(p_.get(), thread_id.c_str(), out, err); });
+    }
     detail::Owned<codex_client, codex_client_free> p_;
 };
 
@@ -415,6 +568,11 @@ public:
     size_t member_count() const { return codex_pool_member_count(p_.get()); }
     bool member_healthy(size_t index) const { return codex_pool_member_healthy(p_.get(), index); }
     size_t member_active_turns(size_t index) const { return codex_pool_member_active_turns(p_.get(), index); }
+    /// Lets go of a thread of the pool (see codex_pool_thread_release).
+    void thread_release(const std::string &thread_id) const {
+        codex_error *err = nullptr;
+        detail::check(codex_pool_thread_release(p_.get(), thread_id.c_str(), &err), err);
+    }
     /// Closes every member at once; idempotent.
     void close() const { codex_pool_close(p_.get()); }
     const codex_pool *get() const { return p_.get(); }

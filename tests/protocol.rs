@@ -17,8 +17,28 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Requests the library sends.
-const REQUESTS_SENT: &[&str] =
-    &["initialize", "thread/start", "thread/resume", "turn/start", "turn/steer", "turn/interrupt"];
+const REQUESTS_SENT: &[&str] = &[
+    "initialize",
+    "thread/start",
+    "thread/resume",
+    "turn/start",
+    "turn/steer",
+    "turn/interrupt",
+    "thread/fork",
+    "thread/list",
+    "thread/read",
+    "thread/turns/list",
+    "thread/archive",
+    "thread/unarchive",
+    "thread/name/set",
+    "thread/compact/start",
+    "thread/unsubscribe",
+    "model/list",
+    "account/read",
+    "account/login/start",
+    "account/logout",
+    "account/rateLimits/read",
+];
 /// Notifications the library sends.
 const NOTIFICATIONS_SENT: &[&str] = &["initialized"];
 /// Notifications the library routes by kind or acts on.
@@ -36,6 +56,7 @@ const NOTIFICATIONS_USED: &[&str] = &[
     "thread/status/changed",
     "serverRequest/resolved",
     "error",
+    "account/rateLimits/updated",
 ];
 /// Server requests the library answers itself (approvals, fail-closed answers) or names.
 const SERVER_REQUESTS_USED: &[&str] = &[
@@ -343,6 +364,48 @@ fn the_pinned_codex_still_has_every_method_and_field_the_library_uses() {
     sent(&mut missing, "v2/ThreadStartResponse.json", &["thread", "id"]);
     sent(&mut missing, "v2/ThreadResumeResponse.json", &["thread", "id"]);
     sent(&mut missing, "v2/TurnStartResponse.json", &["turn", "id"]);
+    // The thread, account and model calls (src/core/client/threads.rs, account.rs).
+    for file in [
+        "ThreadForkParams",
+        "ThreadReadParams",
+        "ThreadTurnsListParams",
+        "ThreadArchiveParams",
+        "ThreadUnarchiveParams",
+        "ThreadSetNameParams",
+        "ThreadCompactStartParams",
+        "ThreadUnsubscribeParams",
+    ] {
+        sent(&mut missing, &format!("v2/{file}.json"), &["threadId"]);
+    }
+    sent(&mut missing, "v2/ThreadForkParams.json", &["excludeTurns"]);
+    sent(&mut missing, "v2/ThreadReadParams.json", &["includeTurns"]);
+    sent(&mut missing, "v2/ThreadSetNameParams.json", &["name"]);
+    sent(&mut missing, "v2/ThreadListParams.json", &["cursor"]);
+    sent(&mut missing, "v2/ModelListParams.json", &["cursor"]);
+    sent(&mut missing, "v2/ModelListParams.json", &["includeHidden"]);
+    sent(&mut missing, "v2/GetAccountParams.json", &["refreshToken"]);
+    sent(&mut missing, "v2/LoginAccountParams.json", &["type"]);
+    sent(&mut missing, "v2/LoginAccountParams.json", &["apiKey"]);
+    sent(&mut missing, "v2/ThreadForkResponse.json", &["thread", "id"]);
+    sent(&mut missing, "v2/ThreadUnsubscribeResponse.json", &["status"]);
+    for file in ["v2/ThreadListResponse.json", "v2/ModelListResponse.json"] {
+        sent(&mut missing, file, &["nextCursor"]);
+        let root = schema.file(file);
+        let item_id = at(&root, &root, &["data"]).and_then(|d| at(&root, &d["items"], &["id"]));
+        missing.check(item_id.is_some(), || format!("{file}: data[].id"));
+    }
+    let window = ["usedPercent", "windowDurationMins", "resetsAt"];
+    let limits = schema.file("v2/GetAccountRateLimitsResponse.json");
+    for which in ["primary", "secondary"] {
+        for f in window {
+            missing.check(at(&limits, &limits, &["rateLimits", which, f]).is_some(), || {
+                format!("account/rateLimits/read: rateLimits.{which}.{f}")
+            });
+            field(&mut missing, "account/rateLimits/updated", &["rateLimits", which, f]);
+        }
+    }
+    field(&mut missing, "account/rateLimits/updated", &["rateLimits", "limitId"]);
+
     // Input items: {"type": "text", "text": ...}.
     let turn_start = schema.file("v2/TurnStartParams.json");
     let text_item = turn_start["definitions"]["UserInput"]["oneOf"].as_array().and_then(|alts| {

@@ -436,6 +436,8 @@ type Event struct {
 	TurnStatus string
 	// Request is set for EventServerRequest: answer it (Approve, Respond, RespondError).
 	Request *Request
+	// RateLimits is set for account/rateLimits/updated: the snapshot as numbers.
+	RateLimits *RateLimits
 }
 
 func goStringOrEmpty(p *C.char) string {
@@ -458,6 +460,9 @@ func copyEvent(ev *C.codex_event) *Event {
 	}
 	if d := C.codex_event_delta(ev, &dlen); d != nil {
 		out.Delta = C.GoStringN(d, C.int(dlen))
+	}
+	if out.Method == rateLimitsUpdated {
+		out.RateLimits = rateLimitsOf(ev)
 	}
 	if out.Kind == EventServerRequest {
 		var req *C.codex_request

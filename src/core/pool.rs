@@ -444,3 +444,26 @@ impl Drop for FirstStart<'_> {
         self.done(false);
     }
 }
+
+impl Pool {
+    /// Lets go of `thread_id`: unsubscribes it on the member that owns it (see
+    /// `Client::thread_unsubscribe`) and forgets where it lives, so placement no longer counts
+    /// it. A thread whose member's app-server died since is only forgotten: nothing holds it.
+    pub fn thread_release(&self, thread_id: &str) -> Result<()> {
+        match self.client_for_thread(thread_id) {
+            Ok((_, client)) => {
+                client.thread_unsubscribe(thread_id)?;
+            }
+            Err(err) if err.kind == ErrorKind::Transport => {}
+            Err(err) => return Err(err),
+        }
+        let placement = self.inner.placements().remove(thread_id);
+        if let Some(placement) = placement {
+            let mut state = self.inner.members[placement.member].lock();
+            if state.generation == placement.generation {
+                state.placed = state.placed.saturating_sub(1);
+            }
+        }
+        Ok(())
+    }
+}

@@ -20,6 +20,7 @@ macro_rules! handle_type {
     };
 }
 
+pub mod account;
 pub mod callback;
 pub mod client;
 pub mod error;
@@ -27,8 +28,11 @@ pub mod event;
 pub mod log;
 pub mod options;
 pub mod pool;
+pub mod rate_limits;
 pub mod ready;
 pub mod request;
+pub mod thread_list;
+pub mod threads;
 pub mod turn;
 pub mod version;
 

@@ -358,3 +358,28 @@ pub unsafe extern "C" fn codex_pool_free(pool: *mut codex_pool) {
         free_handle(pool)
     })
 }
+
+/// Lets go of a thread of the pool: unsubscribes it on the member that owns it (see
+/// `codex_client_thread_unsubscribe`) and forgets it, so placement no longer counts it and
+/// `codex_pool_turn_start` no longer knows it. A thread whose member's app-server died since
+/// is only forgotten (that server holds nothing of it any more).
+///
+/// On the server: as for `codex_client_thread_unsubscribe` (the thread is unloaded once no
+/// connection is subscribed).
+///
+/// - **Threads:** any thread, many at once on one pool.
+/// - **Ownership:** `thread_id` is only read during the call.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL `pool` or `thread_id`, a thread this pool
+///   did not start or already let go), `CODEX_ERR_TURN_ACTIVE` (a turn runs on it), and those
+///   of `codex_client_thread_unsubscribe`.
+///
+/// # Safety
+/// `pool` a live pool; `thread_id` a string; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_pool_thread_release(
+    pool: *const codex_pool,
+    thread_id: *const c_char,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard_result(err_out, || pool_ref(pool)?.pool.thread_release(c_str(thread_id, "thread_id")?))
+}

@@ -286,7 +286,7 @@ pub struct CError {
     pub message: String,
 }
 
-fn take_error(rc: codex_result, err: *mut codex_error) -> CError {
+pub fn take_error(rc: codex_result, err: *mut codex_error) -> CError {
     let message = if err.is_null() {
         String::new()
     } else {
@@ -297,7 +297,7 @@ fn take_error(rc: codex_result, err: *mut codex_error) -> CError {
 }
 
 /// `Ok` for CODEX_OK, else the call's error.
-fn result(rc: codex_result, err: *mut codex_error) -> Result<(), CError> {
+pub fn result(rc: codex_result, err: *mut codex_error) -> Result<(), CError> {
     if rc == CODEX_OK {
         Ok(())
     } else {
@@ -316,13 +316,13 @@ pub fn code_name(code: codex_result) -> String {
     unsafe { CStr::from_ptr(codex_result_name(code)).to_string_lossy().into_owned() }
 }
 
-unsafe fn owned(s: *mut c_char) -> String {
+pub unsafe fn owned(s: *mut c_char) -> String {
     let text = CStr::from_ptr(s).to_string_lossy().into_owned();
     codex_string_free(s);
     text
 }
 
-unsafe fn borrowed(s: *const c_char) -> Option<String> {
+pub unsafe fn borrowed(s: *const c_char) -> Option<String> {
     (!s.is_null()).then(|| CStr::from_ptr(s).to_string_lossy().into_owned())
 }
 

@@ -21,6 +21,7 @@ mod output;
 mod scenarios;
 mod server;
 mod stderr_flood;
+mod threads;
 mod turn;
 
 use message::{Message, Unusable};

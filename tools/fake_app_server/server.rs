@@ -41,7 +41,7 @@ pub fn result(rid: &Json, result: Json) -> io::Result<()> {
     send(&obj! { "id" => rid.clone(), "result" => result })
 }
 
-fn error(rid: &Json, code: i64, message: &str, data: Option<Json>) -> io::Result<()> {
+pub fn error(rid: &Json, code: i64, message: &str, data: Option<Json>) -> io::Result<()> {
     let mut err = vec![("code", Json::Int(code)), ("message", message.into())];
     err.extend(data.map(|data| ("data", data)));
     send(&obj! { "id" => rid.clone(), "error" => Json::Obj(err) })
@@ -118,6 +118,9 @@ impl Server {
         }
         if !self.initialized.load(Ordering::SeqCst) {
             return error(&rid, -32600, "Not initialized", None);
+        }
+        if let Some(answered) = crate::threads::handle(&method, &rid, &params) {
+            return answered;
         }
         // Handlers are found by the method with "/" read as "_", as the former Python fake's do_*
         // methods were (so "test_echo" is test/echo too).
@@ -200,6 +203,7 @@ impl Server {
             state.threads += 1;
             format!("{}{}", config().thread_prefix, state.threads)
         };
+        crate::threads::started(&tid);
         // The whole shape the real server answers, so typed clients (the Python SDK) accept it.
         let thread = obj! {
             "id" => &tid, "preview" => "", "modelProvider" => "fake", "cliVersion" => "0.0.1",

@@ -7,7 +7,7 @@ Usage:
 
 It binds 127.0.0.1 (port 0 picks a free one), prints the port on the first line of stdout, and
 serves:
-    GET  /v1/models          {"models": []}
+    GET  /v1/models          {"models": [...]}: the script's "models", as codex's catalog entries
     POST /v1/responses       a streamed reply (server-sent events) chosen by the script
     GET  /_mock/requests     every request received so far, as a JSON array (the entry of a
                              reply with "hold_after" also has "hold": "holding" from before
@@ -25,7 +25,7 @@ It stops by itself after --idle-exit seconds without a request (default 600), an
 network feature off (no account needed). Run codex with CODEX_HOME=DIR.
 
 Script (JSON):
-    {"responses": [RESPONSE, ...], "default": RESPONSE}
+    {"responses": [RESPONSE, ...], "default": RESPONSE, "models": [MODEL, ...]}
 Each POST /v1/responses takes the first unused RESPONSE whose "match" string occurs in the
 request body (a RESPONSE without "match" matches any request); when none is left, "default";
 without a default, a short text saying the script ran out.
@@ -48,6 +48,9 @@ RESPONSE fields:
                              without racing the stream.
     "status": 500, "body": "..."   an HTTP error instead of a stream
     "usage": {"input_tokens": 5, "output_tokens": 3}
+    "headers": {"x-codex-primary-used-percent": "42"}   extra HTTP headers (rate limits)
+MODEL fields: "slug", and any field of codex's catalog entry ("display_name", "visibility":
+"list" or "hide", ...); the others get defaults.
 """
 import argparse
 import json
@@ -94,6 +97,7 @@ class Script:
         self.responses = list(spec.get("responses", []))
         self.used = [False] * len(self.responses)
         self.default = spec.get("default")
+        self.models = spec.get("models", [])
         self.lock = threading.Lock()
 
     def pick(self, body):
@@ -105,6 +109,21 @@ class Script:
         if self.default is not None:
             return None, self.default
         return None, {"text": "mock: no scripted response left"}
+
+
+def model_info(spec):
+    """A catalog entry as codex reads it from a provider's `model_catalog_url`: the script's
+    fields over defaults for every field codex requires."""
+    info = {"slug": spec["slug"], "display_name": spec.get("display_name", spec["slug"]),
+            "description": "", "supported_reasoning_levels": [], "shell_type": "shell_command",
+            "visibility": "list", "supported_in_api": True, "priority": 1,
+            "base_instructions": "", "supports_reasoning_summaries": False,
+            "support_verbosity": False, "default_verbosity": None, "apply_patch_tool_type": None,
+            "truncation_policy": {"mode": "bytes", "limit": 10000},
+            "supports_parallel_tool_calls": False, "experimental_supported_tools": [],
+            "availability_nux": None, "upgrade": None}
+    info.update(spec)
+    return info
 
 
 def sse(event_type, data):
@@ -119,8 +138,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.server.touch()
-        if self.path.endswith("/models"):
-            return self.reply_json({"models": []})
+        if self.path.split("?")[0].endswith("/models"):
+            return self.reply_json({"models": [model_info(m) for m in self.server.script.models]})
         if self.path == "/_mock/requests":
             with self.server.lock:
                 return self.reply_json(list(self.server.received))
@@ -160,6 +179,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("content-type", "text/event-stream")
         self.send_header("cache-control", "no-cache")
         self.send_header("connection", "close")
+        for name, value in resp.get("headers", {}).items():
+            self.send_header(name, str(value))
         self.end_headers()
         self.close_connection = True
         try:

@@ -1,7 +1,10 @@
 //! The client: what a program does on one connection — generic requests, thread helpers,
 //! turn start, the client stream, the event loop's ready list, close. Its turns (`turn`) and
-//! their summaries (`turn_summary`) are the rooms beside it.
+//! their summaries (`turn_summary`) are the rooms beside it, and so are threads as resources
+//! (`threads`) and the account and models (`account`).
 
+mod account;
+pub mod threads;
 pub mod turn;
 pub mod turn_summary;
 

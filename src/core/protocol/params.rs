@@ -58,7 +58,7 @@ struct IdHolder {
     id: String,
 }
 
-pub(crate) fn thread_id_of(result: &str, method: &str) -> Result<String> {
+pub fn thread_id_of(result: &str, method: &str) -> Result<String> {
     #[derive(Deserialize)]
     struct R {
         thread: IdHolder,
