@@ -55,12 +55,15 @@ enum Text {
     Borrowed(*const u8, usize),
 }
 
-/// What a getter lent, kept until the document is dropped. Boxed, so its address holds while
-/// the map grows.
-enum Kept {
-    /// NUL-terminated text (a decoded string or a raw sub-value) for C.
-    Text(Box<[u8]>),
-    Document(Box<Document>),
+/// What getters lent, kept until the document is dropped, by pointer (looked up without
+/// allocating). Boxed, so each address holds while the maps grow.
+#[derive(Default)]
+struct Kept {
+    /// Decoded strings, NUL-terminated for C.
+    strings: HashMap<Box<str>, Box<[u8]>>,
+    /// Raw JSON texts of sub-values, NUL-terminated for C.
+    raws: HashMap<Box<str>, Box<[u8]>>,
+    documents: HashMap<Box<str>, Box<Document>>,
 }
 
 /// A JSON document. `#[repr(C)]` with the tag first, so a pointer to it is a `codex_json`.
@@ -71,7 +74,7 @@ pub struct Document {
     /// Whether the program owns it (parsed or returned to it) and may free it.
     owned: bool,
     /// Lent values by getter and pointer. A document may be read from several threads at once.
-    kept: Mutex<HashMap<(u8, Box<str>), Kept>>,
+    kept: Mutex<Kept>,
 }
 
 // The borrowed text is immutable and outlives the document (see `borrowing`); the rest is
@@ -81,7 +84,7 @@ unsafe impl Sync for Document {}
 
 impl Document {
     fn with(text: Text, owned: bool) -> Document {
-        Document { tag: DOCUMENT_TAG, text, owned, kept: Mutex::new(HashMap::new()) }
+        Document { tag: DOCUMENT_TAG, text, owned, kept: Mutex::default() }
     }
 
     /// A document of text from a program, checked to be JSON.
@@ -178,58 +181,55 @@ impl Document {
     /// The decoded string at `pointer`, NUL-terminated (its length excludes the NUL; it may
     /// contain NULs).
     pub fn string(&self, pointer: &str) -> Result<&[u8]> {
-        self.keep_text(b's', pointer, |raw| {
-            if JsonType::of(raw) != JsonType::String {
-                return Err(wrong_type(pointer, JsonType::of(raw), "string"));
-            }
-            let text = pointer::decode_string(raw)
-                .ok_or_else(|| Error::protocol(format!("{pointer}: bad string")))?;
-            Ok(with_nul(&text))
-        })
+        self.keep_text(
+            |k| &mut k.strings,
+            pointer,
+            |raw| {
+                if JsonType::of(raw) != JsonType::String {
+                    return Err(wrong_type(pointer, JsonType::of(raw), "string"));
+                }
+                let text = pointer::decode_string(raw)
+                    .ok_or_else(|| Error::protocol(format!("{pointer}: bad string")))?;
+                Ok(with_nul(&text))
+            },
+        )
     }
 
     /// The raw JSON text of the value at `pointer`, NUL-terminated.
     pub fn raw(&self, pointer: &str) -> Result<&[u8]> {
-        self.keep_text(b'r', pointer, |raw| Ok(with_nul(raw)))
+        self.keep_text(|k| &mut k.raws, pointer, |raw| Ok(with_nul(raw)))
     }
 
     /// The value at `pointer` as a document of its own, lent for as long as this one lives.
     pub fn sub(&self, pointer: &str) -> Result<&Document> {
-        let key = (b'd', Box::<str>::from(pointer));
-        if let Some(Kept::Document(doc)) = self.kept().get(&key) {
-            return Ok(unsafe { extend(doc) });
+        if let Some(doc) = self.kept().documents.get(pointer) {
+            return Ok(unsafe { extend(&**doc) });
         }
         let raw = self.value(pointer)?;
         // The sub-document borrows this document's text, which outlives it.
         let doc = Box::new(unsafe { Document::borrowing(raw) });
         let mut kept = self.kept();
-        let entry = kept.entry(key).or_insert(Kept::Document(doc));
-        match entry {
-            Kept::Document(doc) => Ok(unsafe { extend(doc) }),
-            Kept::Text(_) => unreachable!("keys of documents hold documents"),
-        }
+        let doc = kept.documents.entry(pointer.into()).or_insert(doc);
+        Ok(unsafe { extend(&**doc) })
     }
 
     fn keep_text(
         &self,
-        getter: u8,
+        map: impl Fn(&mut Kept) -> &mut HashMap<Box<str>, Box<[u8]>>,
         pointer: &str,
         make: impl FnOnce(&str) -> Result<Box<[u8]>>,
     ) -> Result<&[u8]> {
-        let key = (getter, Box::<str>::from(pointer));
-        if let Some(Kept::Text(text)) = self.kept().get(&key) {
-            return Ok(unsafe { extend(text) });
+        if let Some(text) = map(&mut self.kept()).get(pointer) {
+            return Ok(unsafe { extend(&**text) });
         }
         let text = make(self.value(pointer)?)?;
         let mut kept = self.kept();
-        match kept.entry(key).or_insert(Kept::Text(text)) {
-            Kept::Text(text) => Ok(unsafe { extend(text) }),
-            Kept::Document(_) => unreachable!("keys of text hold text"),
-        }
+        let text = map(&mut kept).entry(pointer.into()).or_insert(text);
+        Ok(unsafe { extend(&**text) })
     }
 
-    fn kept(&self) -> std::sync::MutexGuard<'_, HashMap<(u8, Box<str>), Kept>> {
-        // A panic while the map is held leaves it whole (inserts are single calls).
+    fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
+        // A panic while the maps are held leaves them whole (inserts are single calls).
         self.kept.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -324,7 +324,8 @@ mod tests {
             d.string("/a/1/k").unwrap();
         }
         assert_eq!(d.string("/s").unwrap().as_ptr(), first);
-        assert_eq!(d.kept().len(), 4);
+        let kept = d.kept();
+        assert_eq!((kept.strings.len(), kept.raws.len()), (2, 2));
     }
 
     #[test]
