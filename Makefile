@@ -28,7 +28,7 @@ C_LIBS   := -lpthread -ldl -lm
 # it with the library, so every target that runs it depends on `lib`.
 FAKE     := $(CURDIR)/$(LIBDIR)/fake_app_server
 
-C_TESTS  := concurrent_turns_test bad_input_test failure_test callbacks_test pool_test event_fd_test log_test
+C_TESTS  := concurrent_turns_test bad_input_test failure_test callbacks_test pool_test event_fd_test log_test json_test
 
 .DEFAULT_GOAL := all
 # Other platforms, from Linux: check-targets, windows-dll, test-windows.
@@ -238,7 +238,7 @@ install: lib
 	    cmake/codex_app_serverConfigVersion.cmake.in > $(CMAKEDIR)/codex_app_serverConfigVersion.cmake
 
 # The examples, built against the installed header and shared library as a user would.
-EXAMPLES := concurrent_turns approvals callbacks remote_pool event_loop
+EXAMPLES := concurrent_turns approvals callbacks remote_pool event_loop reading_fields
 $(addprefix $(BUILD)/,$(EXAMPLES)): $(BUILD)/%: examples/c/%.c lib | $(BUILD)
 	$(MAKE) --no-print-directory install PREFIX=$(DEMO_PREFIX) >/dev/null
 	$(CC) $(WARN) $(CFLAGS) -I$(DEMO_PREFIX)/include -o $@ $< -L$(DEMO_PREFIX)/lib \
@@ -257,6 +257,13 @@ example-test: $(addprefix $(BUILD)/,$(EXAMPLES)) runtime
 	  out=$$(printf 'n\n' | ./scripts/run-offline.sh examples/approvals_script.json \
 	    $(CURDIR)/$(BUILD)/approvals "Show me that approvals work" 2>&1); \
 	  echo "$$out" | grep -q '"status":"declined"' || { echo "$$out"; echo "FAILED: approvals example (n)"; exit 1; }; \
+	  out=$$(./scripts/run-offline.sh examples/approvals_script.json $(CURDIR)/$(BUILD)/reading_fields \
+	    "Show me that approvals work" 2>&1); \
+	  echo "$$out" | grep -q "^  command: /bin/bash -lc 'echo approved-command-ran'$$" \
+	  && echo "$$out" | grep -q '^  cwd: /' \
+	  && echo "$$out" | grep -q "exited 0, output: approved-command-ran$$" \
+	  && echo "$$out" | grep -Eq '^usage: [1-9][0-9]* input, [1-9][0-9]* output, [1-9][0-9]* total tokens$$' \
+	  || { echo "$$out"; echo "FAILED: reading_fields example"; exit 1; }; \
 	  out=$$(./scripts/run-offline.sh examples/approvals_script.json $(CURDIR)/$(BUILD)/callbacks \
 	    "First of two" "Second of two" 2>&1); \
 	  echo "$$out" | grep -q '^one: completed — The first turn streams' \
@@ -274,8 +281,8 @@ example-test: $(addprefix $(BUILD)/,$(EXAMPLES)) runtime
 	    $(CURDIR)/$(SHARED) 2>&1); \
 	  for t in 1 2 3; do echo "$$out" | grep -q "turn_$$t:0;turn_$$t:1;turn_$$t:2;turn_$$t:3;$$" \
 	    || { echo "$$out"; echo "FAILED: asyncio event loop example"; exit 1; }; done; \
-	  echo "examples: 6 passed (approvals y, approvals n, callbacks, a pool of 3 against the real codex; event loops in C and asyncio against the fake)"; \
-	  echo 6 > $(BUILD)/example-test.passed
+	  echo "examples: 7 passed (approvals y, approvals n, reading fields by pointer, callbacks, a pool of 3 against the real codex; event loops in C and asyncio against the fake)"; \
+	  echo 7 > $(BUILD)/example-test.passed
 
 # The end-to-end C test against the real codex and the mock model, spawned and then over ws://
 # with a token; the same source runs under wine in make test-windows.
@@ -295,15 +302,17 @@ clean:
 # The event benchmark, every figure in one run (bench/run.sh): throughput of the flood at 1 to
 # 10,000 concurrent turns, polling and with callbacks, beside a serde_json::Value parse (the
 # floor) and the raw pipe; delivery latency at a paced 100,000 events/s; idle-turn memory and
-# threads; the official Python SDK on the same fake when it is installed (make bench-startup).
+# threads; the official Python SDK on the same fake when it is installed (make bench-startup);
+# what one JSON Pointer getter costs beside a serde_json::Value parse of the same event.
 SDK_DIR := $(CURDIR)/.runtime/python-sdk
 bench: lib | $(BUILD)
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -o $(BUILD)/bench_events bench/bench_events.c $(STATIC) $(C_LIBS)
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -o $(BUILD)/paced_server bench/paced_server.c
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -o $(BUILD)/latency_floor bench/latency_floor.c -lpthread
-	$(CARGO) build --release --example flood_floor
+	$(CARGO) build --release --example flood_floor --example getter_cost
 	@./bench/run.sh $(BUILD)/bench_events $(LIBDIR)/examples/flood_floor $(CURDIR)/$(BUILD)/paced_server $(FAKE) $(SDK_DIR) \
 	  $(BUILD)/latency_floor
+	@echo; $(LIBDIR)/examples/getter_cost
 
 # The flood over stdio, ws:// and unix:// (bench/ws_flood_server.rs) side by side.
 bench-transports: lib | $(BUILD)

@@ -134,6 +134,36 @@
 #define CODEX_EVENT_SKIPPED 12
 
 /**
+ * `null` (`codex_json_get_type`).
+ */
+#define CODEX_JSON_NULL 1
+
+/**
+ * `true` or `false`.
+ */
+#define CODEX_JSON_BOOL 2
+
+/**
+ * A number (read with `codex_json_get_int` or `codex_json_get_double`).
+ */
+#define CODEX_JSON_NUMBER 3
+
+/**
+ * A string.
+ */
+#define CODEX_JSON_STRING 4
+
+/**
+ * An array (`codex_json_get_array_len`; elements at `"/0"`, `"/1"`, ...).
+ */
+#define CODEX_JSON_ARRAY 5
+
+/**
+ * An object.
+ */
+#define CODEX_JSON_OBJECT 6
+
+/**
  * The primary window of a rate limit (the shorter one, e.g. 5 hours).
  */
 #define CODEX_RATE_LIMIT_PRIMARY 0
@@ -193,6 +223,26 @@ typedef struct codex_error codex_error;
  * borrowed, NUL-terminated UTF-8, valid until the event is freed.
  */
 typedef struct codex_event codex_event;
+
+/**
+ * A JSON document read by JSON Pointer: the params of an event (`codex_event_json`) or of a
+ * server request (`codex_request_json`), a turn's items and usage (`codex_turn_result_items`,
+ * `codex_turn_result_usage`), a request's result (`codex_client_request_json`), any text
+ * (`codex_json_parse`), or a part of another document (`codex_json_get_json`).
+ *
+ * Pointers follow RFC 6901: `""` is the whole document, `"/item/command"` a member of a
+ * member, `"/items/0"` an array's first element; `~1` stands for `/` and `~0` for `~` in a
+ * member name. Nothing is parsed until a getter is called; each call walks the text along its
+ * pointer. A getter answers `CODEX_ERR_NOT_FOUND` when nothing is at the pointer and
+ * `CODEX_ERR_WRONG_TYPE` when the value there has another type; its out-parameters are then
+ * left untouched.
+ *
+ * Threads: immutable; a `const codex_json *` may be read from many threads at once. Strings
+ * it lends stay valid, unchanged, as long as the document: until `codex_json_free` for an
+ * owned one, until its owner handle is freed for a lent one (an event's, a request's, a
+ * turn result's, or the parent document's).
+ */
+typedef struct codex_json codex_json;
 
 /**
  * Settings for `codex_client_start`. Create with `codex_options_new`, change with the
@@ -404,6 +454,20 @@ typedef void (*codex_log_callback)(void *userdata,
  * the token.
  */
 #define CODEX_ERR_AUTH 14
+
+/**
+ * A JSON Pointer getter (`codex_json_get_*`) found no value at the pointer: a member or index
+ * that is not there, or a step into a string, number, boolean or null. Not a failure of the
+ * document; the message names the pointer.
+ */
+#define CODEX_ERR_NOT_FOUND 15
+
+/**
+ * A JSON Pointer getter found a value of another JSON type than it reads (a string read as an
+ * integer, a fraction or a number beyond int64 read with `codex_json_get_int`, ...). The
+ * message names the pointer and both types; `codex_json_get_type` tells the type.
+ */
+#define CODEX_ERR_WRONG_TYPE 16
 
 /**
  * No messages.
@@ -994,6 +1058,250 @@ const char *codex_event_turn_status(const struct codex_event *ev);
  * `ev` must be NULL or an event from this library not yet freed.
  */
 void codex_event_free(struct codex_event *ev);
+
+/**
+ * Parses `text` into a new document (free with `codex_json_free`), e.g. a string an older
+ * call returned (`codex_client_thread_start`'s full result).
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** `text` is copied; the document written to `*json_out` is the caller's: free it
+ *   with `codex_json_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or non-UTF-8 `text`, `text` not JSON, NULL
+ *   `json_out`).
+ *
+ * # Safety
+ * `text` a NUL-terminated string; `json_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_json_parse(const char *text,
+                              struct codex_json **json_out,
+                              struct codex_error **err_out);
+
+/**
+ * The JSON type (`CODEX_JSON_*`) of the value at `pointer`: with `CODEX_ERR_NOT_FOUND` this is
+ * also how to tell an absent value from a `null` one.
+ *
+ * - **Threads:** any thread, while the document lives.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND` (nothing there), `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead
+ *   `json`, NULL or non-UTF-8 `pointer`, a pointer that is not RFC 6901, NULL `type_out`).
+ *
+ * # Safety
+ * `json` a live document; `pointer` a string; `type_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_json_get_type(const struct codex_json *json,
+                                 const char *pointer,
+                                 uint32_t *type_out,
+                                 struct codex_error **err_out);
+
+/**
+ * The string at `pointer`, decoded (escapes resolved), NUL-terminated UTF-8; its length in
+ * bytes goes to `*len_out` when not NULL (the text may hold NUL characters).
+ *
+ * - **Threads:** any thread, while the document lives.
+ * - **Ownership:** the string written to `*value_out` is borrowed from the document: valid until
+ *   the document is freed; do not free it. Reading the same pointer again lends the same string.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND`, `CODEX_ERR_WRONG_TYPE` (not a string),
+ *   `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `json`, a bad `pointer`, NULL `value_out`).
+ *
+ * # Safety
+ * `json` a live document; `pointer` a string; `value_out` writable; `len_out` NULL or writable;
+ * `err_out` NULL or writable.
+ */
+codex_result codex_json_get_string(const struct codex_json *json,
+                                   const char *pointer,
+                                   const char **value_out,
+                                   size_t *len_out,
+                                   struct codex_error **err_out);
+
+/**
+ * The integer at `pointer`.
+ *
+ * - **Threads:** any thread, while the document lives.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND`, `CODEX_ERR_WRONG_TYPE` (not a number, a fraction or an
+ *   exponent form, or beyond int64), `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `json`, a bad
+ *   `pointer`, NULL `value_out`).
+ *
+ * # Safety
+ * `json` a live document; `pointer` a string; `value_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_json_get_int(const struct codex_json *json,
+                                const char *pointer,
+                                int64_t *value_out,
+                                struct codex_error **err_out);
+
+/**
+ * The number at `pointer`, as a double (integers too).
+ *
+ * - **Threads:** any thread, while the document lives.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND`, `CODEX_ERR_WRONG_TYPE` (not a number),
+ *   `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `json`, a bad `pointer`, NULL `value_out`).
+ *
+ * # Safety
+ * `json` a live document; `pointer` a string; `value_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_json_get_double(const struct codex_json *json,
+                                   const char *pointer,
+                                   double *value_out,
+                                   struct codex_error **err_out);
+
+/**
+ * The boolean at `pointer`.
+ *
+ * - **Threads:** any thread, while the document lives.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND`, `CODEX_ERR_WRONG_TYPE` (not `true` or `false`),
+ *   `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `json`, a bad `pointer`, NULL `value_out`).
+ *
+ * # Safety
+ * `json` a live document; `pointer` a string; `value_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_json_get_bool(const struct codex_json *json,
+                                 const char *pointer,
+                                 bool *value_out,
+                                 struct codex_error **err_out);
+
+/**
+ * The number of elements of the array at `pointer`.
+ *
+ * - **Threads:** any thread, while the document lives.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND`, `CODEX_ERR_WRONG_TYPE` (not an array),
+ *   `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `json`, a bad `pointer`, NULL `len_out`).
+ *
+ * # Safety
+ * `json` a live document; `pointer` a string; `len_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_json_get_array_len(const struct codex_json *json,
+                                      const char *pointer,
+                                      size_t *len_out,
+                                      struct codex_error **err_out);
+
+/**
+ * The raw JSON text of the value at `pointer` (any type), exactly as in the document,
+ * NUL-terminated; its length goes to `*len_out` when not NULL. `""` gives the whole document.
+ *
+ * - **Threads:** any thread, while the document lives.
+ * - **Ownership:** the text written to `*value_out` is borrowed from the document: valid until
+ *   the document is freed; do not free it.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND`, `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `json`, a bad
+ *   `pointer`, NULL `value_out`).
+ *
+ * # Safety
+ * `json` a live document; `pointer` a string; `value_out` writable; `len_out` NULL or writable;
+ * `err_out` NULL or writable.
+ */
+codex_result codex_json_get_raw(const struct codex_json *json,
+                                const char *pointer,
+                                const char **value_out,
+                                size_t *len_out,
+                                struct codex_error **err_out);
+
+/**
+ * The value at `pointer` as a document of its own (an item of a turn's items, say), read with
+ * the same getters and pointers relative to it.
+ *
+ * - **Threads:** any thread, while the document lives.
+ * - **Ownership:** the document written to `*json_out` is borrowed from `json`: valid until
+ *   `json` is freed; never free it. The same pointer lends the same document.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND`, `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `json`, a bad
+ *   `pointer`, NULL `json_out`).
+ *
+ * # Safety
+ * `json` a live document; `pointer` a string; `json_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_json_get_json(const struct codex_json *json,
+                                 const char *pointer,
+                                 const struct codex_json **json_out,
+                                 struct codex_error **err_out);
+
+/**
+ * Frees a document the program owns (from `codex_json_parse` or `codex_client_request_json`).
+ * NULL is ignored, and so is a document lent by another handle (its owner frees it).
+ *
+ * - **Threads:** exclusive on `json`.
+ * - **Ownership:** releases `json` and every string and document it lent.
+ * - **Errors:** none; NULL and lent documents are ignored.
+ *
+ * # Safety
+ * `json` must be NULL or a live document.
+ */
+void codex_json_free(struct codex_json *json);
+
+/**
+ * The event's params as a document: `codex_json_get_string(codex_event_json(ev),
+ * "/item/type", ...)`. Made on the first call; an event no program reads this way costs
+ * nothing more.
+ *
+ * - **Threads:** any thread, while no `*_free` of `ev` runs.
+ * - **Ownership:** borrowed: valid until `ev` is freed; never free it.
+ * - **Errors:** none: NULL when `ev` is NULL or not a live event.
+ *
+ * # Safety
+ * `ev` must be NULL or an event from this library not yet freed.
+ */
+const struct codex_json *codex_event_json(const struct codex_event *ev);
+
+/**
+ * The server request's params as a document (for an approval: `"/command"`, `"/cwd"`,
+ * `"/reason"`, ...).
+ *
+ * - **Threads:** any thread, while no `*_free` of `req` runs.
+ * - **Ownership:** borrowed: valid until `req` is freed; never free it.
+ * - **Errors:** none: NULL when `req` is NULL or not a live request.
+ *
+ * # Safety
+ * `req` must be NULL or a live request.
+ */
+const struct codex_json *codex_request_json(const struct codex_request *req);
+
+/**
+ * The turn's completed items as a document: an array (`codex_json_get_array_len(items, "",
+ * ...)`; `"/0/type"` is the first item's type; `codex_json_get_json` lends one item).
+ *
+ * - **Threads:** any thread, while no `*_free` of `result` runs.
+ * - **Ownership:** borrowed: valid until `result` is freed; never free it.
+ * - **Errors:** none: NULL when `result` is NULL or not a live turn result.
+ *
+ * # Safety
+ * `result` must be NULL or a live turn result.
+ */
+const struct codex_json *codex_turn_result_items(const struct codex_turn_result *result);
+
+/**
+ * The turn's last token usage as a document (`"/total/totalTokens"`, `"/last/inputTokens"`,
+ * `"/modelContextWindow"`, ...), or NULL when none came.
+ *
+ * - **Threads:** any thread, while no `*_free` of `result` runs.
+ * - **Ownership:** borrowed: valid until `result` is freed; never free it.
+ * - **Errors:** none: NULL when the turn reported no usage, or `result` is NULL or not a live
+ *   turn result.
+ *
+ * # Safety
+ * `result` must be NULL or a live turn result.
+ */
+const struct codex_json *codex_turn_result_usage(const struct codex_turn_result *result);
+
+/**
+ * `codex_client_request`, with the result as a document to read by pointer instead of a
+ * string (free it with `codex_json_free`).
+ *
+ * - **Threads:** any thread, many at once on one client.
+ * - **Ownership:** `method` and `params_json` are only read during the call; the document
+ *   written to `*json_out` is the caller's: free it with `codex_json_free`.
+ * - **Errors:** those of `codex_client_request`.
+ *
+ * # Safety
+ * `client` a live client; `method` a string; `params_json` NULL or a string; `json_out`
+ * writable; `err_out` NULL or writable.
+ */
+codex_result codex_client_request_json(const struct codex_client *client,
+                                       const char *method,
+                                       const char *params_json,
+                                       int64_t timeout_ms,
+                                       struct codex_json **json_out,
+                                       struct codex_error **err_out);
 
 /**
  * Sends this library's log messages at `min_level` and more severe to `callback`

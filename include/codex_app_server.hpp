@@ -155,12 +155,100 @@ private:
     detail::Owned<codex_options, codex_options_free> p_;
 };
 
+/// A JSON document read by JSON Pointer (see codex_json in the C header): a view that never
+/// frees. Getters give std::nullopt when nothing is at the pointer and throw codex::Error for a
+/// value of another type (CODEX_ERR_WRONG_TYPE) or a bad pointer (CODEX_ERR_INVALID_ARGUMENT).
+/// Views lent by an event, a request or a Json live as long as their owner.
+class JsonView {
+public:
+    explicit JsonView(const codex_json *p) : p_(p) {}
+    /// The CODEX_JSON_* type at `pointer`, std::nullopt when absent.
+    std::optional<uint32_t> type(const char *pointer = "") const {
+        uint32_t t = 0;
+        codex_error *err = nullptr;
+        return read(codex_json_get_type(p_, pointer, &t, &err), err, t);
+    }
+    std::optional<std::string_view> string(const char *pointer) const {
+        const char *s = nullptr;
+        codex_error *err = nullptr;
+        size_t len = 0;
+        auto found = read(codex_json_get_string(p_, pointer, &s, &len, &err), err, s);
+        return found ? std::optional<std::string_view>(std::string_view(s, len)) : std::nullopt;
+    }
+    std::optional<int64_t> int64(const char *pointer) const {
+        int64_t v = 0;
+        codex_error *err = nullptr;
+        return read(codex_json_get_int(p_, pointer, &v, &err), err, v);
+    }
+    std::optional<double> number(const char *pointer) const {
+        double v = 0;
+        codex_error *err = nullptr;
+        return read(codex_json_get_double(p_, pointer, &v, &err), err, v);
+    }
+    std::optional<bool> boolean(const char *pointer) const {
+        bool v = false;
+        codex_error *err = nullptr;
+        return read(codex_json_get_bool(p_, pointer, &v, &err), err, v);
+    }
+    std::optional<size_t> array_len(const char *pointer = "") const {
+        size_t n = 0;
+        codex_error *err = nullptr;
+        return read(codex_json_get_array_len(p_, pointer, &n, &err), err, n);
+    }
+    /// The raw JSON text of the value at `pointer`.
+    std::optional<std::string_view> raw(const char *pointer = "") const {
+        const char *s = nullptr;
+        codex_error *err = nullptr;
+        size_t len = 0;
+        auto found = read(codex_json_get_raw(p_, pointer, &s, &len, &err), err, s);
+        return found ? std::optional<std::string_view>(std::string_view(s, len)) : std::nullopt;
+    }
+    /// The value at `pointer` as a document of its own, lent for as long as this one lives.
+    std::optional<JsonView> at(const char *pointer) const {
+        const codex_json *sub = nullptr;
+        codex_error *err = nullptr;
+        auto found = read(codex_json_get_json(p_, pointer, &sub, &err), err, sub);
+        return found ? std::optional<JsonView>(JsonView(*found)) : std::nullopt;
+    }
+    const codex_json *get() const { return p_; }
+
+private:
+    // Reads `value` and `err` after the call that wrote them (arguments are evaluated first).
+    template <typename T>
+    static std::optional<T> read(codex_result rc, codex_error *const &err, const T &value) {
+        if (rc == CODEX_ERR_NOT_FOUND) {
+            codex_error_free(err);
+            return std::nullopt;
+        }
+        detail::check(rc, err);
+        return value;
+    }
+    const codex_json *p_;
+};
+
+/// An owned JSON document (codex_json_parse, Client::request_json): a JsonView that frees it.
+class Json : public JsonView {
+public:
+    static Json parse(const std::string &text) {
+        codex_json *p = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_json_parse(text.c_str(), &p, &err), err);
+        return Json(p);
+    }
+    explicit Json(codex_json *p) : JsonView(p), owned_(p) {}
+
+private:
+    detail::Owned<codex_json, codex_json_free> owned_;
+};
+
 /// A server request waiting for an answer (see codex_request in the C header).
 class Request {
 public:
     explicit Request(codex_request *p) : p_(p) {}
     std::string method() const { return codex_request_method(p_.get()); }
     std::string params() const { return codex_request_params(p_.get()); }
+    /// The params read by pointer; lent until the request is destroyed.
+    JsonView json() const { return JsonView(codex_request_json(p_.get())); }
     bool is_open() const { return codex_request_is_open(p_.get()); }
     /// decision: CODEX_DECISION_ACCEPT, _ACCEPT_FOR_SESSION, _DECLINE or _CANCEL.
     void approve(uint32_t decision) const {
@@ -212,6 +300,8 @@ public:
         return s ? std::optional<std::string_view>(std::string_view(s, len)) : std::nullopt;
     }
     std::optional<std::string> turn_status() const { return detail::opt(codex_event_turn_status(p_)); }
+    /// The params read by pointer; lent until the event is destroyed.
+    JsonView json() const { return JsonView(codex_event_json(p_)); }
     /// The request of a CODEX_EVENT_SERVER_REQUEST event, to answer (it outlives the event).
     Request request() const {
         codex_request *req = nullptr;
@@ -238,6 +328,11 @@ struct TurnResult {
     std::optional<std::string> final_answer;
     std::string items_json;
     std::optional<std::string> usage_json;
+    /// items_json and usage_json read by pointer ("/0/type", "/total/totalTokens").
+    Json items() const { return Json::parse(items_json); }
+    std::optional<Json> usage() const {
+        return usage_json ? std::optional<Json>(Json::parse(*usage_json)) : std::nullopt;
+    }
 };
 
 /// A callback for a turn's or the client's events: runs on a library thread.
@@ -376,6 +471,17 @@ public:
                                            timeout.count(), &out, &err),
                       err);
         return detail::take(out);
+    }
+    /// Any protocol method, its result read by pointer.
+    Json request_json(const std::string &method, const std::string &params_json = "",
+                      Timeout timeout = Timeout(0)) const {
+        codex_json *out = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_client_request_json(p_.get(), method.c_str(),
+                                                params_json.empty() ? nullptr : params_json.c_str(),
+                                                timeout.count(), &out, &err),
+                      err);
+        return Json(out);
     }
     /// thread/start; returns the thread id.
     std::string thread_start(const std::string &params_json = "{}") const {

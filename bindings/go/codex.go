@@ -47,6 +47,8 @@ const (
 	ErrStaleRequest    Result = C.CODEX_ERR_STALE_REQUEST
 	ErrOverflow        Result = C.CODEX_ERR_OVERFLOW
 	ErrAuth            Result = C.CODEX_ERR_AUTH
+	ErrNotFound        Result = C.CODEX_ERR_NOT_FOUND
+	ErrWrongType       Result = C.CODEX_ERR_WRONG_TYPE
 )
 
 func (r Result) String() string { return C.GoString(C.codex_result_name(C.codex_result(r))) }

@@ -67,6 +67,8 @@ declare("codex_turn_free", None, c_void_p)
 declare("codex_turn_result_status", c_char_p, c_void_p)
 declare("codex_turn_result_final_answer", c_char_p, c_void_p)
 declare("codex_turn_result_free", None, c_void_p)
+declare("codex_turn_result_usage", c_void_p, c_void_p)
+declare("codex_json_get_int", c_uint32, c_void_p, c_char_p, POINTER(c_int64), POINTER(c_void_p))
 declare("codex_event_kind", c_uint32, c_void_p)
 declare("codex_event_delta", ctypes.POINTER(ctypes.c_char), c_void_p, POINTER(c_size_t))
 declare("codex_event_turn_status", c_char_p, c_void_p)
@@ -173,11 +175,16 @@ def callback_turn(client, prompt):
         check(lib.codex_turn_run(turn, 60_000, byref(result), byref(err)), err)
         status = lib.codex_turn_result_status(result).decode()
         answer = lib.codex_turn_result_final_answer(result)
+        # A field read by JSON Pointer, no JSON parsing in Python: the turn's token count.
+        tokens = c_int64(-1)
+        usage = lib.codex_turn_result_usage(result)
+        if usage:
+            check(lib.codex_json_get_int(usage, b"/total/totalTokens", byref(tokens), byref(err)), err)
         lib.codex_turn_result_free(result)
     finally:
         lib.codex_turn_free(turn)  # no call starts after this returns
     released = state["released"].wait(60)
-    return status, answer.decode() if answer else None, len(state["deltas"]), released
+    return status, answer.decode() if answer else None, len(state["deltas"]), tokens.value, released
 
 
 def main():
@@ -198,13 +205,13 @@ def main():
                 raise CodexError(f"the turn for {prompt!r} failed")
             turn_id, status, reply = result
             print(f"polled turn {turn_id}: {status}, {len(reply)} characters: {reply[:60]}")
-        status, answer, deltas, released = callback_turn(client, "Name a mountain")
-        print(f"callback turn: {status}, {deltas} deltas, final answer: {answer}")
+        status, answer, deltas, tokens, released = callback_turn(client, "Name a mountain")
+        print(f"callback turn: {status}, {deltas} deltas, {tokens} tokens, final answer: {answer}")
         print(f"callback userdata released: {'once' if released and not _states else 'NOT'}")
     finally:
         lib.codex_client_close(client)
         lib.codex_client_free(client)
-    ok = all(r and r[1] == "completed" for r in results) and status == "completed" and released
+    ok = all(r and r[1] == "completed" for r in results) and status == "completed" and tokens > 0 and released
     print("python ctypes example: " + ("3 polled turns and 1 callback turn completed" if ok else "FAILED"))
     return 0 if ok else 1
 

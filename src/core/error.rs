@@ -31,6 +31,10 @@ pub enum ErrorKind {
     StaleRequest,
     /// A turn's unconsumed events reached the buffer limit; the turn was interrupted.
     Overflow,
+    /// A JSON Pointer named no value in the document (a getter's answer, not a failure).
+    NotFound,
+    /// A JSON Pointer named a value of another type than the getter reads.
+    WrongType,
 }
 
 #[derive(Clone, Debug)]

@@ -54,7 +54,7 @@ pub(crate) unsafe fn client_ref<'a>(client: *const codex_client) -> Result<&'a C
 }
 
 /// `timeout_ms` of a request: 0 = the client's default, -1 = no limit, else milliseconds.
-fn request_timeout(timeout_ms: i64) -> Result<Timeout, Error> {
+pub(crate) fn request_timeout(timeout_ms: i64) -> Result<Timeout, Error> {
     Ok(match check_timeout(timeout_ms)? {
         0 => Timeout::Default,
         -1 => Timeout::Forever,

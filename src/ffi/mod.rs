@@ -25,6 +25,7 @@ pub mod callback;
 pub mod client;
 pub mod error;
 pub mod event;
+pub mod json;
 pub mod log;
 pub mod options;
 pub mod pool;
@@ -89,6 +90,14 @@ pub const CODEX_ERR_OVERFLOW: codex_result = 13;
 /// auth token (`codex_options_set_auth_token`) is missing or wrong. The message never holds
 /// the token.
 pub const CODEX_ERR_AUTH: codex_result = 14;
+/// A JSON Pointer getter (`codex_json_get_*`) found no value at the pointer: a member or index
+/// that is not there, or a step into a string, number, boolean or null. Not a failure of the
+/// document; the message names the pointer.
+pub const CODEX_ERR_NOT_FOUND: codex_result = 15;
+/// A JSON Pointer getter found a value of another JSON type than it reads (a string read as an
+/// integer, a fraction or a number beyond int64 read with `codex_json_get_int`, ...). The
+/// message names the pointer and both types; `codex_json_get_type` tells the type.
+pub const CODEX_ERR_WRONG_TYPE: codex_result = 16;
 
 pub(crate) fn code_of(kind: ErrorKind) -> codex_result {
     match kind {
@@ -105,6 +114,8 @@ pub(crate) fn code_of(kind: ErrorKind) -> codex_result {
         ErrorKind::StaleRequest => CODEX_ERR_STALE_REQUEST,
         ErrorKind::Overflow => CODEX_ERR_OVERFLOW,
         ErrorKind::Auth => CODEX_ERR_AUTH,
+        ErrorKind::NotFound => CODEX_ERR_NOT_FOUND,
+        ErrorKind::WrongType => CODEX_ERR_WRONG_TYPE,
     }
 }
 
@@ -263,6 +274,10 @@ impl CText {
     pub(crate) fn len(&self) -> usize {
         self.0.len() - 1
     }
+    pub(crate) fn as_str(&self) -> &str {
+        // Built from a &str in `new`.
+        unsafe { std::str::from_utf8_unchecked(&self.0[..self.len()]) }
+    }
 }
 
 /// Gives an owned string to C (freed with `codex_string_free`).
@@ -313,6 +328,8 @@ pub extern "C" fn codex_result_name(code: codex_result) -> *const c_char {
         CODEX_ERR_STALE_REQUEST => b"CODEX_ERR_STALE_REQUEST\0",
         CODEX_ERR_OVERFLOW => b"CODEX_ERR_OVERFLOW\0",
         CODEX_ERR_AUTH => b"CODEX_ERR_AUTH\0",
+        CODEX_ERR_NOT_FOUND => b"CODEX_ERR_NOT_FOUND\0",
+        CODEX_ERR_WRONG_TYPE => b"CODEX_ERR_WRONG_TYPE\0",
         _ => b"CODEX_UNKNOWN\0",
     };
     name.as_ptr().cast()
@@ -324,11 +341,11 @@ mod tests {
 
     #[test]
     fn every_result_code_has_its_name() {
-        for code in 0..=14 {
+        for code in 0..=16 {
             let name = unsafe { CStr::from_ptr(codex_result_name(code)) }.to_str().unwrap();
             assert!(name.starts_with("CODEX_") && name != "CODEX_UNKNOWN", "{code}: {name}");
         }
-        let unknown = unsafe { CStr::from_ptr(codex_result_name(15)) };
+        let unknown = unsafe { CStr::from_ptr(codex_result_name(17)) };
         assert_eq!(unknown.to_str().unwrap(), "CODEX_UNKNOWN");
     }
 }

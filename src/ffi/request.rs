@@ -7,6 +7,7 @@ use super::{
     c_str, codex_result, guard_result, guard_value, handle, into_handle, invalid, out_ptr, CText,
     Handle,
 };
+use crate::core::protocol::document::{Document, LazyDocument};
 use crate::core::routing::requests::{approval_answer, Answer, Decision, ServerRequest};
 use crate::core::Error;
 use std::ffi::c_char;
@@ -37,9 +38,18 @@ pub struct codex_request {
     params: CText,
     thread_id: Option<CText>,
     turn_id: Option<CText>,
+    /// `params` read by JSON Pointer (`codex_request_json`), made on first use.
+    params_doc: LazyDocument,
 }
 
 handle_type!(codex_request, 0x636f_6465_7872_6571);
+
+/// The request's params as a document (lent until the handle is freed).
+pub(crate) unsafe fn params_document<'a>(req: *const codex_request) -> Result<&'a Document, Error> {
+    let req = handle(req, "req")?;
+    // The params text is the handle's own, as long-lived as the document.
+    Ok(req.params_doc.get(&req.request.params))
+}
 
 unsafe fn request_ref<'a>(req: *const codex_request) -> Result<&'a Arc<ServerRequest>, Error> {
     handle(req, "req").map(|r| &r.request)
@@ -80,6 +90,7 @@ pub unsafe extern "C" fn codex_event_request(
             params: CText::new(&request.params),
             thread_id: request.thread_id.as_deref().map(CText::new),
             turn_id: request.turn_id.as_deref().map(CText::new),
+            params_doc: LazyDocument::default(),
             request: request.clone(),
         });
         Ok(())

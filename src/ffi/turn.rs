@@ -10,6 +10,7 @@ use super::{
 };
 use crate::core::client::turn::Next;
 use crate::core::client::turn_summary::TurnOutcome;
+use crate::core::protocol::document::{Document, LazyDocument};
 use crate::core::routing::dispatch::Callback;
 use crate::core::routing::queue::Wait;
 use crate::core::{Error, Turn};
@@ -324,6 +325,9 @@ pub struct codex_turn_result {
     final_answer: Option<CText>,
     items_json: CText,
     usage_json: Option<CText>,
+    /// `items_json` and `usage_json` read by JSON Pointer, made on first use.
+    items_doc: LazyDocument,
+    usage_doc: LazyDocument,
 }
 
 handle_type!(codex_turn_result, 0x636f_6465_7872_736c);
@@ -337,6 +341,8 @@ impl From<TurnOutcome> for codex_turn_result {
             final_answer: o.final_answer.as_deref().map(CText::new),
             items_json: CText::new(&o.items_json),
             usage_json: o.usage_json.as_deref().map(CText::new),
+            items_doc: LazyDocument::default(),
+            usage_doc: LazyDocument::default(),
         }
     }
 }
@@ -371,6 +377,18 @@ pub unsafe extern "C" fn codex_turn_run(
         *result_out = into_handle(codex_turn_result::from(outcome));
         Ok(())
     })
+}
+
+/// The result's items, and its usage when there is one, as documents (lent until the handle is
+/// freed).
+pub(crate) unsafe fn result_documents<'a>(
+    result: *const codex_turn_result,
+) -> Result<(&'a Document, Option<&'a Document>), Error> {
+    let r = handle(result, "result")?;
+    // Both texts are the handle's own, as long-lived as the documents.
+    let items = r.items_doc.get(r.items_json.as_str());
+    let usage = r.usage_json.as_ref().map(|u| r.usage_doc.get(u.as_str()));
+    Ok((items, usage))
 }
 
 unsafe fn result_field(

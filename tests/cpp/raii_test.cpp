@@ -97,6 +97,7 @@ int main() {
             if (ev->kind() != CODEX_EVENT_SERVER_REQUEST) continue;
             codex::Request req = ev->request();
             if (req.method() == "item/commandExecution/requestApproval") {
+                CHECK(req.json().string("/command") == "echo hi" && req.json().string("/cwd") == "/tmp");
                 req.approve(CODEX_DECISION_ACCEPT);
                 accepted = true;
             } else {
@@ -105,6 +106,30 @@ int main() {
         }
         CHECK(accepted);
         CHECK(turn.run().items_json.find("\"decision\":\"accept\"") != std::string::npos);
+    }
+    {
+        // Reading by JSON Pointer: absent is std::nullopt, a wrong type throws.
+        codex::Json doc = codex::Json::parse(R"({"a":[1,{"b":"x\u00e9"}],"n":null})");
+        CHECK(doc.array_len("/a") == 2u && doc.int64("/a/0") == 1);
+        CHECK(doc.at("/a/1")->string("/b") == "x\xc3\xa9");
+        CHECK(!doc.string("/missing").has_value() && doc.type("/n") == CODEX_JSON_NULL);
+        try {
+            doc.int64("/a/1/b");
+            CHECK(false);
+        } catch (const codex::Error &e) {
+            CHECK(e.code() == CODEX_ERR_WRONG_TYPE);
+        }
+        codex::Client client = start("normal");
+        CHECK(client.request_json("test/echo", R"({"k":[true]})").boolean("/k/0") == true);
+        codex::Turn turn = client.turn_start(client.thread_start(), "deltas=1");
+        int64_t total = 0;
+        while (auto ev = turn.next_event(codex::Timeout(60000))) {
+            if (ev->kind() == CODEX_EVENT_TOKEN_USAGE) total = *ev->json().int64("/tokenUsage/total/totalTokens");
+        }
+        CHECK(total == 8);
+        codex::TurnResult result = turn.run();
+        CHECK(result.items().string("/0/type") == "agentMessage");
+        CHECK(result.usage()->int64("/last/outputTokens") == 3);
     }
     std::printf("raii_test: ok\n");
     return 0;

@@ -7,6 +7,7 @@
 mod release;
 
 use super::requests::ServerRequest;
+use crate::core::protocol::document::{Document, LazyDocument};
 pub(crate) use release::{free_returned, register_reader};
 use std::sync::Arc;
 
@@ -94,6 +95,8 @@ struct Head {
     len: usize,
     /// The live request behind a `ServerRequest` event, for the program to answer.
     request: Option<Arc<ServerRequest>>,
+    /// The params as a document, made only when a program reads them by pointer.
+    params_doc: LazyDocument,
     kind: EventKind,
     method: Span,
     thread_id: Span,
@@ -160,6 +163,7 @@ impl Event {
                 text,
                 len,
                 request: None,
+                params_doc: LazyDocument::default(),
                 kind,
                 method,
                 thread_id,
@@ -215,6 +219,11 @@ impl Event {
     /// Raw JSON of the params (`null` when there were none).
     pub fn params(&self) -> &str {
         self.text(self.head().params).unwrap_or("null")
+    }
+    /// The params as a document for JSON Pointer getters (made on the first call).
+    pub fn params_document(&self) -> &Document {
+        // The params text lives in this event's allocation, as long as the head.
+        unsafe { self.head().params_doc.get(self.params()) }
     }
     /// Decoded `delta` text of delta events.
     pub fn delta(&self) -> Option<&str> {
