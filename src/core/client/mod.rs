@@ -16,8 +16,6 @@ use super::routing::dispatch::Callback;
 use super::routing::event::Event;
 use super::routing::queue::{Taken, Wait};
 use super::routing::ready::{ReadySet, CLIENT_STREAM};
-use super::routing::rpc::OnAnswer;
-use super::routing::wire::ResponseOutcome;
 use serde_json::Value;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -113,16 +111,7 @@ impl Client {
         let (queue, ids) = router.begin_turn(thread_id)?;
         // The answer is applied by the reader in its place among the lines, so that the events
         // around it are routed by what was known at their time (router's opening comment).
-        let on_answer: OnAnswer = {
-            let (router, thread, queue) = (router.clone(), thread_id.to_owned(), queue.clone());
-            Box::new(move |outcome: &ResponseOutcome<'_>| match outcome {
-                ResponseOutcome::Result(raw) => match turn_id_of(raw) {
-                    Ok(id) => router.answered(&thread, &queue, &id),
-                    Err(_) => router.abandon_turn(&thread, &queue),
-                },
-                _ => router.abandon_turn(&thread, &queue),
-            })
-        };
+        let on_answer = router.start_answer_hook(thread_id, &queue);
         let answer =
             self.shared.call_then("turn/start", Some(&params), Timeout::Default, on_answer);
         // After a failed answer the reader has abandoned the start already; after a timeout or

@@ -41,6 +41,9 @@
 
 use super::event::Event;
 use super::queue::{EventQueue, Pushed, StreamEnd};
+use super::rpc::OnAnswer;
+use super::wire::ResponseOutcome;
+use crate::core::protocol::params::turn_id_of;
 use crate::core::error::{Error, ErrorKind, Result};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -576,6 +579,19 @@ impl Router {
             handle.answered = Some(Id::new(turn_id));
             let _ = handle.ids.answered.set(turn_id.into());
         }
+    }
+
+    /// What the reader does with the `turn/start` answer of the handle on `thread` whose queue
+    /// is `queue`: a string `turn.id` is `answered`; anything else abandons the start.
+    pub fn start_answer_hook(self: &Arc<Self>, thread: &str, queue: &Arc<TurnQueue>) -> OnAnswer {
+        let (router, thread, queue) = (self.clone(), thread.to_owned(), queue.clone());
+        Box::new(move |outcome: &ResponseOutcome<'_>| match outcome {
+            ResponseOutcome::Result(raw) => match turn_id_of(raw) {
+                Ok(id) => router.answered(&thread, &queue, &id),
+                Err(_) => router.abandon_turn(&thread, &queue),
+            },
+            _ => router.abandon_turn(&thread, &queue),
+        })
     }
 
     /// `turn/start` failed (an error or unusable answer, no answer, no connection): the thread

@@ -115,6 +115,26 @@ impl Rpc {
         (id, rx)
     }
 
+    /// `expect_response` with a hook, as `call_then` registers it.
+    #[cfg(test)]
+    pub(crate) fn expect_response_then(
+        &self,
+        method: &str,
+        on_answer: OnAnswer,
+    ) -> (u64, crossbeam_channel::Receiver<Outcome>) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = bounded(1);
+        let waiter = Waiter { method: method.to_owned(), reply: tx, on_answer: Some(on_answer) };
+        self.table().waiters.insert(id, waiter);
+        (id, rx)
+    }
+
+    /// What a caller does when its wait times out: its waiter goes (tests).
+    #[cfg(test)]
+    pub(crate) fn give_up(&self, id: u64) -> bool {
+        self.table().waiters.remove(&id).is_some()
+    }
+
     /// Called by the reader thread with a response to request `id`.
     pub fn complete(&self, id: u64, outcome: ResponseOutcome<'_>) -> bool {
         let Some(waiter) = self.table().waiters.remove(&id) else {
