@@ -818,7 +818,11 @@ codex_result codex_client_set_request_handler(const struct codex_client *client,
 uint64_t codex_client_dropped_events(const struct codex_client *client);
 
 /**
- * How many lines from the server were skipped because they were not JSON-RPC messages.
+ * How many lines from the server were skipped because they were not JSON-RPC messages, or were
+ * messages nobody can use: a response no request waits for (after its timeout, a second one,
+ * an id never sent, an id that is not a non-negative integer), and a server request with a null
+ * id (answered fail-closed with a null id, never shown to the program). Each is logged at debug
+ * level with its first bytes.
  * 0 for an invalid client.
  *
  * - **Threads:** any thread.
@@ -2710,6 +2714,12 @@ codex_result codex_turn_start_with_callback(const struct codex_client *client,
 
 /**
  * The turn's id. Borrowed: valid until the turn is freed. NULL for an invalid turn.
+ *
+ * This is the id the turn's events carry (`codex_event_turn_id`), the one steer and interrupt
+ * use. It differs from the `turn/start` answer's id only when the server steered the input into
+ * a turn already running on the thread (openai/codex#36866): then, until the first event
+ * arrives, this is the answer's id, and afterwards the events' (a second string, also valid
+ * until the turn is freed). The turn's stream holds the events of both ids.
  *
  * - **Threads:** any thread, while no `*_free` of `turn` runs.
  * - **Ownership:** borrowed: valid until `turn` is freed; do not free it.

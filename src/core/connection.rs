@@ -179,12 +179,27 @@ impl Connection {
         params: Option<&str>,
         timeout: Timeout,
     ) -> Result<String> {
-        let timeout = match timeout {
+        self.rpc.call(&self.transport, method, params, self.timeout(timeout))
+    }
+
+    /// `call`, with `on_answer` run by the reader thread on the response (see `Rpc::call_then`).
+    pub(crate) fn call_then(
+        &self,
+        method: &str,
+        params: Option<&str>,
+        timeout: Timeout,
+        on_answer: super::routing::rpc::OnAnswer,
+    ) -> Result<String> {
+        let timeout = self.timeout(timeout);
+        self.rpc.call_then(&self.transport, method, params, timeout, Some(on_answer))
+    }
+
+    fn timeout(&self, timeout: Timeout) -> Option<Duration> {
+        match timeout {
             Timeout::Default => self.request_timeout,
             Timeout::Forever => None,
             Timeout::After(d) => Some(d),
-        };
-        self.rpc.call(&self.transport, method, params, timeout)
+        }
     }
 
     pub(crate) fn ready_set(&self) -> Option<Arc<ReadySet>> {

@@ -361,7 +361,11 @@ pub unsafe extern "C" fn codex_client_dropped_events(client: *const codex_client
     guard_value(0, || client_ref(client).map_or(0, Client::dropped_events))
 }
 
-/// How many lines from the server were skipped because they were not JSON-RPC messages.
+/// How many lines from the server were skipped because they were not JSON-RPC messages, or were
+/// messages nobody can use: a response no request waits for (after its timeout, a second one,
+/// an id never sent, an id that is not a non-negative integer), and a server request with a null
+/// id (answered fail-closed with a null id, never shown to the program). Each is logged at debug
+/// level with its first bytes.
 /// 0 for an invalid client.
 ///
 /// - **Threads:** any thread.

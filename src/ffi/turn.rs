@@ -27,7 +27,10 @@ use std::ffi::{c_char, c_void};
 pub struct codex_turn {
     magic: u64,
     turn: Turn,
+    /// The id the handle started with (the `turn/start` answer's, or its events' when they came
+    /// first); `drifted` holds the events' id when it turned out to differ.
     turn_id: CText,
+    drifted: std::sync::OnceLock<CText>,
     thread_id: CText,
 }
 
@@ -72,6 +75,7 @@ pub(crate) unsafe fn start_turn_on(
     let handle = into_handle(codex_turn {
         magic: codex_turn::MAGIC,
         turn_id: CText::new(turn.id()),
+        drifted: std::sync::OnceLock::new(),
         thread_id: CText::new(turn.thread_id()),
         turn,
     });
@@ -167,6 +171,12 @@ pub unsafe extern "C" fn codex_turn_start_with_callback(
 
 /// The turn's id. Borrowed: valid until the turn is freed. NULL for an invalid turn.
 ///
+/// This is the id the turn's events carry (`codex_event_turn_id`), the one steer and interrupt
+/// use. It differs from the `turn/start` answer's id only when the server steered the input into
+/// a turn already running on the thread (openai/codex#36866): then, until the first event
+/// arrives, this is the answer's id, and afterwards the events' (a second string, also valid
+/// until the turn is freed). The turn's stream holds the events of both ids.
+///
 /// - **Threads:** any thread, while no `*_free` of `turn` runs.
 /// - **Ownership:** borrowed: valid until `turn` is freed; do not free it.
 /// - **Errors:** none: NULL when `turn` is NULL or not a live handle.
@@ -176,7 +186,14 @@ pub unsafe extern "C" fn codex_turn_start_with_callback(
 #[no_mangle]
 pub unsafe extern "C" fn codex_turn_id(turn: *const codex_turn) -> *const c_char {
     guard_value(std::ptr::null(), || {
-        handle(turn, "turn").map_or(std::ptr::null(), |t| t.turn_id.ptr())
+        handle(turn, "turn").map_or(std::ptr::null(), |t| {
+            let now = t.turn.id();
+            if now.as_bytes() == &t.turn_id.0[..t.turn_id.len()] {
+                t.turn_id.ptr()
+            } else {
+                t.drifted.get_or_init(|| CText::new(now)).ptr()
+            }
+        })
     })
 }
 

@@ -19,6 +19,7 @@ mod json;
 mod message;
 mod output;
 mod scenarios;
+mod script;
 mod server;
 mod stderr_flood;
 mod threads;

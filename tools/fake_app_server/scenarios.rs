@@ -53,6 +53,7 @@ impl Server {
                 turn_response(&rid, &turn)
             }
             "interleaved" => self.interleaved(&rid, turn),
+            "scripted" => self.start_scripted(rid),
             "crash" => {
                 turn_response(&rid, &turn)?;
                 send_first(&turn, 4)?; // started, item/started, two deltas

@@ -14,6 +14,8 @@ pub struct Server {
     pub state: Mutex<State>,
     /// Signalled when an answer to one of the fake's requests arrives.
     pub answered: Condvar,
+    /// Signalled when a turn/start arrives in scenario `scripted`.
+    pub started: Condvar,
     initialized: AtomicBool,
     /// The prebuilt flood (scenario `flood`).
     pub flood_blob: Option<Vec<u8>>,
@@ -35,6 +37,8 @@ pub struct State {
     /// Streams handed to the round robin of `interleaved`, not yet picked up by it.
     pub pending_streams: Vec<(Arc<Turn>, Events)>,
     pub emitter_started: bool,
+    /// The ids of the turn/starts received in scenario `scripted`, in order.
+    pub starts: Vec<Json>,
 }
 
 pub fn result(rid: &Json, result: Json) -> io::Result<()> {
@@ -76,6 +80,7 @@ impl Server {
         Server {
             state: Mutex::new(State::default()),
             answered: Condvar::new(),
+            started: Condvar::new(),
             initialized: AtomicBool::new(false),
             flood_blob: (config().scenario == "flood").then(crate::flood::build),
             flood_started: AtomicI64::new(0),
@@ -135,6 +140,15 @@ impl Server {
             // Like test/hang, but says it got the request first, so a test knows it is pending.
             "test_hang_notify" => send(&note("test/hanging", obj! { "requestId" => rid })),
             "test_release" => self.release(&rid, &params),
+            "test_script" => self.script(rid, &params),
+            // Every answer to the fake's own requests (or to scripted ones), as sent.
+            "test_answers" => {
+                let answers: Vec<Json> = {
+                    let state = self.state.lock().unwrap();
+                    state.answers.iter().map(|m| Json::Raw(m.text.trim().to_owned())).collect()
+                };
+                result(&rid, obj! { "answers" => answers })
+            }
             "test_overloaded" => {
                 let err = obj! {
                     "code" => -32001, "message" => "Server overloaded; retry later.",

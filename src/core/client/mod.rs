@@ -113,24 +113,20 @@ impl Client {
         map.insert("threadId".into(), Value::String(thread_id.to_owned()));
         map.insert("input".into(), input_items(input));
         let params = Value::Object(map).to_string();
-        let queue = self.shared.router.begin_turn(thread_id)?;
-        let result = match self.shared.call("turn/start", Some(&params), Timeout::Default) {
-            Ok(result) => result,
-            Err(err) => {
-                self.shared.router.abandon_turn(thread_id, &queue);
-                return Err(err);
-            }
-        };
-        let turn_id = match turn_id_of(&result) {
-            Ok(id) => id,
-            Err(err) => {
-                self.shared.router.abandon_turn(thread_id, &queue);
-                return Err(err);
-            }
-        };
-        self.shared.router.confirm_turn(thread_id, &queue, &turn_id);
+        let router = &self.shared.router;
+        let (queue, ids) = router.begin_turn(thread_id)?;
+        // The answer is applied by the reader in its place among the lines, so that the events
+        // around it are routed by what was known at their time (router's opening comment).
+        let on_answer = router.start_answer_hook(thread_id, &queue);
+        let answer =
+            self.shared.call_then("turn/start", Some(&params), Timeout::Default, on_answer);
+        // After a failed answer the reader has abandoned the start already; after a timeout or
+        // a failed connection nobody has.
+        let turn_id = answer.and_then(|result| turn_id_of(&result)).inspect_err(|_| {
+            router.abandon_turn(thread_id, &queue);
+        })?;
         log::debug!("turn {turn_id} started on thread {thread_id}");
-        Ok(Turn::new(self.shared.clone(), thread_id.to_owned(), turn_id, queue, callback))
+        Ok(Turn::new(self.shared.clone(), thread_id.to_owned(), ids, queue, callback))
     }
 
     /// The next event of the client stream (events of no turn held by a handle).

@@ -8,7 +8,7 @@ use crate::core::protocol::params::{input_items, interrupt_params};
 use crate::core::routing::dispatch::{Callback, Dispatcher};
 use crate::core::routing::event::Event;
 use crate::core::routing::queue::{StreamEnd, Taken, Wait};
-use crate::core::routing::router::TurnQueue;
+use crate::core::routing::router::{TurnIds, TurnQueue};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
@@ -24,7 +24,9 @@ pub enum Next {
 struct TurnInner {
     shared: Arc<Connection>,
     thread_id: String,
-    turn_id: String,
+    /// Learnt by the router: the answer's id, and the one the events carry (they differ after
+    /// a drift, router's opening comment).
+    ids: Arc<TurnIds>,
     queue: Arc<TurnQueue>,
     /// Behind a lock of its own so steer and interrupt may be called while another thread
     /// waits for events.
@@ -51,19 +53,19 @@ impl Turn {
     pub(crate) fn new(
         shared: Arc<Connection>,
         thread_id: String,
-        turn_id: String,
+        ids: Arc<TurnIds>,
         queue: Arc<TurnQueue>,
         callback: Option<Callback>,
     ) -> Turn {
         if let Some(limit) = shared.turn_idle_timeout {
-            let (shared, thread, turn) =
-                (Arc::downgrade(&shared), thread_id.clone(), turn_id.clone());
+            let (shared, thread, ids) = (Arc::downgrade(&shared), thread_id.clone(), ids.clone());
             queue.watch_idle(
                 limit,
                 Box::new(move |limit| {
                     // This runs under the turn queue's lock: the log goes out from the timer
                     // thread right after, so a log callback may call back into the turn.
                     let ms = limit.as_millis();
+                    let turn = ids.current().to_owned();
                     let logged = turn.clone();
                     crate::core::timer::after(std::time::Duration::ZERO, move || {
                         log::warn!("turn {logged}: no event for {ms} ms, interrupting it")
@@ -83,7 +85,7 @@ impl Turn {
             );
         }
         let inner =
-            Arc::new(TurnInner { shared, thread_id, turn_id, queue, stream: Mutex::default() });
+            Arc::new(TurnInner { shared, thread_id, ids, queue, stream: Mutex::default() });
         let dispatcher = callback.map(|callback| {
             let observer = inner.clone();
             Dispatcher::start(
@@ -109,8 +111,11 @@ impl Turn {
         }
     }
 
+    /// The id this turn's events carry once one has arrived, before that the `turn/start`
+    /// answer's. They differ only when the server steered the start into a turn already running
+    /// (openai/codex#36866); steer and interrupt need the events' id.
     pub fn id(&self) -> &str {
-        &self.inner.turn_id
+        self.inner.ids.current()
     }
 
     pub fn thread_id(&self) -> &str {
@@ -135,7 +140,7 @@ impl Turn {
                 Taken::TimedOut => {
                     return Err(Error::new(
                         ErrorKind::Timeout,
-                        format!("turn {}: no event in time", self.inner.turn_id),
+                        format!("turn {}: no event in time", self.id()),
                     ))
                 }
             }
@@ -149,7 +154,7 @@ impl Turn {
     pub fn steer(&self, input: &str) -> Result<()> {
         let params = serde_json::json!({
             "threadId": self.inner.thread_id,
-            "expectedTurnId": self.inner.turn_id,
+            "expectedTurnId": self.id(),
             "input": input_items(input),
         });
         self.control("turn/steer", &params.to_string())
@@ -159,7 +164,7 @@ impl Turn {
     pub fn interrupt(&self) -> Result<()> {
         self.control(
             "turn/interrupt",
-            &interrupt_params(&self.inner.thread_id, &self.inner.turn_id),
+            &interrupt_params(&self.inner.thread_id, self.id()),
         )
     }
 
@@ -195,7 +200,7 @@ impl std::fmt::Debug for Turn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Turn")
             .field("thread_id", &self.inner.thread_id)
-            .field("turn_id", &self.inner.turn_id)
+            .field("turn_id", &self.inner.ids.current())
             .finish()
     }
 }
@@ -210,7 +215,9 @@ impl Drop for Turn {
         }
         if !inner.queue.is_finished() {
             inner.shared.router.detach(&inner.thread_id, &inner.queue);
-            inner.shared.pending.fail_turn(&inner.turn_id);
+            for id in inner.ids.all() {
+                inner.shared.pending.fail_turn(id);
+            }
         }
         if let Some(mut dispatcher) = self.dispatcher.take() {
             dispatcher.stop();

@@ -73,9 +73,17 @@ pub(crate) fn turn_id_of(result: &str) -> Result<String> {
     struct R {
         turn: IdHolder,
     }
-    serde_json::from_str::<R>(result)
-        .map(|r| r.turn.id)
-        .map_err(|_| Error::protocol(format!("turn/start: the result has no turn.id: {result}")))
+    serde_json::from_str::<R>(result).map(|r| r.turn.id).map_err(|_| {
+        let id = serde_json::from_str::<serde_json::Value>(result)
+            .ok()
+            .and_then(|v| v.get("turn").and_then(|t| t.get("id")).cloned());
+        match id {
+            Some(id) => {
+                Error::protocol(format!("turn/start: turn.id is not a string ({id}): {result}"))
+            }
+            None => Error::protocol(format!("turn/start: the result has no turn.id: {result}")),
+        }
+    })
 }
 
 /// The params of `turn/interrupt` (also sent by the library itself when a turn overflows or

@@ -143,6 +143,16 @@ impl InboundRouter {
         log_skipped(line, why);
     }
 
+    /// A message that is JSON-RPC but that nobody can use: counted with the skipped lines,
+    /// logged at debug only (a response after its request timed out is no news).
+    #[cold]
+    fn drop_message(&self, line: &[u8], why: &str) {
+        self.skipped_lines.fetch_add(1, Ordering::Relaxed);
+        if log::log_enabled!(log::Level::Debug) {
+            log::debug!("dropped a message from the server: {why}: \"{}\"", prefix(line));
+        }
+    }
+
     /// A turn that overflowed its buffer is interrupted: nobody is consuming it.
     fn after_overflow(&self, delivered: &Delivered) {
         if let Delivered::Overflowed { thread, turn } = delivered {
@@ -193,18 +203,35 @@ impl Inbound for InboundRouter {
                 None
             }
             Ok(Message::Response { id: ResponseId::Number(id), outcome }) => {
-                // No waiter: a response that came after its request timed out.
-                self.rpc.complete(id, outcome);
+                if !self.rpc.complete(id, outcome) {
+                    self.drop_message(
+                        bytes,
+                        "a response nobody waits for (after its timeout, a second one, or an id \
+                         never sent)",
+                    );
+                }
                 None
             }
-            // Our ids are numbers: nobody waits for this one.
-            Ok(Message::Response { id: ResponseId::Foreign(_), .. }) => None,
+            // Our ids are numbers below 2^64: nobody waits for this one.
+            Ok(Message::Response { id: ResponseId::Foreign(_), .. }) => {
+                self.drop_message(bytes, "a response whose id is not one this client sends");
+                None
+            }
+            Ok(Message::ServerRequest { id, notice }) if id.get() == "null" => {
+                // Nobody can answer it by its id: declined here (answered with a null id, as
+                // JSON-RPC answers what it cannot identify), never shown to the program.
+                self.drop_message(bytes, "a server request with a null id, declined");
+                Some(answer_line("null", &requests::fail_closed_answer(&notice.method)))
+            }
             Ok(Message::Notification(notice)) => {
                 let kind = EventKind::of_notification(&notice.method);
                 let completes = kind == EventKind::TurnCompleted;
                 if completes {
                     if let Some(turn) = &notice.turn_id {
                         self.pending.turn_ended(turn);
+                    }
+                    if notice.thread_id.is_none() {
+                        log::debug!("a turn/completed without threadId: looked up by its turn id");
                     }
                 } else if notice.method == "serverRequest/resolved" {
                     if let Some(id) = resolved_request_id(notice.params) {
@@ -292,12 +319,16 @@ impl Inbound for InboundRouter {
 fn log_skipped(line: &[u8], why: &str) {
     log::warn!("skipped a line of {} bytes from the server: {why}", line.len());
     if log::log_enabled!(log::Level::Debug) {
-        const PREFIX: usize = 64;
-        let start =
-            String::from_utf8_lossy(&line[..line.len().min(PREFIX)]).escape_debug().to_string();
-        let more = if line.len() > PREFIX { "…" } else { "" };
-        log::debug!("the skipped line starts with \"{start}\"{more}");
+        log::debug!("the skipped line starts with \"{}\"", prefix(line));
     }
+}
+
+/// The first bytes of a line, escaped, for a debug log ("…" when there is more).
+fn prefix(line: &[u8]) -> String {
+    const PREFIX: usize = 64;
+    let start = String::from_utf8_lossy(&line[..line.len().min(PREFIX)]).escape_debug().to_string();
+    let more = if line.len() > PREFIX { "…" } else { "" };
+    format!("{start}{more}")
 }
 
 /// The raw JSON id in `serverRequest/resolved` params.

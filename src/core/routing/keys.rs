@@ -40,6 +40,50 @@ pub fn read(params: &str) -> Keys<'_> {
     }
 }
 
+/// A JSON string literal with each `\uD800`–`\uDFFF` escape that is not half of a pair
+/// replaced by `\uFFFD`.
+#[cold]
+fn mend_lone_surrogates(raw: &str) -> String {
+    let b = raw.as_bytes();
+    let unit = |at: usize| -> Option<u16> {
+        let hex = raw.get(at + 2..at + 6)?;
+        (b.get(at) == Some(&b'\\') && b.get(at + 1) == Some(&b'u'))
+            .then(|| u16::from_str_radix(hex, 16).ok())
+            .flatten()
+    };
+    let mut out = String::with_capacity(raw.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'\\' {
+            let next = raw[i..].chars().next().map_or(1, char::len_utf8);
+            out.push_str(&raw[i..i + next]);
+            i += next;
+            continue;
+        }
+        match unit(i) {
+            Some(high @ 0xD800..=0xDBFF) if matches!(unit(i + 6), Some(0xDC00..=0xDFFF)) => {
+                let _ = high;
+                out.push_str(&raw[i..i + 12]);
+                i += 12;
+            }
+            Some(0xD800..=0xDFFF) => {
+                out.push_str("\\ufffd");
+                i += 6;
+            }
+            Some(_) => {
+                out.push_str(&raw[i..i + 6]);
+                i += 6;
+            }
+            // Another escape: two characters.
+            None => {
+                out.push_str(&raw[i..(i + 2).min(b.len())]);
+                i += 2;
+            }
+        }
+    }
+    out
+}
+
 /// A position in one line of text.
 pub struct Scanner<'a> {
     text: &'a str,
@@ -64,6 +108,15 @@ impl<'a> Str<'a> {
         } else {
             Some(Cow::Borrowed(self.inner()))
         }
+    }
+
+    /// `text`, but a lone surrogate escape (half of a pair a proxy split) becomes U+FFFD
+    /// instead of failing the whole string: for text shown to the program (deltas).
+    pub fn text_lossy(self) -> Option<Cow<'a, str>> {
+        self.text().or_else(|| {
+            let mended = mend_lone_surrogates(self.raw);
+            serde_json::from_str::<String>(&mended).ok().map(Cow::Owned)
+        })
     }
 
     /// Whether it has escapes (then `text` decodes it).
@@ -337,6 +390,15 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// `string_value` for a delta: lone surrogates become U+FFFD (`Str::text_lossy`).
+    fn delta_value(&mut self, depth: u32) -> Scanned<Option<Cow<'a, str>>> {
+        if self.starts_with(b'"') {
+            Ok(self.string()?.text_lossy())
+        } else {
+            self.value(depth).map(|()| None)
+        }
+    }
+
     /// The members of an object (the next value must be one), each handed to `each` with the
     /// scanner placed at its value, which `each` must consume.
     fn members(
@@ -369,7 +431,7 @@ impl<'a> Scanner<'a> {
             match (key.escaped, key.inner()) {
                 (false, "threadId") => keys.thread_id = s.string_value(2)?,
                 (false, "turnId") => keys.turn_id = s.string_value(2)?,
-                (false, "delta") => keys.delta = s.string_value(2)?,
+                (false, "delta") => keys.delta = s.delta_value(2)?,
                 // A member given twice counts with its last value, as in serde_json: a later
                 // `turn` or `thread` replaces what an earlier one said, even when it says nothing.
                 (false, "turn") => {
@@ -408,7 +470,7 @@ impl<'a> Scanner<'a> {
                     match &*name {
                         "threadId" => keys.thread_id = s.string_value(2)?,
                         "turnId" => keys.turn_id = s.string_value(2)?,
-                        "delta" => keys.delta = s.string_value(2)?,
+                        "delta" => keys.delta = s.delta_value(2)?,
                         "turn" | "thread" => {
                             // Rare enough to read the slow way: scan, then look inside.
                             let start = s.position();
@@ -736,5 +798,16 @@ mod tests {
                 prop_assert_eq!(got, want, "line {}", line);
             }
         }
+    }
+
+    /// Issue 25, case 5: a delta holding half of a surrogate pair keeps its text.
+    #[test]
+    fn a_lone_surrogate_in_a_delta_becomes_a_replacement_character() {
+        let k = read(r#"{"threadId":"a","turnId":"t","delta":"ab\ud83d"}"#);
+        assert_eq!(k.delta.as_deref(), Some("ab\u{fffd}"));
+        let k = read(r#"{"delta":"\ude00x\ud83d\ude00\\ud83d\n"}"#);
+        assert_eq!(k.delta.as_deref(), Some("\u{fffd}x\u{1f600}\\ud83d\n"));
+        // Ids are not mended: an id with a lone surrogate is no id.
+        assert_eq!(read(r#"{"threadId":"\ud83d"}"#).thread_id, None);
     }
 }

@@ -9,6 +9,8 @@
 pub mod dispatch;
 pub mod event;
 pub(crate) mod inbound;
+#[cfg(test)]
+mod interleavings;
 pub(crate) mod keys;
 pub mod queue;
 pub mod ready;

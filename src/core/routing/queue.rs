@@ -183,7 +183,20 @@ impl<E> EventQueue<E> {
     }
 
     /// Queues an event (see `Pushed`).
+    #[inline]
     pub fn push(&self, event: E) -> Pushed<E> {
+        self.push_keeping(event, &mut None)
+    }
+
+    /// `push`, handing back the event a full bounded queue dropped to make room, if it did.
+    pub fn push_evicting(&self, event: E) -> (Pushed<E>, Option<E>) {
+        let mut evicted = None;
+        let pushed = self.push_keeping(event, &mut evicted);
+        (pushed, evicted)
+    }
+
+    #[inline]
+    fn push_keeping(&self, event: E, evicted: &mut Option<E>) -> Pushed<E> {
         let mut s = self.lock();
         if s.overflowed {
             s.dropped += 1;
@@ -204,7 +217,7 @@ impl<E> EventQueue<E> {
         }
         if let Some(cap) = self.capacity {
             while s.events.len() >= cap {
-                s.events.pop_front();
+                *evicted = s.events.pop_front();
                 s.dropped += 1;
             }
         }

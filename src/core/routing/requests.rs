@@ -1,7 +1,14 @@
 //! Server→client requests (approvals, questions, tool calls). A request left unanswered blocks
 //! its turn forever, so every one is answered exactly once: by the program, or — when nobody
-//! answers within the client's answer timeout, its turn handle is freed, or the client closes —
-//! with the fail-closed answer (approvals declined, anything else a JSON-RPC error).
+//! answers within the client's answer timeout, its turn handle is freed, it is dropped from the
+//! full client stream, or the client closes — with the fail-closed answer (approvals declined,
+//! anything else a JSON-RPC error).
+//!
+//! The table is keyed by the request, not by its id alone: a server may send an id again while
+//! the first is open (it re-sends pending requests after a `thread/resume`). The repeat
+//! supersedes the older request, which closes unanswered (its handles answer STALE), so one
+//! answer goes out for the id, from the newer request; whatever ends a request (an answer, the
+//! timer) removes that request only, never a newer one with the same id.
 
 use super::rpc::answer_line;
 pub use super::rpc::Answer;
@@ -128,8 +135,12 @@ impl ServerRequest {
         self.finish(answer, "answered by the program")
     }
 
+    /// Closes the request and sends `answer`, unless it is closed already. The table's lock is
+    /// held across the change of state, so a repeat of the id (`register`) either finds this
+    /// request open and supersedes it, or finds it gone: never both answered.
     fn finish(&self, answer: Answer, how: &str) -> Result<()> {
         {
+            let mut table = self.pending.table();
             let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
             if let State::Closed(why) = &*state {
                 return Err(Error::new(
@@ -141,8 +152,10 @@ impl ServerRequest {
                 ));
             }
             *state = State::Closed(how.to_owned());
+            if table.open.get(&self.id).is_some_and(|r| std::ptr::eq(&**r, self)) {
+                table.open.remove(&self.id);
+            }
         }
-        self.pending.forget(&self.id);
         self.pending.send(answer_line(&self.id, &answer))
     }
 
@@ -228,20 +241,26 @@ impl PendingRequests {
         if table.stopped {
             return None;
         }
-        table.open.insert(id.to_owned(), request.clone());
+        if let Some(older) = table.open.insert(id.to_owned(), request.clone()) {
+            // Under the table's lock: see `finish`.
+            older.close_unanswered("superseded: the server sent a request with the same id again");
+            log::debug!("server request {id} ({method}) sent again: the repeat supersedes it");
+        }
         drop(table);
         // On the process's timer thread; a request answered before then is gone by then.
-        let (pending, id) = (Arc::downgrade(self), id.to_owned());
+        let (pending, expiring) = (Arc::downgrade(self), Arc::downgrade(&request));
         timer::after(timeout, move || {
-            if let Some(pending) = pending.upgrade() {
-                pending.expire(&id);
+            if let (Some(pending), Some(request)) = (pending.upgrade(), expiring.upgrade()) {
+                pending.expire(&request);
             }
         });
         Some(request)
     }
 
-    fn forget(&self, id: &str) {
-        self.table().open.remove(id);
+    /// Requests open now (for tests and the fuzz target's invariants).
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn open_count(&self) -> usize {
+        self.table().open.len()
     }
 
     /// `serverRequest/resolved`: the server no longer waits for this request.
@@ -285,15 +304,15 @@ impl PendingRequests {
         }
     }
 
-    /// The answer timeout of request `id` has passed: decline it if nobody answered.
-    fn expire(&self, id: &str) {
-        let expired = self.table().open.remove(id);
-        if let Some(request) = expired {
+    /// The answer timeout of `request` has passed: decline it if nobody answered.
+    fn expire(&self, request: &ServerRequest) {
+        let why = "declined: nobody answered within the answer timeout";
+        if request.finish(fail_closed_answer(&request.method), why).is_ok() {
             log::warn!(
-                "server request {id} ({}) got no answer within the answer timeout: declined",
+                "server request {} ({}) got no answer within the answer timeout: declined",
+                request.id,
                 request.method
             );
-            request.decline_unanswered("declined: nobody answered within the answer timeout");
         }
     }
 }
@@ -357,5 +376,36 @@ mod tests {
         assert!(PendingRequests::new(Duration::ZERO)
             .register("1", "m", "{}", None, None)
             .is_none());
+    }
+
+    /// Issue 25, case 3: the same id twice. The repeat supersedes the open request: the older
+    /// handle answers STALE, one answer goes out for the id, and the table keeps no orphan.
+    #[test]
+    fn a_repeated_id_supersedes_the_open_request_and_one_answer_goes_out() {
+        let pending = PendingRequests::new(Duration::from_secs(3600));
+        let (tx, rx) = crossbeam_channel::unbounded();
+        pending.start(Writer::to_channel(tx));
+        let method = "item/commandExecution/requestApproval";
+        let first = pending.register("5", method, "{}", Some("thr"), Some("t")).unwrap();
+        let again = pending.register("5", method, "{}", Some("thr"), Some("t")).unwrap();
+        assert_eq!(pending.open_count(), 1);
+        assert!(!first.is_open() && again.is_open());
+        let err = first.answer(Answer::Result(r#"{"decision":"accept"}"#.into())).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::StaleRequest);
+        assert!(err.message.contains("superseded"), "{}", err.message);
+        again.answer(Answer::Result(r#"{"decision":"decline"}"#.into())).unwrap();
+        assert_eq!(again.answer(Answer::Result("{}".into())).unwrap_err().kind, ErrorKind::StaleRequest);
+        let sent: Vec<String> = rx.try_iter().map(|l| String::from_utf8(l).unwrap()).collect();
+        assert_eq!(sent, [r#"{"id":5,"result":{"decision":"decline"}}"#]);
+        assert_eq!(pending.open_count(), 0);
+        // Answering the older one first, then a repeat: the repeat is a new request.
+        let first = pending.register("6", method, "{}", None, Some("t")).unwrap();
+        first.answer(Answer::Result("{}".into())).unwrap();
+        let again = pending.register("6", method, "{}", None, Some("t")).unwrap();
+        assert!(again.is_open());
+        // Ending the turn closes the open one; the older, answered one is untouched.
+        pending.turn_ended("t");
+        assert!(!again.is_open());
+        assert_eq!(pending.open_count(), 0);
     }
 }

@@ -1,25 +1,65 @@
 //! Where each notification goes: the stream of the turn it belongs to, or the client stream.
 //!
-//! A thread has at most one active turn (this client refuses a second). The turn's queue is
-//! registered *before* `turn/start` is sent, so events that arrive before the response are
-//! buffered in the queue the turn handle will read. While the turn id is still unknown, the
-//! first turn id seen on that thread (and not of a recently finished turn) is adopted.
+//! # Which events are a handle's (the adoption rule)
+//! A thread has at most one turn handle on this client: `begin_turn` refuses a second one, and
+//! registers the handle's queue *before* `turn/start` is sent. An event of the thread (one that
+//! carries both `threadId` and a turn id) goes to the handle when the handle owns its turn id:
+//! - **Events before the answer.** Until the handle has seen one of its events, it adopts the
+//!   turn id of the first event of its thread that is neither a `turn/completed` nor of a turn
+//!   the thread has ended. From then on it takes that id's events, buffered until the program
+//!   has the handle.
+//! - **The answer** to `turn/start` is applied by the reader thread, in its place among the
+//!   lines (`answered`, run by the response's waiter hook), so the events before it and after
+//!   it are routed by what was known at their time. Its id becomes the handle's too.
+//! - **An answer that never comes or fails** (an error, a `turn.id` that is no string, a
+//!   timeout, a dropped connection): the start is abandoned, the thread is free again, the ids
+//!   the handle had adopted are remembered as ended, and what it buffered goes to the client
+//!   stream.
+//! - **Drift** (openai/codex#36866: a start steered into a turn already running is answered
+//!   with an id no event carries): the handle owns both ids, the adopted one and the answered
+//!   one, and ends on the `turn/completed` of either. While it has seen none of its events, an
+//!   id first seen after the answer is adopted by the same rule. The handle reports the id its
+//!   events carry once it has seen one (steer and interrupt need that one), before that the
+//!   answer's (`TurnIds`).
+//! - **Late tails.** Each thread remembers the last `ENDED_PER_THREAD` turn ids it ended
+//!   (completed, or abandoned at the start): their events go to the client stream, never to a
+//!   handle, also when the thread's next turn is starting.
+//! - **Ghosts.** A `turn/completed` of an id the handle does not own goes to the client stream
+//!   and ends nothing; it is never adopted (a turn's completion is never its first event).
+//! - **Duplicates.** A second `turn/completed` of a turn finds its id ended: client stream. (A
+//!   repeated server request is `requests`' business.)
 //!
-//! The table holds only threads with an active turn: an entry goes when its turn completes
-//! (or fails to start), so it does not grow with the number of threads ever used.
+//! Limits: an id the thread ended `ENDED_PER_THREAD` turns ago, or before its memory was let go
+//! (below), is no longer known; a late event of it would be adopted by a handle that has seen
+//! none of its own events yet.
+//!
+//! # Memory
+//! The table holds the threads with a handle, and threads whose turn ended, for their ended ids
+//! (at most `ENDED_PER_THREAD` each). Threads without a handle are let go oldest first once
+//! they have been idle for `IDLE_KEPT_FOR`, or at once when more than `IDLE_THREADS_KEPT` are
+//! idle: the table never holds more than the live handles plus `IDLE_THREADS_KEPT` threads.
 
 use super::event::Event;
 use super::queue::{EventQueue, Pushed, StreamEnd};
+use super::rpc::OnAnswer;
+use super::wire::ResponseOutcome;
+use crate::core::protocol::params::turn_id_of;
 use crate::core::error::{Error, ErrorKind, Result};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
 
 pub type TurnQueue = EventQueue<Event>;
 
-/// Turn ids remembered after they complete, so their late events are not adopted by the next
-/// turn of their thread (which could otherwise adopt one before its own id is known).
-const FINISHED_TURNS_KEPT: usize = 1024;
+/// Turn ids each thread remembers after they end (see "Late tails" above). A late tail comes
+/// within a second or so (0.7 s seen from the real server); a thread ends one turn per round
+/// trip at most.
+const ENDED_PER_THREAD: usize = 8;
+/// Threads without a handle kept for their ended ids, at most...
+const IDLE_THREADS_KEPT: usize = 4096;
+/// ...and for this long at most since their last turn ended.
+const IDLE_KEPT_FOR: Duration = Duration::from_secs(30);
 
 /// Queues owed a wake at the end of the current read batch.
 pub type Wakes = Vec<Arc<TurnQueue>>;
@@ -94,10 +134,102 @@ impl std::borrow::Borrow<str> for Id {
     }
 }
 
-struct ActiveTurn {
-    turn_id: Option<Id>,
-    /// `None` once the program dropped its handle: the events go to the client stream.
-    queue: Option<Arc<TurnQueue>>,
+/// The ids a turn handle goes by, learnt by the router on the reader thread and read by the
+/// handle: the `turn/start` answer's, and the one its events carry. Each is set once.
+#[derive(Default, Debug)]
+pub struct TurnIds {
+    answered: OnceLock<Box<str>>,
+    carried: OnceLock<Box<str>>,
+}
+
+impl TurnIds {
+    /// The id the turn's events carry once one has arrived, else the answer's ("" before both).
+    pub fn current(&self) -> &str {
+        self.carried.get().or(self.answered.get()).map_or("", |id| id)
+    }
+
+    pub fn answered(&self) -> Option<&str> {
+        self.answered.get().map(|id| &**id)
+    }
+
+    pub fn carried(&self) -> Option<&str> {
+        self.carried.get().map(|id| &**id)
+    }
+
+    /// Both ids when they differ (drift), else the one.
+    pub fn all(&self) -> impl Iterator<Item = &str> {
+        let carried = self.carried();
+        let answered = self.answered().filter(|a| Some(*a) != carried);
+        carried.into_iter().chain(answered)
+    }
+}
+
+/// The turn handle of a thread, as the router sees it.
+struct Handle {
+    queue: Arc<TurnQueue>,
+    /// The program freed the handle: the events go to the client stream.
+    detached: bool,
+    /// The id its events carry, once one of them arrived.
+    carried: Option<Id>,
+    /// The id of the `turn/start` answer, once the reader has seen it.
+    answered: Option<Id>,
+    ids: Arc<TurnIds>,
+}
+
+impl Handle {
+    /// Whether an event of `turn` that is not of the carried id is this handle's (the adoption
+    /// rule, opening comment); it adopts the id if so.
+    #[cold]
+    fn claim(&mut self, turn: &str, completes: bool, ended: &Ended) -> bool {
+        let answered = self.answered.as_ref().is_some_and(|a| a.as_str() == turn);
+        if self.carried.is_some() {
+            return answered;
+        }
+        if !answered && (completes || ended.contains(turn)) {
+            return false;
+        }
+        self.carried = Some(Id::new(turn));
+        let _ = self.ids.carried.set(turn.into());
+        true
+    }
+
+    fn owns(&self, turn: &str) -> bool {
+        [&self.carried, &self.answered].into_iter().flatten().any(|id| id.as_str() == turn)
+    }
+}
+
+/// The last `ENDED_PER_THREAD` turn ids a thread ended (a ring; allocated on the first end).
+#[derive(Default)]
+struct Ended {
+    ids: Vec<Id>,
+    next: usize,
+}
+
+impl Ended {
+    fn contains(&self, turn: &str) -> bool {
+        self.ids.iter().any(|id| id.as_str() == turn)
+    }
+
+    fn remember(&mut self, id: Id) {
+        if self.contains(id.as_str()) {
+            return;
+        }
+        if self.ids.len() < ENDED_PER_THREAD {
+            self.ids.push(id);
+        } else {
+            self.ids[self.next] = id;
+            self.next = (self.next + 1) % ENDED_PER_THREAD;
+        }
+    }
+}
+
+/// What the table knows of one thread.
+#[derive(Default)]
+struct ThreadRoute {
+    handle: Option<Handle>,
+    ended: Ended,
+    /// When it last lost its handle (its record in `RouteTable::idle`).
+    idle_since: Option<Instant>,
 }
 
 /// Thread ids hashed with a fast keyed hash of this module (the default SipHash costs more
@@ -155,11 +287,54 @@ impl std::hash::Hasher for IdHasher {
 
 #[derive(Default)]
 struct RouteTable {
-    /// Threads with an active turn.
-    threads: HashMap<Id, ActiveTurn, IdHash>,
-    /// Recently completed turn ids, oldest first.
-    finished: VecDeque<String>,
+    /// Threads with a handle, and idle ones kept for their ended ids.
+    threads: HashMap<Id, ThreadRoute, IdHash>,
+    /// Threads as they lost their handle, oldest first (a thread may have stale records).
+    idle: VecDeque<(Id, Instant)>,
+    /// Threads with a handle.
+    live: usize,
     failed: Option<Error>,
+}
+
+impl RouteTable {
+    /// `thread`'s handle is gone: its ids are remembered as ended; idle threads beyond the
+    /// bounds are let go.
+    fn end_handle(&mut self, thread: &str) -> Option<Handle> {
+        let route = self.threads.get_mut(thread)?;
+        let handle = route.handle.take()?;
+        for id in [&handle.carried, &handle.answered].into_iter().flatten() {
+            route.ended.remember(id.clone());
+        }
+        let now = Instant::now();
+        route.idle_since = Some(now);
+        self.live -= 1;
+        self.idle.push_back((Id::new(thread), now));
+        self.let_idle_go(now);
+        Some(handle)
+    }
+
+    /// Drops the idle threads past `IDLE_KEPT_FOR`, and the oldest beyond `IDLE_THREADS_KEPT`.
+    fn let_idle_go(&mut self, now: Instant) {
+        while let Some((thread, since)) = self.idle.front() {
+            let expired = now.saturating_duration_since(*since) >= IDLE_KEPT_FOR;
+            if !expired && self.idle.len() <= IDLE_THREADS_KEPT {
+                break;
+            }
+            // A record is stale when the thread has had a handle since.
+            if let Some(route) = self.threads.get(thread.as_str()) {
+                if route.handle.is_none() && route.idle_since == Some(*since) {
+                    self.threads.remove(thread.as_str());
+                }
+            }
+            self.idle.pop_front();
+        }
+    }
+
+    /// The handle of `thread` whose queue is `queue`.
+    fn handle_with(&mut self, thread: &str, queue: &Arc<TurnQueue>) -> Option<&mut Handle> {
+        let handle = self.threads.get_mut(thread)?.handle.as_mut()?;
+        Arc::ptr_eq(&handle.queue, queue).then_some(handle)
+    }
 }
 
 pub struct Router {
@@ -209,15 +384,26 @@ impl Router {
         Self::push_to(&self.request_handler, event, wakes);
     }
 
-    /// Pushes to a stream that never overflows (the client stream, the handler's queue).
+    /// Pushes to a stream that never overflows (the client stream, the handler's queue). A
+    /// server request the full client stream drops is declined at once: nobody can answer it.
     fn push_to(queue: &Arc<TurnQueue>, event: Event, wakes: &mut Wakes) {
-        if let Pushed::Queued { wake_owed: true } = queue.push(event) {
+        let (pushed, evicted) = queue.push_evicting(event);
+        if let Pushed::Queued { wake_owed: true } = pushed {
             wakes.push(queue.clone());
+        }
+        if let Some(request) = evicted.as_ref().and_then(Event::request) {
+            request.decline_unanswered("declined: dropped from the full client stream");
         }
     }
 
-    /// Threads with an active turn on this client.
+    /// Threads with a turn handle on this client (running or starting).
     pub fn active_turns(&self) -> usize {
+        self.table().live
+    }
+
+    /// Threads the table holds: those with a handle and idle ones kept for their ended ids.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn threads_held(&self) -> usize {
         self.table().threads.len()
     }
 
@@ -233,7 +419,7 @@ impl Router {
 
     /// Pushes `event` to its turn's queue; hands it back with where it goes instead when it
     /// has no turn held by a handle. The common case (an event of a running turn) pushes under
-    /// the table's lock: one lookup, no reference counting.
+    /// the table's lock: one lookup, one comparison, no reference counting.
     #[allow(clippy::result_large_err)] // moved once per event, never boxed
     fn push_to_turn(
         &self,
@@ -241,48 +427,92 @@ impl Router {
         completes: bool,
         wakes: &mut Wakes,
     ) -> std::result::Result<Delivered, (Event, Delivered)> {
-        let (Some(thread), Some(turn)) = (event.thread_id(), event.turn_id()) else {
+        let Some(turn) = event.turn_id() else {
             return Err((event, Delivered::ClientStream));
         };
         let mut guard = self.table();
         let table = &mut *guard;
-        let Some(active) = table.threads.get_mut(thread) else {
+        let thread = match event.thread_id() {
+            Some(thread) => thread,
+            // Only a completion is looked for by its turn id alone (a walk over the threads: a
+            // conforming server always names the thread).
+            None if completes => match Self::thread_owning(table, turn) {
+                Some(thread) => return self.complete_threadless(guard, thread, event),
+                None => return Err((event, Delivered::ClientStream)),
+            },
+            None => return Err((event, Delivered::ClientStream)),
+        };
+        let Some(ThreadRoute { handle: Some(handle), ended, .. }) = table.threads.get_mut(thread)
+        else {
             return Err((event, Delivered::ClientStream));
         };
-        match &active.turn_id {
-            Some(id) if id.as_str() == turn => {}
-            Some(_) => return Err((event, Delivered::ClientStream)),
-            None if table.finished.iter().any(|t| t == turn) => {
-                return Err((event, Delivered::ClientStream))
-            }
-            None => active.turn_id = Some(Id::new(turn)),
+        let owned = handle.carried.as_ref().is_some_and(|id| id.as_str() == turn)
+            || handle.claim(turn, completes, ended);
+        if !owned {
+            return Err((event, Delivered::ClientStream));
         }
         let pushed = if completes {
-            // The turn is over for the table: its entry goes, its id is remembered.
-            let queue = table.threads.remove(thread).and_then(|active| active.queue);
-            if table.finished.len() == FINISHED_TURNS_KEPT {
-                table.finished.pop_front();
+            // The turn is over for the table: its handle goes, its ids are remembered.
+            let handle = table.end_handle(thread).expect("the handle just found");
+            if handle.detached {
+                return Err((event, Delivered::Detached));
             }
-            table.finished.push_back(turn.to_owned());
-            let Some(queue) = queue else { return Err((event, Delivered::Detached)) };
-            let pushed = queue.push(event);
-            (pushed, queue)
+            let pushed = handle.queue.push(event);
+            (pushed, handle.queue)
         } else {
-            let Some(queue) = &active.queue else { return Err((event, Delivered::Detached)) };
-            match queue.push(event) {
+            if handle.detached {
+                return Err((event, Delivered::Detached));
+            }
+            match handle.queue.push(event) {
                 Pushed::Queued { wake_owed } => {
                     if wake_owed {
-                        wakes.push(queue.clone());
+                        wakes.push(handle.queue.clone());
                     }
                     return Ok(Delivered::Turn);
                 }
-                other => (other, queue.clone()),
+                other => (other, handle.queue.clone()),
             }
         };
         drop(guard);
+        Self::after_push(pushed, completes)
+    }
+
+    /// The thread whose handle owns `turn`.
+    #[cold]
+    fn thread_owning(table: &RouteTable, turn: &str) -> Option<String> {
+        table.threads.iter().find_map(|(thread, route)| {
+            route.handle.as_ref().filter(|h| h.owns(turn)).map(|_| thread.as_str().to_owned())
+        })
+    }
+
+    /// A `turn/completed` without `threadId` of a turn a handle owns: it ends that handle.
+    #[cold]
+    #[allow(clippy::result_large_err)]
+    fn complete_threadless(
+        &self,
+        mut guard: MutexGuard<'_, RouteTable>,
+        thread: String,
+        event: Event,
+    ) -> std::result::Result<Delivered, (Event, Delivered)> {
+        let handle = guard.end_handle(&thread).expect("found under the same lock");
+        drop(guard);
+        if handle.detached {
+            return Err((event, Delivered::Detached));
+        }
+        let pushed = handle.queue.push(event);
+        Self::after_push((pushed, handle.queue), true)
+    }
+
+    /// What became of a push that was not simply queued, or of a completion.
+    #[allow(clippy::result_large_err)]
+    fn after_push(
+        pushed: (Pushed<Event>, Arc<TurnQueue>),
+        completes: bool,
+    ) -> std::result::Result<Delivered, (Event, Delivered)> {
         match pushed {
             (Pushed::Queued { .. }, queue) => {
                 // `completes`: the end is told at once (owed wakes included).
+                debug_assert!(completes);
                 queue.finish(StreamEnd::Completed);
                 Ok(Delivered::Turn)
             }
@@ -303,16 +533,18 @@ impl Router {
         }
     }
 
-    /// Claims `thread` for a turn about to be started; refused while another is active.
-    pub fn begin_turn(&self, thread: &str) -> Result<Arc<TurnQueue>> {
-        let mut table = self.table();
+    /// Claims `thread` for a turn about to be started; refused while another is active. The
+    /// ids are filled in as the router learns them (`answered`, the adoption rule).
+    pub fn begin_turn(&self, thread: &str) -> Result<(Arc<TurnQueue>, Arc<TurnIds>)> {
+        let mut guard = self.table();
+        let table = &mut *guard;
         if let Some(err) = &table.failed {
             return Err(err.clone());
         }
-        if let Some(active) = table.threads.get(thread) {
-            let which = match &active.turn_id {
-                Some(id) => format!("turn {} is still running", id.as_str()),
-                None => "a turn is still starting".to_owned(),
+        if let Some(handle) = table.threads.get(thread).and_then(|r| r.handle.as_ref()) {
+            let which = match handle.ids.current() {
+                "" => "a turn is still starting".to_owned(),
+                id => format!("turn {id} is still running"),
             };
             return Err(Error::new(
                 ErrorKind::TurnActive,
@@ -324,30 +556,57 @@ impl Router {
             ));
         }
         let queue = Arc::new(EventQueue::limited(self.turn_buffer_events));
-        table
-            .threads
-            .insert(Id::new(thread), ActiveTurn { turn_id: None, queue: Some(queue.clone()) });
-        Ok(queue)
+        let ids = Arc::new(TurnIds::default());
+        let route = table.threads.entry(Id::new(thread)).or_default();
+        route.idle_since = None;
+        route.handle = Some(Handle {
+            queue: queue.clone(),
+            detached: false,
+            carried: None,
+            answered: None,
+            ids: ids.clone(),
+        });
+        table.live += 1;
+        table.let_idle_go(Instant::now());
+        Ok((queue, ids))
     }
 
-    /// The `turn/start` response named the turn.
-    pub fn confirm_turn(&self, thread: &str, queue: &Arc<TurnQueue>, turn_id: &str) {
+    /// The `turn/start` answer named the turn (run by the reader, in the answer's place among
+    /// the lines).
+    pub fn answered(&self, thread: &str, queue: &Arc<TurnQueue>, turn_id: &str) {
         let mut table = self.table();
-        if let Some(active) = Self::active_with(&mut table, thread, queue) {
-            active.turn_id = Some(Id::new(turn_id));
+        if let Some(handle) = table.handle_with(thread, queue) {
+            handle.answered = Some(Id::new(turn_id));
+            let _ = handle.ids.answered.set(turn_id.into());
         }
     }
 
-    /// `turn/start` failed: release the thread; anything buffered goes to the client stream.
+    /// What the reader does with the `turn/start` answer of the handle on `thread` whose queue
+    /// is `queue`: a string `turn.id` is `answered`; anything else abandons the start.
+    pub fn start_answer_hook(self: &Arc<Self>, thread: &str, queue: &Arc<TurnQueue>) -> OnAnswer {
+        let (router, thread, queue) = (self.clone(), thread.to_owned(), queue.clone());
+        Box::new(move |outcome: &ResponseOutcome<'_>| match outcome {
+            ResponseOutcome::Result(raw) => match turn_id_of(raw) {
+                Ok(id) => router.answered(&thread, &queue, &id),
+                Err(_) => router.abandon_turn(&thread, &queue),
+            },
+            _ => router.abandon_turn(&thread, &queue),
+        })
+    }
+
+    /// `turn/start` failed (an error or unusable answer, no answer, no connection): the thread
+    /// is free again, the ids the handle adopted are remembered as ended, and anything it
+    /// buffered goes to the client stream. Idempotent.
     pub fn abandon_turn(&self, thread: &str, queue: &Arc<TurnQueue>) {
         {
             let mut table = self.table();
-            if Self::active_with(&mut table, thread, queue).is_some() {
-                table.threads.remove(thread);
+            if table.handle_with(thread, queue).is_some() {
+                table.end_handle(thread);
             }
         }
+        let mut wakes = Wakes::new();
         for event in queue.drain() {
-            let _ = self.client_stream.push(event);
+            Self::push_to(&self.client_stream, event, &mut wakes);
         }
         self.client_stream.wake();
     }
@@ -355,20 +614,8 @@ impl Router {
     /// The program dropped its handle: the turn's later events go to the client stream.
     pub fn detach(&self, thread: &str, queue: &Arc<TurnQueue>) {
         let mut table = self.table();
-        if let Some(active) = Self::active_with(&mut table, thread, queue) {
-            active.queue = None;
-        }
-    }
-
-    fn active_with<'t>(
-        table: &'t mut RouteTable,
-        thread: &str,
-        queue: &Arc<TurnQueue>,
-    ) -> Option<&'t mut ActiveTurn> {
-        let active = table.threads.get_mut(thread)?;
-        match &active.queue {
-            Some(q) if Arc::ptr_eq(q, queue) => Some(active),
-            _ => None,
+        if let Some(handle) = table.handle_with(thread, queue) {
+            handle.detached = true;
         }
     }
 
@@ -377,7 +624,9 @@ impl Router {
         let queues: Vec<Arc<TurnQueue>> = {
             let mut table = self.table();
             table.failed.get_or_insert_with(|| error.clone());
-            table.threads.drain().filter_map(|(_, active)| active.queue).collect()
+            table.live = 0;
+            table.idle.clear();
+            table.threads.drain().filter_map(|(_, route)| route.handle.map(|h| h.queue)).collect()
         };
         // The client stream first: a program that sees a turn fail finds it failed too.
         self.client_stream.finish(StreamEnd::Failed(error.clone()));
@@ -427,16 +676,16 @@ mod tests {
     fn events_before_the_response_reach_the_turn_in_order() {
         let router = Router::new(16, 0);
         let mut wakes = Wakes::new();
-        let q = router.begin_turn("thr").unwrap();
+        let (q, _) = router.begin_turn("thr").unwrap();
         router.route(ev("turn/started", Some("thr"), Some("t1")), false, &mut wakes);
         router.route(ev("item/agentMessage/delta", Some("thr"), Some("t1")), false, &mut wakes);
         router.route(ev("turn/completed", Some("thr"), Some("t1")), true, &mut wakes);
-        router.confirm_turn("thr", &q, "t1");
+        router.answered("thr", &q, "t1");
         let (methods, ended) = drain(&q);
         assert_eq!(methods, ["turn/started", "item/agentMessage/delta", "turn/completed"]);
         assert!(ended);
         // The thread is free again; a late event of t1 is not adopted by the next turn.
-        let q2 = router.begin_turn("thr").unwrap();
+        let (q2, _) = router.begin_turn("thr").unwrap();
         router.route(
             ev("item/commandExecution/outputDelta", Some("thr"), Some("t1")),
             false,
@@ -451,11 +700,11 @@ mod tests {
     #[test]
     fn second_turn_on_a_busy_thread_is_refused_other_threads_are_not() {
         let router = Router::new(16, 0);
-        let q = router.begin_turn("a").unwrap();
+        let (q, _) = router.begin_turn("a").unwrap();
         let err = router.begin_turn("a").unwrap_err();
         assert_eq!(err.kind, ErrorKind::TurnActive);
         assert!(err.message.contains("still starting"), "{}", err.message);
-        router.confirm_turn("a", &q, "t1");
+        router.answered("a", &q, "t1");
         let err = router.begin_turn("a").unwrap_err();
         assert!(err.message.contains("turn t1") && err.message.contains("codex_turn_steer"));
         assert!(router.begin_turn("b").is_ok());
@@ -467,8 +716,10 @@ mod tests {
     fn turnless_foreign_and_detached_events_go_to_the_client_stream() {
         let router = Router::new(16, 0);
         let mut wakes = Wakes::new();
-        let q = router.begin_turn("thr").unwrap();
-        router.confirm_turn("thr", &q, "t1");
+        let (q, _) = router.begin_turn("thr").unwrap();
+        router.answered("thr", &q, "t1");
+        router.route(ev("turn/started", Some("thr"), Some("t1")), false, &mut wakes);
+        assert_eq!(drain(&q).0, ["turn/started"]);
         router.route(ev("thread/status/changed", Some("thr"), None), false, &mut wakes);
         router.route(ev("item/started", Some("other"), Some("x")), false, &mut wakes);
         router.route(ev("item/started", Some("thr"), Some("zzz")), false, &mut wakes);
@@ -489,12 +740,165 @@ mod tests {
     #[test]
     fn failure_ends_every_turn_and_refuses_new_ones() {
         let router = Router::new(16, 0);
-        let q = router.begin_turn("thr").unwrap();
+        let (q, _) = router.begin_turn("thr").unwrap();
         router.fail_all(&Error::new(ErrorKind::Transport, "exited (exit status 3)"));
         let mut out = std::collections::VecDeque::new();
         assert!(
             matches!(q.take_all(&mut out, Wait::Forever), Taken::Ended(StreamEnd::Failed(e)) if e.kind == ErrorKind::Transport)
         );
         assert_eq!(router.begin_turn("x").unwrap_err().kind, ErrorKind::Transport);
+    }
+
+    fn client_events(router: &Router) -> Vec<(String, Option<String>)> {
+        let mut out = Vec::new();
+        while let Taken::Got(e) = router.client_stream().take_one(Wait::from_millis(0)) {
+            out.push((e.method().to_owned(), e.turn_id().map(str::to_owned)));
+        }
+        out
+    }
+
+    fn turns_of(q: &TurnQueue) -> (Vec<String>, bool) {
+        let mut out = std::collections::VecDeque::new();
+        let mut ended = false;
+        loop {
+            match q.take_all(&mut out, Wait::from_millis(0)) {
+                Taken::Got(()) => {}
+                Taken::Ended(StreamEnd::Completed) => {
+                    ended = true;
+                    break;
+                }
+                _ => break,
+            }
+        }
+        (out.iter().map(|e| e.turn_id().unwrap_or_default().to_owned()).collect(), ended)
+    }
+
+    /// Issue 25, case 1: the start of turn-2 fails after its turn/started and a delta; its late
+    /// tail arrives while turn-3 is starting and must not be adopted by it.
+    #[test]
+    fn an_abandoned_start_s_late_tail_is_not_adopted_by_the_next_turn() {
+        let router = Router::new(64, 0);
+        let mut w = Wakes::new();
+        let (q2, _) = router.begin_turn("thr").unwrap();
+        router.route(ev("turn/started", Some("thr"), Some("turn-2")), false, &mut w);
+        router.route(ev("item/agentMessage/delta", Some("thr"), Some("turn-2")), false, &mut w);
+        router.abandon_turn("thr", &q2);
+        assert_eq!(client_events(&router).len(), 2, "what it buffered goes to the client stream");
+        let (q3, ids) = router.begin_turn("thr").unwrap();
+        router.route(ev("item/agentMessage/delta", Some("thr"), Some("turn-2")), false, &mut w);
+        router.route(ev("turn/completed", Some("thr"), Some("turn-2")), true, &mut w);
+        router.route(ev("turn/started", Some("thr"), Some("turn-3")), false, &mut w);
+        router.answered("thr", &q3, "turn-3");
+        router.route(ev("turn/completed", Some("thr"), Some("turn-3")), true, &mut w);
+        assert_eq!(turns_of(&q3), (vec!["turn-3".to_owned(), "turn-3".to_owned()], true));
+        assert_eq!(ids.current(), "turn-3");
+        let late: Vec<_> = client_events(&router).into_iter().map(|(_, t)| t).collect();
+        assert_eq!(late, [Some("turn-2".to_owned()), Some("turn-2".to_owned())]);
+        assert!(router.begin_turn("thr").is_ok(), "the thread takes a new turn");
+    }
+
+    /// Issue 25, case 2: the memory of ended turns is per thread, so completions elsewhere do
+    /// not push a thread's ended ids out.
+    #[test]
+    fn ended_ids_are_remembered_per_thread_whatever_other_threads_do() {
+        let router = Router::new(16, 0);
+        let mut w = Wakes::new();
+        let (q, _) = router.begin_turn("A").unwrap();
+        router.answered("A", &q, "a-1");
+        router.route(ev("turn/completed", Some("A"), Some("a-1")), true, &mut w);
+        for i in 0..1030 {
+            let thread = format!("other-{i}");
+            let (q, _) = router.begin_turn(&thread).unwrap();
+            router.route(ev("turn/started", Some(&thread), Some(&format!("t{i}"))), false, &mut w);
+            router.route(ev("turn/completed", Some(&thread), Some(&format!("t{i}"))), true, &mut w);
+            assert!(turns_of(&q).1);
+        }
+        let (q, _) = router.begin_turn("A").unwrap();
+        router.route(ev("item/commandExecution/outputDelta", Some("A"), Some("a-1")), false, &mut w);
+        router.route(ev("turn/started", Some("A"), Some("a-2")), false, &mut w);
+        assert_eq!(turns_of(&q).0, ["a-2"]);
+        // The table holds the live handle and the idle threads, within its bound.
+        assert!(router.threads_held() <= 1 + IDLE_THREADS_KEPT);
+    }
+
+    #[test]
+    fn idle_threads_beyond_the_bound_are_let_go_oldest_first() {
+        let router = Router::new(16, 0);
+        let mut w = Wakes::new();
+        for i in 0..IDLE_THREADS_KEPT + 10 {
+            let thread = format!("t{i}");
+            router.begin_turn(&thread).unwrap();
+            router.route(ev("turn/started", Some(&thread), Some("x")), false, &mut w);
+            router.route(ev("turn/completed", Some(&thread), Some("x")), true, &mut w);
+        }
+        assert_eq!(router.threads_held(), IDLE_THREADS_KEPT);
+        assert_eq!(router.active_turns(), 0);
+        // Each thread's own memory is bounded too.
+        for i in 0..3 * ENDED_PER_THREAD {
+            let id = format!("b{i}");
+            router.begin_turn("busy").unwrap();
+            router.route(ev("turn/started", Some("busy"), Some(&id)), false, &mut w);
+            router.route(ev("turn/completed", Some("busy"), Some(&id)), true, &mut w);
+        }
+        let table = router.table();
+        assert!(table.threads["busy"].ended.ids.len() <= ENDED_PER_THREAD);
+    }
+
+    /// Issue 25, case 4: a turn/completed of an unknown turn before the answer ends nothing.
+    #[test]
+    fn a_ghost_completion_ends_nothing_and_is_never_adopted() {
+        let router = Router::new(16, 0);
+        let mut w = Wakes::new();
+        let (q, _) = router.begin_turn("thr").unwrap();
+        router.route(ev("turn/completed", Some("thr"), Some("ghost")), true, &mut w);
+        router.route(ev("turn/started", Some("thr"), Some("real")), false, &mut w);
+        router.answered("thr", &q, "real");
+        router.route(ev("turn/completed", Some("thr"), Some("ghost")), true, &mut w);
+        router.route(ev("turn/completed", Some("thr"), Some("real")), true, &mut w);
+        assert_eq!(turns_of(&q), (vec!["real".to_owned(), "real".to_owned()], true));
+        assert_eq!(client_events(&router).len(), 2);
+    }
+
+    /// Issue 19, item 1: the answer's id differs from the events' id, which come before or
+    /// after the answer; the handle gets them all, ends on their completion, reports their id.
+    #[test]
+    fn drift_the_answer_s_id_differs_from_the_events_before_or_after_it() {
+        for events_first in [true, false] {
+            let router = Router::new(16, 0);
+            let mut w = Wakes::new();
+            let (q, ids) = router.begin_turn("thr").unwrap();
+            if events_first {
+                router.route(ev("item/started", Some("thr"), Some("running")), false, &mut w);
+            }
+            router.answered("thr", &q, "submission-9");
+            assert_eq!(ids.answered(), Some("submission-9"));
+            router.route(ev("item/agentMessage/delta", Some("thr"), Some("running")), false, &mut w);
+            router.route(ev("turn/completed", Some("thr"), Some("running")), true, &mut w);
+            let (turns, ended) = turns_of(&q);
+            assert!(ended && turns.iter().all(|t| t == "running"), "{turns:?}");
+            assert_eq!(ids.current(), "running");
+            assert_eq!(ids.all().collect::<Vec<_>>(), ["running", "submission-9"]);
+            assert!(client_events(&router).is_empty());
+            // The thread is free; neither id is adopted by the next turn.
+            let (q, _) = router.begin_turn("thr").unwrap();
+            router.route(ev("item/started", Some("thr"), Some("running")), false, &mut w);
+            router.route(ev("item/started", Some("thr"), Some("submission-9")), false, &mut w);
+            router.route(ev("turn/started", Some("thr"), Some("next")), false, &mut w);
+            assert_eq!(turns_of(&q).0, ["next"]);
+        }
+    }
+
+    /// Issue 25, case 5: a completion without threadId still ends the handle owning its turn.
+    #[test]
+    fn a_completion_without_thread_id_ends_its_handle() {
+        let router = Router::new(16, 0);
+        let mut w = Wakes::new();
+        let (q, _) = router.begin_turn("thr").unwrap();
+        router.answered("thr", &q, "t1");
+        router.route(ev("turn/completed", None, Some("other")), true, &mut w);
+        assert!(!turns_of(&q).1);
+        router.route(ev("turn/completed", None, Some("t1")), true, &mut w);
+        assert_eq!(turns_of(&q), (vec!["t1".to_owned()], true));
+        assert!(router.begin_turn("thr").is_ok());
     }
 }

@@ -14,9 +14,14 @@ pub(crate) const OVERLOADED_CODE: i64 = -32001;
 
 type Outcome = Result<String>;
 
+/// Runs on the reader thread with a response, before its caller gets it: what must change in
+/// the response's place among the lines (a turn's start is confirmed or abandoned there).
+pub type OnAnswer = Box<dyn FnOnce(&ResponseOutcome<'_>) + Send>;
+
 struct Waiter {
     method: String,
     reply: Sender<Outcome>,
+    on_answer: Option<OnAnswer>,
 }
 
 #[derive(Default)]
@@ -45,6 +50,19 @@ impl Rpc {
         params: Option<&str>,
         timeout: Option<Duration>,
     ) -> Result<String> {
+        self.call_then(transport, method, params, timeout, None)
+    }
+
+    /// `call`, with `on_answer` run by the reader thread when the response arrives. It runs
+    /// exactly when the caller gets the response: not after a timeout or a failure.
+    pub fn call_then(
+        &self,
+        transport: &Transport,
+        method: &str,
+        params: Option<&str>,
+        timeout: Option<Duration>,
+        on_answer: Option<OnAnswer>,
+    ) -> Result<String> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = bounded(1);
         {
@@ -52,7 +70,7 @@ impl Rpc {
             if let Some(err) = &table.failed {
                 return Err(err.clone());
             }
-            table.waiters.insert(id, Waiter { method: method.to_owned(), reply: tx });
+            table.waiters.insert(id, Waiter { method: method.to_owned(), reply: tx, on_answer });
         }
         if let Err(e) = transport.send(request_line(id, method, params)) {
             self.table().waiters.remove(&id);
@@ -65,10 +83,12 @@ impl Rpc {
         match outcome {
             Ok(outcome) => outcome,
             Err(_) => {
-                self.table().waiters.remove(&id);
-                // The response may have raced the timeout.
-                if let Ok(outcome) = rx.try_recv() {
-                    return outcome;
+                if self.table().waiters.remove(&id).is_none() {
+                    // The reader took the waiter first: its reply (or its failure) is on the
+                    // way, and `on_answer` ran or is running.
+                    if let Ok(outcome) = rx.recv() {
+                        return outcome;
+                    }
                 }
                 let ms = timeout.map_or(0, |t| t.as_millis());
                 log::warn!("{method} (request {id}): no response within {ms} ms");
@@ -91,8 +111,28 @@ impl Rpc {
     ) -> (u64, crossbeam_channel::Receiver<Outcome>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = bounded(1);
-        self.table().waiters.insert(id, Waiter { method: method.to_owned(), reply: tx });
+        self.table().waiters.insert(id, Waiter { method: method.to_owned(), reply: tx, on_answer: None });
         (id, rx)
+    }
+
+    /// `expect_response` with a hook, as `call_then` registers it.
+    #[cfg(test)]
+    pub(crate) fn expect_response_then(
+        &self,
+        method: &str,
+        on_answer: OnAnswer,
+    ) -> (u64, crossbeam_channel::Receiver<Outcome>) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = bounded(1);
+        let waiter = Waiter { method: method.to_owned(), reply: tx, on_answer: Some(on_answer) };
+        self.table().waiters.insert(id, waiter);
+        (id, rx)
+    }
+
+    /// What a caller does when its wait times out: its waiter goes (tests).
+    #[cfg(test)]
+    pub(crate) fn give_up(&self, id: u64) -> bool {
+        self.table().waiters.remove(&id).is_some()
     }
 
     /// Called by the reader thread with a response to request `id`.
@@ -100,9 +140,15 @@ impl Rpc {
         let Some(waiter) = self.table().waiters.remove(&id) else {
             return false;
         };
+        if let Some(on_answer) = waiter.on_answer {
+            on_answer(&outcome);
+        }
         let outcome = match outcome {
             ResponseOutcome::Result(raw) => Ok(raw.to_owned()),
             ResponseOutcome::Error(body) => Err(rpc_error(&waiter.method, &body)),
+            ResponseOutcome::Malformed(why) => {
+                Err(Error::protocol(format!("{} (request {id}): {why}", waiter.method)))
+            }
         };
         let _ = waiter.reply.send(outcome);
         true

@@ -26,9 +26,11 @@ pub enum ResponseId {
 
 #[derive(Debug)]
 pub enum ResponseOutcome<'a> {
-    /// Raw JSON of `result` (`null` when absent).
+    /// Raw JSON of `result`.
     Result(&'a str),
     Error(RpcErrorBody<'a>),
+    /// Neither `result` nor `error`: the caller gets a protocol error saying this.
+    Malformed(&'static str),
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,6 +74,10 @@ struct Envelope<'a> {
     keys: Keys<'a>,
     result: Option<&'a str>,
     error: Option<&'a str>,
+    /// `"result": null` (a result, unlike an absent one).
+    null_result: bool,
+    /// `"id": null`: a request nobody can answer by its id.
+    null_id: bool,
 }
 
 /// Classifies one line (without its newline), checking that it is valid JSON in the same pass
@@ -91,6 +97,7 @@ pub fn parse_line(line: &str) -> Result<Message<'_>, WireError> {
             };
             Ok(match id {
                 Some(id) => Message::ServerRequest { id: raw_value(id), notice },
+                None if env.null_id => Message::ServerRequest { id: raw_value("null"), notice },
                 None => Message::Notification(notice),
             })
         }
@@ -108,7 +115,11 @@ pub fn parse_line(line: &str) -> Result<Message<'_>, WireError> {
                         data: None,
                     }),
                 },
-                None => ResponseOutcome::Result(env.result.unwrap_or("null")),
+                None => match env.result {
+                    Some(raw) => ResponseOutcome::Result(raw),
+                    None if env.null_result => ResponseOutcome::Result("null"),
+                    None => ResponseOutcome::Malformed("the response has neither result nor error"),
+                },
             };
             Ok(Message::Response { id, outcome })
         }
@@ -138,7 +149,10 @@ fn envelope(line: &str) -> Result<Envelope<'_>, Invalid> {
             };
             let wanted = matches!(name, "method" | "params" | "id" | "result" | "error");
             if wanted && scan.starts_with(b'n') {
-                // `null` counts as absent, as for an `Option` field.
+                // `null` counts as absent, as for an `Option` field (but is noted where it
+                // means something).
+                env.null_result |= name == "result";
+                env.null_id |= name == "id";
                 scan.value(1)?;
                 if !scan.eat(b',') {
                     scan.expect(b'}')?;

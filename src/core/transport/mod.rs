@@ -67,6 +67,12 @@ impl Writer {
         Writer(Arc::new(Mutex::new(Some(queue))))
     }
 
+    /// A writer whose messages go to `queue` (tests of what is sent, without a transport).
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn to_channel(queue: Sender<Vec<u8>>) -> Writer {
+        Writer::new(queue)
+    }
+
     /// Queues one message; never blocks on the connection.
     pub fn send(&self, message: Vec<u8>) -> Result<()> {
         let writer = self.0.lock().unwrap_or_else(|p| p.into_inner());
