@@ -86,7 +86,7 @@ impl Client {
             _ => err,
         })?;
         let result = self.shared.call("thread/unsubscribe", Some(&params), Timeout::Default);
-        self.shared.router.abandon_turn(thread_id, &claim);
+        self.shared.router.abandon_turn(thread_id, &claim.0);
         if result.is_ok() {
             log::debug!("thread {thread_id} unsubscribed");
         }
