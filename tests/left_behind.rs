@@ -101,7 +101,9 @@ fn host_role() {
     loop {
         match turn.next(60_000) {
             Next::Event(e) if e.kind == CODEX_EVENT_SERVER_REQUEST => {
-                e.request.unwrap().approve(codex_app_server::ffi::request::CODEX_DECISION_ACCEPT)
+                e.request
+                    .unwrap()
+                    .approve(codex_app_server::ffi::request::CODEX_DECISION_ACCEPT)
                     .unwrap();
                 break;
             }

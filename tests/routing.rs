@@ -43,7 +43,10 @@ fn script_raw(client: &Client, after_starts: usize, lines: &[&str]) {
     client.request("test/script", Some(&params), Timeout::After(SAFETY)).expect("test/script");
 }
 
-fn start(client: &'static Client, thread: &str) -> JoinHandle<Result<Turn, codex_app_server::core::Error>> {
+fn start(
+    client: &'static Client,
+    thread: &str,
+) -> JoinHandle<Result<Turn, codex_app_server::core::Error>> {
     let thread = thread.to_owned();
     std::thread::spawn(move || client.turn_start(&thread, "hi", None, None))
 }
@@ -62,7 +65,9 @@ fn completed(thread: &str, turn: &str) -> Value {
 
 /// The answer to the last awaited turn/start.
 fn answer(turn: &str) -> String {
-    format!(r#"{{"id":$START,"result":{{"turn":{{"id":"{turn}","status":"inProgress","items":[]}}}}}}"#)
+    format!(
+        r#"{{"id":$START,"result":{{"turn":{{"id":"{turn}","status":"inProgress","items":[]}}}}}}"#
+    )
 }
 
 fn collect(turn: &Turn) -> Vec<Event> {
@@ -123,7 +128,8 @@ fn a_failed_start_s_late_tail_never_reaches_the_next_turn() {
         let client = scripted(|_| {});
         let (thread, _) = client.thread_start(None).unwrap();
         let first = start(client, &thread);
-        let mut lines = vec![started(&thread, "turn-2").to_string(), delta(&thread, "turn-2", "a").to_string()];
+        let mut lines =
+            vec![started(&thread, "turn-2").to_string(), delta(&thread, "turn-2", "a").to_string()];
         lines.push(failure.to_owned());
         script_raw(client, 1, &lines.iter().map(String::as_str).collect::<Vec<_>>());
         let err = first.join().unwrap().expect_err(case);
@@ -155,7 +161,11 @@ fn a_failed_start_s_late_tail_never_reaches_the_next_turn() {
         let deltas: Vec<_> = events.iter().filter_map(|e| e.delta()).collect();
         assert_eq!(deltas, ["b", "c"], "{case}");
         let late = client_stream(client);
-        assert_eq!(late.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>(), ["turn-2"; 2], "{case}");
+        assert_eq!(
+            late.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>(),
+            ["turn-2"; 2],
+            "{case}"
+        );
         // The thread takes a new turn, and so does a new thread.
         a_turn_works(client, &thread, 2, "turn-4");
         let (other, _) = client.thread_start(None).unwrap();
@@ -196,7 +206,9 @@ fn a_ghost_completion_before_the_answer_ends_nothing() {
 /// reports their id, and the thread takes a second turn.
 #[test]
 fn drift_never_hangs_a_handle() {
-    for case in ["events before the answer", "events after the answer", "steered into a running turn"] {
+    for case in
+        ["events before the answer", "events after the answer", "steered into a running turn"]
+    {
         let client = scripted(|_| {});
         let (thread, _) = client.thread_start(None).unwrap();
         if case.starts_with("steered") {
@@ -241,7 +253,12 @@ fn a_repeated_server_request_id_gets_one_answer() {
     script_raw(
         client,
         1,
-        &[&answer("t"), &started(&thread, "t").to_string(), &request.to_string(), &request.to_string()],
+        &[
+            &answer("t"),
+            &started(&thread, "t").to_string(),
+            &request.to_string(),
+            &request.to_string(),
+        ],
     );
     let turn = pending.join().unwrap().unwrap();
     script(client, 0, &[completed(&thread, "t")]);
@@ -249,8 +266,12 @@ fn a_repeated_server_request_id_gets_one_answer() {
         collect(&turn).into_iter().filter(|e| e.kind() == EventKind::ServerRequest).collect();
     assert_eq!(requests.len(), 2);
     let (first, again) = (requests[0].request().unwrap(), requests[1].request().unwrap());
-    let accept = codex_app_server::core::routing::requests::Answer::Result(r#"{"decision":"accept"}"#.into());
-    let decline = codex_app_server::core::routing::requests::Answer::Result(r#"{"decision":"decline"}"#.into());
+    let accept = codex_app_server::core::routing::requests::Answer::Result(
+        r#"{"decision":"accept"}"#.into(),
+    );
+    let decline = codex_app_server::core::routing::requests::Answer::Result(
+        r#"{"decision":"decline"}"#.into(),
+    );
     // The turn completed: both are closed, and neither can send anything now.
     assert_eq!(first.answer(accept.clone()).unwrap_err().kind, ErrorKind::StaleRequest);
     assert_eq!(again.answer(decline.clone()).unwrap_err().kind, ErrorKind::StaleRequest);
@@ -318,7 +339,9 @@ fn malformed_and_unusable_messages_are_counted_and_behave_as_documented() {
     script_raw(
         client,
         0,
-        &[r#"{"id":null,"method":"item/commandExecution/requestApproval","params":{"threadId":"x","turnId":"t"}}"#],
+        &[
+            r#"{"id":null,"method":"item/commandExecution/requestApproval","params":{"threadId":"x","turnId":"t"}}"#,
+        ],
     );
     assert_eq!(client.skipped_lines() - skipped, 5);
     assert!(client_stream(client).is_empty());
@@ -333,7 +356,9 @@ fn malformed_and_unusable_messages_are_counted_and_behave_as_documented() {
         &[
             &answer("t1"),
             &started(&thread, "t1").to_string(),
-            &format!(r#"{{"method":"item/agentMessage/delta","params":{{"threadId":"{thread}","turnId":"t1","delta":"ab\ud83d"}}}}"#),
+            &format!(
+                r#"{{"method":"item/agentMessage/delta","params":{{"threadId":"{thread}","turnId":"t1","delta":"ab\ud83d"}}}}"#
+            ),
             r#"{"method":"turn/completed","params":{"turn":{"id":"t1","status":"completed","items":[]}}}"#,
         ],
     );
@@ -345,7 +370,9 @@ fn malformed_and_unusable_messages_are_counted_and_behave_as_documented() {
     assert_eq!(client.active_turns(), 0);
 
     // A response with neither result nor error is an error for its caller, not a null result.
-    let caller = std::thread::spawn(move || client.request("test/hang_notify", None, Timeout::After(SAFETY)));
+    let caller = std::thread::spawn(move || {
+        client.request("test/hang_notify", None, Timeout::After(SAFETY))
+    });
     let hanging = loop {
         let e = client.next_event(safely()).unwrap();
         if e.method() == "test/hanging" {

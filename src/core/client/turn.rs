@@ -84,8 +84,7 @@ impl Turn {
                 }),
             );
         }
-        let inner =
-            Arc::new(TurnInner { shared, thread_id, ids, queue, stream: Mutex::default() });
+        let inner = Arc::new(TurnInner { shared, thread_id, ids, queue, stream: Mutex::default() });
         let dispatcher = callback.map(|callback| {
             let observer = inner.clone();
             Dispatcher::start(
@@ -162,10 +161,7 @@ impl Turn {
 
     /// Asks the server to stop this turn; it then completes with status `interrupted`.
     pub fn interrupt(&self) -> Result<()> {
-        self.control(
-            "turn/interrupt",
-            &interrupt_params(&self.inner.thread_id, self.id()),
-        )
+        self.control("turn/interrupt", &interrupt_params(&self.inner.thread_id, self.id()))
     }
 
     /// Steer and interrupt wait the control timeout: a user is waiting on them.

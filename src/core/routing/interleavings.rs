@@ -75,16 +75,22 @@ struct ThreadPlan {
 }
 
 fn started(thread: &str, turn: &str) -> String {
-    format!(r#"{{"method":"turn/started","params":{{"threadId":"{thread}","turn":{{"id":"{turn}"}}}}}}"#)
+    format!(
+        r#"{{"method":"turn/started","params":{{"threadId":"{thread}","turn":{{"id":"{turn}"}}}}}}"#
+    )
 }
 fn item(thread: &str, turn: &str) -> String {
     format!(r#"{{"method":"item/started","params":{{"threadId":"{thread}","turnId":"{turn}"}}}}"#)
 }
 fn delta(thread: &str, turn: &str, i: usize) -> String {
-    format!(r#"{{"method":"item/agentMessage/delta","params":{{"threadId":"{thread}","turnId":"{turn}","delta":"{i}"}}}}"#)
+    format!(
+        r#"{{"method":"item/agentMessage/delta","params":{{"threadId":"{thread}","turnId":"{turn}","delta":"{i}"}}}}"#
+    )
 }
 fn completed(thread: &str, turn: &str) -> String {
-    format!(r#"{{"method":"turn/completed","params":{{"threadId":"{thread}","turn":{{"id":"{turn}","status":"completed"}}}}}}"#)
+    format!(
+        r#"{{"method":"turn/completed","params":{{"threadId":"{thread}","turn":{{"id":"{turn}","status":"completed"}}}}}}"#
+    )
 }
 
 fn drain(queue: &TurnQueue) -> (Vec<Event>, Option<StreamEnd>) {
@@ -143,8 +149,9 @@ fn run(seed: u64, threads: usize, turns: usize) -> usize {
             let hook = router.start_answer_hook(&thread, &queue);
             let (rpc_id, reply) = rpc.expect_response_then("turn/start", hook);
             let turn = format!("{thread}.{started_turns}");
-            let answer = [Answer::Right, Answer::Drifted, Answer::Error, Answer::NumericId, Answer::Never]
-                [rng.below(5)];
+            let answer =
+                [Answer::Right, Answer::Drifted, Answer::Error, Answer::NumericId, Answer::Never]
+                    [rng.below(5)];
             let mut events = vec![started(&thread, &turn)];
             // A drifted start joins a turn that may have begun before: its turn/started is
             // then not among what follows.
@@ -155,9 +162,15 @@ fn run(seed: u64, threads: usize, turns: usize) -> usize {
             events.extend((0..rng.below(4)).map(|i| delta(&thread, &turn, i)));
             events.push(completed(&thread, &turn));
             let answer_line = match answer {
-                Answer::Right => format!(r#"{{"id":{rpc_id},"result":{{"turn":{{"id":"{turn}"}}}}}}"#),
-                Answer::Drifted => format!(r#"{{"id":{rpc_id},"result":{{"turn":{{"id":"sub-{turn}"}}}}}}"#),
-                Answer::Error => format!(r#"{{"id":{rpc_id},"error":{{"code":-32600,"message":"no"}}}}"#),
+                Answer::Right => {
+                    format!(r#"{{"id":{rpc_id},"result":{{"turn":{{"id":"{turn}"}}}}}}"#)
+                }
+                Answer::Drifted => {
+                    format!(r#"{{"id":{rpc_id},"result":{{"turn":{{"id":"sub-{turn}"}}}}}}"#)
+                }
+                Answer::Error => {
+                    format!(r#"{{"id":{rpc_id},"error":{{"code":-32600,"message":"no"}}}}"#)
+                }
                 Answer::NumericId => format!(r#"{{"id":{rpc_id},"result":{{"turn":{{"id":7}}}}}}"#),
                 Answer::Never => String::new(),
             };

@@ -394,7 +394,10 @@ mod tests {
         assert_eq!(err.kind, ErrorKind::StaleRequest);
         assert!(err.message.contains("superseded"), "{}", err.message);
         again.answer(Answer::Result(r#"{"decision":"decline"}"#.into())).unwrap();
-        assert_eq!(again.answer(Answer::Result("{}".into())).unwrap_err().kind, ErrorKind::StaleRequest);
+        assert_eq!(
+            again.answer(Answer::Result("{}".into())).unwrap_err().kind,
+            ErrorKind::StaleRequest
+        );
         let sent: Vec<String> = rx.try_iter().map(|l| String::from_utf8(l).unwrap()).collect();
         assert_eq!(sent, [r#"{"id":5,"result":{"decision":"decline"}}"#]);
         assert_eq!(pending.open_count(), 0);

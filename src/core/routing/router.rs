@@ -43,8 +43,8 @@ use super::event::Event;
 use super::queue::{EventQueue, Pushed, StreamEnd};
 use super::rpc::OnAnswer;
 use super::wire::ResponseOutcome;
-use crate::core::protocol::params::turn_id_of;
 use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::protocol::params::turn_id_of;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -814,7 +814,11 @@ mod tests {
             assert!(turns_of(&q).1);
         }
         let (q, _) = router.begin_turn("A").unwrap();
-        router.route(ev("item/commandExecution/outputDelta", Some("A"), Some("a-1")), false, &mut w);
+        router.route(
+            ev("item/commandExecution/outputDelta", Some("A"), Some("a-1")),
+            false,
+            &mut w,
+        );
         router.route(ev("turn/started", Some("A"), Some("a-2")), false, &mut w);
         assert_eq!(turns_of(&q).0, ["a-2"]);
         // The table holds the live handle and the idle threads, within its bound.
@@ -872,7 +876,11 @@ mod tests {
             }
             router.answered("thr", &q, "submission-9");
             assert_eq!(ids.answered(), Some("submission-9"));
-            router.route(ev("item/agentMessage/delta", Some("thr"), Some("running")), false, &mut w);
+            router.route(
+                ev("item/agentMessage/delta", Some("thr"), Some("running")),
+                false,
+                &mut w,
+            );
             router.route(ev("turn/completed", Some("thr"), Some("running")), true, &mut w);
             let (turns, ended) = turns_of(&q);
             assert!(ended && turns.iter().all(|t| t == "running"), "{turns:?}");

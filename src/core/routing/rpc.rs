@@ -111,7 +111,9 @@ impl Rpc {
     ) -> (u64, crossbeam_channel::Receiver<Outcome>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = bounded(1);
-        self.table().waiters.insert(id, Waiter { method: method.to_owned(), reply: tx, on_answer: None });
+        self.table()
+            .waiters
+            .insert(id, Waiter { method: method.to_owned(), reply: tx, on_answer: None });
         (id, rx)
     }
 
