@@ -205,7 +205,11 @@ impl Drop for Turn {
     /// server requests are declined, and its callback (if any) is called no more.
     fn drop(&mut self) {
         let inner = &self.inner;
+        // Detach from the event loop first, then forget: the reader may be marking this turn
+        // right now (its completion arriving), and a mark after the forget would hand the
+        // freed handle back from `next_ready`.
         if let (Some(tag), Some(set)) = (self.ready_tag, inner.shared.ready_set()) {
+            inner.queue.unwatch_ready();
             set.forget(tag);
         }
         if !inner.queue.is_finished() {

@@ -122,6 +122,17 @@ struct State<E> {
     marked: bool,
 }
 
+impl<E> State<E> {
+    /// Reports the stream to its event loop's set, if one watches. Under the queue's lock, on
+    /// purpose: a mark made after unlocking could land after `unwatch_ready` and the set's
+    /// `forget`, and report a freed turn (the set's lock is a leaf: it never waits for a queue).
+    fn mark_ready(&self) {
+        if let Some((set, tag)) = &self.ready {
+            set.mark(*tag);
+        }
+    }
+}
+
 pub struct EventQueue<E> {
     state: Mutex<State<E>>,
     /// A subscriber has the stream (mirrors `State::subscriber`, read without the lock).
@@ -225,7 +236,9 @@ impl<E> EventQueue<E> {
         let mut s = self.lock();
         let owed = std::mem::take(&mut s.wake_owed);
         let subscriber = if owed { s.subscriber.clone() } else { None };
-        let ready = if owed && s.marked { s.ready.clone() } else { None };
+        if owed && s.marked {
+            s.mark_ready();
+        }
         let notify = owed && s.waiting > 0;
         let alone = s.waiting == 1;
         s.woken |= notify;
@@ -242,9 +255,6 @@ impl<E> EventQueue<E> {
         if let Some(subscriber) = subscriber {
             subscriber.notify();
         }
-        if let Some((set, tag)) = ready {
-            set.mark(tag);
-        }
     }
 
     /// Reports this stream to `set` under `tag` whenever it has something (events, or its end)
@@ -252,12 +262,17 @@ impl<E> EventQueue<E> {
     pub fn watch_ready(&self, set: Arc<ReadySet>, tag: usize) {
         let mut s = self.lock();
         let now = !s.events.is_empty() || s.end.is_some();
-        s.ready = Some((set.clone(), tag));
+        s.ready = Some((set, tag));
         s.marked = now;
-        drop(s);
         if now {
-            set.mark(tag);
+            s.mark_ready();
         }
+    }
+
+    /// Stops reporting this stream: once this returns, no mark of it is on its way to the set
+    /// (marks are made under this queue's lock), so the set may forget its tag for good.
+    pub fn unwatch_ready(&self) {
+        self.lock().ready = None;
     }
 
     /// Ends the stream (first end wins); consumers get the queued events, then the end.
@@ -270,7 +285,9 @@ impl<E> EventQueue<E> {
         // A subscriber not yet told (idle, or owed a wake by a push of this batch) is told now;
         // so is an event loop.
         let untold = !s.scheduled || s.wake_owed;
-        let ready = s.ready.clone().filter(|_| !s.marked || s.wake_owed);
+        if !s.marked || s.wake_owed {
+            s.mark_ready();
+        }
         s.marked = true;
         s.wake_owed = false;
         let subscriber = s.subscriber.clone().filter(|_| untold);
@@ -278,9 +295,6 @@ impl<E> EventQueue<E> {
         drop(s);
         if let Some(subscriber) = subscriber {
             subscriber.notify();
-        }
-        if let Some((set, tag)) = ready {
-            set.mark(tag);
         }
     }
 
@@ -521,6 +535,27 @@ mod tests {
         );
         assert!(matches!(q.take_all(&mut out, Wait::Forever), Taken::Ended(StreamEnd::Failed(_))));
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn an_unwatched_stream_is_never_reported_again() {
+        let set = Arc::new(ReadySet::new().unwrap());
+        let q = EventQueue::unbounded();
+        q.watch_ready(set.clone(), 7);
+        assert!(matches!(q.push(1), Pushed::Queued { wake_owed: true }));
+        q.wake();
+        assert_eq!(set.next(), Some(7));
+        // The turn is freed while its next event (owing a wake) and its end arrive: after
+        // `unwatch_ready` and `forget`, neither the owed wake nor the end marks the tag.
+        assert!(matches!(q.push(2), Pushed::Queued { .. }));
+        let mut out = VecDeque::new();
+        assert!(matches!(q.take_all(&mut out, Wait::from_millis(0)), Taken::Got(())));
+        assert!(matches!(q.push(3), Pushed::Queued { wake_owed: true }));
+        q.unwatch_ready();
+        set.forget(7);
+        q.wake();
+        q.finish(StreamEnd::Completed);
+        assert_eq!(set.next(), None);
     }
 
     /// Counts how often it is told.
