@@ -216,8 +216,11 @@ impl Drop for Turn {
             inner.shared.router.detach(&inner.thread_id, &inner.queue);
             inner.shared.pending.fail_turn(&inner.turn_id);
         }
+        // From inside another callback of this client, the free does not wait for this turn's
+        // running call (it may be waiting for that callback in turn): see
+        // `Dispatcher::stop_unless_in_callback`.
         if let Some(mut dispatcher) = self.dispatcher.take() {
-            dispatcher.stop();
+            dispatcher.stop_unless_in_callback();
         }
     }
 }

@@ -312,12 +312,48 @@ impl<E> EventQueue<E> {
         }
     }
 
-    /// Takes the stream back from its subscriber (polling works again).
-    pub fn unsubscribe(&self) {
+    /// Takes the stream back from `subscriber` (polling works again); a subscriber that has
+    /// replaced it meanwhile keeps the stream.
+    pub fn unsubscribe_if(&self, subscriber: &Arc<dyn Notify>) {
         let mut s = self.lock();
+        if !s.subscriber.as_ref().is_some_and(|now| Arc::ptr_eq(now, subscriber)) {
+            return;
+        }
         s.subscriber = None;
         s.scheduled = false;
         self.subscribed.store(false, Ordering::Relaxed);
+    }
+
+    /// Returns events a consumer took but did not deliver to the front of the queue, in their
+    /// order, for whoever consumes next; told like a push (a bounded queue drops and counts
+    /// what no longer fits).
+    pub fn put_back(&self, mut events: VecDeque<E>) {
+        if events.is_empty() {
+            return;
+        }
+        let mut s = self.lock();
+        events.append(&mut s.events);
+        if let Some(cap) = self.capacity {
+            while events.len() > cap {
+                events.pop_front();
+                s.dropped += 1;
+            }
+        }
+        s.events = events;
+        let subscriber = s.subscriber.clone().filter(|_| !s.scheduled);
+        s.scheduled |= subscriber.is_some();
+        if s.ready.is_some() && !s.marked {
+            s.marked = true;
+            s.mark_ready();
+        }
+        let waiting = s.waiting > 0;
+        drop(s);
+        if waiting {
+            self.ready.notify_all();
+        }
+        if let Some(subscriber) = subscriber {
+            subscriber.notify();
+        }
     }
 
     /// For the subscriber: everything queued, or the end; `TimedOut` when nothing is queued,
