@@ -11,6 +11,7 @@ use crate::core::routing::queue::{StreamEnd, Taken, Wait};
 use crate::core::routing::router::TurnQueue;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// What `next_event` returns besides an event.
 #[derive(Debug)]
@@ -125,24 +126,36 @@ impl Turn {
                 "turn: its events go to its callback; wait for it with codex_turn_run",
             ));
         }
-        let mut stream = self.inner.consumed();
-        let Consumed { local, summary } = &mut *stream;
-        if local.is_empty() {
-            match self.inner.queue.take_all(local, wait) {
-                Taken::Got(()) => {}
-                Taken::Ended(StreamEnd::Completed) => return Ok(Next::End),
-                Taken::Ended(end) => return Err(self.inner.shared.end_error(end)),
-                Taken::TimedOut => {
-                    return Err(Error::new(
-                        ErrorKind::Timeout,
-                        format!("turn {}: no event in time", self.inner.turn_id),
-                    ))
+        // The stream lock only guards taking (so events go out in order); the wait happens
+        // without it, or a poll (timeout 0) would block behind another thread's long wait.
+        let mut deadline = None;
+        loop {
+            {
+                let mut stream = self.inner.consumed();
+                let Consumed { local, summary } = &mut *stream;
+                if local.is_empty() {
+                    match self.inner.queue.take_all(local, Wait::After(Duration::ZERO)) {
+                        Taken::Got(()) => {}
+                        Taken::Ended(StreamEnd::Completed) => return Ok(Next::End),
+                        Taken::Ended(end) => return Err(self.inner.shared.end_error(end)),
+                        Taken::TimedOut => {}
+                    }
+                }
+                if let Some(event) = local.pop_front() {
+                    summary.observe(&event);
+                    return Ok(Next::Event(event));
                 }
             }
+            // Fixed the first time this call has to wait.
+            let until = *deadline.get_or_insert_with(|| wait.deadline());
+            let wait = until.map_or(Wait::Forever, Wait::Until);
+            if let Taken::TimedOut = self.inner.queue.wait_ready(wait) {
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!("turn {}: no event in time", self.inner.turn_id),
+                ));
+            }
         }
-        let event = local.pop_front().expect("took at least one");
-        summary.observe(&event);
-        Ok(Next::Event(event))
     }
 
     /// Adds input to this running turn (`turn/steer`).

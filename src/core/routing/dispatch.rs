@@ -12,9 +12,9 @@ use super::queue::{Notify, StreamEnd, Taken, Wait};
 use super::router::TurnQueue;
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::panic::panic_text;
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::ThreadId;
@@ -36,7 +36,10 @@ thread_local! {
 /// Starts a thread (a seam for the tests, which make it fail).
 pub type Spawn = fn(std::thread::Builder, Box<dyn FnOnce() + Send>) -> std::io::Result<()>;
 
-fn spawn_thread(builder: std::thread::Builder, body: Box<dyn FnOnce() + Send>) -> std::io::Result<()> {
+fn spawn_thread(
+    builder: std::thread::Builder,
+    body: Box<dyn FnOnce() + Send>,
+) -> std::io::Result<()> {
     builder.spawn(body).map(drop)
 }
 

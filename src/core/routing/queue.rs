@@ -408,6 +408,9 @@ impl<E> EventQueue<E> {
             if let Some(end) = &s.end {
                 return Taken::Ended(end.clone());
             }
+            if matches!(wait, Wait::After(limit) if limit.is_zero()) {
+                return Taken::TimedOut; // a poll: no clock to read
+            }
             s.waiting += 1;
             s.woken = false;
             // Fixed the first time this call has to block.
@@ -440,6 +443,15 @@ impl<E> EventQueue<E> {
                 Some(())
             }
         })
+    }
+
+    /// Waits until the queue holds an event or has ended, taking nothing (`Got` then; the
+    /// caller takes with a poll).
+    pub fn wait_ready(&self, wait: Wait) -> Taken<()> {
+        match self.wait_for(wait, |s| (!s.events.is_empty()).then_some(())) {
+            Taken::Ended(_) => Taken::Got(()),
+            other => other,
+        }
     }
 
     /// Takes one event (for queues with several consumers, like the client stream).
