@@ -328,8 +328,9 @@ pub unsafe extern "C" fn codex_pool_close(pool: *const codex_pool) {
     })
 }
 
-/// Closes the pool if needed and frees it with the client handles it gave out. NULL and
-/// already-freed pools are ignored. Turns and events stay valid and may be freed later.
+/// Closes the pool if needed and frees it with the client handles it gave out. NULL is
+/// ignored; freeing a pool twice is undefined behaviour (see the rules at the top). Turns and
+/// events stay valid and may be freed later.
 ///
 /// - **Threads:** exclusive: no other call on the pool may be running or follow.
 /// - **Ownership:** releases the pool and the client handles it gave out; turns and events stay the

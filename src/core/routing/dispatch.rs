@@ -501,3 +501,46 @@ pub(crate) fn prefer_short_slices() {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::routing::queue::Pushed;
+    use std::sync::mpsc;
+
+    /// Sends once when dropped: the program's userdata_free.
+    struct Released(mpsc::Sender<()>);
+    impl Drop for Released {
+        fn drop(&mut self) {
+            let _ = self.0.send(());
+        }
+    }
+
+    #[test]
+    fn a_worker_that_cannot_start_fails_the_delivery_not_the_reader() {
+        let executor = Executor::with_spawn(4, "test", |_, _| {
+            Err(std::io::Error::from_raw_os_error(libc::EAGAIN))
+        });
+        let queue = Arc::new(TurnQueue::unbounded());
+        let (released, releases) = mpsc::channel();
+        let guard = Released(released);
+        let callback: Callback = Box::new(move |_| {
+            let _ = &guard;
+            panic!("no worker, so no call");
+        });
+        let dispatcher = Dispatcher::start(&executor, queue.clone(), callback, |_| {});
+        let event = Event::new(
+            EventKind::AgentMessageDelta,
+            &EventParts { method: "item/agentMessage/delta", params: "{}", ..Default::default() },
+        );
+        // The reader's path: push, then pay the wake, which schedules the delivery.
+        assert!(matches!(queue.push(event), Pushed::Queued { wake_owed: true }));
+        queue.wake();
+        let err = dispatcher.wait(Wait::Forever).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Internal);
+        assert!(err.message.contains("cannot start a callback worker"), "{}", err.message);
+        releases.try_recv().expect("the callback is released");
+        drop(dispatcher);
+        assert!(releases.try_recv().is_err(), "exactly once");
+    }
+}
