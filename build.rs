@@ -64,9 +64,19 @@ const HEADER_DOC: &str = r#"
  *   only on failure with an error object the caller frees with codex_error_free. There is no
  *   thread-local "last error".
  * - Outputs are out-parameters named *_out, last before err_out, written only on success.
- * - Every pointer argument is checked: NULL, invalid UTF-8, invalid JSON, a freed or wrong
- *   handle, an out-of-range value give CODEX_ERR_INVALID_ARGUMENT with a message naming the
- *   argument, before anything is sent. Panics never cross into C.
+ * - Every argument is checked: NULL, invalid UTF-8, invalid JSON (the same rule everywhere:
+ *   well-formed, no lone surrogate escape, nested at most 127 deep), an out-of-range value (a
+ *   timeout above 2147483647 ms, a size above its CODEX_MAX_* bound) give
+ *   CODEX_ERR_INVALID_ARGUMENT with a message naming the argument, before anything is sent.
+ *   Panics never cross into C.
+ * - Handles: a non-NULL handle must be live, of the parameter's type, and from this library.
+ *   Passing a freed handle (freeing one twice included), a handle of another type, or any
+ *   other pointer is undefined behaviour. The library reads a type tag from the handle and
+ *   refuses a mismatch as an invalid handle (CODEX_ERR_INVALID_ARGUMENT, or the "not a live
+ *   handle" value of functions without err_out), but that is a debugging aid, not a check:
+ *   it reads memory the handle no longer owns, and a freed handle whose memory went to a new
+ *   handle of the same type is taken for that new one. "A live client" (turn, event, ...) in
+ *   a function's Safety section means exactly this rule.
  * - What you receive through an out-parameter you own: free it with the matching
  *   codex_*_free (codex_string_free for `char *`), never with libc free. Strings returned by
  *   accessors are borrowed and live until their owner is freed.

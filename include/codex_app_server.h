@@ -10,9 +10,19 @@
  *   only on failure with an error object the caller frees with codex_error_free. There is no
  *   thread-local "last error".
  * - Outputs are out-parameters named *_out, last before err_out, written only on success.
- * - Every pointer argument is checked: NULL, invalid UTF-8, invalid JSON, a freed or wrong
- *   handle, an out-of-range value give CODEX_ERR_INVALID_ARGUMENT with a message naming the
- *   argument, before anything is sent. Panics never cross into C.
+ * - Every argument is checked: NULL, invalid UTF-8, invalid JSON (the same rule everywhere:
+ *   well-formed, no lone surrogate escape, nested at most 127 deep), an out-of-range value (a
+ *   timeout above 2147483647 ms, a size above its CODEX_MAX_* bound) give
+ *   CODEX_ERR_INVALID_ARGUMENT with a message naming the argument, before anything is sent.
+ *   Panics never cross into C.
+ * - Handles: a non-NULL handle must be live, of the parameter's type, and from this library.
+ *   Passing a freed handle (freeing one twice included), a handle of another type, or any
+ *   other pointer is undefined behaviour. The library reads a type tag from the handle and
+ *   refuses a mismatch as an invalid handle (CODEX_ERR_INVALID_ARGUMENT, or the "not a live
+ *   handle" value of functions without err_out), but that is a debugging aid, not a check:
+ *   it reads memory the handle no longer owns, and a freed handle whose memory went to a new
+ *   handle of the same type is taken for that new one. "A live client" (turn, event, ...) in
+ *   a function's Safety section means exactly this rule.
  * - What you receive through an out-parameter you own: free it with the matching
  *   codex_*_free (codex_string_free for `char *`), never with libc free. Strings returned by
  *   accessors are borrowed and live until their owner is freed.
@@ -162,6 +172,21 @@
  * An object.
  */
 #define CODEX_JSON_OBJECT 6
+
+/**
+ * The most callback worker threads a client may ask for.
+ */
+#define CODEX_MAX_CALLBACK_THREADS 1024
+
+/**
+ * The most events a client stream or a turn's buffer may be sized for.
+ */
+#define CODEX_MAX_BUFFERED_EVENTS (1 << 24)
+
+/**
+ * The longest line (message) limit, in bytes (1 GiB).
+ */
+#define CODEX_MAX_LINE_BYTES (1 << 30)
 
 /**
  * The primary window of a rate limit (the shorter one, e.g. 5 hours).
@@ -372,8 +397,9 @@ typedef void (*codex_log_callback)(void *userdata,
 #define CODEX_OK 0
 
 /**
- * An argument was NULL, not valid UTF-8, not valid JSON, out of range, or a handle that is
- * not (or no longer) a live object of the expected type. The message names the argument.
+ * An argument was NULL, not valid UTF-8, not valid JSON, or out of range (a freed or
+ * wrong-type handle may be caught too, but that is undefined behaviour: see the rules at the
+ * top). The message names the argument.
  */
 #define CODEX_ERR_INVALID_ARGUMENT 1
 
@@ -879,9 +905,11 @@ uint32_t codex_client_server_pid(const struct codex_client *client);
 void codex_client_close(const struct codex_client *client);
 
 /**
- * Closes the client if needed and frees it. NULL and already-freed clients are ignored, and so
- * are clients that belong to a pool (from `codex_pool_client_for_thread`; `codex_pool_free`
- * frees them). Turns and events of the client stay valid and may be freed later.
+ * Closes the client if needed and frees it. NULL is ignored, and so are clients that belong
+ * to a pool (from `codex_pool_client_for_thread`; `codex_pool_free` frees them). Turns and
+ * events of the client stay valid and may be freed later. Like every close, it returns only
+ * once no event callback or request handler of the client runs any more. Freeing a client
+ * twice is undefined behaviour (see the rules at the top).
  *
  * - **Threads:** exclusive: no other call on the client may be running or follow.
  * - **Ownership:** releases the client; its turns and events stay the caller's, valid until freed.
@@ -1491,7 +1519,7 @@ codex_result codex_options_set_experimental_api(struct codex_options *opts,
 
 /**
  * The timeout of requests that pass `timeout_ms` 0 (and of the helpers): a positive number
- * of milliseconds, or -1 for no limit. Default 120000.
+ * of milliseconds (at most 2147483647, as every timeout), or -1 for no limit. Default 120000.
  *
  * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
  *   are independent).
@@ -1528,14 +1556,15 @@ codex_result codex_options_set_start_timeout_ms(struct codex_options *opts,
                                                 struct codex_error **err_out);
 
 /**
- * How many events the client stream holds (default 1024, at least 1). When it is full the
+ * How many events the client stream holds (default 1024, at least 1, at most
+ * `CODEX_MAX_BUFFERED_EVENTS`). When it is full the
  * oldest are dropped; `codex_client_dropped_events` counts them.
  *
  * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
  *   are independent).
  * - **Ownership:** nothing is allocated; the options keep the value.
  * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a capacity
- *   of 0; the options are unchanged then.
+ *   of 0 or above `CODEX_MAX_BUFFERED_EVENTS`; the options are unchanged then.
  *
  * # Safety
  * `opts` must be live options; `err_out` NULL or writable.
@@ -1546,7 +1575,7 @@ codex_result codex_options_set_client_event_capacity(struct codex_options *opts,
 
 /**
  * The longest message accepted from the server, in bytes (default 67108864, 64 MiB; 0: no
- * limit). Over stdio, a longer line is discarded as it streams in, never held in memory whole:
+ * limit; at most `CODEX_MAX_LINE_BYTES`, 1 GiB). Over stdio, a longer line is discarded as it streams in, never held in memory whole:
  * it is counted in `codex_client_skipped_lines` and reported on the client stream as a
  * `CODEX_EVENT_SKIPPED` event (method `codex/lineSkipped`) that names the limit; the
  * connection goes on. If the discarded message was a response, its caller times out; if it was
@@ -1559,8 +1588,8 @@ codex_result codex_options_set_client_event_capacity(struct codex_options *opts,
  * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
  *   are independent).
  * - **Ownership:** nothing is allocated; the options keep the value.
- * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options; the options
- *   are unchanged then.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, or
+ *   a value above `CODEX_MAX_LINE_BYTES`; the options are unchanged then.
  *
  * # Safety
  * `opts` must be live options; `err_out` NULL or writable.
@@ -1572,15 +1601,18 @@ codex_result codex_options_set_max_line_bytes(struct codex_options *opts,
 /**
  * How many library threads run this client's callbacks (turns started with a callback, the
  * client's event callback and request handler): default the number of CPUs, at least 2;
- * started on the first callback. A slow callback holds one of them and delays only its own
+ * at most `CODEX_MAX_CALLBACK_THREADS`; started on the first callback (if the system refuses
+ * every one of them, each callback turn fails with `CODEX_ERR_INTERNAL` naming the cause,
+ * and its callback is released). A slow callback holds one of them and delays only its own
  * stream; when every one is inside a slow callback, the other callback streams wait for one
  * to return.
  *
  * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
  *   are independent).
  * - **Ownership:** nothing is allocated; the options keep the value.
- * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `threads` is 0, or `opts` is NULL or not live
- *   options; the options are unchanged then.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `threads` is 0 or above
+ *   `CODEX_MAX_CALLBACK_THREADS`, or `opts` is NULL or not live options; the options are
+ *   unchanged then.
  *
  * # Safety
  * `opts` must be live options; `err_out` NULL or writable.
@@ -1590,7 +1622,8 @@ codex_result codex_options_set_callback_threads(struct codex_options *opts,
                                                 struct codex_error **err_out);
 
 /**
- * How many unconsumed events a turn may buffer (default 65536; 0: no limit). When a turn's
+ * How many unconsumed events a turn may buffer (default 65536; 0: no limit; at most
+ * `CODEX_MAX_BUFFERED_EVENTS`). When a turn's
  * waiting events reach it, the library never drops silently: the turn fails with
  * `CODEX_ERR_OVERFLOW` naming the turn and the count, its buffered events are freed, the
  * library sends `turn/interrupt` for it, and its later events are discarded and counted
@@ -1599,8 +1632,8 @@ codex_result codex_options_set_callback_threads(struct codex_options *opts,
  * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
  *   are independent).
  * - **Ownership:** nothing is allocated; the options keep the value.
- * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options; the options
- *   are unchanged then.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, or
+ *   a value above `CODEX_MAX_BUFFERED_EVENTS`; the options are unchanged then.
  *
  * # Safety
  * `opts` must be live options; `err_out` NULL or writable.
@@ -1985,7 +2018,8 @@ void codex_pool_close(const struct codex_pool *pool);
 
 /**
  * Closes the pool if needed (as `codex_pool_close`: starts in flight are cancelled) and frees
- * it with the client handles it gave out. NULL and already-freed pools are ignored. Turns and events stay valid and may be freed later.
+ * it with the client handles it gave out. NULL is ignored; freeing a pool twice is undefined
+ * behaviour (see the rules at the top). Turns and events stay valid and may be freed later.
  *
  * - **Threads:** exclusive: no other call on the pool may be running or follow.
  * - **Ownership:** releases the pool and the client handles it gave out; turns and events stay the
@@ -2935,11 +2969,16 @@ void codex_turn_result_free(struct codex_turn_result *result);
 /**
  * Frees a turn handle. A turn still running goes on in the server; its later events go to
  * the client stream, and the thread accepts a new turn once it has completed. NULL is ignored.
+ * Its callback gets no call after this returns, with one exception that avoids a deadlock:
+ * called from inside another callback of the same client, it does not wait for this turn's
+ * callback if that is running right now on another library thread (it may be waiting for the
+ * caller); that running call is then its last, and `userdata_free` runs after it.
  *
  * - **Threads:** exclusive: no other call on the turn may be running or follow (steer or interrupt
  *   from other threads must have returned).
  * - **Ownership:** releases the handle; a turn still running goes on in the server, its later
- *   events reach the client stream; its callback gets no call after this returns.
+ *   events reach the client stream; its callback gets no call after this returns (except as
+ *   said above, from inside another callback).
  * - **Errors:** none; NULL is ignored.
  *
  * # Safety

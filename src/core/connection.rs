@@ -8,7 +8,7 @@
 
 use super::error::{Error, ErrorKind, Result};
 use super::options::Options;
-use super::routing::dispatch::{Callback, Dispatcher, Executor};
+use super::routing::dispatch::{Callback, Dispatcher, Executor, Stopping};
 use super::routing::inbound::InboundRouter;
 use super::routing::queue::StreamEnd;
 use super::routing::ready::ReadySet;
@@ -18,7 +18,7 @@ use super::routing::rpc::{notification_line, Rpc};
 use super::transport::{Cancel, OnFailure, Transport};
 use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long `close` lets the server exit after stdin closes before killing it.
@@ -43,6 +43,10 @@ pub(crate) struct Connection {
     pub(crate) ready: Mutex<Option<Arc<ReadySet>>>,
     pub(crate) turn_idle_timeout: Option<Duration>,
     closed: AtomicBool,
+    /// The close has finished (the server stopped, the client-level callbacks halted), and
+    /// those callbacks, which a later close waits for too.
+    close_done: Mutex<Option<Vec<Stopping>>>,
+    close_done_changed: Condvar,
 }
 
 /// How long a request waits.
@@ -134,6 +138,8 @@ impl Connection {
             ready: Mutex::new(None),
             turn_idle_timeout: options.turn_idle_timeout,
             closed: AtomicBool::new(false),
+            close_done: Mutex::new(None),
+            close_done_changed: Condvar::new(),
         });
         let weak = Arc::downgrade(&shared);
         cancel.on_cancel(move || {
@@ -240,11 +246,13 @@ impl Connection {
             old.stop();
         }
         let Some(callback) = callback else { return Ok(()) };
+        // Checked under the slot's lock, which `close` takes after setting `closed`: a
+        // dispatcher installed here is one the close finds and stops.
+        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
         if self.closed.load(Ordering::SeqCst) {
             return Err(self.end_error(StreamEnd::Completed));
         }
-        let dispatcher = Dispatcher::start(&self.callbacks, queue, callback, |_| {});
-        *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(dispatcher);
+        *slot = Some(Dispatcher::start(&self.callbacks, queue, callback, |_| {}));
         Ok(())
     }
 
@@ -255,10 +263,46 @@ impl Connection {
         self.close();
     }
 
+    /// Closes the connection. Every close returns only once the server is stopped and no
+    /// client-level callback (event callback, request handler) runs any more, so the client may
+    /// be freed right after; a later close waits for an earlier one still under way. A close
+    /// from inside a callback of this client waits for neither: the close or free it would wait
+    /// for may itself be waiting for that callback to return.
     pub(crate) fn close(&self) {
+        let in_callback = self.callbacks.on_worker_thread();
         if self.closed.swap(true, Ordering::SeqCst) {
+            if !in_callback {
+                self.wait_for_close();
+            }
             return;
         }
+        self.stop_everything();
+        let dispatchers: Vec<Dispatcher> = [&self.client_dispatcher, &self.request_dispatcher]
+            .into_iter()
+            .filter_map(|slot| slot.lock().unwrap_or_else(|p| p.into_inner()).take())
+            .collect();
+        dispatchers.iter().for_each(Dispatcher::halt);
+        let stopping = dispatchers.iter().map(Dispatcher::stopping).collect();
+        *self.close_done.lock().unwrap_or_else(|p| p.into_inner()) = Some(stopping);
+        self.close_done_changed.notify_all();
+        // Each waits for its running call here, unless this close runs in a callback.
+        drop(dispatchers);
+    }
+
+    /// For a close that found another under way: waits until it has finished, then for the
+    /// client-level callbacks it halted.
+    fn wait_for_close(&self) {
+        let mut done = self.close_done.lock().unwrap_or_else(|p| p.into_inner());
+        while done.is_none() {
+            done = self.close_done_changed.wait(done).unwrap_or_else(|p| p.into_inner());
+        }
+        let stopping = done.clone().unwrap_or_default();
+        drop(done);
+        stopping.iter().for_each(Stopping::wait_idle);
+    }
+
+    /// Fails every waiter and stream with `Closed` and stops the server.
+    fn stop_everything(&self) {
         let err = Error::new(ErrorKind::Closed, "the client was closed by the program");
         self.failure.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| err.clone());
         // Declines go out before stdin closes.
@@ -266,12 +310,6 @@ impl Connection {
         self.rpc.fail_all(&err);
         self.router.fail_all(&err);
         self.transport.shutdown(CLOSE_GRACE);
-        for slot in [&self.client_dispatcher, &self.request_dispatcher] {
-            let dispatcher = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
-            if let Some(mut dispatcher) = dispatcher {
-                dispatcher.stop();
-            }
-        }
     }
 }
 

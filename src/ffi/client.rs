@@ -430,9 +430,11 @@ pub unsafe extern "C" fn codex_client_close(client: *const codex_client) {
     })
 }
 
-/// Closes the client if needed and frees it. NULL and already-freed clients are ignored, and so
-/// are clients that belong to a pool (from `codex_pool_client_for_thread`; `codex_pool_free`
-/// frees them). Turns and events of the client stay valid and may be freed later.
+/// Closes the client if needed and frees it. NULL is ignored, and so are clients that belong
+/// to a pool (from `codex_pool_client_for_thread`; `codex_pool_free` frees them). Turns and
+/// events of the client stay valid and may be freed later. Like every close, it returns only
+/// once no event callback or request handler of the client runs any more. Freeing a client
+/// twice is undefined behaviour (see the rules at the top).
 ///
 /// - **Threads:** exclusive: no other call on the client may be running or follow.
 /// - **Ownership:** releases the client; its turns and events stay the caller's, valid until freed.

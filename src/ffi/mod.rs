@@ -48,8 +48,9 @@ pub type codex_result = u32;
 
 /// Success.
 pub const CODEX_OK: codex_result = 0;
-/// An argument was NULL, not valid UTF-8, not valid JSON, out of range, or a handle that is
-/// not (or no longer) a live object of the expected type. The message names the argument.
+/// An argument was NULL, not valid UTF-8, not valid JSON, or out of range (a freed or
+/// wrong-type handle may be caught too, but that is undefined behaviour: see the rules at the
+/// top). The message names the argument.
 pub const CODEX_ERR_INVALID_ARGUMENT: codex_result = 1;
 /// The app-server could not be started (no binary found, not executable, ...).
 pub const CODEX_ERR_SPAWN: codex_result = 2;
@@ -177,7 +178,8 @@ pub(crate) fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
 }
 
-/// A handle type: boxed, tagged so a wrong or freed pointer is usually caught.
+/// A handle type: boxed, tagged so a wrong or freed pointer is often caught (a debugging aid:
+/// the tag is read from memory that may be freed or belong to something else).
 pub(crate) trait Handle: Sized {
     const TYPE_NAME: &'static str;
     const MAGIC: u64;
@@ -204,7 +206,9 @@ pub(crate) unsafe fn handle<'a, T: Handle>(ptr: *const T, name: &str) -> Result<
     Ok(h)
 }
 
-/// Frees a handle made by `into_handle`; NULL and already-freed handles are ignored.
+/// Frees a handle made by `into_handle`; NULL is ignored. The tag is cleared first, so a second
+/// free is often caught while the memory is not reused: a debugging aid, not a promise (the
+/// header calls a second free undefined behaviour).
 pub(crate) unsafe fn free_handle<T: Handle>(ptr: *mut T) {
     if ptr.is_null() || (*ptr).magic() != T::MAGIC {
         return;
@@ -247,14 +251,32 @@ pub(crate) fn out_ptr<T>(ptr: *mut T, name: &str) -> Result<(), Error> {
     }
 }
 
-/// `timeout_ms`: -1 waits without limit, 0 polls, positive waits that long.
+/// The longest timeout any function or option takes, in milliseconds (2^31 - 1, about 24.8
+/// days): a deadline beyond it could overflow the clock; -1 is the way to wait without limit.
+pub(crate) const MAX_TIMEOUT_MS: i64 = i32::MAX as i64;
+
+/// `timeout_ms`: -1 waits without limit, 0 polls, positive waits that long (at most
+/// `MAX_TIMEOUT_MS`).
 pub(crate) fn check_timeout(timeout_ms: i64) -> Result<i64, Error> {
     if timeout_ms < -1 {
         Err(invalid(format!(
             "timeout_ms: {timeout_ms} is not -1 (no limit), 0 or a positive number"
         )))
     } else {
-        Ok(timeout_ms)
+        at_most("timeout_ms", timeout_ms, MAX_TIMEOUT_MS)
+    }
+}
+
+/// `value`, or `CODEX_ERR_INVALID_ARGUMENT` naming `name` and the bound when above `max`.
+pub(crate) fn at_most<T: PartialOrd + std::fmt::Display>(
+    name: &str,
+    value: T,
+    max: T,
+) -> Result<T, Error> {
+    if value > max {
+        Err(invalid(format!("{name}: {value} is above the limit of {max}")))
+    } else {
+        Ok(value)
     }
 }
 

@@ -2,7 +2,8 @@
 
 use super::error::codex_error;
 use super::{
-    c_str, codex_result, free_handle, guard_result, handle, into_handle, invalid, opt_c_str, Handle,
+    at_most, c_str, codex_result, free_handle, guard_result, handle, into_handle, invalid,
+    opt_c_str, Handle, MAX_TIMEOUT_MS,
 };
 use crate::core::options::{Keepalive, Secret};
 use crate::core::Options;
@@ -41,7 +42,7 @@ fn positive_ms(name: &str, ms: i64) -> Result<Duration, crate::core::Error> {
     if ms <= 0 {
         return Err(invalid(format!("{name}: {ms} is not a positive number")));
     }
-    Ok(Duration::from_millis(ms as u64))
+    Ok(Duration::from_millis(at_most(name, ms, MAX_TIMEOUT_MS)? as u64))
 }
 
 /// `ms` milliseconds, refused when negative (0 has a meaning of its own to the caller).
@@ -49,8 +50,15 @@ fn zero_or_positive_ms(name: &str, ms: i64) -> Result<Duration, crate::core::Err
     if ms < 0 {
         return Err(invalid(format!("{name}: {ms} is not 0 or a positive number")));
     }
-    Ok(Duration::from_millis(ms as u64))
+    Ok(Duration::from_millis(at_most(name, ms, MAX_TIMEOUT_MS)? as u64))
 }
+
+/// The most callback worker threads a client may ask for.
+pub const CODEX_MAX_CALLBACK_THREADS: usize = 1024;
+/// The most events a client stream or a turn's buffer may be sized for.
+pub const CODEX_MAX_BUFFERED_EVENTS: usize = 1 << 24;
+/// The longest line (message) limit, in bytes (1 GiB).
+pub const CODEX_MAX_LINE_BYTES: usize = 1 << 30;
 
 /// New options with the defaults: spawn (`stdio://`) the codex binary from `$CODEX_BIN`, else
 /// `codex` on PATH; client name "libcodex_app_server"; start timeout 15000 ms; request timeout
@@ -267,7 +275,7 @@ pub unsafe extern "C" fn codex_options_set_experimental_api(
 }
 
 /// The timeout of requests that pass `timeout_ms` 0 (and of the helpers): a positive number
-/// of milliseconds, or -1 for no limit. Default 120000.
+/// of milliseconds (at most 2147483647, as every timeout), or -1 for no limit. Default 120000.
 ///
 /// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
 ///   are independent).
@@ -286,7 +294,7 @@ pub unsafe extern "C" fn codex_options_set_request_timeout_ms(
     with_options(opts, err_out, |o| {
         o.request_timeout = match timeout_ms {
             -1 => None,
-            ms if ms > 0 => Some(Duration::from_millis(ms as u64)),
+            ms if ms > 0 => Some(positive_ms("timeout_ms", ms)?),
             ms => return Err(invalid(format!("timeout_ms: {ms} is not -1 or a positive number"))),
         };
         Ok(())
@@ -328,14 +336,15 @@ pub unsafe extern "C" fn codex_options_set_start_timeout_ms(
     })
 }
 
-/// How many events the client stream holds (default 1024, at least 1). When it is full the
+/// How many events the client stream holds (default 1024, at least 1, at most
+/// `CODEX_MAX_BUFFERED_EVENTS`). When it is full the
 /// oldest are dropped; `codex_client_dropped_events` counts them.
 ///
 /// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
 ///   are independent).
 /// - **Ownership:** nothing is allocated; the options keep the value.
 /// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a capacity
-///   of 0; the options are unchanged then.
+///   of 0 or above `CODEX_MAX_BUFFERED_EVENTS`; the options are unchanged then.
 ///
 /// # Safety
 /// `opts` must be live options; `err_out` NULL or writable.
@@ -349,13 +358,13 @@ pub unsafe extern "C" fn codex_options_set_client_event_capacity(
         if capacity == 0 {
             return Err(invalid("capacity: must be at least 1".into()));
         }
-        o.client_stream_capacity = capacity;
+        o.client_stream_capacity = at_most("capacity", capacity, CODEX_MAX_BUFFERED_EVENTS)?;
         Ok(())
     })
 }
 
 /// The longest message accepted from the server, in bytes (default 67108864, 64 MiB; 0: no
-/// limit). Over stdio, a longer line is discarded as it streams in, never held in memory whole:
+/// limit; at most `CODEX_MAX_LINE_BYTES`, 1 GiB). Over stdio, a longer line is discarded as it streams in, never held in memory whole:
 /// it is counted in `codex_client_skipped_lines` and reported on the client stream as a
 /// `CODEX_EVENT_SKIPPED` event (method `codex/lineSkipped`) that names the limit; the
 /// connection goes on. If the discarded message was a response, its caller times out; if it was
@@ -368,8 +377,8 @@ pub unsafe extern "C" fn codex_options_set_client_event_capacity(
 /// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
 ///   are independent).
 /// - **Ownership:** nothing is allocated; the options keep the value.
-/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options; the options
-///   are unchanged then.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, or
+///   a value above `CODEX_MAX_LINE_BYTES`; the options are unchanged then.
 ///
 /// # Safety
 /// `opts` must be live options; `err_out` NULL or writable.
@@ -380,22 +389,25 @@ pub unsafe extern "C" fn codex_options_set_max_line_bytes(
     err_out: *mut *mut codex_error,
 ) -> codex_result {
     with_options(opts, err_out, |o| {
-        o.transport.max_line_bytes = max_bytes;
+        o.transport.max_line_bytes = at_most("max_bytes", max_bytes, CODEX_MAX_LINE_BYTES)?;
         Ok(())
     })
 }
 
 /// How many library threads run this client's callbacks (turns started with a callback, the
 /// client's event callback and request handler): default the number of CPUs, at least 2;
-/// started on the first callback. A slow callback holds one of them and delays only its own
+/// at most `CODEX_MAX_CALLBACK_THREADS`; started on the first callback (if the system refuses
+/// every one of them, each callback turn fails with `CODEX_ERR_INTERNAL` naming the cause,
+/// and its callback is released). A slow callback holds one of them and delays only its own
 /// stream; when every one is inside a slow callback, the other callback streams wait for one
 /// to return.
 ///
 /// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
 ///   are independent).
 /// - **Ownership:** nothing is allocated; the options keep the value.
-/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `threads` is 0, or `opts` is NULL or not live
-///   options; the options are unchanged then.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `threads` is 0 or above
+///   `CODEX_MAX_CALLBACK_THREADS`, or `opts` is NULL or not live options; the options are
+///   unchanged then.
 ///
 /// # Safety
 /// `opts` must be live options; `err_out` NULL or writable.
@@ -409,12 +421,13 @@ pub unsafe extern "C" fn codex_options_set_callback_threads(
         if threads == 0 {
             return Err(invalid("threads: must be at least 1".into()));
         }
-        o.callback_threads = threads;
+        o.callback_threads = at_most("threads", threads, CODEX_MAX_CALLBACK_THREADS)?;
         Ok(())
     })
 }
 
-/// How many unconsumed events a turn may buffer (default 65536; 0: no limit). When a turn's
+/// How many unconsumed events a turn may buffer (default 65536; 0: no limit; at most
+/// `CODEX_MAX_BUFFERED_EVENTS`). When a turn's
 /// waiting events reach it, the library never drops silently: the turn fails with
 /// `CODEX_ERR_OVERFLOW` naming the turn and the count, its buffered events are freed, the
 /// library sends `turn/interrupt` for it, and its later events are discarded and counted
@@ -423,8 +436,8 @@ pub unsafe extern "C" fn codex_options_set_callback_threads(
 /// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
 ///   are independent).
 /// - **Ownership:** nothing is allocated; the options keep the value.
-/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options; the options
-///   are unchanged then.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, or
+///   a value above `CODEX_MAX_BUFFERED_EVENTS`; the options are unchanged then.
 ///
 /// # Safety
 /// `opts` must be live options; `err_out` NULL or writable.
@@ -435,7 +448,7 @@ pub unsafe extern "C" fn codex_options_set_turn_buffer_events(
     err_out: *mut *mut codex_error,
 ) -> codex_result {
     with_options(opts, err_out, |o| {
-        o.turn_buffer_events = max_events;
+        o.turn_buffer_events = at_most("max_events", max_events, CODEX_MAX_BUFFERED_EVENTS)?;
         Ok(())
     })
 }
@@ -692,6 +705,7 @@ pub unsafe extern "C" fn codex_options_set_keepalive_ms(
         if interval_ms < 0 {
             return Err(invalid(format!("interval_ms: {interval_ms} is negative")));
         }
+        at_most("interval_ms", interval_ms, MAX_TIMEOUT_MS)?;
         // With the keepalive off the timeout is ignored, whatever it is.
         let timeout = if interval_ms > 0 {
             positive_ms("timeout_ms", timeout_ms)?

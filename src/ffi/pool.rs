@@ -337,7 +337,8 @@ pub unsafe extern "C" fn codex_pool_close(pool: *const codex_pool) {
 }
 
 /// Closes the pool if needed (as `codex_pool_close`: starts in flight are cancelled) and frees
-/// it with the client handles it gave out. NULL and already-freed pools are ignored. Turns and events stay valid and may be freed later.
+/// it with the client handles it gave out. NULL is ignored; freeing a pool twice is undefined
+/// behaviour (see the rules at the top). Turns and events stay valid and may be freed later.
 ///
 /// - **Threads:** exclusive: no other call on the pool may be running or follow.
 /// - **Ownership:** releases the pool and the client handles it gave out; turns and events stay the

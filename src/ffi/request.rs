@@ -8,6 +8,7 @@ use super::{
     Handle,
 };
 use crate::core::protocol::document::{Document, LazyDocument};
+use crate::core::protocol::params::check_json;
 use crate::core::routing::requests::{approval_answer, Answer, Decision, ServerRequest};
 use crate::core::Error;
 use std::ffi::c_char;
@@ -242,9 +243,8 @@ pub unsafe extern "C" fn codex_request_respond(
     guard_result(err_out, || {
         let request = request_ref(req)?;
         let json = c_str(result_json, "result_json")?;
-        let value: Box<serde_json::value::RawValue> = serde_json::from_str(json)
-            .map_err(|e| invalid(format!("result_json: invalid JSON: {e}")))?;
-        request.answer(Answer::Result(value.get().to_owned()))
+        check_json(json, "result_json")?;
+        request.answer(Answer::Result(json.trim().to_owned()))
     })
 }
 

@@ -519,11 +519,16 @@ pub unsafe extern "C" fn codex_turn_result_free(result: *mut codex_turn_result) 
 
 /// Frees a turn handle. A turn still running goes on in the server; its later events go to
 /// the client stream, and the thread accepts a new turn once it has completed. NULL is ignored.
+/// Its callback gets no call after this returns, with one exception that avoids a deadlock:
+/// called from inside another callback of the same client, it does not wait for this turn's
+/// callback if that is running right now on another library thread (it may be waiting for the
+/// caller); that running call is then its last, and `userdata_free` runs after it.
 ///
 /// - **Threads:** exclusive: no other call on the turn may be running or follow (steer or interrupt
 ///   from other threads must have returned).
 /// - **Ownership:** releases the handle; a turn still running goes on in the server, its later
-///   events reach the client stream; its callback gets no call after this returns.
+///   events reach the client stream; its callback gets no call after this returns (except as
+///   said above, from inside another callback).
 /// - **Errors:** none; NULL is ignored.
 ///
 /// # Safety

@@ -11,6 +11,7 @@ use crate::core::routing::queue::{StreamEnd, Taken, Wait};
 use crate::core::routing::router::{TurnIds, TurnQueue};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// What `next_event` returns besides an event.
 #[derive(Debug)]
@@ -129,24 +130,36 @@ impl Turn {
                 "turn: its events go to its callback; wait for it with codex_turn_run",
             ));
         }
-        let mut stream = self.inner.consumed();
-        let Consumed { local, summary } = &mut *stream;
-        if local.is_empty() {
-            match self.inner.queue.take_all(local, wait) {
-                Taken::Got(()) => {}
-                Taken::Ended(StreamEnd::Completed) => return Ok(Next::End),
-                Taken::Ended(end) => return Err(self.inner.shared.end_error(end)),
-                Taken::TimedOut => {
-                    return Err(Error::new(
-                        ErrorKind::Timeout,
-                        format!("turn {}: no event in time", self.id()),
-                    ))
+        // The stream lock only guards taking (so events go out in order); the wait happens
+        // without it, or a poll (timeout 0) would block behind another thread's long wait.
+        let mut deadline = None;
+        loop {
+            {
+                let mut stream = self.inner.consumed();
+                let Consumed { local, summary } = &mut *stream;
+                if local.is_empty() {
+                    match self.inner.queue.take_all(local, Wait::After(Duration::ZERO)) {
+                        Taken::Got(()) => {}
+                        Taken::Ended(StreamEnd::Completed) => return Ok(Next::End),
+                        Taken::Ended(end) => return Err(self.inner.shared.end_error(end)),
+                        Taken::TimedOut => {}
+                    }
+                }
+                if let Some(event) = local.pop_front() {
+                    summary.observe(&event);
+                    return Ok(Next::Event(event));
                 }
             }
+            // Fixed the first time this call has to wait.
+            let until = *deadline.get_or_insert_with(|| wait.deadline());
+            let wait = until.map_or(Wait::Forever, Wait::Until);
+            if let Taken::TimedOut = self.inner.queue.wait_ready(wait) {
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!("turn {}: no event in time", self.id()),
+                ));
+            }
         }
-        let event = local.pop_front().expect("took at least one");
-        summary.observe(&event);
-        Ok(Next::Event(event))
     }
 
     /// Adds input to this running turn (`turn/steer`).
@@ -206,7 +219,11 @@ impl Drop for Turn {
     /// server requests are declined, and its callback (if any) is called no more.
     fn drop(&mut self) {
         let inner = &self.inner;
+        // Detach from the event loop first, then forget: the reader may be marking this turn
+        // right now (its completion arriving), and a mark after the forget would hand the
+        // freed handle back from `next_ready`.
         if let (Some(tag), Some(set)) = (self.ready_tag, inner.shared.ready_set()) {
+            inner.queue.unwatch_ready();
             set.forget(tag);
         }
         if !inner.queue.is_finished() {
@@ -215,8 +232,11 @@ impl Drop for Turn {
                 inner.shared.pending.fail_turn(id);
             }
         }
+        // From inside another callback of this client, the free does not wait for this turn's
+        // running call (it may be waiting for that callback in turn): see
+        // `Dispatcher::stop_unless_in_callback`.
         if let Some(mut dispatcher) = self.dispatcher.take() {
-            dispatcher.stop();
+            dispatcher.stop_unless_in_callback();
         }
     }
 }

@@ -12,10 +12,11 @@ use super::queue::{Notify, StreamEnd, Taken, Wait};
 use super::router::TurnQueue;
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::panic::panic_text;
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::ThreadId;
 use std::time::Instant;
 
@@ -26,41 +27,88 @@ pub type Callback = Box<dyn FnMut(Event) + Send>;
 /// Sees each event before the callback (the turn's summary).
 type Observe = Box<dyn FnMut(&Event) + Send>;
 
+thread_local! {
+    /// On a callback worker: the address of its executor's run queue (0 elsewhere), so a call
+    /// made from inside a callback knows it must not wait for other callbacks of that client.
+    static WORKER_OF: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Starts a thread (a seam for the tests, which make it fail).
+pub type Spawn = fn(std::thread::Builder, Box<dyn FnOnce() + Send>) -> std::io::Result<()>;
+
+fn spawn_thread(
+    builder: std::thread::Builder,
+    body: Box<dyn FnOnce() + Send>,
+) -> std::io::Result<()> {
+    builder.spawn(body).map(drop)
+}
+
 /// The worker threads of one client; started when the first delivery is scheduled.
 pub struct Executor {
     threads: usize,
     name: String,
     queue: Arc<RunQueue>,
-    started: Once,
+    /// How starting the workers went: `Err` when not even one could be started.
+    started: OnceLock<Result<()>>,
+    spawn: Spawn,
 }
 
 impl Executor {
     /// `threads` workers (at least 1) named `name`.
     pub fn new(threads: usize, name: &str) -> Arc<Executor> {
+        Self::with_spawn(threads, name, spawn_thread)
+    }
+
+    pub fn with_spawn(threads: usize, name: &str, spawn: Spawn) -> Arc<Executor> {
         Arc::new(Executor {
             threads: threads.max(1),
             name: name.into(),
             queue: Arc::default(),
-            started: Once::new(),
+            started: OnceLock::new(),
+            spawn,
         })
     }
 
+    /// Whether the calling thread is one of this executor's workers (inside a callback).
+    pub fn on_worker_thread(&self) -> bool {
+        WORKER_OF.with(Cell::get) == Arc::as_ptr(&self.queue) as usize
+    }
+
     fn submit(&self, delivery: Arc<Delivery>) {
-        self.started.call_once(|| {
-            for _ in 0..self.threads {
-                let queue = self.queue.clone();
-                std::thread::Builder::new()
-                    .name(self.name.clone())
-                    .spawn(move || {
-                        prefer_short_slices();
-                        while let Some(delivery) = queue.next() {
-                            delivery.run();
-                        }
-                    })
-                    .expect("cannot spawn a callback worker");
+        match self.started.get_or_init(|| self.start_workers()) {
+            Ok(()) => self.queue.push(delivery),
+            // No worker will ever run it: its turn fails instead of waiting forever.
+            Err(err) => delivery.release(Err(err.clone())),
+        }
+    }
+
+    /// Starts the workers; fewer than asked is fine (logged), none is an error.
+    fn start_workers(&self) -> Result<()> {
+        let mut started = 0;
+        for _ in 0..self.threads {
+            let queue = self.queue.clone();
+            let body = Box::new(move || {
+                WORKER_OF.with(|w| w.set(Arc::as_ptr(&queue) as usize));
+                prefer_short_slices();
+                while let Some(delivery) = queue.next() {
+                    delivery.run();
+                }
+            });
+            match (self.spawn)(std::thread::Builder::new().name(self.name.clone()), body) {
+                Ok(()) => started += 1,
+                Err(err) if started == 0 => {
+                    return Err(Error::new(
+                        ErrorKind::Internal,
+                        format!("cannot start a callback worker thread: {err}"),
+                    ))
+                }
+                Err(err) => {
+                    log::warn!("started {started} of {} callback workers: {err}", self.threads);
+                    break;
+                }
             }
-        });
-        self.queue.push(delivery);
+        }
+        Ok(())
     }
 }
 
@@ -196,8 +244,7 @@ impl Delivery {
             // Dropping the callback runs the program's userdata_free, after the last call.
             *consumer = None;
             drop(consumer);
-            self.queue.unsubscribe();
-            self.finish(result);
+            self.release(result);
         } else {
             drop(consumer);
             // A job scheduled by a wake after our queue ran empty may have marked itself already.
@@ -205,8 +252,15 @@ impl Delivery {
             if status.running_on == Some(std::thread::current().id()) {
                 status.running_on = None;
             }
+            // Halted while this call ran and found nothing more to deliver: no worker will
+            // start again, so the callback is released here (`halt` left it to this worker).
+            let orphaned = self.is_stopped() && status.finished.is_none();
             if status.waiters > 0 {
                 self.changed.notify_all();
+            }
+            drop(status);
+            if orphaned {
+                self.release(Err(stopped_error()));
             }
         }
     }
@@ -221,8 +275,12 @@ impl Delivery {
             }
             match self.queue.take_ready(&mut batch) {
                 Taken::Got(()) => {
-                    for event in batch.drain(..) {
+                    while let Some(event) = batch.pop_front() {
                         if self.is_stopped() {
+                            // What was taken and not delivered goes back, for the next consumer
+                            // (a new callback, or polling): a stopped delivery loses nothing.
+                            batch.push_front(event);
+                            self.queue.put_back(batch);
                             return Some(Err(stopped_error()));
                         }
                         observe(&event);
@@ -239,6 +297,16 @@ impl Delivery {
                 }
             }
         }
+    }
+
+    /// Ends delivery: the queue is no longer ours, the callback is dropped (the program's
+    /// userdata_free, exactly once: the consumer is taken once), waiters learn `result`.
+    fn release(self: &Arc<Self>, result: Result<()>) {
+        let me: Arc<dyn Notify> = self.clone();
+        self.queue.unsubscribe_if(&me);
+        let consumer = self.consumer.lock().unwrap_or_else(|p| p.into_inner()).take();
+        drop(consumer);
+        self.finish(result);
     }
 
     fn finish(&self, result: Result<()>) {
@@ -313,33 +381,67 @@ impl Dispatcher {
         }
     }
 
+    /// Stops delivery without waiting: no call starts after this returns. A call running now
+    /// ends delivery when it returns (its worker releases the callback); with none running, the
+    /// callback is released here.
+    pub fn halt(&self) {
+        let delivery = &self.delivery;
+        let status = delivery.status();
+        delivery.stopped.store(true, Ordering::SeqCst);
+        if status.running_on.is_some() || status.finished.is_some() {
+            return;
+        }
+        drop(status);
+        delivery.release(Err(stopped_error()));
+    }
+
     /// Stops delivery: no call starts after this returns. Waits for a running call to return,
     /// unless called from that call itself (then delivery ends right after it).
     pub fn stop(&mut self) {
-        let me = std::thread::current().id();
-        let delivery = &self.delivery;
-        let mut status = delivery.status();
-        delivery.stopped.store(true, Ordering::SeqCst);
-        while status.running_on.is_some_and(|t| t != me) {
-            status.waiters += 1;
-            status = delivery.changed.wait(status).unwrap_or_else(|p| p.into_inner());
-            status.waiters -= 1;
+        self.halt();
+        self.stopping().wait_idle();
+    }
+
+    /// `stop`, except from inside a callback of the same client, where it does not wait for a
+    /// call running on another worker: that call may itself be waiting for this one (two
+    /// callbacks freeing each other's turns). That call is then the last, and its worker
+    /// releases the callback after it.
+    pub fn stop_unless_in_callback(&mut self) {
+        if self.delivery.executor.on_worker_thread() {
+            self.halt();
+        } else {
+            self.stop();
         }
-        if status.running_on == Some(me) || status.finished.is_some() {
-            return; // the running call's worker finishes it when the call returns
-        }
-        drop(status);
-        // No worker runs it, and none will start (stopped): release the callback here.
-        delivery.queue.unsubscribe();
-        let consumer = delivery.consumer.lock().unwrap_or_else(|p| p.into_inner()).take();
-        drop(consumer);
-        delivery.finish(Err(stopped_error()));
+    }
+
+    /// A handle to wait, without the dispatcher, until its running call has returned.
+    pub fn stopping(&self) -> Stopping {
+        Stopping(self.delivery.clone())
     }
 }
 
 impl Drop for Dispatcher {
     fn drop(&mut self) {
-        self.stop();
+        self.stop_unless_in_callback();
+    }
+}
+
+/// A halted dispatcher's delivery, to wait for the call it may still be running.
+#[derive(Clone)]
+pub struct Stopping(Arc<Delivery>);
+
+impl Stopping {
+    /// Waits until no call of the (halted) delivery runs, unless the running call is this
+    /// thread's own.
+    pub fn wait_idle(&self) {
+        let me = std::thread::current().id();
+        let delivery = &self.0;
+        let mut status = delivery.status();
+        while status.running_on.is_some_and(|t| t != me) {
+            status.waiters += 1;
+            status = delivery.changed.wait(status).unwrap_or_else(|p| p.into_inner());
+            status.waiters -= 1;
+        }
     }
 }
 
@@ -397,5 +499,48 @@ pub(crate) fn prefer_short_slices() {
         unsafe {
             libc::syscall(libc::SYS_sched_setattr, 0, &attr as *const SchedAttr, 0);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::routing::queue::Pushed;
+    use std::sync::mpsc;
+
+    /// Sends once when dropped: the program's userdata_free.
+    struct Released(mpsc::Sender<()>);
+    impl Drop for Released {
+        fn drop(&mut self) {
+            let _ = self.0.send(());
+        }
+    }
+
+    #[test]
+    fn a_worker_that_cannot_start_fails_the_delivery_not_the_reader() {
+        let executor = Executor::with_spawn(4, "test", |_, _| {
+            Err(std::io::Error::from_raw_os_error(libc::EAGAIN))
+        });
+        let queue = Arc::new(TurnQueue::unbounded());
+        let (released, releases) = mpsc::channel();
+        let guard = Released(released);
+        let callback: Callback = Box::new(move |_| {
+            let _ = &guard;
+            panic!("no worker, so no call");
+        });
+        let dispatcher = Dispatcher::start(&executor, queue.clone(), callback, |_| {});
+        let event = Event::new(
+            EventKind::AgentMessageDelta,
+            &EventParts { method: "item/agentMessage/delta", params: "{}", ..Default::default() },
+        );
+        // The reader's path: push, then pay the wake, which schedules the delivery.
+        assert!(matches!(queue.push(event), Pushed::Queued { wake_owed: true }));
+        queue.wake();
+        let err = dispatcher.wait(Wait::Forever).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Internal);
+        assert!(err.message.contains("cannot start a callback worker"), "{}", err.message);
+        releases.try_recv().expect("the callback is released");
+        drop(dispatcher);
+        assert!(releases.try_recv().is_err(), "exactly once");
     }
 }

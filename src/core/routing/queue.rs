@@ -122,6 +122,17 @@ struct State<E> {
     marked: bool,
 }
 
+impl<E> State<E> {
+    /// Reports the stream to its event loop's set, if one watches. Under the queue's lock, on
+    /// purpose: a mark made after unlocking could land after `unwatch_ready` and the set's
+    /// `forget`, and report a freed turn (the set's lock is a leaf: it never waits for a queue).
+    fn mark_ready(&self) {
+        if let Some((set, tag)) = &self.ready {
+            set.mark(*tag);
+        }
+    }
+}
+
 pub struct EventQueue<E> {
     state: Mutex<State<E>>,
     /// A subscriber has the stream (mirrors `State::subscriber`, read without the lock).
@@ -238,7 +249,9 @@ impl<E> EventQueue<E> {
         let mut s = self.lock();
         let owed = std::mem::take(&mut s.wake_owed);
         let subscriber = if owed { s.subscriber.clone() } else { None };
-        let ready = if owed && s.marked { s.ready.clone() } else { None };
+        if owed && s.marked {
+            s.mark_ready();
+        }
         let notify = owed && s.waiting > 0;
         let alone = s.waiting == 1;
         s.woken |= notify;
@@ -255,9 +268,6 @@ impl<E> EventQueue<E> {
         if let Some(subscriber) = subscriber {
             subscriber.notify();
         }
-        if let Some((set, tag)) = ready {
-            set.mark(tag);
-        }
     }
 
     /// Reports this stream to `set` under `tag` whenever it has something (events, or its end)
@@ -265,12 +275,17 @@ impl<E> EventQueue<E> {
     pub fn watch_ready(&self, set: Arc<ReadySet>, tag: usize) {
         let mut s = self.lock();
         let now = !s.events.is_empty() || s.end.is_some();
-        s.ready = Some((set.clone(), tag));
+        s.ready = Some((set, tag));
         s.marked = now;
-        drop(s);
         if now {
-            set.mark(tag);
+            s.mark_ready();
         }
+    }
+
+    /// Stops reporting this stream: once this returns, no mark of it is on its way to the set
+    /// (marks are made under this queue's lock), so the set may forget its tag for good.
+    pub fn unwatch_ready(&self) {
+        self.lock().ready = None;
     }
 
     /// Ends the stream (first end wins); consumers get the queued events, then the end.
@@ -283,7 +298,9 @@ impl<E> EventQueue<E> {
         // A subscriber not yet told (idle, or owed a wake by a push of this batch) is told now;
         // so is an event loop.
         let untold = !s.scheduled || s.wake_owed;
-        let ready = s.ready.clone().filter(|_| !s.marked || s.wake_owed);
+        if !s.marked || s.wake_owed {
+            s.mark_ready();
+        }
         s.marked = true;
         s.wake_owed = false;
         let subscriber = s.subscriber.clone().filter(|_| untold);
@@ -291,9 +308,6 @@ impl<E> EventQueue<E> {
         drop(s);
         if let Some(subscriber) = subscriber {
             subscriber.notify();
-        }
-        if let Some((set, tag)) = ready {
-            set.mark(tag);
         }
     }
 
@@ -311,12 +325,48 @@ impl<E> EventQueue<E> {
         }
     }
 
-    /// Takes the stream back from its subscriber (polling works again).
-    pub fn unsubscribe(&self) {
+    /// Takes the stream back from `subscriber` (polling works again); a subscriber that has
+    /// replaced it meanwhile keeps the stream.
+    pub fn unsubscribe_if(&self, subscriber: &Arc<dyn Notify>) {
         let mut s = self.lock();
+        if !s.subscriber.as_ref().is_some_and(|now| Arc::ptr_eq(now, subscriber)) {
+            return;
+        }
         s.subscriber = None;
         s.scheduled = false;
         self.subscribed.store(false, Ordering::Relaxed);
+    }
+
+    /// Returns events a consumer took but did not deliver to the front of the queue, in their
+    /// order, for whoever consumes next; told like a push (a bounded queue drops and counts
+    /// what no longer fits).
+    pub fn put_back(&self, mut events: VecDeque<E>) {
+        if events.is_empty() {
+            return;
+        }
+        let mut s = self.lock();
+        events.append(&mut s.events);
+        if let Some(cap) = self.capacity {
+            while events.len() > cap {
+                events.pop_front();
+                s.dropped += 1;
+            }
+        }
+        s.events = events;
+        let subscriber = s.subscriber.clone().filter(|_| !s.scheduled);
+        s.scheduled |= subscriber.is_some();
+        if s.ready.is_some() && !s.marked {
+            s.marked = true;
+            s.mark_ready();
+        }
+        let waiting = s.waiting > 0;
+        drop(s);
+        if waiting {
+            self.ready.notify_all();
+        }
+        if let Some(subscriber) = subscriber {
+            subscriber.notify();
+        }
     }
 
     /// For the subscriber: everything queued, or the end; `TimedOut` when nothing is queued,
@@ -371,6 +421,9 @@ impl<E> EventQueue<E> {
             if let Some(end) = &s.end {
                 return Taken::Ended(end.clone());
             }
+            if matches!(wait, Wait::After(limit) if limit.is_zero()) {
+                return Taken::TimedOut; // a poll: no clock to read
+            }
             s.waiting += 1;
             s.woken = false;
             // Fixed the first time this call has to block.
@@ -403,6 +456,15 @@ impl<E> EventQueue<E> {
                 Some(())
             }
         })
+    }
+
+    /// Waits until the queue holds an event or has ended, taking nothing (`Got` then; the
+    /// caller takes with a poll).
+    pub fn wait_ready(&self, wait: Wait) -> Taken<()> {
+        match self.wait_for(wait, |s| (!s.events.is_empty()).then_some(())) {
+            Taken::Ended(_) => Taken::Got(()),
+            other => other,
+        }
     }
 
     /// Takes one event (for queues with several consumers, like the client stream).
@@ -534,6 +596,28 @@ mod tests {
         );
         assert!(matches!(q.take_all(&mut out, Wait::Forever), Taken::Ended(StreamEnd::Failed(_))));
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    #[cfg(unix)] // the ready set has no descriptor on Windows yet
+    fn an_unwatched_stream_is_never_reported_again() {
+        let set = Arc::new(ReadySet::new().unwrap());
+        let q = EventQueue::unbounded();
+        q.watch_ready(set.clone(), 7);
+        assert!(matches!(q.push(1), Pushed::Queued { wake_owed: true }));
+        q.wake();
+        assert_eq!(set.next(), Some(7));
+        // The turn is freed while its next event (owing a wake) and its end arrive: after
+        // `unwatch_ready` and `forget`, neither the owed wake nor the end marks the tag.
+        assert!(matches!(q.push(2), Pushed::Queued { .. }));
+        let mut out = VecDeque::new();
+        assert!(matches!(q.take_all(&mut out, Wait::from_millis(0)), Taken::Got(())));
+        assert!(matches!(q.push(3), Pushed::Queued { wake_owed: true }));
+        q.unwatch_ready();
+        set.forget(7);
+        q.wake();
+        q.finish(StreamEnd::Completed);
+        assert_eq!(set.next(), None);
     }
 
     /// Counts how often it is told.
