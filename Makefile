@@ -36,7 +36,7 @@ include mk/windows.mk
 # make test runs the Windows part where wine and mingw-w64 are installed (.ci/run installs them).
 WINDOWS_TEST := $(if $(and $(shell command -v wine),$(shell command -v $(MINGW_CC))),test-windows)
 
-.PHONY: all lib header runtime test test-repeat msrv-check layers-check rust-test c-test example-test go-test symbols \
+.PHONY: all lib header runtime test test-repeat msrv-check layers-check rust-test c-test c-sanitize example-test go-test symbols \
 	header-check real-codex-c-test consumer-test cargo-c-test docs docs-test demo bench bench-transports bench-startup bench-soak \
 	bench-pool bench-threads install clean
 DEMO_PREFIX := $(CURDIR)/$(BUILD)/prefix
@@ -113,6 +113,28 @@ c-test: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test $(BUILD)/pool_cpp_t
 	  else echo "FAILED: $$t"; fail=$$((fail+1)); fi; \
 	done; \
 	echo "c and c++ tests: $$pass passed, $$fail failed"; echo $$pass > $(BUILD)/c-test.passed; [ $$fail -eq 0 ]
+
+# The same C tests built with AddressSanitizer and UndefinedBehaviorSanitizer (the library is
+# not instrumented, but its allocations go through the intercepted malloc, so a use after free,
+# a double free or a bad free by the program or by the library on the program's behalf is
+# reported). Part of `make test` and `make sanitize`; skipped where the compiler lacks them.
+ASAN_DIR := $(BUILD)/asan
+SAN_CFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g
+$(ASAN_DIR)/%: tests/c/%.c tests/c/test_util.h include/codex_app_server.h lib
+	@mkdir -p $(ASAN_DIR)
+	$(CC) $(WARN) -O1 $(SAN_CFLAGS) -Iinclude -o $@ $< $(STATIC) $(C_LIBS)
+
+c-sanitize:
+	@if ! echo 'int main(void){return 0;}' | $(CC) -x c $(SAN_CFLAGS) -o /dev/null - 2>/dev/null; then \
+	  echo "c-sanitize: $(CC) has no AddressSanitizer here, skipped"; echo 0 > $(BUILD)/c-sanitize.passed; exit 0; fi; \
+	$(MAKE) --no-print-directory $(addprefix $(ASAN_DIR)/,$(C_TESTS)) >/dev/null || exit 1; \
+	pass=0; fail=0; \
+	for t in $(C_TESTS); do \
+	  if CODEX_FAKE_SERVER=$(FAKE) ASAN_OPTIONS="detect_leaks=1 $(ASAN_OPTIONS)" \
+	     UBSAN_OPTIONS="print_stacktrace=1 halt_on_error=1" timeout 300 $(ASAN_DIR)/$$t; then pass=$$((pass+1)); \
+	  else echo "FAILED: $$t (AddressSanitizer/UBSan build)"; fail=$$((fail+1)); fi; \
+	done; \
+	echo "c tests under ASan+UBSan: $$pass passed, $$fail failed"; echo $$pass > $(BUILD)/c-sanitize.passed; [ $$fail -eq 0 ]
 
 # The C/C++ tests (under valgrind when installed) and the Rust tests, N rounds (default 10),
 # each round's two halves side by side; one line per round, then "test-repeat: K of N rounds
@@ -208,10 +230,10 @@ test-compat: lib $(BUILD)/real_codex_test | $(BUILD)
 	    || { cat $(BUILD)/compat-$$v-c.log; echo "FAILED: real_codex_test against codex $$v"; exit 1; }; 	  echo "codex $$v: real_codex_test passed, spawned and over ws://"; 	done; echo "test-compat: codex $(CODEX_VERSIONS) all passed"
 
 # Runs everything; the last line sums the passed tests of every part.
-PARTS := layers-check symbols c-test header-check example-test real-codex-c-test consumer-test cargo-c-test docs-test check-targets \
+PARTS := layers-check symbols c-test c-sanitize header-check example-test real-codex-c-test consumer-test cargo-c-test docs-test check-targets \
 	msrv-check \
 	$(if $(WINDOWS_TEST),windows-rust-test windows-c-test windows-e2e-test windows-go-test)
-test: runtime layers-check rust-test symbols c-test header-check example-test real-codex-c-test go-test consumer-test \
+test: runtime layers-check rust-test symbols c-test c-sanitize header-check example-test real-codex-c-test go-test consumer-test \
 	cargo-c-test docs-test check-targets msrv-check $(WINDOWS_TEST)
 	@$(if $(WINDOWS_TEST),,echo "test: the Windows part was skipped (no wine or $(MINGW_CC))";) \
 	rust=$$(awk '/^test result: ok\./ {n += $$4} END {print n}' $(BUILD)/rust-test.log); \
@@ -374,9 +396,10 @@ fuzz: nightly
 # ThreadSanitizer and AddressSanitizer (with LeakSanitizer), on nightly with std rebuilt
 # instrumented (-Zbuild-std, the rust-src component); a report fails the run. Each sanitizer
 # builds into its own target dir, so a second run only rebuilds what changed. The C tests are
-# not part of it (they run under valgrind in `make test`).
+# not part of it (they run under valgrind in `make test`); their ASan+UBSan builds are
+# (`c-sanitize`).
 HOST     := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
-sanitize: nightly runtime | $(BUILD)
+sanitize: nightly runtime c-sanitize | $(BUILD)
 	@set -o pipefail; start=$$(date +%s); \
 	for san in thread address; do \
 	  echo "== $$san sanitizer"; \

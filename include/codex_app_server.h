@@ -19,7 +19,9 @@
  *   Passing a freed handle (freeing one twice included), a handle of another type, or any
  *   other pointer is undefined behaviour. The library reads a type tag from the handle and
  *   refuses a mismatch as an invalid handle (CODEX_ERR_INVALID_ARGUMENT, or the "not a live
- *   handle" value of functions without err_out), but that is a debugging aid, not a check:
+ *   handle" value of functions without err_out; the tag is the first word of every handle, so
+ *   a live handle of another type is refused without reading past it), but that is a
+ *   debugging aid, not a check:
  *   it reads memory the handle no longer owns, and a freed handle whose memory went to a new
  *   handle of the same type is taken for that new one. "A live client" (turn, event, ...) in
  *   a function's Safety section means exactly this rule.

@@ -305,10 +305,12 @@ impl Connection {
     fn stop_everything(&self) {
         let err = Error::new(ErrorKind::Closed, "the client was closed by the program");
         self.failure.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| err.clone());
+        self.rpc.fail_all(&err);
+        // Turns end first: a decline below may let the server complete a turn, which must not
+        // then end its handle with success while the close is under way.
+        self.router.fail_all(&err);
         // Declines go out before stdin closes.
         self.pending.fail_all("declined: the client was closed");
-        self.rpc.fail_all(&err);
-        self.router.fail_all(&err);
         self.transport.shutdown(CLOSE_GRACE);
     }
 }

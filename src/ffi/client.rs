@@ -26,6 +26,7 @@ use std::time::Duration;
 /// Shutdown order: `codex_client_close` (wakes every blocked call with `CODEX_ERR_CLOSED` and
 /// stops the server; idempotent), then free turns, events and the client in any order.
 /// `codex_client_free` closes the client first if needed.
+#[cfg_attr(all(), repr(C))] // the tag first (see `handle_type!`); opaque to cbindgen
 pub struct codex_client {
     magic: u64,
     pub(crate) client: Arc<Client>,

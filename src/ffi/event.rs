@@ -44,6 +44,7 @@ pub const CODEX_EVENT_SKIPPED: u32 = 12;
 /// A notification or server request, owned by the caller and freed with `codex_event_free`.
 /// Immutable: it may be read from several threads. Strings returned by its accessors are
 /// borrowed, NUL-terminated UTF-8, valid until the event is freed.
+#[cfg_attr(all(), repr(C))] // the tag first (see `handle_type!`); opaque to cbindgen
 pub struct codex_event {
     // The first word of the event's own allocation (core::routing::event): a handle is that allocation,
     // so handing an event to C allocates nothing.

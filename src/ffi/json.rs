@@ -39,6 +39,7 @@ pub const CODEX_JSON_OBJECT: u32 = 6;
 /// it lends stay valid, unchanged, as long as the document: until `codex_json_free` for an
 /// owned one, until its owner handle is freed for a lent one (an event's, a request's, a
 /// turn result's, or the parent document's).
+#[cfg_attr(all(), repr(C))] // the tag first (see `handle_type!`); opaque to cbindgen
 pub struct codex_json {
     // The first word of a core `Document`: a handle is the document itself.
     magic: u64,

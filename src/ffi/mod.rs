@@ -4,9 +4,19 @@
 
 #![allow(non_camel_case_types)]
 
-/// Implements `Handle` for a C handle type with a `magic: u64` field.
+/// Implements `Handle` for a C handle type with a `magic: u64` field. The tag must be the first
+/// word of every handle type (`#[repr(C)]`, `magic` first; checked when compiling): a handle
+/// of the wrong type is then refused after reading 8 bytes inside its own block, never past it.
 macro_rules! handle_type {
     ($name:ident, $magic:expr) => {
+        const _: () = assert!(
+            std::mem::offset_of!($name, magic) == 0,
+            concat!(
+                stringify!($name),
+                ": the tag must be the first word (#[repr(C)], magic first)"
+            )
+        );
+        const _: () = assert!(std::mem::size_of::<$name>() >= 8);
         impl $crate::ffi::Handle for $name {
             const TYPE_NAME: &'static str = stringify!($name);
             const MAGIC: u64 = $magic;

@@ -15,6 +15,7 @@ use std::time::Duration;
 /// setters, free with `codex_options_free` (the client keeps its own copy, so the options may
 /// be freed right after the start). Not thread-safe: use one options object from one thread
 /// at a time.
+#[cfg_attr(all(), repr(C))] // the tag first (see `handle_type!`); opaque to cbindgen
 pub struct codex_options {
     magic: u64,
     options: Options,

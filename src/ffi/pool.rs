@@ -32,6 +32,7 @@ use std::sync::{Arc, Mutex};
 /// (exclusive: call it once, after every other call has returned). Shutdown order:
 /// `codex_pool_close` (closes every member at once; blocked calls return `CODEX_ERR_CLOSED`),
 /// then free turns, events and the pool in any order.
+#[cfg_attr(all(), repr(C))] // the tag first (see `handle_type!`); opaque to cbindgen
 pub struct codex_pool {
     magic: u64,
     pool: Pool,

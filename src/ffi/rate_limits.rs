@@ -22,6 +22,7 @@ const UPDATED: &str = "account/rateLimits/updated";
 /// A rate-limit snapshot: up to two windows, each with how much of it is used, its length
 /// and when it resets (`codex_rate_limits_window`), and the JSON it was read from. Immutable:
 /// it may be read from several threads; free it with `codex_rate_limits_free`.
+#[cfg_attr(all(), repr(C))] // the tag first (see `handle_type!`); opaque to cbindgen
 pub struct codex_rate_limits {
     magic: u64,
     limits: RateLimits,

@@ -31,6 +31,7 @@ pub const CODEX_DECISION_CANCEL: u32 = 4;
 /// answered fail-closed: approvals declined, other requests a JSON-RPC error — when the answer
 /// timeout passes (`codex_options_set_server_request_timeout_ms`), when their turn handle is
 /// freed, or when the client closes.
+#[cfg_attr(all(), repr(C))] // the tag first (see `handle_type!`); opaque to cbindgen
 pub struct codex_request {
     magic: u64,
     request: Arc<ServerRequest>,

@@ -17,6 +17,7 @@ use std::sync::{Mutex, Weak};
 ///
 /// Threads: one consumer at a time: do not read a page's strings while another thread turns
 /// the page. Several lists of one client may be read on several threads at once.
+#[cfg_attr(all(), repr(C))] // the tag first (see `handle_type!`); opaque to cbindgen
 pub struct codex_thread_list {
     magic: u64,
     /// Weak: a list does not keep its client (and its app-server) alive past

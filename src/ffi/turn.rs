@@ -24,6 +24,7 @@ use std::ffi::{c_char, c_void};
 /// `codex_turn_interrupt`, `codex_turn_id` may be called from any thread, also while another
 /// thread waits in `codex_turn_next_event`. `codex_turn_free` is exclusive: call it after every
 /// other call on the turn has returned.
+#[cfg_attr(all(), repr(C))] // the tag first (see `handle_type!`); opaque to cbindgen
 pub struct codex_turn {
     magic: u64,
     turn: Turn,
@@ -335,6 +336,7 @@ pub unsafe extern "C" fn codex_turn_dropped_events(turn: *const codex_turn) -> u
 
 /// The summary of a finished turn, from `codex_turn_run`. Owned by the caller, freed with
 /// `codex_turn_result_free`; immutable. Strings are borrowed until it is freed.
+#[cfg_attr(all(), repr(C))] // the tag first (see `handle_type!`); opaque to cbindgen
 pub struct codex_turn_result {
     magic: u64,
     status: CText,

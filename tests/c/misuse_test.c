@@ -43,6 +43,17 @@ int main(void) {
     /* What passes the check still goes through. */
     CHECK_OK(codex_client_request(client, "test/echo", "{\"a\":\"\\ud83d\\ude00\"}", 0, &out, &err), err);
     codex_string_free(out);
+    /* A live handle of another type is refused after reading only its first word (the tag is
+     * first in every handle type; valgrind in `make test` reports a read past the block). */
+    codex_error *an_error = NULL;
+    CHECK(codex_client_request(client, NULL, "{}", 0, &out, &an_error) == CODEX_ERR_INVALID_ARGUMENT, "NULL method");
+    refused(codex_turn_interrupt((codex_turn *)an_error, &err), &err, "an error as a turn");
+    codex_error_free(an_error);
+    codex_options *tiny = codex_options_new();
+    refused(codex_turn_interrupt((codex_turn *)tiny, &err), &err, "an options handle as a turn");
+    refused(codex_turn_interrupt((codex_turn *)client, &err), &err, "a client handle as a turn");
+    codex_options_free((codex_options *)client); /* ignored: not options */
+    codex_options_free(tiny);
     codex_client_close(client);
     codex_client_free(client);
     printf("misuse_test: bounds and the JSON rule hold\n");
