@@ -29,6 +29,8 @@ C_LIBS   := -lpthread -ldl -lm
 FAKE     := $(CURDIR)/$(LIBDIR)/fake_app_server
 
 C_TESTS  := concurrent_turns_test bad_input_test failure_test callbacks_test pool_test event_fd_test log_test json_test freed_ready_turn_test close_in_callback_test misuse_test
+# Typed access (issue 18): readers and builders.
+C_TESTS  += typed_test
 
 .DEFAULT_GOAL := all
 # Other platforms, from Linux: check-targets, windows-dll, test-windows.
