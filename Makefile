@@ -241,6 +241,8 @@ install: lib
 
 # The examples, built against the installed header and shared library as a user would.
 EXAMPLES := concurrent_turns approvals callbacks remote_pool event_loop reading_fields
+# Typed access (issue 18).
+EXAMPLES += typed_items
 $(addprefix $(BUILD)/,$(EXAMPLES)): $(BUILD)/%: examples/c/%.c lib | $(BUILD)
 	$(MAKE) --no-print-directory install PREFIX=$(DEMO_PREFIX) >/dev/null
 	$(CC) $(WARN) $(CFLAGS) -I$(DEMO_PREFIX)/include -o $@ $< -L$(DEMO_PREFIX)/lib \
@@ -283,8 +285,16 @@ example-test: $(addprefix $(BUILD)/,$(EXAMPLES)) runtime
 	    $(CURDIR)/$(SHARED) 2>&1); \
 	  for t in 1 2 3; do echo "$$out" | grep -q "turn_$$t:0;turn_$$t:1;turn_$$t:2;turn_$$t:3;$$" \
 	    || { echo "$$out"; echo "FAILED: asyncio event loop example"; exit 1; }; done; \
-	  echo "examples: 7 passed (approvals y, approvals n, reading fields by pointer, callbacks, a pool of 3 against the real codex; event loops in C and asyncio against the fake)"; \
-	  echo 7 > $(BUILD)/example-test.passed
+	  out=$$(./scripts/run-offline.sh examples/approvals_script.json $(CURDIR)/$(BUILD)/typed_items \
+	    "Show me that approvals work" 2>&1); \
+	  echo "$$out" | grep -q "^approval: run /bin/bash -lc 'echo approved-command-ran'$$" \
+	  && echo "$$out" | grep -q '^  in /' \
+	  && echo "$$out" | grep -Eq "^item [0-9]+: command .* exited 0, output: approved-command-ran$$" \
+	  && echo "$$out" | grep -q '^item [0-9]*: message (final answer): Done' \
+	  && echo "$$out" | grep -Eq '^usage: [1-9][0-9]* input \([0-9]+ cached\), [1-9][0-9]* output, [1-9][0-9]* total tokens$$' \
+	  || { echo "$$out"; echo "FAILED: typed_items example"; exit 1; }; \
+	  echo "examples: 8 passed (approvals y, approvals n, reading fields by pointer, typed items, callbacks, a pool of 3 against the real codex; event loops in C and asyncio against the fake)"; \
+	  echo 8 > $(BUILD)/example-test.passed
 
 # The end-to-end C test against the real codex and the mock model, spawned and then over ws://
 # with a token; the same source runs under wine in make test-windows.
