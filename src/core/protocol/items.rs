@@ -9,22 +9,23 @@ use super::kinds::{
 };
 use crate::core::error::{Error, ErrorKind, Result};
 
-/// The value at `pointer` when it is there and not `null`.
-fn present<'d>(doc: &'d Document, pointer: &str) -> Result<&'d Document> {
-    if doc.json_type(pointer)? == JsonType::Null {
-        return Err(Error::new(ErrorKind::NotFound, format!("pointer \"{pointer}\": is null")));
+/// A getter's error, with `null` at `pointer` counted as absent (checked only on the error
+/// path, so a value that is there costs one walk).
+fn null_is_absent(doc: &Document, pointer: &str, e: Error) -> Error {
+    if e.kind == ErrorKind::WrongType && doc.json_type(pointer).ok() == Some(JsonType::Null) {
+        return Error::new(ErrorKind::NotFound, format!("pointer \"{pointer}\": is null"));
     }
-    Ok(doc)
+    e
 }
 
 /// The decoded string at `pointer` (NUL-terminated, kept by the document).
 pub fn text<'d>(doc: &'d Document, pointer: &str) -> Result<&'d [u8]> {
-    present(doc, pointer)?.string(pointer)
+    doc.string(pointer).map_err(|e| null_is_absent(doc, pointer, e))
 }
 
 /// The integer at `pointer`.
 pub fn int(doc: &Document, pointer: &str) -> Result<i64> {
-    present(doc, pointer)?.int(pointer)
+    doc.int(pointer).map_err(|e| null_is_absent(doc, pointer, e))
 }
 
 /// The string at `pointer` as a kind of `of`.
@@ -102,17 +103,18 @@ fn usage_root(usage: &Document) -> Result<&Document> {
 
 pub fn token_counts(usage: &Document, scope: UsageScope) -> Result<TokenCounts> {
     let usage = usage_root(usage)?;
-    let part = match scope {
+    // One walk to the breakdown (kept by the document), then five short ones inside it.
+    let part = usage.sub(match scope {
         UsageScope::Total => "/total",
         UsageScope::Last => "/last",
-    };
-    let count = |name: &str| int(usage, &format!("{part}/{name}"));
+    })?;
+    let count = |name: &str| int(part, name);
     Ok(TokenCounts {
-        input: count("inputTokens")?,
-        cached_input: count("cachedInputTokens")?,
-        output: count("outputTokens")?,
-        reasoning_output: count("reasoningOutputTokens")?,
-        total: count("totalTokens")?,
+        input: count("/inputTokens")?,
+        cached_input: count("/cachedInputTokens")?,
+        output: count("/outputTokens")?,
+        reasoning_output: count("/reasoningOutputTokens")?,
+        total: count("/totalTokens")?,
     })
 }
 
@@ -135,7 +137,7 @@ pub fn failure_root(failure: &Document) -> Result<&Document> {
 fn failure_name(failure: &Document) -> Result<(String, Option<&Document>)> {
     let failure = failure_root(failure)?;
     let info = "/codexErrorInfo";
-    match present(failure, info)?.json_type(info)? {
+    match failure.json_type(info)? {
         JsonType::String => {
             let name = text(failure, info)?;
             Ok((String::from_utf8_lossy(&name[..name.len() - 1]).into_owned(), None))
@@ -148,6 +150,7 @@ fn failure_name(failure: &Document) -> Result<(String, Option<&Document>)> {
             let body = failure.sub(&format!("{info}/{}", escape(&name)))?;
             Ok((name, Some(body)))
         }
+        JsonType::Null => Err(Error::new(ErrorKind::NotFound, "codexErrorInfo: is null")),
         other => Err(Error::new(
             ErrorKind::WrongType,
             format!("pointer \"{info}\": is a {other:?}, not a string or object"),
