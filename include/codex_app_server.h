@@ -1684,6 +1684,24 @@ codex_result codex_input_add_mention(struct codex_input *input,
                                      struct codex_error **err_out);
 
 /**
+ * The input as the JSON array of items `turn/start` takes, for the functions that take input
+ * text (`codex_turn_start_with_callback`, `codex_turn_steer`, `codex_pool_turn_start`, ...):
+ * pass it as their `input`.
+ *
+ * - **Threads:** any thread; `input` is only read.
+ * - **Ownership:** the string written to `*json_out` is the caller's: free it with
+ *   `codex_string_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `input`, an input with no items, NULL
+ *   `json_out`).
+ *
+ * # Safety
+ * `input` a live input; `json_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_input_to_json(const struct codex_input *input,
+                                 char **json_out,
+                                 struct codex_error **err_out);
+
+/**
  * Frees an input. NULL is ignored.
  *
  * - **Threads:** exclusive on `input`.
@@ -3621,6 +3639,26 @@ codex_result codex_thread_options_set_config(struct codex_thread_options *opts,
                                              struct codex_error **err_out);
 
 /**
+ * The `thread/start` params the options make, laid over `params_json` (NULL, or a JSON
+ * object) as `codex_client_thread_start_with` does: for the functions that take `params_json`
+ * (`codex_pool_thread_start`, `codex_client_request`, ...).
+ *
+ * - **Threads:** any thread; `options` is only read.
+ * - **Ownership:** the string written to `*json_out` is the caller's: free it with
+ *   `codex_string_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `options`, `params_json` not a JSON
+ *   object, NULL `json_out`).
+ *
+ * # Safety
+ * `options` live thread options; `params_json` NULL or a string; `json_out` writable;
+ * `err_out` NULL or writable.
+ */
+codex_result codex_thread_options_to_json(const struct codex_thread_options *options,
+                                          const char *params_json,
+                                          char **json_out,
+                                          struct codex_error **err_out);
+
+/**
  * Starts a thread like `codex_client_thread_start`, with `options` (NULL: none) and
  * `params_json` (NULL, or a JSON object of further `thread/start` params). The two combine:
  * `params_json` is read first and every field set on `options` replaces the same key of it,
@@ -4301,6 +4339,26 @@ codex_result codex_turn_options_set_service_tier(struct codex_turn_options *opts
 codex_result codex_turn_options_set_output_schema(struct codex_turn_options *opts,
                                                   const char *schema_json,
                                                   struct codex_error **err_out);
+
+/**
+ * The `turn/start` params the options make, laid over `params_json` (NULL, or a JSON object)
+ * as `codex_turn_start_with` does: for the functions that take `params_json`
+ * (`codex_turn_start_with_callback`, `codex_pool_turn_start`, ...).
+ *
+ * - **Threads:** any thread; `options` is only read.
+ * - **Ownership:** the string written to `*json_out` is the caller's: free it with
+ *   `codex_string_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `options`, `params_json` not a JSON
+ *   object or holding `threadId`/`input`, NULL `json_out`).
+ *
+ * # Safety
+ * `options` live turn options; `params_json` NULL or a string; `json_out` writable; `err_out`
+ * NULL or writable.
+ */
+codex_result codex_turn_options_to_json(const struct codex_turn_options *options,
+                                        const char *params_json,
+                                        char **json_out,
+                                        struct codex_error **err_out);
 
 /**
  * Starts a turn like `codex_turn_start`, from built input and options: `input` (at least one

@@ -834,6 +834,13 @@ public:
     Input &local_image(const std::string &path) { return add(codex_input_add_local_image, path); }
     Input &skill(const std::string &name, const std::string &path) { return add2(codex_input_add_skill, name, path); }
     Input &mention(const std::string &name, const std::string &path) { return add2(codex_input_add_mention, name, path); }
+    /// The items as JSON, for functions taking input text (a callback turn, steer, a pool).
+    std::string to_json() const {
+        char *out = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_input_to_json(p_.get(), &out, &err), err);
+        return detail::take(out);
+    }
     const codex_input *get() const { return p_.get(); }
 
 private:
@@ -867,6 +874,14 @@ public:
     TurnOptions &service_tier(const std::string &v) { return set(codex_turn_options_set_service_tier, v); }
     TurnOptions &output_schema(const std::string &schema_json) {
         return set(codex_turn_options_set_output_schema, schema_json);
+    }
+    /// The turn/start params these make over params_json, for functions taking params_json.
+    std::string to_json(const std::string &params_json = "") const {
+        char *out = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_turn_options_to_json(p_.get(), params_json.empty() ? nullptr : params_json.c_str(), &out, &err),
+                      err);
+        return detail::take(out);
     }
     const codex_turn_options *get() const { return p_.get(); }
 
@@ -904,6 +919,14 @@ public:
         codex_error *err = nullptr;
         detail::check(codex_thread_options_set_config(p_.get(), key.c_str(), value_json.c_str(), &err), err);
         return *this;
+    }
+    /// The thread/start params these make over params_json, for functions taking params_json.
+    std::string to_json(const std::string &params_json = "") const {
+        char *out = nullptr;
+        codex_error *err = nullptr;
+        detail::check(
+            codex_thread_options_to_json(p_.get(), params_json.empty() ? nullptr : params_json.c_str(), &out, &err), err);
+        return detail::take(out);
     }
     const codex_thread_options *get() const { return p_.get(); }
 

@@ -414,6 +414,21 @@ func (in Input) build() (*C.codex_input, error) {
 	return ci, nil
 }
 
+// JSON is the items as JSON, for functions taking input text (a callback turn, Steer, a pool).
+func (in Input) JSON() (string, error) {
+	ci, err := in.build()
+	if err != nil {
+		return "", err
+	}
+	defer C.codex_input_free(ci)
+	var out *C.char
+	var cerr *C.codex_error
+	if e := check(C.codex_input_to_json(ci, &out, &cerr), cerr); e != nil {
+		return "", e
+	}
+	return takeString(out), nil
+}
+
 // TurnOptions are turn/start options; empty fields are not sent. Fields set here replace the
 // same keys of the params given beside them.
 type TurnOptions struct {
@@ -509,6 +524,33 @@ func (c *Client) StartTurnWith(threadID string, input Input, opts *TurnOptions, 
 	})
 }
 
+// JSON is the turn/start params these make over params (nil for none).
+func (o *TurnOptions) JSON(params any) (string, error) {
+	co, err := o.build()
+	if err != nil {
+		return "", err
+	}
+	defer C.codex_turn_options_free(co)
+	return optionsJSON(params, func(cp *C.char, out **C.char, cerr **C.codex_error) C.codex_result {
+		return C.codex_turn_options_to_json(co, cp, out, cerr)
+	})
+}
+
+func optionsJSON(params any, f func(cp *C.char, out **C.char, cerr **C.codex_error) C.codex_result) (string, error) {
+	pj, err := paramsJSON(params)
+	if err != nil {
+		return "", err
+	}
+	cp, free := cstr(pj)
+	defer free()
+	var out *C.char
+	var cerr *C.codex_error
+	if e := check(f(cp, &out, &cerr), cerr); e != nil {
+		return "", e
+	}
+	return takeString(out), nil
+}
+
 // ThreadOptions are thread/start options; empty fields are not sent. Config holds config
 // overrides ("features.plugins": false), each marshalled to JSON. Fields replace the same keys
 // of the params given beside them; config overrides merge key by key.
@@ -575,6 +617,18 @@ func (o *ThreadOptions) build() (*C.codex_thread_options, error) {
 		}
 	}
 	return co, nil
+}
+
+// JSON is the thread/start params these make over params (nil for none).
+func (o *ThreadOptions) JSON(params any) (string, error) {
+	co, err := o.build()
+	if err != nil {
+		return "", err
+	}
+	defer C.codex_thread_options_free(co)
+	return optionsJSON(params, func(cp *C.char, out **C.char, cerr **C.codex_error) C.codex_result {
+		return C.codex_thread_options_to_json(co, cp, out, cerr)
+	})
 }
 
 // ThreadStartWith starts a thread from options (nil: none), with params (nil for none) for what

@@ -46,6 +46,15 @@ func TestTypedReaders(t *testing.T) {
 	if _, err := usage.UsageTokens(UsageScope(9)); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("bad scope: %v", err)
 	}
+	if j, err := (Input{}).Text(`a"b`).JSON(); err != nil || j != `[{"text":"a\"b","type":"text"}]` {
+		t.Fatalf("input JSON %s %v", j, err)
+	}
+	if j, err := (&TurnOptions{Model: "m2"}).JSON(map[string]any{"model": "m1", "effort": "low"}); err != nil || j != `{"effort":"low","model":"m2"}` {
+		t.Fatalf("turn options JSON %s %v", j, err)
+	}
+	if j, err := (&ThreadOptions{Config: map[string]any{"a": 1}}).JSON(nil); err != nil || j != `{"config":{"a":1}}` {
+		t.Fatalf("thread options JSON %s %v", j, err)
+	}
 	failure, _ := ParseJSON([]byte(`{"message":"no","codexErrorInfo":{"httpConnectionFailed":{"httpStatusCode":401}}}`))
 	defer failure.Close()
 	if f, err := failure.Failure(); err != nil || f != (Failure{FailureHTTPConnectionFailed, 401, "no"}) {

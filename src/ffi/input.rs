@@ -3,7 +3,9 @@
 
 use super::error::codex_error;
 use super::Handle;
-use super::{c_str, codex_result, guard_result, guard_value, handle, into_handle};
+use super::{
+    c_str, codex_result, guard_result, guard_value, handle, into_handle, out_ptr, owned_c_string,
+};
 use crate::core::protocol::builders::InputItems;
 use crate::core::Error;
 use std::ffi::c_char;
@@ -152,6 +154,42 @@ pub unsafe extern "C" fn codex_input_add_mention(
         i.mention(name, non_empty(c_str(path, "path")?, "path")?);
         Ok(())
     })
+}
+
+/// The input as the JSON array of items `turn/start` takes, for the functions that take input
+/// text (`codex_turn_start_with_callback`, `codex_turn_steer`, `codex_pool_turn_start`, ...):
+/// pass it as their `input`.
+///
+/// - **Threads:** any thread; `input` is only read.
+/// - **Ownership:** the string written to `*json_out` is the caller's: free it with
+///   `codex_string_free`.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `input`, an input with no items, NULL
+///   `json_out`).
+///
+/// # Safety
+/// `input` a live input; `json_out` writable; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_input_to_json(
+    input: *const codex_input,
+    json_out: *mut *mut c_char,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard_result(err_out, || {
+        let items = input_ref(input)?;
+        out_ptr(json_out, "json_out")?;
+        *json_out = owned_c_string(&nonempty_json(items)?);
+        Ok(())
+    })
+}
+
+/// The items as JSON, refusing an input with none (`turn/start` needs one).
+pub(crate) fn nonempty_json(items: &InputItems) -> Result<String, Error> {
+    if items.is_empty() {
+        return Err(super::invalid(
+            "input: has no items (add one with codex_input_add_text)".into(),
+        ));
+    }
+    Ok(items.to_json())
 }
 
 /// Frees an input. NULL is ignored.

@@ -202,6 +202,46 @@ pub unsafe extern "C" fn codex_thread_options_set_config(
     set(opts, err_out, |o| o.config(c_str(key, "key")?, c_str(value_json, "value_json")?))
 }
 
+/// `params_json` with the options laid over it (see `codex_client_thread_start_with`).
+unsafe fn merged(
+    options: *const codex_thread_options,
+    params_json: *const c_char,
+) -> Result<String, Error> {
+    let empty = ThreadOptions::default();
+    let options = if options.is_null() { &empty } else { &handle(options, "options")?.options };
+    let params = opt_c_str(params_json, "params_json")?;
+    merge_params(params, options.fields(), &[])
+}
+
+/// The `thread/start` params the options make, laid over `params_json` (NULL, or a JSON
+/// object) as `codex_client_thread_start_with` does: for the functions that take `params_json`
+/// (`codex_pool_thread_start`, `codex_client_request`, ...).
+///
+/// - **Threads:** any thread; `options` is only read.
+/// - **Ownership:** the string written to `*json_out` is the caller's: free it with
+///   `codex_string_free`.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `options`, `params_json` not a JSON
+///   object, NULL `json_out`).
+///
+/// # Safety
+/// `options` live thread options; `params_json` NULL or a string; `json_out` writable;
+/// `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_thread_options_to_json(
+    options: *const codex_thread_options,
+    params_json: *const c_char,
+    json_out: *mut *mut c_char,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard_result(err_out, || {
+        handle(options, "options")?;
+        let params = merged(options, params_json)?;
+        out_ptr(json_out, "json_out")?;
+        *json_out = owned_c_string(&params);
+        Ok(())
+    })
+}
+
 /// Starts a thread like `codex_client_thread_start`, with `options` (NULL: none) and
 /// `params_json` (NULL, or a JSON object of further `thread/start` params). The two combine:
 /// `params_json` is read first and every field set on `options` replaces the same key of it,
@@ -227,11 +267,8 @@ pub unsafe extern "C" fn codex_client_thread_start_with(
 ) -> codex_result {
     guard_result(err_out, || {
         let client = client_ref(client)?;
-        let empty = ThreadOptions::default();
-        let options = if options.is_null() { &empty } else { &handle(options, "options")?.options };
-        let params = opt_c_str(params_json, "params_json")?;
+        let params = merged(options, params_json)?;
         out_ptr(thread_id_out, "thread_id_out")?;
-        let params = merge_params(params, options.fields(), &[])?;
         let (thread_id, result) = client.thread_start(Some(&params))?;
         *thread_id_out = owned_c_string(&thread_id);
         if !result_out.is_null() {

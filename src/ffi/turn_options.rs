@@ -3,11 +3,12 @@
 
 use super::client::{client_ref, codex_client};
 use super::error::codex_error;
-use super::input::{codex_input, input_ref};
+use super::input::{codex_input, input_ref, nonempty_json};
 use super::turn::{codex_turn, start_turn_on};
 use super::Handle;
 use super::{
     c_str, codex_result, guard_result, guard_value, handle, into_handle, invalid, opt_c_str,
+    out_ptr, owned_c_string,
 };
 use crate::core::protocol::builders::{merge_params, TurnOptions};
 use crate::core::Error;
@@ -219,6 +220,46 @@ pub unsafe extern "C" fn codex_turn_options_set_output_schema(
     set(opts, schema_json, "schema_json", err_out, TurnOptions::output_schema)
 }
 
+/// `params_json` with the options laid over it (see `codex_turn_start_with`).
+unsafe fn merged(
+    options: *const codex_turn_options,
+    params_json: *const c_char,
+) -> Result<String, Error> {
+    let empty = TurnOptions::default();
+    let options = if options.is_null() { &empty } else { &handle(options, "options")?.options };
+    let params = opt_c_str(params_json, "params_json")?;
+    merge_params(params, options.fields(), &["threadId", "input"])
+}
+
+/// The `turn/start` params the options make, laid over `params_json` (NULL, or a JSON object)
+/// as `codex_turn_start_with` does: for the functions that take `params_json`
+/// (`codex_turn_start_with_callback`, `codex_pool_turn_start`, ...).
+///
+/// - **Threads:** any thread; `options` is only read.
+/// - **Ownership:** the string written to `*json_out` is the caller's: free it with
+///   `codex_string_free`.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `options`, `params_json` not a JSON
+///   object or holding `threadId`/`input`, NULL `json_out`).
+///
+/// # Safety
+/// `options` live turn options; `params_json` NULL or a string; `json_out` writable; `err_out`
+/// NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_turn_options_to_json(
+    options: *const codex_turn_options,
+    params_json: *const c_char,
+    json_out: *mut *mut c_char,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard_result(err_out, || {
+        handle(options, "options")?;
+        let params = merged(options, params_json)?;
+        out_ptr(json_out, "json_out")?;
+        *json_out = owned_c_string(&params);
+        Ok(())
+    })
+}
+
 /// Starts a turn like `codex_turn_start`, from built input and options: `input` (at least one
 /// item), `options` (NULL: none) and `params_json` (NULL, or a JSON object of further
 /// `turn/start` params the builders do not cover). The two combine: `params_json` is read first
@@ -246,16 +287,10 @@ pub unsafe extern "C" fn codex_turn_start_with(
 ) -> codex_result {
     guard_result(err_out, || {
         let client = client_ref(client)?;
-        let items = input_ref(input)?;
-        if items.is_empty() {
-            return Err(invalid("input: has no items (add one with codex_input_add_text)".into()));
-        }
-        let empty = TurnOptions::default();
-        let options = if options.is_null() { &empty } else { &handle(options, "options")?.options };
-        let params = opt_c_str(params_json, "params_json")?;
-        let params = merge_params(params, options.fields(), &["threadId", "input"])?;
+        let items = nonempty_json(input_ref(input)?)?;
+        let params = merged(options, params_json)?;
         // JSON text never holds a raw NUL (serde writes it as \u0000).
-        let input = CString::new(items.to_json()).map_err(|e| invalid(format!("input: {e}")))?;
+        let input = CString::new(items).map_err(|e| invalid(format!("input: {e}")))?;
         let params = CString::new(params).map_err(|e| invalid(format!("params_json: {e}")))?;
         let start = |thread: &str, input: &str, params: Option<&str>, callback| {
             client.turn_start(thread, input, params, callback)

@@ -219,6 +219,33 @@ static void bad_arguments(void) {
            "client");
     EXPECT(codex_client_thread_start_with(NULL, thopts, NULL, &thread_id, NULL, &err),
            CODEX_ERR_INVALID_ARGUMENT, "client");
+    char *json = NULL;
+    EXPECT(codex_input_to_json(input, &json, &err), CODEX_ERR_INVALID_ARGUMENT, "no items");
+    EXPECT(codex_input_to_json(NULL, &json, &err), CODEX_ERR_INVALID_ARGUMENT, "input");
+    EXPECT(codex_turn_options_to_json(topts, "[1]", &json, &err), CODEX_ERR_INVALID_ARGUMENT, "params_json");
+    EXPECT(codex_turn_options_to_json(topts, "{\"threadId\":\"t\"}", &json, &err), CODEX_ERR_INVALID_ARGUMENT,
+           "threadId");
+    EXPECT(codex_thread_options_to_json(NULL, NULL, &json, &err), CODEX_ERR_INVALID_ARGUMENT, "options");
+    EXPECT(codex_thread_options_to_json(thopts, NULL, NULL, &err), CODEX_ERR_INVALID_ARGUMENT, "json_out");
+
+    /* The JSON the builders make, for functions that take text (callbacks, pools, steer). */
+    codex_error *e = NULL;
+    CHECK_OK(codex_input_add_local_image(input, "/tmp/a \"b\"\\c \xc3\xa9.png", &e), e);
+    CHECK_OK(codex_input_to_json(input, &json, &e), e);
+    CHECK(strcmp(json, "[{\"path\":\"/tmp/a \\\"b\\\"\\\\c \xc3\xa9.png\",\"type\":\"localImage\"}]") == 0,
+          "input JSON %s", json);
+    codex_string_free(json);
+    CHECK_OK(codex_turn_options_set_model(topts, "m2", &e), e);
+    CHECK_OK(codex_turn_options_set_sandbox(topts, "workspace-write", &e), e);
+    CHECK_OK(codex_turn_options_to_json(topts, "{\"model\":\"m1\",\"effort\":\"low\"}", &json, &e), e);
+    CHECK(strcmp(json, "{\"effort\":\"low\",\"model\":\"m2\",\"sandboxPolicy\":{\"type\":\"workspaceWrite\"}}") == 0,
+          "the builder's fields win: %s", json);
+    codex_string_free(json);
+    CHECK_OK(codex_thread_options_set_config(thopts, "a", "1", &e), e);
+    CHECK_OK(codex_thread_options_to_json(thopts, "{\"config\":{\"a\":0,\"b\":2}}", &json, &e), e);
+    CHECK(strcmp(json, "{\"config\":{\"a\":1,\"b\":2}}") == 0, "config merged by key: %s", json);
+    codex_string_free(json);
+
     codex_input_free(input);
     codex_turn_options_free(topts);
     codex_thread_options_free(thopts);

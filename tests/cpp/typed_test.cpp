@@ -33,6 +33,11 @@ int main() {
     expect_invalid([] { codex::ThreadOptions().config("k", "not json"); });
     expect_invalid([] { codex::Input().image_url(""); });
 
+    CHECK(codex::Input().text("a\"b").to_json() == R"([{"text":"a\"b","type":"text"}])");
+    CHECK(codex::TurnOptions().model("m2").to_json(R"({"model":"m1"})") == R"({"model":"m2"})");
+    CHECK(codex::ThreadOptions().ephemeral(true).to_json() == R"({"ephemeral":true})");
+    expect_invalid([] { codex::Input().to_json(); });
+
     // Readers over documents shaped as codex sends them.
     codex::Json item_doc = codex::Json::parse(
         R"({"type":"fileChange","id":"f1","status":"completed","changes":[{"path":"/a","kind":{"type":"delete"},"diff":"-x"}]})");
