@@ -582,19 +582,14 @@
 #define CODEX_REQUEST_KIND_ATTESTATION 8
 
 /**
- * `currentTime/read` (codex 0.163.0).
- */
-#define CODEX_REQUEST_KIND_CURRENT_TIME 9
-
-/**
  * `applyPatchApproval` (the older protocol).
  */
-#define CODEX_REQUEST_KIND_LEGACY_PATCH_APPROVAL 10
+#define CODEX_REQUEST_KIND_LEGACY_PATCH_APPROVAL 9
 
 /**
  * `execCommandApproval` (the older protocol).
  */
-#define CODEX_REQUEST_KIND_LEGACY_EXEC_APPROVAL 11
+#define CODEX_REQUEST_KIND_LEGACY_EXEC_APPROVAL 10
 
 /**
  * The thread's running total (`tokenUsage.total`).

@@ -526,6 +526,8 @@ fn the_kind_lists_match_the_pinned_schema() {
         .unwrap()
         .iter()
         .map(|b| b["properties"]["method"]["enum"][0].as_str().unwrap().to_owned())
+        // Experimental in 0.163.0 and gone in 0.171.0: left UNKNOWN.
+        .filter(|m| m != "currentTime/read")
         .collect();
     assert_eq!(
         missing(&methods, &wire(RequestKind::WIRE)),

@@ -30,12 +30,10 @@ pub const CODEX_REQUEST_KIND_DYNAMIC_TOOL_CALL: u32 = 6;
 pub const CODEX_REQUEST_KIND_AUTH_TOKENS_REFRESH: u32 = 7;
 /// `attestation/generate`.
 pub const CODEX_REQUEST_KIND_ATTESTATION: u32 = 8;
-/// `currentTime/read` (codex 0.163.0).
-pub const CODEX_REQUEST_KIND_CURRENT_TIME: u32 = 9;
 /// `applyPatchApproval` (the older protocol).
-pub const CODEX_REQUEST_KIND_LEGACY_PATCH_APPROVAL: u32 = 10;
+pub const CODEX_REQUEST_KIND_LEGACY_PATCH_APPROVAL: u32 = 9;
 /// `execCommandApproval` (the older protocol).
-pub const CODEX_REQUEST_KIND_LEGACY_EXEC_APPROVAL: u32 = 11;
+pub const CODEX_REQUEST_KIND_LEGACY_EXEC_APPROVAL: u32 = 10;
 
 /// The request's kind, from its method: a `CODEX_REQUEST_KIND_*`.
 ///
@@ -167,7 +165,6 @@ mod tests {
             CODEX_REQUEST_KIND_DYNAMIC_TOOL_CALL,
             CODEX_REQUEST_KIND_AUTH_TOKENS_REFRESH,
             CODEX_REQUEST_KIND_ATTESTATION,
-            CODEX_REQUEST_KIND_CURRENT_TIME,
             CODEX_REQUEST_KIND_LEGACY_PATCH_APPROVAL,
             CODEX_REQUEST_KIND_LEGACY_EXEC_APPROVAL,
         ];

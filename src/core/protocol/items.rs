@@ -59,7 +59,7 @@ pub fn change_pointer(index: usize, member: &str) -> String {
 }
 
 pub fn change_kind(item: &Document, index: usize) -> Result<ChangeKind> {
-    kind(item, &change_pointer(index, "kind/type"), ChangeKind::of)
+    kind(item, &(change_pointer(index, "kind") + "/type"), ChangeKind::of)
 }
 
 /// Which part of a `ThreadTokenUsage` to read.

@@ -122,7 +122,8 @@ wire_kind! {
 }
 
 wire_kind! {
-    /// A server request's method.
+    /// A server request's method (0.163.0's experimental `currentTime/read`, gone in 0.171.0,
+    /// stays `Unknown`).
     RequestKind {
         CommandApproval = 1 => "item/commandExecution/requestApproval",
         FileChangeApproval = 2 => "item/fileChange/requestApproval",
@@ -132,9 +133,8 @@ wire_kind! {
         DynamicToolCall = 6 => "item/tool/call",
         AuthTokensRefresh = 7 => "account/chatgptAuthTokens/refresh",
         Attestation = 8 => "attestation/generate",
-        CurrentTime = 9 => "currentTime/read",
-        LegacyPatchApproval = 10 => "applyPatchApproval",
-        LegacyExecApproval = 11 => "execCommandApproval",
+        LegacyPatchApproval = 9 => "applyPatchApproval",
+        LegacyExecApproval = 10 => "execCommandApproval",
     }
 }
 
