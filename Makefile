@@ -29,6 +29,10 @@ C_LIBS   := -lpthread -ldl -lm
 FAKE     := $(CURDIR)/$(LIBDIR)/fake_app_server
 
 C_TESTS  := concurrent_turns_test bad_input_test failure_test callbacks_test pool_test event_fd_test log_test json_test freed_ready_turn_test close_in_callback_test misuse_test
+# Typed access (issue 18): readers and builders, from C and from C++.
+C_TESTS  += typed_test typed_cpp_test
+$(BUILD)/typed_cpp_test: tests/cpp/typed_test.cpp include/codex_app_server.hpp include/codex_app_server.h lib | $(BUILD)
+	$(CXX) -std=c++17 -Wall -Wextra -Werror -pedantic $(CFLAGS) -Iinclude -o $@ $< $(STATIC) $(C_LIBS)
 
 .DEFAULT_GOAL := all
 # Other platforms, from Linux: check-targets, windows-dll, test-windows.
@@ -218,7 +222,7 @@ CODEX_OLDEST := 0.158.0
 CODEX_PINNED := $(shell sed -n 's/^PINNED=//p' scripts/install-runtime.sh)
 CODEX_NEWEST := 0.171.0
 CODEX_VERSIONS ?= $(CODEX_OLDEST) $(CODEX_PINNED) $(CODEX_NEWEST)
-REAL_CODEX_TESTS := --test protocol --test real_codex --test real_approvals --test real_threads --test remote --test websocket
+REAL_CODEX_TESTS := --test protocol --test real_codex --test real_approvals --test real_threads --test remote --test websocket --test typed_access
 .PHONY: test-compat
 test-compat: lib $(BUILD)/real_codex_test | $(BUILD)
 	@set -o pipefail; for v in $(CODEX_VERSIONS); do 	  bin=$$(./scripts/install-runtime.sh $$v) || exit 1; 	  echo "== codex $$v ($$bin)"; 	  CODEX_TEST_BIN=$$bin $(CARGO) test --release $(REAL_CODEX_TESTS) 2>&1 \
@@ -261,6 +265,8 @@ install: lib
 
 # The examples, built against the installed header and shared library as a user would.
 EXAMPLES := concurrent_turns approvals callbacks remote_pool event_loop reading_fields
+# Typed access (issue 18).
+EXAMPLES += typed_items
 $(addprefix $(BUILD)/,$(EXAMPLES)): $(BUILD)/%: examples/c/%.c lib | $(BUILD)
 	$(MAKE) --no-print-directory install PREFIX=$(DEMO_PREFIX) >/dev/null
 	$(CC) $(WARN) $(CFLAGS) -I$(DEMO_PREFIX)/include -o $@ $< -L$(DEMO_PREFIX)/lib \
@@ -303,8 +309,16 @@ example-test: $(addprefix $(BUILD)/,$(EXAMPLES)) runtime
 	    $(CURDIR)/$(SHARED) 2>&1); \
 	  for t in 1 2 3; do echo "$$out" | grep -q "turn_$$t:0;turn_$$t:1;turn_$$t:2;turn_$$t:3;$$" \
 	    || { echo "$$out"; echo "FAILED: asyncio event loop example"; exit 1; }; done; \
-	  echo "examples: 7 passed (approvals y, approvals n, reading fields by pointer, callbacks, a pool of 3 against the real codex; event loops in C and asyncio against the fake)"; \
-	  echo 7 > $(BUILD)/example-test.passed
+	  out=$$(./scripts/run-offline.sh examples/approvals_script.json $(CURDIR)/$(BUILD)/typed_items \
+	    "Show me that approvals work" 2>&1); \
+	  echo "$$out" | grep -q "^approval: run /bin/bash -lc 'echo approved-command-ran'$$" \
+	  && echo "$$out" | grep -q '^  in /' \
+	  && echo "$$out" | grep -Eq "^item [0-9]+: command .* exited 0, output: approved-command-ran$$" \
+	  && echo "$$out" | grep -q '^item [0-9]*: message (final answer): Done' \
+	  && echo "$$out" | grep -Eq '^usage: [1-9][0-9]* input \([0-9]+ cached\), [1-9][0-9]* output, [1-9][0-9]* total tokens$$' \
+	  || { echo "$$out"; echo "FAILED: typed_items example"; exit 1; }; \
+	  echo "examples: 8 passed (approvals y, approvals n, reading fields by pointer, typed items, callbacks, a pool of 3 against the real codex; event loops in C and asyncio against the fake)"; \
+	  echo 8 > $(BUILD)/example-test.passed
 
 # The end-to-end C test against the real codex and the mock model, spawned and then over ws://
 # with a token; the same source runs under wine in make test-windows.

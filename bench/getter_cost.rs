@@ -12,7 +12,11 @@
 use codex_app_server::core::protocol::document::Document;
 use codex_app_server::core::routing::event::EventParts;
 use codex_app_server::core::{Event, EventKind};
-use codex_app_server::ffi::json::{codex_json, codex_json_get_int, codex_json_get_string};
+use codex_app_server::ffi::items::{codex_item_exit_code, codex_item_kind};
+use codex_app_server::ffi::json::{
+    codex_json, codex_json_get_int, codex_json_get_json, codex_json_get_string,
+};
+use codex_app_server::ffi::usage::{codex_token_counts, codex_usage_tokens, CODEX_USAGE_TOTAL};
 use std::ffi::{c_char, CString};
 use std::hint::black_box;
 use std::time::Instant;
@@ -149,4 +153,33 @@ fn main() {
             value
         );
     }
+    typed_readers(iterations);
+}
+
+/// The typed readers (issue 18) on events whose document exists: one call each, beside the
+/// same fields by pointer.
+fn typed_readers(iterations: usize) {
+    let all = samples();
+    let null = std::ptr::null_mut();
+    println!("typed readers, ns per call (the event's document already made):");
+    let mut command = build(&all[1]);
+    let json = json_of(&mut command);
+    let mut item: *const codex_json = std::ptr::null();
+    let at = CString::new("/item").unwrap();
+    assert_eq!(unsafe { codex_json_get_json(json, at.as_ptr(), &mut item, null) }, 0);
+    let kind_and_exit = median_ns(iterations, || unsafe {
+        let (mut kind, mut code) = (0u32, 0i64);
+        assert_eq!(codex_item_kind(item, &mut kind, null), 0);
+        assert_eq!(codex_item_exit_code(item, &mut code, null), 0);
+        black_box((kind, code));
+    });
+    println!("  command item: codex_item_kind + codex_item_exit_code  {kind_and_exit:>8.0}");
+    let mut usage = build(&all[2]);
+    let json = json_of(&mut usage);
+    let tokens = median_ns(iterations, || unsafe {
+        let mut counts = codex_token_counts::default();
+        assert_eq!(codex_usage_tokens(json, CODEX_USAGE_TOTAL, &mut counts, null), 0);
+        black_box(counts);
+    });
+    println!("  token usage: codex_usage_tokens (five counts)       {tokens:>8.0}");
 }

@@ -146,6 +146,322 @@
 #define CODEX_EVENT_SKIPPED 12
 
 /**
+ * No `codexErrorInfo` kind this library knows (a newer codex's; its name is in the document).
+ */
+#define CODEX_FAILURE_UNKNOWN 0
+
+/**
+ * `contextWindowExceeded`: the conversation no longer fits the model's context.
+ */
+#define CODEX_FAILURE_CONTEXT_WINDOW_EXCEEDED 1
+
+/**
+ * `sessionBudgetExceeded`.
+ */
+#define CODEX_FAILURE_SESSION_BUDGET_EXCEEDED 2
+
+/**
+ * `usageLimitExceeded`: the account's usage limit.
+ */
+#define CODEX_FAILURE_USAGE_LIMIT_EXCEEDED 3
+
+/**
+ * `rateLimitExceeded`.
+ */
+#define CODEX_FAILURE_RATE_LIMIT_EXCEEDED 4
+
+/**
+ * `flexUnavailable`.
+ */
+#define CODEX_FAILURE_FLEX_UNAVAILABLE 5
+
+/**
+ * `serverOverloaded`.
+ */
+#define CODEX_FAILURE_SERVER_OVERLOADED 6
+
+/**
+ * `modelNotFound` (codex 0.171.0 and later).
+ */
+#define CODEX_FAILURE_MODEL_NOT_FOUND 7
+
+/**
+ * `policyCapacityUnavailable` (codex 0.171.0 and later).
+ */
+#define CODEX_FAILURE_POLICY_CAPACITY_UNAVAILABLE 8
+
+/**
+ * `cyberPolicy`.
+ */
+#define CODEX_FAILURE_CYBER_POLICY 9
+
+/**
+ * `bioPolicy` (codex 0.171.0 and later).
+ */
+#define CODEX_FAILURE_BIO_POLICY 10
+
+/**
+ * `misalignmentPolicyViolation`.
+ */
+#define CODEX_FAILURE_MISALIGNMENT_POLICY_VIOLATION 11
+
+/**
+ * `tooManyDenials`.
+ */
+#define CODEX_FAILURE_TOO_MANY_DENIALS 12
+
+/**
+ * `internalServerError`.
+ */
+#define CODEX_FAILURE_INTERNAL_SERVER_ERROR 13
+
+/**
+ * `unauthorized`.
+ */
+#define CODEX_FAILURE_UNAUTHORIZED 14
+
+/**
+ * `badRequest`.
+ */
+#define CODEX_FAILURE_BAD_REQUEST 15
+
+/**
+ * `threadRollbackFailed`.
+ */
+#define CODEX_FAILURE_THREAD_ROLLBACK_FAILED 16
+
+/**
+ * `sandboxError`.
+ */
+#define CODEX_FAILURE_SANDBOX_ERROR 17
+
+/**
+ * `other`.
+ */
+#define CODEX_FAILURE_OTHER 18
+
+/**
+ * `inferenceHookDenied` (codex 0.171.0 and later).
+ */
+#define CODEX_FAILURE_INFERENCE_HOOK_DENIED 19
+
+/**
+ * `httpConnectionFailed` (may carry an HTTP status).
+ */
+#define CODEX_FAILURE_HTTP_CONNECTION_FAILED 20
+
+/**
+ * `responseStreamConnectionFailed` (may carry an HTTP status).
+ */
+#define CODEX_FAILURE_RESPONSE_STREAM_CONNECTION_FAILED 21
+
+/**
+ * `responseStreamDisconnected` (may carry an HTTP status).
+ */
+#define CODEX_FAILURE_RESPONSE_STREAM_DISCONNECTED 22
+
+/**
+ * `responseTooManyFailedAttempts` (may carry an HTTP status).
+ */
+#define CODEX_FAILURE_RESPONSE_TOO_MANY_FAILED_ATTEMPTS 23
+
+/**
+ * `activeTurnNotSteerable`.
+ */
+#define CODEX_FAILURE_ACTIVE_TURN_NOT_STEERABLE 24
+
+/**
+ * A kind a newer codex added, unknown to this library (every `codex_item_*` kind-like answer
+ * and enum keeps 0 for that).
+ */
+#define CODEX_ITEM_KIND_UNKNOWN 0
+
+/**
+ * `userMessage`.
+ */
+#define CODEX_ITEM_KIND_USER_MESSAGE 1
+
+/**
+ * `hookPrompt`.
+ */
+#define CODEX_ITEM_KIND_HOOK_PROMPT 2
+
+/**
+ * `agentMessage`.
+ */
+#define CODEX_ITEM_KIND_AGENT_MESSAGE 3
+
+/**
+ * `functionCallOutput`.
+ */
+#define CODEX_ITEM_KIND_FUNCTION_CALL_OUTPUT 4
+
+/**
+ * `plan`.
+ */
+#define CODEX_ITEM_KIND_PLAN 5
+
+/**
+ * `reasoning`.
+ */
+#define CODEX_ITEM_KIND_REASONING 6
+
+/**
+ * `commandExecution`.
+ */
+#define CODEX_ITEM_KIND_COMMAND_EXECUTION 7
+
+/**
+ * `fileChange`.
+ */
+#define CODEX_ITEM_KIND_FILE_CHANGE 8
+
+/**
+ * `mcpToolCall`.
+ */
+#define CODEX_ITEM_KIND_MCP_TOOL_CALL 9
+
+/**
+ * `dynamicToolCall`.
+ */
+#define CODEX_ITEM_KIND_DYNAMIC_TOOL_CALL 10
+
+/**
+ * `collabAgentToolCall`.
+ */
+#define CODEX_ITEM_KIND_COLLAB_AGENT_TOOL_CALL 11
+
+/**
+ * `subAgentActivity`.
+ */
+#define CODEX_ITEM_KIND_SUB_AGENT_ACTIVITY 12
+
+/**
+ * `webSearch`.
+ */
+#define CODEX_ITEM_KIND_WEB_SEARCH 13
+
+/**
+ * `imageView`.
+ */
+#define CODEX_ITEM_KIND_IMAGE_VIEW 14
+
+/**
+ * `sleep`.
+ */
+#define CODEX_ITEM_KIND_SLEEP 15
+
+/**
+ * `imageGeneration`.
+ */
+#define CODEX_ITEM_KIND_IMAGE_GENERATION 16
+
+/**
+ * `enteredReviewMode`.
+ */
+#define CODEX_ITEM_KIND_ENTERED_REVIEW_MODE 17
+
+/**
+ * `exitedReviewMode`.
+ */
+#define CODEX_ITEM_KIND_EXITED_REVIEW_MODE 18
+
+/**
+ * `contextCompaction`.
+ */
+#define CODEX_ITEM_KIND_CONTEXT_COMPACTION 19
+
+/**
+ * An item status a newer codex added.
+ */
+#define CODEX_ITEM_STATUS_UNKNOWN 0
+
+/**
+ * `inProgress`.
+ */
+#define CODEX_ITEM_STATUS_IN_PROGRESS 1
+
+/**
+ * `completed`.
+ */
+#define CODEX_ITEM_STATUS_COMPLETED 2
+
+/**
+ * `failed`.
+ */
+#define CODEX_ITEM_STATUS_FAILED 3
+
+/**
+ * The user declined it (an approval answered decline or cancel).
+ */
+#define CODEX_ITEM_STATUS_DECLINED 4
+
+/**
+ * `interrupted`.
+ */
+#define CODEX_ITEM_STATUS_INTERRUPTED 5
+
+/**
+ * A message phase a newer codex added.
+ */
+#define CODEX_PHASE_UNKNOWN 0
+
+/**
+ * Narration while the agent works; more may follow.
+ */
+#define CODEX_PHASE_COMMENTARY 1
+
+/**
+ * `partial_answer`.
+ */
+#define CODEX_PHASE_PARTIAL_ANSWER 2
+
+/**
+ * The turn's answer.
+ */
+#define CODEX_PHASE_FINAL_ANSWER 3
+
+/**
+ * A moderation display a newer codex added.
+ */
+#define CODEX_MODERATION_UNKNOWN 0
+
+/**
+ * Show the message as streamed.
+ */
+#define CODEX_MODERATION_SHOW 1
+
+/**
+ * Hide the message already streamed (codex replaces it).
+ */
+#define CODEX_MODERATION_HIDE 2
+
+/**
+ * Block the message.
+ */
+#define CODEX_MODERATION_BLOCK 3
+
+/**
+ * A file change kind a newer codex added.
+ */
+#define CODEX_CHANGE_UNKNOWN 0
+
+/**
+ * `add`.
+ */
+#define CODEX_CHANGE_ADD 1
+
+/**
+ * `delete`.
+ */
+#define CODEX_CHANGE_DELETE 2
+
+/**
+ * `update` (also a move).
+ */
+#define CODEX_CHANGE_UPDATE 3
+
+/**
  * `null` (`codex_json_get_type`).
  */
 #define CODEX_JSON_NULL 1
@@ -221,6 +537,73 @@
 #define CODEX_DECISION_CANCEL 4
 
 /**
+ * A request method this library does not know (a newer codex's; see `codex_request_method`).
+ */
+#define CODEX_REQUEST_KIND_UNKNOWN 0
+
+/**
+ * `item/commandExecution/requestApproval`: run this command? (`codex_request_command`,
+ * `codex_request_cwd`, `codex_request_reason`).
+ */
+#define CODEX_REQUEST_KIND_COMMAND_APPROVAL 1
+
+/**
+ * `item/fileChange/requestApproval`: apply this change? (the paths are in the `fileChange`
+ * item of the same `codex_request_item_id`, from its `item/started` event).
+ */
+#define CODEX_REQUEST_KIND_FILE_CHANGE_APPROVAL 2
+
+/**
+ * `item/permissions/requestApproval`: grant these permissions?
+ */
+#define CODEX_REQUEST_KIND_PERMISSIONS_APPROVAL 3
+
+/**
+ * `item/tool/requestUserInput`: questions for the user.
+ */
+#define CODEX_REQUEST_KIND_USER_INPUT 4
+
+/**
+ * `mcpServer/elicitation/request`: an MCP server asks the user.
+ */
+#define CODEX_REQUEST_KIND_MCP_ELICITATION 5
+
+/**
+ * `item/tool/call`: a dynamic tool call for the program to run.
+ */
+#define CODEX_REQUEST_KIND_DYNAMIC_TOOL_CALL 6
+
+/**
+ * `account/chatgptAuthTokens/refresh`.
+ */
+#define CODEX_REQUEST_KIND_AUTH_TOKENS_REFRESH 7
+
+/**
+ * `attestation/generate`.
+ */
+#define CODEX_REQUEST_KIND_ATTESTATION 8
+
+/**
+ * `applyPatchApproval` (the older protocol).
+ */
+#define CODEX_REQUEST_KIND_LEGACY_PATCH_APPROVAL 9
+
+/**
+ * `execCommandApproval` (the older protocol).
+ */
+#define CODEX_REQUEST_KIND_LEGACY_EXEC_APPROVAL 10
+
+/**
+ * The thread's running total (`tokenUsage.total`).
+ */
+#define CODEX_USAGE_TOTAL 1
+
+/**
+ * The last model call (`tokenUsage.last`).
+ */
+#define CODEX_USAGE_LAST 2
+
+/**
  * A running `codex app-server` and its connection: a child process over stdio, or a remote one
  * over a WebSocket (`codex_options_set_url`). Everything on this page behaves the same for
  * both.
@@ -250,6 +633,15 @@ typedef struct codex_error codex_error;
  * borrowed, NUL-terminated UTF-8, valid until the event is freed.
  */
 typedef struct codex_event codex_event;
+
+/**
+ * A turn's input: items in the order added. Strings are copied, so a program may free its own
+ * at once; paths and text need no escaping.
+ *
+ * Threads: a `codex_input *` is exclusive while being built; once built, a
+ * `const codex_input *` may start turns from many threads at once.
+ */
+typedef struct codex_input codex_input;
 
 /**
  * A JSON document read by JSON Pointer: the params of an event (`codex_event_json`) or of a
@@ -332,6 +724,15 @@ typedef struct codex_request codex_request;
 typedef struct codex_thread_list codex_thread_list;
 
 /**
+ * Options of a new thread (`thread/start` params). Each setter replaces its field, except
+ * `codex_thread_options_set_config`, which adds one override; strings are copied.
+ *
+ * Threads: a `codex_thread_options *` is exclusive while being set; once set, a
+ * `const codex_thread_options *` may start threads from many threads at once.
+ */
+typedef struct codex_thread_options codex_thread_options;
+
+/**
  * A turn started with `codex_turn_start`: its own stream of events, in arrival order,
  * including those that arrived before the `turn/start` response.
  *
@@ -342,6 +743,15 @@ typedef struct codex_thread_list codex_thread_list;
  * other call on the turn has returned.
  */
 typedef struct codex_turn codex_turn;
+
+/**
+ * Options of one turn (`turn/start` params other than the thread and input). Each setter
+ * replaces its field; strings are copied.
+ *
+ * Threads: a `codex_turn_options *` is exclusive while being set; once set, a
+ * `const codex_turn_options *` may start turns from many threads at once.
+ */
+typedef struct codex_turn_options codex_turn_options;
 
 /**
  * The summary of a finished turn, from `codex_turn_run`. Owned by the caller, freed with
@@ -392,6 +802,32 @@ typedef uint32_t codex_log_level;
 typedef void (*codex_log_callback)(void *userdata,
                                    codex_log_level level,
                                    const char *message);
+
+/**
+ * Token counts of one part of a usage (`codex_usage_tokens`).
+ */
+typedef struct codex_token_counts {
+  /**
+   * Input tokens, cached ones included.
+   */
+  int64_t input;
+  /**
+   * Input tokens served from the cache.
+   */
+  int64_t cached_input;
+  /**
+   * Output tokens, reasoning included.
+   */
+  int64_t output;
+  /**
+   * Output tokens spent on reasoning.
+   */
+  int64_t reasoning_output;
+  /**
+   * All tokens.
+   */
+  int64_t total;
+} codex_token_counts;
 
 /**
  * Success.
@@ -1092,6 +1528,514 @@ const char *codex_event_turn_status(const struct codex_event *ev);
  * `ev` must be NULL or an event from this library not yet freed.
  */
 void codex_event_free(struct codex_event *ev);
+
+/**
+ * Why the turn failed, as a document for the `codex_failure_*` readers (`turn.error` of
+ * `turn/completed`, else the last `error` notification's `error`); NULL when the turn did not
+ * fail. The same readers take the `codex_event_json` of a `CODEX_EVENT_ERROR` or
+ * `CODEX_EVENT_TURN_COMPLETED` event.
+ *
+ * - **Threads:** any thread, while no `*_free` of `result` runs.
+ * - **Ownership:** borrowed: valid until `result` is freed; never free it.
+ * - **Errors:** none: NULL when there was no failure, or `result` is NULL or not a live result.
+ *
+ * # Safety
+ * `result` must be NULL or a live turn result.
+ */
+const struct codex_json *codex_turn_result_error(const struct codex_turn_result *result);
+
+/**
+ * The failure's kind from `codexErrorInfo`: a `CODEX_FAILURE_*`, `CODEX_FAILURE_UNKNOWN` for a
+ * kind a newer codex added. `CODEX_ERR_NOT_FOUND` when codex gave no kind.
+ *
+ * - **Threads:** any thread, while the failure's document lives.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND`, `CODEX_ERR_WRONG_TYPE`, `CODEX_ERR_INVALID_ARGUMENT` (NULL or
+ *   dead `failure`, NULL `kind_out`).
+ *
+ * # Safety
+ * `failure` a live document; `kind_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_failure_kind(const struct codex_json *failure,
+                                uint32_t *kind_out,
+                                struct codex_error **err_out);
+
+/**
+ * The upstream HTTP status of the failure (`httpStatusCode` of the connection and stream
+ * kinds), when codex gave one.
+ *
+ * - **Threads:** any thread, while the failure's document lives.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND` (no kind, or a kind without a status),
+ *   `CODEX_ERR_WRONG_TYPE`, `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `failure`, NULL
+ *   `status_out`).
+ *
+ * # Safety
+ * `failure` a live document; `status_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_failure_http_status(const struct codex_json *failure,
+                                       int64_t *status_out,
+                                       struct codex_error **err_out);
+
+/**
+ * The failure's message.
+ *
+ * - **Threads:** any thread, while the failure's document lives.
+ * - **Ownership:** the string written to `*value_out` (its length to `*len_out` when not NULL)
+ *   is borrowed from the failure's document; do not free it.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND`, `CODEX_ERR_WRONG_TYPE`, `CODEX_ERR_INVALID_ARGUMENT` (NULL or
+ *   dead `failure`, NULL `value_out`).
+ *
+ * # Safety
+ * `failure` a live document; `value_out` writable; `len_out` and `err_out` NULL or writable.
+ */
+codex_result codex_failure_message(const struct codex_json *failure,
+                                   const char **value_out,
+                                   size_t *len_out,
+                                   struct codex_error **err_out);
+
+/**
+ * A new, empty input. Free with `codex_input_free`.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** the input is the caller's: free it with `codex_input_free`.
+ * - **Errors:** none: never NULL.
+ */
+struct codex_input *codex_input_new(void);
+
+/**
+ * Adds text (`{"type":"text"}`).
+ *
+ * - **Threads:** exclusive on `input`.
+ * - **Ownership:** `text` is copied.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `input`, NULL or non-UTF-8 `text`).
+ *
+ * # Safety
+ * `input` a live input; `text` a string; `err_out` NULL or writable.
+ */
+codex_result codex_input_add_text(struct codex_input *input,
+                                  const char *text,
+                                  struct codex_error **err_out);
+
+/**
+ * Adds an image by URL (`{"type":"image","url"}`; `https:` or a `data:` URL).
+ *
+ * - **Threads:** exclusive on `input`.
+ * - **Ownership:** `url` is copied.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `input`, NULL, non-UTF-8 or empty
+ *   `url`).
+ *
+ * # Safety
+ * `input` a live input; `url` a string; `err_out` NULL or writable.
+ */
+codex_result codex_input_add_image_url(struct codex_input *input,
+                                       const char *url,
+                                       struct codex_error **err_out);
+
+/**
+ * Adds an image file the server reads (`{"type":"localImage","path"}`).
+ *
+ * - **Threads:** exclusive on `input`.
+ * - **Ownership:** `path` is copied.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `input`, NULL, non-UTF-8 or empty
+ *   `path`).
+ *
+ * # Safety
+ * `input` a live input; `path` a string; `err_out` NULL or writable.
+ */
+codex_result codex_input_add_local_image(struct codex_input *input,
+                                         const char *path,
+                                         struct codex_error **err_out);
+
+/**
+ * Adds a skill to use (`{"type":"skill","name","path"}`; `path` its `SKILL.md`).
+ *
+ * - **Threads:** exclusive on `input`.
+ * - **Ownership:** `name` and `path` are copied.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `input`, NULL, non-UTF-8 or empty
+ *   `name` or `path`).
+ *
+ * # Safety
+ * `input` a live input; `name` and `path` strings; `err_out` NULL or writable.
+ */
+codex_result codex_input_add_skill(struct codex_input *input,
+                                   const char *name,
+                                   const char *path,
+                                   struct codex_error **err_out);
+
+/**
+ * Adds a mention (`{"type":"mention","name","path"}`: an app or plugin, `path` as
+ * `app://...` or `plugin://...`).
+ *
+ * - **Threads:** exclusive on `input`.
+ * - **Ownership:** `name` and `path` are copied.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `input`, NULL, non-UTF-8 or empty
+ *   `name` or `path`).
+ *
+ * # Safety
+ * `input` a live input; `name` and `path` strings; `err_out` NULL or writable.
+ */
+codex_result codex_input_add_mention(struct codex_input *input,
+                                     const char *name,
+                                     const char *path,
+                                     struct codex_error **err_out);
+
+/**
+ * The input as the JSON array of items `turn/start` takes, for the functions that take input
+ * text (`codex_turn_start_with_callback`, `codex_turn_steer`, `codex_pool_turn_start`, ...):
+ * pass it as their `input`.
+ *
+ * - **Threads:** any thread; `input` is only read.
+ * - **Ownership:** the string written to `*json_out` is the caller's: free it with
+ *   `codex_string_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `input`, an input with no items, NULL
+ *   `json_out`).
+ *
+ * # Safety
+ * `input` a live input; `json_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_input_to_json(const struct codex_input *input,
+                                 char **json_out,
+                                 struct codex_error **err_out);
+
+/**
+ * Frees an input. NULL is ignored.
+ *
+ * - **Threads:** exclusive on `input`.
+ * - **Ownership:** releases `input`; turns started with it are not affected.
+ * - **Errors:** none; NULL is ignored.
+ *
+ * # Safety
+ * `input` must be NULL or an input not yet freed.
+ */
+void codex_input_free(struct codex_input *input);
+
+/**
+ * The item an `item/started` or `item/completed` event carries (`"/item"` of its params), or
+ * NULL when the event carries none.
+ *
+ * - **Threads:** any thread, while no `*_free` of `ev` runs.
+ * - **Ownership:** borrowed: valid until `ev` is freed; never free it.
+ * - **Errors:** none: NULL when `ev` is NULL, not a live event, or carries no item.
+ *
+ * # Safety
+ * `ev` must be NULL or an event from this library not yet freed.
+ */
+const struct codex_json *codex_event_item(const struct codex_event *ev);
+
+/**
+ * The number of completed items of a turn result (read each with `codex_turn_result_item`).
+ *
+ * - **Threads:** any thread, while no `*_free` of `result` runs.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `result`, NULL `len_out`).
+ *
+ * # Safety
+ * `result` a live turn result; `len_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_turn_result_item_count(const struct codex_turn_result *result,
+                                          size_t *len_out,
+                                          struct codex_error **err_out);
+
+/**
+ * The `index`th completed item of a turn result, in order, as a document for the
+ * `codex_item_*` readers.
+ *
+ * - **Threads:** any thread, while no `*_free` of `result` runs.
+ * - **Ownership:** the item written to `*item_out` is borrowed from `result`: valid until
+ *   `result` is freed; never free it.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND` (`index` past the last item), `CODEX_ERR_INVALID_ARGUMENT`
+ *   (NULL or dead `result`, NULL `item_out`).
+ *
+ * # Safety
+ * `result` a live turn result; `item_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_turn_result_item(const struct codex_turn_result *result,
+                                    size_t index,
+                                    const struct codex_json **item_out,
+                                    struct codex_error **err_out);
+
+/**
+ * The item's kind (`type`): a `CODEX_ITEM_KIND_*`, `CODEX_ITEM_KIND_UNKNOWN` for a type a
+ * newer codex added (its name is at `"/type"`).
+ *
+ * `item` is one item: `codex_event_item`, `codex_turn_result_item`, or any `codex_json` of a
+ * `ThreadItem` (`codex_json_get_json(doc, "/item")`). Every `codex_item_*` reader answers
+ * `CODEX_ERR_NOT_FOUND` when the field is absent or `null` (a reader of another kind's field,
+ * an exit code before the command ended) and `CODEX_ERR_WRONG_TYPE` when it has another type;
+ * its out-parameters are then left untouched.
+ *
+ * - **Threads:** any thread, while the item's document lives.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND`, `CODEX_ERR_WRONG_TYPE`, `CODEX_ERR_INVALID_ARGUMENT` (NULL or
+ *   dead `item`, NULL `kind_out`).
+ *
+ * # Safety
+ * `item` a live document; `kind_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_item_kind(const struct codex_json *item,
+                             uint32_t *kind_out,
+                             struct codex_error **err_out);
+
+/**
+ * The item's `status`: a `CODEX_ITEM_STATUS_*` (commands, file changes, tool calls; other
+ * kinds have none: `CODEX_ERR_NOT_FOUND`).
+ *
+ * - **Threads:** any thread, while the item's document lives.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** as for `codex_item_kind`.
+ *
+ * # Safety
+ * `item` a live document; `status_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_item_status(const struct codex_json *item,
+                               uint32_t *status_out,
+                               struct codex_error **err_out);
+
+/**
+ * The item's `id`.
+ *
+ * - **Threads:** any thread, while the item's document lives.
+ * - **Ownership:** the string written to `*value_out` (NUL-terminated; its length to
+ *   `*len_out` when not NULL) is borrowed from the item's document: valid until that is freed;
+ *   do not free it.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND`, `CODEX_ERR_WRONG_TYPE`, `CODEX_ERR_INVALID_ARGUMENT` (NULL
+ *   or dead `item`, NULL `value_out`).
+ *
+ * # Safety
+ * `item` a live document; `value_out` writable; `len_out` and `err_out` NULL or writable.
+ */
+codex_result codex_item_id(const struct codex_json *item,
+                           const char **value_out,
+                           size_t *len_out,
+                           struct codex_error **err_out);
+
+/**
+ * When the item started (`startedAtMs`, Unix milliseconds; codex 0.171.0 and later).
+ *
+ * - **Threads:** any thread, while the item's document lives.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND`, `CODEX_ERR_WRONG_TYPE`, `CODEX_ERR_INVALID_ARGUMENT` (NULL
+ *   or dead `item`, NULL `value_out`).
+ *
+ * # Safety
+ * `item` a live document; `value_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_item_started_at_ms(const struct codex_json *item,
+                                      int64_t *value_out,
+                                      struct codex_error **err_out);
+
+/**
+ * When the item completed (`completedAtMs`, Unix milliseconds; codex 0.171.0 and later).
+ *
+ * - **Threads:** any thread, while the item's document lives.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND`, `CODEX_ERR_WRONG_TYPE`, `CODEX_ERR_INVALID_ARGUMENT` (NULL
+ *   or dead `item`, NULL `value_out`).
+ *
+ * # Safety
+ * `item` a live document; `value_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_item_completed_at_ms(const struct codex_json *item,
+                                        int64_t *value_out,
+                                        struct codex_error **err_out);
+
+/**
+ * A command execution's `command`.
+ *
+ * - **Threads:** any thread, while the item's document lives.
+ * - **Ownership:** the string written to `*value_out` (NUL-terminated; its length to
+ *   `*len_out` when not NULL) is borrowed from the item's document: valid until that is freed;
+ *   do not free it.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND`, `CODEX_ERR_WRONG_TYPE`, `CODEX_ERR_INVALID_ARGUMENT` (NULL
+ *   or dead `item`, NULL `value_out`).
+ *
+ * # Safety
+ * `item` a live document; `value_out` writable; `len_out` and `err_out` NULL or writable.
+ */
+codex_result codex_item_command(const struct codex_json *item,
+                                const char **value_out,
+                                size_t *len_out,
+                                struct codex_error **err_out);
+
+/**
+ * A command execution's working directory (`cwd`).
+ *
+ * - **Threads:** any thread, while the item's document lives.
+ * - **Ownership:** the string written to `*value_out` (NUL-terminated; its length to
+ *   `*len_out` when not NULL) is borrowed from the item's document: valid until that is freed;
+ *   do not free it.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND`, `CODEX_ERR_WRONG_TYPE`, `CODEX_ERR_INVALID_ARGUMENT` (NULL
+ *   or dead `item`, NULL `value_out`).
+ *
+ * # Safety
+ * `item` a live document; `value_out` writable; `len_out` and `err_out` NULL or writable.
+ */
+codex_result codex_item_cwd(const struct codex_json *item,
+                            const char **value_out,
+                            size_t *len_out,
+                            struct codex_error **err_out);
+
+/**
+ * A command execution's exit code (`exitCode`; absent until the command ended).
+ *
+ * - **Threads:** any thread, while the item's document lives.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND`, `CODEX_ERR_WRONG_TYPE`, `CODEX_ERR_INVALID_ARGUMENT` (NULL
+ *   or dead `item`, NULL `value_out`).
+ *
+ * # Safety
+ * `item` a live document; `value_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_item_exit_code(const struct codex_json *item,
+                                  int64_t *value_out,
+                                  struct codex_error **err_out);
+
+/**
+ * A command execution's output, stdout and stderr together (`aggregatedOutput`).
+ *
+ * - **Threads:** any thread, while the item's document lives.
+ * - **Ownership:** the string written to `*value_out` (NUL-terminated; its length to
+ *   `*len_out` when not NULL) is borrowed from the item's document: valid until that is freed;
+ *   do not free it.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND`, `CODEX_ERR_WRONG_TYPE`, `CODEX_ERR_INVALID_ARGUMENT` (NULL
+ *   or dead `item`, NULL `value_out`).
+ *
+ * # Safety
+ * `item` a live document; `value_out` writable; `len_out` and `err_out` NULL or writable.
+ */
+codex_result codex_item_output(const struct codex_json *item,
+                               const char **value_out,
+                               size_t *len_out,
+                               struct codex_error **err_out);
+
+/**
+ * A command execution's duration in milliseconds (`durationMs`).
+ *
+ * - **Threads:** any thread, while the item's document lives.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND`, `CODEX_ERR_WRONG_TYPE`, `CODEX_ERR_INVALID_ARGUMENT` (NULL
+ *   or dead `item`, NULL `value_out`).
+ *
+ * # Safety
+ * `item` a live document; `value_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_item_duration_ms(const struct codex_json *item,
+                                    int64_t *value_out,
+                                    struct codex_error **err_out);
+
+/**
+ * The text of an agent message (also of a plan item).
+ *
+ * - **Threads:** any thread, while the item's document lives.
+ * - **Ownership:** the string written to `*value_out` (NUL-terminated; its length to
+ *   `*len_out` when not NULL) is borrowed from the item's document: valid until that is freed;
+ *   do not free it.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND`, `CODEX_ERR_WRONG_TYPE`, `CODEX_ERR_INVALID_ARGUMENT` (NULL
+ *   or dead `item`, NULL `value_out`).
+ *
+ * # Safety
+ * `item` a live document; `value_out` writable; `len_out` and `err_out` NULL or writable.
+ */
+codex_result codex_item_text(const struct codex_json *item,
+                             const char **value_out,
+                             size_t *len_out,
+                             struct codex_error **err_out);
+
+/**
+ * An agent message's `phase`: a `CODEX_PHASE_*`; `CODEX_ERR_NOT_FOUND` when the model gave
+ * none.
+ *
+ * - **Threads:** any thread, while the item's document lives.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** as for `codex_item_kind`.
+ *
+ * # Safety
+ * `item` a live document; `phase_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_item_phase(const struct codex_json *item,
+                              uint32_t *phase_out,
+                              struct codex_error **err_out);
+
+/**
+ * How to present an agent message codex moderated (`moderation.display.mode`, codex 0.171.0
+ * and later): a `CODEX_MODERATION_*`. `CODEX_MODERATION_HIDE` asks the app to hide text it
+ * already streamed. `CODEX_ERR_NOT_FOUND` when the message was not moderated.
+ *
+ * - **Threads:** any thread, while the item's document lives.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** as for `codex_item_kind`.
+ *
+ * # Safety
+ * `item` a live document; `display_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_item_moderation(const struct codex_json *item,
+                                   uint32_t *display_out,
+                                   struct codex_error **err_out);
+
+/**
+ * The number of changes of a file change item (`changes`).
+ *
+ * - **Threads:** any thread, while the item's document lives.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** as for `codex_item_kind`.
+ *
+ * # Safety
+ * `item` a live document; `len_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_item_change_count(const struct codex_json *item,
+                                     size_t *len_out,
+                                     struct codex_error **err_out);
+
+/**
+ * The path of the `index`th change of a file change item.
+ *
+ * - **Threads:** any thread, while the item's document lives.
+ * - **Ownership:** the string written to `*value_out` (its length to `*len_out` when not NULL)
+ *   is borrowed from the item's document; do not free it.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND` (also `index` past the last change), `CODEX_ERR_WRONG_TYPE`,
+ *   `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `item`, NULL `value_out`).
+ *
+ * # Safety
+ * `item` a live document; `value_out` writable; `len_out` and `err_out` NULL or writable.
+ */
+codex_result codex_item_change_path(const struct codex_json *item,
+                                    size_t index,
+                                    const char **value_out,
+                                    size_t *len_out,
+                                    struct codex_error **err_out);
+
+/**
+ * The unified diff of the `index`th change of a file change item.
+ *
+ * - **Threads:** any thread, while the item's document lives.
+ * - **Ownership:** as for `codex_item_change_path`.
+ * - **Errors:** as for `codex_item_change_path`.
+ *
+ * # Safety
+ * As for `codex_item_change_path`.
+ */
+codex_result codex_item_change_diff(const struct codex_json *item,
+                                    size_t index,
+                                    const char **value_out,
+                                    size_t *len_out,
+                                    struct codex_error **err_out);
+
+/**
+ * The kind of the `index`th change of a file change item: a `CODEX_CHANGE_*`.
+ *
+ * - **Threads:** any thread, while the item's document lives.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND` (also `index` past the last change), `CODEX_ERR_WRONG_TYPE`,
+ *   `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `item`, NULL `kind_out`).
+ *
+ * # Safety
+ * `item` a live document; `kind_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_item_change_kind(const struct codex_json *item,
+                                    size_t index,
+                                    uint32_t *kind_out,
+                                    struct codex_error **err_out);
 
 /**
  * Parses `text` into a new document (free with `codex_json_free`), e.g. a string an older
@@ -2359,6 +3303,82 @@ codex_result codex_request_respond_error(const struct codex_request *req,
 void codex_request_free(struct codex_request *req);
 
 /**
+ * The request's kind, from its method: a `CODEX_REQUEST_KIND_*`.
+ *
+ * - **Threads:** any thread, while no `*_free` of `req` runs.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** none: `CODEX_REQUEST_KIND_UNKNOWN` for a method a newer codex added, or when
+ *   `req` is NULL or not a live request.
+ *
+ * # Safety
+ * `req` must be NULL or a live request.
+ */
+uint32_t codex_request_kind(const struct codex_request *req);
+
+/**
+ * The command an approval asks to run (`command`, as one shell string).
+ *
+ * - **Threads:** any thread, while no `*_free` of `req` runs.
+ * - **Ownership:** the string written to `*value_out` (its length to `*len_out` when not NULL)
+ *   is borrowed from `req`: valid until it is freed; do not free it.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND` (absent or null: not a command approval),
+ *   `CODEX_ERR_WRONG_TYPE`, `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `req`, NULL `value_out`).
+ *
+ * # Safety
+ * `req` a live request; `value_out` writable; `len_out` and `err_out` NULL or writable.
+ */
+codex_result codex_request_command(const struct codex_request *req,
+                                   const char **value_out,
+                                   size_t *len_out,
+                                   struct codex_error **err_out);
+
+/**
+ * The directory an approval's command would run in, or a permissions request's (`cwd`).
+ *
+ * - **Threads:** any thread, while no `*_free` of `req` runs.
+ * - **Ownership:** as for `codex_request_command`.
+ * - **Errors:** as for `codex_request_command`.
+ *
+ * # Safety
+ * As for `codex_request_command`.
+ */
+codex_result codex_request_cwd(const struct codex_request *req,
+                               const char **value_out,
+                               size_t *len_out,
+                               struct codex_error **err_out);
+
+/**
+ * Why the agent asks (`reason`; optional in every approval).
+ *
+ * - **Threads:** any thread, while no `*_free` of `req` runs.
+ * - **Ownership:** as for `codex_request_command`.
+ * - **Errors:** as for `codex_request_command`.
+ *
+ * # Safety
+ * As for `codex_request_command`.
+ */
+codex_result codex_request_reason(const struct codex_request *req,
+                                  const char **value_out,
+                                  size_t *len_out,
+                                  struct codex_error **err_out);
+
+/**
+ * The id of the item an approval is about (`itemId`): the `commandExecution` or `fileChange`
+ * item whose `item/started` event came before (a file change's paths are in it).
+ *
+ * - **Threads:** any thread, while no `*_free` of `req` runs.
+ * - **Ownership:** as for `codex_request_command`.
+ * - **Errors:** as for `codex_request_command`.
+ *
+ * # Safety
+ * As for `codex_request_command`.
+ */
+codex_result codex_request_item_id(const struct codex_request *req,
+                                   const char **value_out,
+                                   size_t *len_out,
+                                   struct codex_error **err_out);
+
+/**
  * Starts a listing of the server's threads; no request is sent until the first
  * `codex_thread_list_next_page`.
  *
@@ -2476,6 +3496,187 @@ const char *codex_thread_list_page_json(const struct codex_thread_list *list,
  * running or follow.
  */
 void codex_thread_list_free(struct codex_thread_list *list);
+
+/**
+ * New thread options with nothing set (the server's configuration applies). Free with
+ * `codex_thread_options_free`.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** the options are the caller's: free them with `codex_thread_options_free`.
+ * - **Errors:** none: never NULL.
+ */
+struct codex_thread_options *codex_thread_options_new(void);
+
+/**
+ * Frees thread options. NULL is ignored.
+ *
+ * - **Threads:** exclusive on `opts`.
+ * - **Ownership:** releases `opts`; threads started with them are not affected.
+ * - **Errors:** none; NULL is ignored.
+ *
+ * # Safety
+ * `opts` must be NULL or thread options not yet freed.
+ */
+void codex_thread_options_free(struct codex_thread_options *opts);
+
+/**
+ * The thread's model (`model`).
+ *
+ * - **Threads:** exclusive on `opts`.
+ * - **Ownership:** `model` is copied.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `opts`, NULL, non-UTF-8 or empty `model`).
+ *
+ * # Safety
+ * `opts` live thread options; `model` a string; `err_out` NULL or writable.
+ */
+codex_result codex_thread_options_set_model(struct codex_thread_options *opts,
+                                            const char *model,
+                                            struct codex_error **err_out);
+
+/**
+ * The thread's working directory (`cwd`), any characters.
+ *
+ * - **Threads:** exclusive on `opts`.
+ * - **Ownership:** `cwd` is copied.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `opts`, NULL, non-UTF-8 or empty `cwd`).
+ *
+ * # Safety
+ * `opts` live thread options; `cwd` a string; `err_out` NULL or writable.
+ */
+codex_result codex_thread_options_set_cwd(struct codex_thread_options *opts,
+                                          const char *cwd,
+                                          struct codex_error **err_out);
+
+/**
+ * The sandbox mode (`sandbox`): `"read-only"`, `"workspace-write"` or `"danger-full-access"`.
+ *
+ * - **Threads:** exclusive on `opts`.
+ * - **Ownership:** `sandbox` is copied.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `opts`, NULL or non-UTF-8 `sandbox`, or a value not listed).
+ *
+ * # Safety
+ * `opts` live thread options; `sandbox` a string; `err_out` NULL or writable.
+ */
+codex_result codex_thread_options_set_sandbox(struct codex_thread_options *opts,
+                                              const char *sandbox,
+                                              struct codex_error **err_out);
+
+/**
+ * When to ask for approval (`approvalPolicy`): `"untrusted"`, `"on-request"` or `"never"`.
+ *
+ * - **Threads:** exclusive on `opts`.
+ * - **Ownership:** `policy` is copied.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `opts`, NULL or non-UTF-8 `policy`, or a value not listed).
+ *
+ * # Safety
+ * `opts` live thread options; `policy` a string; `err_out` NULL or writable.
+ */
+codex_result codex_thread_options_set_approval_policy(struct codex_thread_options *opts,
+                                                      const char *policy,
+                                                      struct codex_error **err_out);
+
+/**
+ * Instructions replacing codex's built-in ones (`baseInstructions`).
+ *
+ * - **Threads:** exclusive on `opts`.
+ * - **Ownership:** `text` is copied.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `opts`, NULL or non-UTF-8 `text`).
+ *
+ * # Safety
+ * `opts` live thread options; `text` a string; `err_out` NULL or writable.
+ */
+codex_result codex_thread_options_set_base_instructions(struct codex_thread_options *opts,
+                                                        const char *text,
+                                                        struct codex_error **err_out);
+
+/**
+ * Developer instructions added to the conversation (`developerInstructions`).
+ *
+ * - **Threads:** exclusive on `opts`.
+ * - **Ownership:** `text` is copied.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `opts`, NULL or non-UTF-8 `text`).
+ *
+ * # Safety
+ * `opts` live thread options; `text` a string; `err_out` NULL or writable.
+ */
+codex_result codex_thread_options_set_developer_instructions(struct codex_thread_options *opts,
+                                                             const char *text,
+                                                             struct codex_error **err_out);
+
+/**
+ * Whether the thread is ephemeral (`ephemeral`: kept in memory only, never written to disk).
+ *
+ * - **Threads:** exclusive on `opts`.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `opts`).
+ *
+ * # Safety
+ * `opts` live thread options; `err_out` NULL or writable.
+ */
+codex_result codex_thread_options_set_ephemeral(struct codex_thread_options *opts,
+                                                bool ephemeral,
+                                                struct codex_error **err_out);
+
+/**
+ * Adds one config override (a member of `config`): `key` as in `config.toml`, dotted for a
+ * table's key (`"features.plugins"`), `value_json` its value as JSON (`"false"`, `"\"high\""`).
+ * The same key again replaces the value.
+ *
+ * - **Threads:** exclusive on `opts`.
+ * - **Ownership:** `key` and `value_json` are copied.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `opts`, NULL, non-UTF-8 or empty `key`,
+ *   NULL or non-UTF-8 `value_json` or not JSON).
+ *
+ * # Safety
+ * `opts` live thread options; `key` and `value_json` strings; `err_out` NULL or writable.
+ */
+codex_result codex_thread_options_set_config(struct codex_thread_options *opts,
+                                             const char *key,
+                                             const char *value_json,
+                                             struct codex_error **err_out);
+
+/**
+ * The `thread/start` params the options make, laid over `params_json` (NULL, or a JSON
+ * object) as `codex_client_thread_start_with` does: for the functions that take `params_json`
+ * (`codex_pool_thread_start`, `codex_client_request`, ...).
+ *
+ * - **Threads:** any thread; `options` is only read.
+ * - **Ownership:** the string written to `*json_out` is the caller's: free it with
+ *   `codex_string_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `options`, `params_json` not a JSON
+ *   object, NULL `json_out`).
+ *
+ * # Safety
+ * `options` live thread options; `params_json` NULL or a string; `json_out` writable;
+ * `err_out` NULL or writable.
+ */
+codex_result codex_thread_options_to_json(const struct codex_thread_options *options,
+                                          const char *params_json,
+                                          char **json_out,
+                                          struct codex_error **err_out);
+
+/**
+ * Starts a thread like `codex_client_thread_start`, with `options` (NULL: none) and
+ * `params_json` (NULL, or a JSON object of further `thread/start` params). The two combine:
+ * `params_json` is read first and every field set on `options` replaces the same key of it,
+ * except `config`, whose overrides are merged key by key (those of `options` win).
+ *
+ * - **Threads:** any thread, many at once on one client; `options` is only read.
+ * - **Ownership:** `options` and `params_json` are only read during the call; the strings written
+ *   to `*thread_id_out` and `*result_out` are the caller's: free each with `codex_string_free`.
+ * - **Errors:** those of `codex_client_thread_start`; also `CODEX_ERR_INVALID_ARGUMENT` for a dead
+ *   `options`.
+ *
+ * # Safety
+ * `client` a live client; `options` NULL or live thread options; `params_json` NULL or a
+ * string; `thread_id_out` writable; `result_out` and `err_out` NULL or writable.
+ */
+codex_result codex_client_thread_start_with(const struct codex_client *client,
+                                            const struct codex_thread_options *options,
+                                            const char *params_json,
+                                            char **thread_id_out,
+                                            char **result_out,
+                                            struct codex_error **err_out);
 
 /**
  * Forks `thread_id` (`thread/fork`): a new thread that starts with the original's history,
@@ -2987,6 +4188,235 @@ void codex_turn_result_free(struct codex_turn_result *result);
  * `turn` must be NULL or a turn not yet freed, with no other call on it running.
  */
 void codex_turn_free(struct codex_turn *turn);
+
+/**
+ * New turn options with nothing set (the thread's settings apply). Free with
+ * `codex_turn_options_free`.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** the options are the caller's: free them with `codex_turn_options_free`.
+ * - **Errors:** none: never NULL.
+ */
+struct codex_turn_options *codex_turn_options_new(void);
+
+/**
+ * Frees turn options. NULL is ignored.
+ *
+ * - **Threads:** exclusive on `opts`.
+ * - **Ownership:** releases `opts`; turns started with them are not affected.
+ * - **Errors:** none; NULL is ignored.
+ *
+ * # Safety
+ * `opts` must be NULL or turn options not yet freed.
+ */
+void codex_turn_options_free(struct codex_turn_options *opts);
+
+/**
+ * The model for this turn and the next ones (`model`).
+ *
+ * - **Threads:** exclusive on `opts`.
+ * - **Ownership:** `model` is copied.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `opts`, NULL, non-UTF-8 or empty `model`).
+ *
+ * # Safety
+ * `opts` live turn options; `model` a string; `err_out` NULL or writable.
+ */
+codex_result codex_turn_options_set_model(struct codex_turn_options *opts,
+                                          const char *model,
+                                          struct codex_error **err_out);
+
+/**
+ * The reasoning effort (`effort`: `"low"`, `"medium"`, `"high"`, ... as the model offers).
+ *
+ * - **Threads:** exclusive on `opts`.
+ * - **Ownership:** `effort` is copied.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `opts`, NULL, non-UTF-8 or empty `effort`).
+ *
+ * # Safety
+ * `opts` live turn options; `effort` a string; `err_out` NULL or writable.
+ */
+codex_result codex_turn_options_set_effort(struct codex_turn_options *opts,
+                                           const char *effort,
+                                           struct codex_error **err_out);
+
+/**
+ * The reasoning summary (`summary`): `"auto"`, `"concise"`, `"detailed"` or `"none"`.
+ *
+ * - **Threads:** exclusive on `opts`.
+ * - **Ownership:** `summary` is copied.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `opts`, NULL or non-UTF-8 `summary`, or a value not listed).
+ *
+ * # Safety
+ * `opts` live turn options; `summary` a string; `err_out` NULL or writable.
+ */
+codex_result codex_turn_options_set_summary(struct codex_turn_options *opts,
+                                            const char *summary,
+                                            struct codex_error **err_out);
+
+/**
+ * The working directory for this turn and the next ones (`cwd`), any characters.
+ *
+ * - **Threads:** exclusive on `opts`.
+ * - **Ownership:** `cwd` is copied.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `opts`, NULL, non-UTF-8 or empty `cwd`).
+ *
+ * # Safety
+ * `opts` live turn options; `cwd` a string; `err_out` NULL or writable.
+ */
+codex_result codex_turn_options_set_cwd(struct codex_turn_options *opts,
+                                        const char *cwd,
+                                        struct codex_error **err_out);
+
+/**
+ * The sandbox: `"read-only"`, `"workspace-write"` or `"danger-full-access"` (sent as `sandboxPolicy` of that type).
+ *
+ * - **Threads:** exclusive on `opts`.
+ * - **Ownership:** `sandbox` is copied.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `opts`, NULL or non-UTF-8 `sandbox`, or a value not listed).
+ *
+ * # Safety
+ * `opts` live turn options; `sandbox` a string; `err_out` NULL or writable.
+ */
+codex_result codex_turn_options_set_sandbox(struct codex_turn_options *opts,
+                                            const char *sandbox,
+                                            struct codex_error **err_out);
+
+/**
+ * When to ask for approval (`approvalPolicy`): `"untrusted"`, `"on-request"` or `"never"`.
+ *
+ * - **Threads:** exclusive on `opts`.
+ * - **Ownership:** `policy` is copied.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `opts`, NULL or non-UTF-8 `policy`, or a value not listed).
+ *
+ * # Safety
+ * `opts` live turn options; `policy` a string; `err_out` NULL or writable.
+ */
+codex_result codex_turn_options_set_approval_policy(struct codex_turn_options *opts,
+                                                    const char *policy,
+                                                    struct codex_error **err_out);
+
+/**
+ * The personality (`personality`): `"none"`, `"friendly"` or `"pragmatic"`.
+ *
+ * - **Threads:** exclusive on `opts`.
+ * - **Ownership:** `personality` is copied.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `opts`, NULL or non-UTF-8 `personality`, or a value not listed).
+ *
+ * # Safety
+ * `opts` live turn options; `personality` a string; `err_out` NULL or writable.
+ */
+codex_result codex_turn_options_set_personality(struct codex_turn_options *opts,
+                                                const char *personality,
+                                                struct codex_error **err_out);
+
+/**
+ * The service tier (`serviceTier`, e.g. `"flex"`).
+ *
+ * - **Threads:** exclusive on `opts`.
+ * - **Ownership:** `tier` is copied.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `opts`, NULL, non-UTF-8 or empty `tier`).
+ *
+ * # Safety
+ * `opts` live turn options; `tier` a string; `err_out` NULL or writable.
+ */
+codex_result codex_turn_options_set_service_tier(struct codex_turn_options *opts,
+                                                 const char *tier,
+                                                 struct codex_error **err_out);
+
+/**
+ * A JSON Schema the final answer must follow (`outputSchema`): the answer is then JSON, read with `codex_json_parse` and the getters.
+ *
+ * - **Threads:** exclusive on `opts`.
+ * - **Ownership:** `schema_json` is copied.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `opts`, NULL or non-UTF-8 `schema_json`, not JSON, or not an object).
+ *
+ * # Safety
+ * `opts` live turn options; `schema_json` a string; `err_out` NULL or writable.
+ */
+codex_result codex_turn_options_set_output_schema(struct codex_turn_options *opts,
+                                                  const char *schema_json,
+                                                  struct codex_error **err_out);
+
+/**
+ * The `turn/start` params the options make, laid over `params_json` (NULL, or a JSON object)
+ * as `codex_turn_start_with` does: for the functions that take `params_json`
+ * (`codex_turn_start_with_callback`, `codex_pool_turn_start`, ...).
+ *
+ * - **Threads:** any thread; `options` is only read.
+ * - **Ownership:** the string written to `*json_out` is the caller's: free it with
+ *   `codex_string_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `options`, `params_json` not a JSON
+ *   object or holding `threadId`/`input`, NULL `json_out`).
+ *
+ * # Safety
+ * `options` live turn options; `params_json` NULL or a string; `json_out` writable; `err_out`
+ * NULL or writable.
+ */
+codex_result codex_turn_options_to_json(const struct codex_turn_options *options,
+                                        const char *params_json,
+                                        char **json_out,
+                                        struct codex_error **err_out);
+
+/**
+ * Starts a turn like `codex_turn_start`, from built input and options: `input` (at least one
+ * item), `options` (NULL: none) and `params_json` (NULL, or a JSON object of further
+ * `turn/start` params the builders do not cover). The two combine: `params_json` is read first
+ * and every field set on `options` replaces the same key of it.
+ *
+ * - **Threads:** any thread, many at once on one client; `input` and `options` are only read.
+ * - **Ownership:** `input`, `options` and `params_json` are only read during the call (free them
+ *   when you like); the turn written to `*turn_out` is the caller's: free it with
+ *   `codex_turn_free`.
+ * - **Errors:** those of `codex_turn_start`; also `CODEX_ERR_INVALID_ARGUMENT` for a NULL, dead or
+ *   empty `input`, or dead `options`.
+ *
+ * # Safety
+ * `client` a live client; `thread_id` a string; `input` a live input; `options` NULL or live
+ * turn options; `params_json` NULL or a string; `turn_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_turn_start_with(const struct codex_client *client,
+                                   const char *thread_id,
+                                   const struct codex_input *input,
+                                   const struct codex_turn_options *options,
+                                   const char *params_json,
+                                   struct codex_turn **turn_out,
+                                   struct codex_error **err_out);
+
+/**
+ * Reads token counts from a usage: `codex_turn_result_usage(result)`, or the
+ * `codex_event_json` of a `CODEX_EVENT_TOKEN_USAGE` event (`thread/tokenUsage/updated`).
+ * `scope` is `CODEX_USAGE_TOTAL` (the thread so far) or `CODEX_USAGE_LAST` (the last model
+ * call).
+ *
+ * - **Threads:** any thread, while the usage's document lives.
+ * - **Ownership:** `*counts_out` is the caller's memory, filled on success.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND` (a count is missing: not a usage),
+ *   `CODEX_ERR_WRONG_TYPE`, `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `usage`, `scope` not a
+ *   `CODEX_USAGE_*`, NULL `counts_out`).
+ *
+ * # Safety
+ * `usage` a live document; `counts_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_usage_tokens(const struct codex_json *usage,
+                                uint32_t scope,
+                                struct codex_token_counts *counts_out,
+                                struct codex_error **err_out);
+
+/**
+ * The model's context window in tokens (`modelContextWindow`) of a usage as for
+ * `codex_usage_tokens`.
+ *
+ * - **Threads:** any thread, while the usage's document lives.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** `CODEX_ERR_NOT_FOUND` (absent or null), `CODEX_ERR_WRONG_TYPE`,
+ *   `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `usage`, NULL `value_out`).
+ *
+ * # Safety
+ * `usage` a live document; `value_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_usage_context_window(const struct codex_json *usage,
+                                        int64_t *value_out,
+                                        struct codex_error **err_out);
 
 /**
  * The version of the library (e.g. `"0.1.0"`), static. It matches the header's

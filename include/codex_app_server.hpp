@@ -263,6 +263,7 @@ public:
         codex_error *err = nullptr;
         detail::check(codex_request_respond_error(p_.get(), code, message.c_str(), &err), err);
     }
+    const codex_request *get() const { return p_.get(); }
 
 private:
     detail::Owned<codex_request, codex_request_free> p_;
@@ -328,10 +329,16 @@ struct TurnResult {
     std::optional<std::string> final_answer;
     std::string items_json;
     std::optional<std::string> usage_json;
+    /// The failure as a TurnError object (codex_turn_result_error), when the turn failed.
+    std::optional<std::string> error_json;
     /// items_json and usage_json read by pointer ("/0/type", "/total/totalTokens").
     Json items() const { return Json::parse(items_json); }
     std::optional<Json> usage() const {
         return usage_json ? std::optional<Json>(Json::parse(*usage_json)) : std::nullopt;
+    }
+    /// error_json read by pointer, for codex::Failure.
+    std::optional<Json> failure() const {
+        return error_json ? std::optional<Json>(Json::parse(*error_json)) : std::nullopt;
     }
 };
 
@@ -379,9 +386,14 @@ public:
         detail::Owned<codex_turn_result, codex_turn_result_free> owned(r);
         size_t len = 0;
         const char *items = codex_turn_result_items_json(r, &len);
+        std::optional<std::string> error_json;
+        if (const codex_json *failure = codex_turn_result_error(r)) {
+            const char *raw = nullptr;
+            if (codex_json_get_raw(failure, "", &raw, nullptr, nullptr) == CODEX_OK) error_json = raw;
+        }
         return TurnResult{codex_turn_result_status(r), detail::opt(codex_turn_result_error_message(r)),
                           detail::opt(codex_turn_result_final_answer(r)), std::string(items, len),
-                          detail::opt(codex_turn_result_usage_json(r))};
+                          detail::opt(codex_turn_result_usage_json(r)), std::move(error_json)};
     }
 
 private:
@@ -715,6 +727,241 @@ inline void set_log_handler(codex_log_level min_level, LogHandler handler) {
     auto *boxed = new LogHandler(std::move(handler));  // freed by the library, exactly once
     detail::check(codex_set_log_callback(min_level, detail::call_log_handler, boxed, detail::free_log_handler, &err),
                   err);
+}
+
+// ---- Typed access (issue 18): items, usage, failures and approvals read without JSON; turns
+// and threads started from builders. ----
+
+namespace detail {
+/// A reader's answer: std::nullopt for CODEX_ERR_NOT_FOUND, codex::Error for other failures.
+template <typename T>
+inline std::optional<T> found(codex_result rc, codex_error *const &err, const T &value) {
+    if (rc == CODEX_ERR_NOT_FOUND) {
+        codex_error_free(err);
+        return std::nullopt;
+    }
+    check(rc, err);
+    return value;
+}
+template <typename F, typename... A>
+inline std::optional<std::string_view> text(F f, A... args) {
+    const char *s = nullptr;
+    size_t len = 0;
+    codex_error *err = nullptr;
+    auto rc = f(args..., &s, &len, &err);
+    auto ok = found(rc, err, s);
+    return ok ? std::optional<std::string_view>(std::string_view(s, len)) : std::nullopt;
+}
+template <typename T, typename F, typename... A>
+inline std::optional<T> value(F f, A... args) {
+    T v{};
+    codex_error *err = nullptr;
+    auto rc = f(args..., &v, &err);
+    return found(rc, err, v);
+}
+}  // namespace detail
+
+/// One thread item (codex_item_* in the C header): from Event::item(), or any view of an item
+/// (`Item(result.items().at("/0").value())`). Readers give std::nullopt for a field that is
+/// absent or null; kinds are CODEX_ITEM_KIND_*, CODEX_ITEM_KIND_UNKNOWN for a newer codex's.
+class Item : public JsonView {
+public:
+    explicit Item(JsonView view) : JsonView(view) {}
+    std::optional<uint32_t> kind() const { return detail::value<uint32_t>(codex_item_kind, get()); }
+    std::optional<std::string_view> id() const { return detail::text(codex_item_id, get()); }
+    std::optional<uint32_t> status() const { return detail::value<uint32_t>(codex_item_status, get()); }
+    std::optional<int64_t> started_at_ms() const { return detail::value<int64_t>(codex_item_started_at_ms, get()); }
+    std::optional<int64_t> completed_at_ms() const {
+        return detail::value<int64_t>(codex_item_completed_at_ms, get());
+    }
+    std::optional<std::string_view> command() const { return detail::text(codex_item_command, get()); }
+    std::optional<std::string_view> cwd() const { return detail::text(codex_item_cwd, get()); }
+    std::optional<int64_t> exit_code() const { return detail::value<int64_t>(codex_item_exit_code, get()); }
+    std::optional<std::string_view> output() const { return detail::text(codex_item_output, get()); }
+    std::optional<int64_t> duration_ms() const { return detail::value<int64_t>(codex_item_duration_ms, get()); }
+    std::optional<std::string_view> text() const { return detail::text(codex_item_text, get()); }
+    std::optional<uint32_t> phase() const { return detail::value<uint32_t>(codex_item_phase, get()); }
+    std::optional<uint32_t> moderation() const { return detail::value<uint32_t>(codex_item_moderation, get()); }
+    size_t change_count() const { return detail::value<size_t>(codex_item_change_count, get()).value_or(0); }
+    std::optional<std::string_view> change_path(size_t i) const { return detail::text(codex_item_change_path, get(), i); }
+    std::optional<std::string_view> change_diff(size_t i) const { return detail::text(codex_item_change_diff, get(), i); }
+    std::optional<uint32_t> change_kind(size_t i) const {
+        return detail::value<uint32_t>(codex_item_change_kind, get(), i);
+    }
+};
+
+/// The item an item/started or item/completed event carries, if any.
+inline std::optional<Item> item_of(const Event &ev) {
+    const codex_json *item = codex_event_item(ev.get());
+    return item ? std::optional<Item>(Item(JsonView(item))) : std::nullopt;
+}
+
+/// Token counts of a usage (TurnResult::usage(), or Event::json() of a CODEX_EVENT_TOKEN_USAGE
+/// event); scope CODEX_USAGE_TOTAL or CODEX_USAGE_LAST. std::nullopt when it holds none.
+inline std::optional<codex_token_counts> usage_tokens(JsonView usage, uint32_t scope = CODEX_USAGE_TOTAL) {
+    return detail::value<codex_token_counts>(codex_usage_tokens, usage.get(), scope);
+}
+
+/// Why a turn failed (TurnResult::failure(), or Event::json() of an error event).
+class Failure : public JsonView {
+public:
+    explicit Failure(JsonView view) : JsonView(view) {}
+    /// A CODEX_FAILURE_*; std::nullopt when codex gave no kind.
+    std::optional<uint32_t> kind() const { return detail::value<uint32_t>(codex_failure_kind, get()); }
+    std::optional<int64_t> http_status() const { return detail::value<int64_t>(codex_failure_http_status, get()); }
+    std::optional<std::string_view> message() const { return detail::text(codex_failure_message, get()); }
+};
+
+/// A server request's kind (CODEX_REQUEST_KIND_*) and an approval's fields.
+inline uint32_t request_kind(const Request &req) { return codex_request_kind(req.get()); }
+inline std::optional<std::string_view> request_command(const Request &req) {
+    return detail::text(codex_request_command, req.get());
+}
+inline std::optional<std::string_view> request_cwd(const Request &req) { return detail::text(codex_request_cwd, req.get()); }
+inline std::optional<std::string_view> request_reason(const Request &req) {
+    return detail::text(codex_request_reason, req.get());
+}
+inline std::optional<std::string_view> request_item_id(const Request &req) {
+    return detail::text(codex_request_item_id, req.get());
+}
+
+/// A turn's input items (codex_input): `Input().text("Describe").local_image("/a.png")`.
+class Input {
+public:
+    Input() : p_(codex_input_new()) {}
+    Input &text(const std::string &t) { return add(codex_input_add_text, t); }
+    Input &image_url(const std::string &url) { return add(codex_input_add_image_url, url); }
+    Input &local_image(const std::string &path) { return add(codex_input_add_local_image, path); }
+    Input &skill(const std::string &name, const std::string &path) { return add2(codex_input_add_skill, name, path); }
+    Input &mention(const std::string &name, const std::string &path) { return add2(codex_input_add_mention, name, path); }
+    /// The items as JSON, for functions taking input text (a callback turn, steer, a pool).
+    std::string to_json() const {
+        char *out = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_input_to_json(p_.get(), &out, &err), err);
+        return detail::take(out);
+    }
+    const codex_input *get() const { return p_.get(); }
+
+private:
+    template <typename F>
+    Input &add(F f, const std::string &v) {
+        codex_error *err = nullptr;
+        detail::check(f(p_.get(), v.c_str(), &err), err);
+        return *this;
+    }
+    template <typename F>
+    Input &add2(F f, const std::string &a, const std::string &b) {
+        codex_error *err = nullptr;
+        detail::check(f(p_.get(), a.c_str(), b.c_str(), &err), err);
+        return *this;
+    }
+    detail::Owned<codex_input, codex_input_free> p_;
+};
+
+/// Options of one turn (codex_turn_options); fields set here replace the same keys of the
+/// params_json given beside them.
+class TurnOptions {
+public:
+    TurnOptions() : p_(codex_turn_options_new()) {}
+    TurnOptions &model(const std::string &v) { return set(codex_turn_options_set_model, v); }
+    TurnOptions &effort(const std::string &v) { return set(codex_turn_options_set_effort, v); }
+    TurnOptions &summary(const std::string &v) { return set(codex_turn_options_set_summary, v); }
+    TurnOptions &cwd(const std::string &v) { return set(codex_turn_options_set_cwd, v); }
+    TurnOptions &sandbox(const std::string &v) { return set(codex_turn_options_set_sandbox, v); }
+    TurnOptions &approval_policy(const std::string &v) { return set(codex_turn_options_set_approval_policy, v); }
+    TurnOptions &personality(const std::string &v) { return set(codex_turn_options_set_personality, v); }
+    TurnOptions &service_tier(const std::string &v) { return set(codex_turn_options_set_service_tier, v); }
+    TurnOptions &output_schema(const std::string &schema_json) {
+        return set(codex_turn_options_set_output_schema, schema_json);
+    }
+    /// The turn/start params these make over params_json, for functions taking params_json.
+    std::string to_json(const std::string &params_json = "") const {
+        char *out = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_turn_options_to_json(p_.get(), params_json.empty() ? nullptr : params_json.c_str(), &out, &err),
+                      err);
+        return detail::take(out);
+    }
+    const codex_turn_options *get() const { return p_.get(); }
+
+private:
+    template <typename F>
+    TurnOptions &set(F f, const std::string &v) {
+        codex_error *err = nullptr;
+        detail::check(f(p_.get(), v.c_str(), &err), err);
+        return *this;
+    }
+    detail::Owned<codex_turn_options, codex_turn_options_free> p_;
+};
+
+/// Options of a new thread (codex_thread_options); fields replace the same keys of
+/// params_json, config overrides merge key by key.
+class ThreadOptions {
+public:
+    ThreadOptions() : p_(codex_thread_options_new()) {}
+    ThreadOptions &model(const std::string &v) { return set(codex_thread_options_set_model, v); }
+    ThreadOptions &cwd(const std::string &v) { return set(codex_thread_options_set_cwd, v); }
+    ThreadOptions &sandbox(const std::string &v) { return set(codex_thread_options_set_sandbox, v); }
+    ThreadOptions &approval_policy(const std::string &v) { return set(codex_thread_options_set_approval_policy, v); }
+    ThreadOptions &base_instructions(const std::string &v) {
+        return set(codex_thread_options_set_base_instructions, v);
+    }
+    ThreadOptions &developer_instructions(const std::string &v) {
+        return set(codex_thread_options_set_developer_instructions, v);
+    }
+    ThreadOptions &ephemeral(bool on) {
+        codex_error *err = nullptr;
+        detail::check(codex_thread_options_set_ephemeral(p_.get(), on, &err), err);
+        return *this;
+    }
+    ThreadOptions &config(const std::string &key, const std::string &value_json) {
+        codex_error *err = nullptr;
+        detail::check(codex_thread_options_set_config(p_.get(), key.c_str(), value_json.c_str(), &err), err);
+        return *this;
+    }
+    /// The thread/start params these make over params_json, for functions taking params_json.
+    std::string to_json(const std::string &params_json = "") const {
+        char *out = nullptr;
+        codex_error *err = nullptr;
+        detail::check(
+            codex_thread_options_to_json(p_.get(), params_json.empty() ? nullptr : params_json.c_str(), &out, &err), err);
+        return detail::take(out);
+    }
+    const codex_thread_options *get() const { return p_.get(); }
+
+private:
+    template <typename F>
+    ThreadOptions &set(F f, const std::string &v) {
+        codex_error *err = nullptr;
+        detail::check(f(p_.get(), v.c_str(), &err), err);
+        return *this;
+    }
+    detail::Owned<codex_thread_options, codex_thread_options_free> p_;
+};
+
+/// thread/start from options (and params_json beside them); returns the thread id.
+inline std::string thread_start(const Client &client, const ThreadOptions &options,
+                                const std::string &params_json = "") {
+    char *id = nullptr;
+    codex_error *err = nullptr;
+    detail::check(codex_client_thread_start_with(client.get(), options.get(),
+                                                 params_json.empty() ? nullptr : params_json.c_str(), &id, nullptr,
+                                                 &err),
+                  err);
+    return detail::take(id);
+}
+
+/// turn/start from built input and options (and params_json beside them).
+inline Turn turn_start(const Client &client, const std::string &thread_id, const Input &input,
+                       const TurnOptions *options = nullptr, const std::string &params_json = "") {
+    codex_turn *t = nullptr;
+    codex_error *err = nullptr;
+    detail::check(codex_turn_start_with(client.get(), thread_id.c_str(), input.get(),
+                                        options ? options->get() : nullptr,
+                                        params_json.empty() ? nullptr : params_json.c_str(), &t, &err),
+                  err);
+    return Turn(t);
 }
 
 }  // namespace codex

@@ -68,6 +68,9 @@ const SERVER_REQUESTS_USED: &[&str] = &[
     "item/tool/call",
     "execCommandApproval",
     "applyPatchApproval",
+    // Named by codex_request_kind (typed access).
+    "account/chatgptAuthTokens/refresh",
+    "attestation/generate",
 ];
 /// Names the library makes up for its own events; never sent by a server.
 const OWN_METHODS: &[&str] = &["codex/streamError", "codex/lineSkipped"];

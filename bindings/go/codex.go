@@ -548,6 +548,9 @@ type TurnResult struct {
 	FinalAnswer  *string
 	Items        json.RawMessage
 	Usage        json.RawMessage
+	// Failure is the turn's failure as a TurnError object (read it with ParseJSON and
+	// JSON.Failure), nil when it did not fail.
+	Failure json.RawMessage
 }
 
 // Run consumes the turn to its end and summarizes all of it.
@@ -576,6 +579,13 @@ func (t *Turn) Run(eachWait time.Duration) (*TurnResult, error) {
 	}
 	if u := C.codex_turn_result_usage_json(r); u != nil {
 		out.Usage = json.RawMessage(C.GoString(u))
+	}
+	if f := C.codex_turn_result_error(r); f != nil {
+		var s *C.char
+		var n C.size_t
+		if C.codex_json_get_raw(f, rootPointer, &s, &n, nil) == C.CODEX_OK {
+			out.Failure = json.RawMessage(C.GoStringN(s, C.int(n)))
+		}
 	}
 	return out, nil
 }

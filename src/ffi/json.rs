@@ -57,7 +57,7 @@ pub(crate) fn owned_json_handle(doc: Document) -> *mut codex_json {
     Box::into_raw(Box::new(doc)).cast()
 }
 
-unsafe fn document<'a>(json: *const codex_json) -> Result<&'a Document, Error> {
+pub(crate) unsafe fn document<'a>(json: *const codex_json) -> Result<&'a Document, Error> {
     handle(json, "json")?;
     Ok(&*json.cast::<Document>())
 }

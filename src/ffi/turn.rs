@@ -344,9 +344,12 @@ pub struct codex_turn_result {
     final_answer: Option<CText>,
     items_json: CText,
     usage_json: Option<CText>,
-    /// `items_json` and `usage_json` read by JSON Pointer, made on first use.
+    /// The failure as a `TurnError` object (`codex_turn_result_error`).
+    error_json: Option<CText>,
+    /// `items_json`, `usage_json` and `error_json` read by JSON Pointer, made on first use.
     items_doc: LazyDocument,
     usage_doc: LazyDocument,
+    error_doc: LazyDocument,
 }
 
 handle_type!(codex_turn_result, 0x636f_6465_7872_736c);
@@ -360,8 +363,10 @@ impl From<TurnOutcome> for codex_turn_result {
             final_answer: o.final_answer.as_deref().map(CText::new),
             items_json: CText::new(&o.items_json),
             usage_json: o.usage_json.as_deref().map(CText::new),
+            error_json: o.error_json.as_deref().map(CText::new),
             items_doc: LazyDocument::default(),
             usage_doc: LazyDocument::default(),
+            error_doc: LazyDocument::default(),
         }
     }
 }
@@ -408,6 +413,14 @@ pub(crate) unsafe fn result_documents<'a>(
     let items = r.items_doc.get(r.items_json.as_str());
     let usage = r.usage_json.as_ref().map(|u| r.usage_doc.get(u.as_str()));
     Ok((items, usage))
+}
+
+/// The result's failure as a document (lent until the handle is freed), when it failed.
+pub(crate) unsafe fn result_error_document<'a>(
+    result: *const codex_turn_result,
+) -> Result<Option<&'a Document>, Error> {
+    let r = handle(result, "result")?;
+    Ok(r.error_json.as_ref().map(|e| r.error_doc.get(e.as_str())))
 }
 
 unsafe fn result_field(

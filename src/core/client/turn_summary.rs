@@ -19,6 +19,9 @@ pub struct TurnOutcome {
     pub items_json: String,
     /// The last `thread/tokenUsage/updated.tokenUsage` of the turn, as JSON.
     pub usage_json: Option<String>,
+    /// The failure as a `TurnError` object (`message`, `codexErrorInfo`, ...): `turn.error`,
+    /// else the last `error` notification's `error`.
+    pub error_json: Option<String>,
 }
 
 #[derive(Default)]
@@ -26,6 +29,8 @@ pub struct TurnSummary {
     status: Option<String>,
     turn_error: Option<String>,
     last_error: Option<String>,
+    turn_error_json: Option<String>,
+    last_error_json: Option<String>,
     final_answer: Option<String>,
     last_unphased: Option<String>,
     items: Vec<String>,
@@ -64,6 +69,24 @@ struct Message<'a> {
 struct ErrorNotice<'a> {
     #[serde(borrow, default)]
     error: Option<Message<'a>>,
+}
+
+/// The raw `error` object of an `error` notification or of `turn/completed`'s `turn`.
+#[derive(Deserialize)]
+struct RawError<'a> {
+    #[serde(borrow, default)]
+    error: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct RawTurnError<'a> {
+    #[serde(borrow)]
+    turn: RawError<'a>,
+}
+
+/// An error object's text, unless it is `null`.
+fn error_object(raw: Option<&RawValue>) -> Option<String> {
+    raw.map(RawValue::get).filter(|t| t.starts_with('{')).map(str::to_owned)
 }
 
 #[derive(Deserialize)]
@@ -123,6 +146,9 @@ impl TurnSummary {
                 {
                     self.last_error = Some(m.into_owned());
                 }
+                if let Ok(RawError { error }) = serde_json::from_str(params) {
+                    self.last_error_json = error_object(error).or(self.last_error_json.take());
+                }
             }
             EventKind::TurnCompleted => {
                 self.status = event.turn_status().map(str::to_owned);
@@ -131,6 +157,10 @@ impl TurnSummary {
                 }) = serde_json::from_str(params)
                 {
                     self.turn_error = Some(m.into_owned());
+                }
+                if let Ok(RawTurnError { turn: RawError { error } }) = serde_json::from_str(params)
+                {
+                    self.turn_error_json = error_object(error);
                 }
             }
             _ => {}
@@ -144,6 +174,7 @@ impl TurnSummary {
             final_answer: self.final_answer.clone().or_else(|| self.last_unphased.clone()),
             items_json: format!("[{}]", self.items.join(",")),
             usage_json: self.usage.clone(),
+            error_json: self.turn_error_json.clone().or_else(|| self.last_error_json.clone()),
         }
     }
 }
@@ -247,6 +278,7 @@ mod tests {
         let out = s.outcome();
         assert_eq!(out.status, "failed");
         assert_eq!(out.error_message.as_deref(), Some("boom"));
+        assert_eq!(out.error_json.as_deref(), Some(r#"{"message":"boom"}"#));
         let mut s = TurnSummary::default();
         s.observe(&ev(
             "error",
@@ -254,5 +286,6 @@ mod tests {
             None,
         ));
         assert_eq!(s.outcome().error_message.as_deref(), Some("stream disconnected"));
+        assert_eq!(s.outcome().error_json.as_deref(), Some(r#"{"message":"stream disconnected"}"#));
     }
 }
