@@ -123,6 +123,7 @@ c-test: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test $(BUILD)/pool_cpp_t
 # a double free or a bad free by the program or by the library on the program's behalf is
 # reported). Part of `make test` and `make sanitize`; skipped where the compiler lacks them.
 ASAN_DIR := $(BUILD)/asan
+SAN_TESTS = $(filter-out %_cpp_test,$(C_TESTS))
 SAN_CFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g
 $(ASAN_DIR)/%: tests/c/%.c tests/c/test_util.h include/codex_app_server.h lib
 	@mkdir -p $(ASAN_DIR)
@@ -131,9 +132,9 @@ $(ASAN_DIR)/%: tests/c/%.c tests/c/test_util.h include/codex_app_server.h lib
 c-sanitize:
 	@if ! echo 'int main(void){return 0;}' | $(CC) -x c $(SAN_CFLAGS) -o /dev/null - 2>/dev/null; then \
 	  echo "c-sanitize: $(CC) has no AddressSanitizer here, skipped"; echo 0 > $(BUILD)/c-sanitize.passed; exit 0; fi; \
-	$(MAKE) --no-print-directory $(addprefix $(ASAN_DIR)/,$(C_TESTS)) >/dev/null || exit 1; \
+	$(MAKE) --no-print-directory $(addprefix $(ASAN_DIR)/,$(SAN_TESTS)) >/dev/null || exit 1; \
 	pass=0; fail=0; \
-	for t in $(C_TESTS); do \
+	for t in $(SAN_TESTS); do \
 	  if CODEX_FAKE_SERVER=$(FAKE) ASAN_OPTIONS="detect_leaks=1 $(ASAN_OPTIONS)" \
 	     UBSAN_OPTIONS="print_stacktrace=1 halt_on_error=1" timeout 300 $(ASAN_DIR)/$$t; then pass=$$((pass+1)); \
 	  else echo "FAILED: $$t (AddressSanitizer/UBSan build)"; fail=$$((fail+1)); fi; \

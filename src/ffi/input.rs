@@ -15,6 +15,7 @@ use std::ffi::c_char;
 ///
 /// Threads: a `codex_input *` is exclusive while being built; once built, a
 /// `const codex_input *` may start turns from many threads at once.
+#[cfg_attr(all(), repr(C))] // the tag first (see `handle_type!`); opaque to cbindgen
 pub struct codex_input {
     magic: u64,
     pub(crate) items: InputItems,

@@ -17,6 +17,7 @@ use std::ffi::c_char;
 ///
 /// Threads: a `codex_thread_options *` is exclusive while being set; once set, a
 /// `const codex_thread_options *` may start threads from many threads at once.
+#[cfg_attr(all(), repr(C))] // the tag first (see `handle_type!`); opaque to cbindgen
 pub struct codex_thread_options {
     magic: u64,
     options: ThreadOptions,

@@ -19,6 +19,7 @@ use std::ffi::{c_char, CString};
 ///
 /// Threads: a `codex_turn_options *` is exclusive while being set; once set, a
 /// `const codex_turn_options *` may start turns from many threads at once.
+#[cfg_attr(all(), repr(C))] // the tag first (see `handle_type!`); opaque to cbindgen
 pub struct codex_turn_options {
     magic: u64,
     options: TurnOptions,
