@@ -1,0 +1,371 @@
+//! Reconnect and resume against the real `codex app-server` (offline mock model), over
+//! `ws://` and `unix://`, through a proxy the test controls: it cuts the connection under the
+//! client, and refuses new ones while blocked. Nothing here races the clock: a turn that must
+//! still run across the drop is held by the mock until the test releases it; a turn that must
+//! end during the gap is watched ending through a second client connected straight to the
+//! server. Everything binds 127.0.0.1 on free ports (or sockets in the test's folder).
+#![cfg(not(windows))]
+
+mod support;
+
+use codex_app_server::ffi::event::*;
+use codex_app_server::ffi::*;
+use serde_json::json;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use support::*;
+
+const HELD_TEXT: &str = "the whole reply, streamed across a dropped connection";
+
+/// A real `codex app-server --listen ...`, killed on drop.
+struct AppServer {
+    child: Child,
+    /// `ws://127.0.0.1:PORT` or `unix://PATH`.
+    url: String,
+}
+
+impl AppServer {
+    fn start(env: &Offline, unix: bool) -> AppServer {
+        if unix {
+            let socket = env.dir.join("server.sock");
+            let listen = format!("unix://{}", socket.display());
+            let child = env
+                .command(&["app-server", "--listen", &listen])
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            // Killed on drop, also when it never listens.
+            let server = AppServer { child, url: listen };
+            for _ in 0..600 {
+                if UnixStream::connect(&socket).is_ok() {
+                    return server;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            panic!("nothing listens on {}", socket.display());
+        }
+        let mut child = env
+            .command(&["app-server", "--listen", "ws://127.0.0.1:0"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        let url = loop {
+            line.clear();
+            assert!(stderr.read_line(&mut line).unwrap() > 0, "the server ended");
+            if let Some(at) = line.find("listening on: ") {
+                break line[at + "listening on: ".len()..].trim().to_owned();
+            }
+        };
+        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        AppServer { child, url }
+    }
+}
+
+impl Drop for AppServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A byte stream the proxy can copy and cut.
+trait Duplex: Read + Write + Send + Sized + 'static {
+    fn dup(&self) -> Self;
+    fn shut(&self);
+}
+
+impl Duplex for TcpStream {
+    fn dup(&self) -> Self {
+        self.try_clone().unwrap()
+    }
+    fn shut(&self) {
+        let _ = self.shutdown(Shutdown::Both);
+    }
+}
+
+impl Duplex for UnixStream {
+    fn dup(&self) -> Self {
+        self.try_clone().unwrap()
+    }
+    fn shut(&self) {
+        let _ = self.shutdown(Shutdown::Both);
+    }
+}
+
+#[derive(Default)]
+struct ProxyState {
+    blocked: AtomicBool,
+    accepted: AtomicUsize,
+    live: Mutex<Vec<Box<dyn Fn() + Send>>>,
+}
+
+/// Forwards connections to the server; `cut` drops every one of them, `block` refuses new ones.
+struct Proxy {
+    url: String,
+    state: Arc<ProxyState>,
+}
+
+impl Proxy {
+    fn start(env: &Offline, server: &AppServer) -> Proxy {
+        let state = Arc::new(ProxyState::default());
+        if let Some(path) = server.url.strip_prefix("unix://") {
+            let upstream = PathBuf::from(path);
+            let socket = env.dir.join("proxy.sock");
+            let listener = UnixListener::bind(&socket).unwrap();
+            let st = state.clone();
+            std::thread::spawn(move || {
+                for conn in listener.incoming().flatten() {
+                    forward(&st, conn, || UnixStream::connect(&upstream).ok());
+                }
+            });
+            return Proxy { url: format!("unix://{}", socket.display()), state };
+        }
+        let upstream = server.url.strip_prefix("ws://").unwrap().to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("ws://{}", listener.local_addr().unwrap());
+        let st = state.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                forward(&st, conn, || TcpStream::connect(&upstream).ok());
+            }
+        });
+        Proxy { url, state }
+    }
+
+    /// Drops every connection open now (both sides see it end).
+    fn cut(&self) {
+        for shut in self.state.live.lock().unwrap().drain(..) {
+            shut();
+        }
+    }
+
+    fn block(&self, blocked: bool) {
+        self.state.blocked.store(blocked, Ordering::SeqCst);
+    }
+
+    fn accepted(&self) -> usize {
+        self.state.accepted.load(Ordering::SeqCst)
+    }
+}
+
+fn forward<S: Duplex>(state: &ProxyState, client: S, connect: impl FnOnce() -> Option<S>) {
+    state.accepted.fetch_add(1, Ordering::SeqCst);
+    if state.blocked.load(Ordering::SeqCst) {
+        client.shut();
+        return;
+    }
+    let Some(server) = connect() else {
+        client.shut();
+        return;
+    };
+    let (c, s) = (client.dup(), server.dup());
+    state.live.lock().unwrap().push(Box::new(move || {
+        c.shut();
+        s.shut();
+    }));
+    pump(client.dup(), server.dup());
+    pump(server, client);
+}
+
+fn pump<S: Duplex>(mut from: S, mut to: S) {
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from, &mut to);
+        from.shut();
+        to.shut();
+    });
+}
+
+/// Client-stream events until one of `kind` (others are skipped); panics after a minute.
+fn wait_client_event(client: &Client, kind: u32) -> Ev {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(Instant::now() < deadline, "no client event of kind {kind}");
+        if let Some(ev) = client.next_client_event(1000) {
+            if ev.kind == kind {
+                return ev;
+            }
+        }
+    }
+}
+
+fn first_delta(turn: &Turn) {
+    loop {
+        match turn.next(60_000) {
+            Next::Event(e) if e.kind == CODEX_EVENT_AGENT_MESSAGE_DELTA => return,
+            Next::Event(_) => {}
+            Next::End => panic!("the turn ended before its first delta"),
+            Next::Failed(e) => panic!("turn failed: {}", e.message),
+        }
+    }
+}
+
+fn held_script() -> serde_json::Value {
+    json!({"responses": [{"match": "HELD-PROMPT", "text": HELD_TEXT, "chunk_size": 4,
+                          "hold_after": 1, "phase": "final_answer"}],
+           "default": {"text": "next turn ok", "phase": "final_answer"}})
+}
+
+/// The turn's status as a client straight to the server reads it.
+fn turn_status(direct: &Client, thread: &str, turn: &str) -> Option<String> {
+    let params = json!({"threadId": thread, "includeTurns": true}).to_string();
+    let read = direct.request("thread/read", Some(&params), 10_000).ok()?;
+    let read: serde_json::Value = serde_json::from_str(&read).unwrap();
+    let turns = read["thread"]["turns"].as_array()?.clone();
+    turns.iter().find(|t| t["id"] == turn).and_then(|t| t["status"].as_str().map(str::to_owned))
+}
+
+fn held_turn_continues_on_its_handle(unix: bool) {
+    let env = Offline::new(&held_script());
+    let server = AppServer::start(&env, unix);
+    let proxy = Proxy::start(&env, &server);
+    let client = connect(&proxy.url, |_| {}).unwrap();
+    let thread = client.thread_start("{}");
+    let turn = client.turn_start(&thread, "HELD-PROMPT").unwrap();
+    first_delta(&turn);
+    proxy.cut();
+    let down = wait_client_event(&client, CODEX_EVENT_DISCONNECTED);
+    assert_eq!(down.method, "codex/disconnected");
+    let up = wait_client_event(&client, CODEX_EVENT_RECONNECTED);
+    let resumed = &up.params["threads"];
+    assert_eq!(resumed[0]["threadId"], thread.as_str(), "{resumed}");
+    assert_eq!(resumed[0]["status"], "inProgress", "{resumed}");
+    // Only now does the model go on: the rest of the reply is the live tail.
+    env.release(Some("HELD-PROMPT"));
+    let mut kinds = Vec::new();
+    loop {
+        match turn.next(60_000) {
+            Next::Event(e) => kinds.push(e.kind),
+            Next::End => break,
+            Next::Failed(e) => panic!("turn failed: {}: {}", code_name(e.code), e.message),
+        }
+    }
+    assert_eq!(kinds.first(), Some(&CODEX_EVENT_GAP), "the gap comes first: {kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| **k == CODEX_EVENT_GAP).count(), 1);
+    let result = turn.run();
+    assert_eq!(result.status, "completed");
+    assert_eq!(result.final_answer.as_deref(), Some(HELD_TEXT));
+    assert!(result.gap);
+    // The connection works for new turns.
+    let next = client.turn_start(&thread, "another").unwrap();
+    let next = next.run();
+    assert_eq!(
+        (next.status.as_str(), next.final_answer.as_deref()),
+        ("completed", Some("next turn ok"))
+    );
+    assert!(!next.gap);
+    assert_eq!(proxy.accepted(), 2);
+}
+
+#[test]
+fn ws_a_turn_held_across_a_drop_completes_on_its_handle() {
+    held_turn_continues_on_its_handle(false);
+}
+
+#[test]
+fn unix_a_turn_held_across_a_drop_completes_on_its_handle() {
+    held_turn_continues_on_its_handle(true);
+}
+
+fn turn_ending_in_the_gap(unix: bool) {
+    let env = Offline::new(&held_script());
+    let server = AppServer::start(&env, unix);
+    let proxy = Proxy::start(&env, &server);
+    let client = connect(&proxy.url, |_| {}).unwrap();
+    let direct = connect(&server.url, |_| {}).unwrap();
+    let thread = client.thread_start("{}");
+    let turn = client.turn_start(&thread, "HELD-PROMPT").unwrap();
+    first_delta(&turn);
+    let turn_id = turn.id();
+    proxy.block(true);
+    proxy.cut();
+    wait_client_event(&client, CODEX_EVENT_DISCONNECTED);
+    env.release(Some("HELD-PROMPT"));
+    // The turn ends while nobody is subscribed: seen from the second client.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while turn_status(&direct, &thread, &turn_id).as_deref() != Some("completed") {
+        assert!(Instant::now() < deadline, "the turn did not complete on the server");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    proxy.block(false);
+    let up = wait_client_event(&client, CODEX_EVENT_RECONNECTED);
+    assert_eq!(up.params["threads"][0]["status"], "completed", "{}", up.params);
+    let events = turn.collect();
+    let kinds: Vec<u32> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [CODEX_EVENT_GAP, CODEX_EVENT_TURN_COMPLETED]);
+    assert_eq!(events[1].params["codexGap"], true);
+    let result = turn.run();
+    assert_eq!(result.status, "completed");
+    assert_eq!(result.final_answer.as_deref(), Some(HELD_TEXT));
+    assert!(result.gap);
+}
+
+#[test]
+fn ws_a_turn_that_completes_during_the_gap_ends_with_its_final_answer() {
+    turn_ending_in_the_gap(false);
+}
+
+#[test]
+fn unix_a_turn_that_completes_during_the_gap_ends_with_its_final_answer() {
+    turn_ending_in_the_gap(true);
+}
+
+fn turn_error(turn: &Turn) -> CError {
+    loop {
+        match turn.next(60_000) {
+            Next::Event(_) => {}
+            Next::End => panic!("the turn ended instead of failing"),
+            Next::Failed(e) => return e,
+        }
+    }
+}
+
+#[test]
+fn the_window_running_out_fails_everything_with_the_reason() {
+    let env = Offline::new(&held_script());
+    let server = AppServer::start(&env, false);
+    let proxy = Proxy::start(&env, &server);
+    let client = connect(&proxy.url, reconnect_window(300)).unwrap();
+    let thread = client.thread_start("{}");
+    let turn = client.turn_start(&thread, "HELD-PROMPT").unwrap();
+    first_delta(&turn);
+    proxy.block(true);
+    proxy.cut();
+    let err = turn_error(&turn);
+    assert_eq!(err.code, CODEX_ERR_TRANSPORT, "{}", err.message);
+    assert!(err.message.contains("reconnect window of 300 ms"), "{}", err.message);
+    wait_client_event(&client, CODEX_EVENT_DISCONNECTED);
+    let gave_up = wait_client_event(&client, CODEX_EVENT_RECONNECT_FAILED);
+    assert!(gave_up.params["reason"].as_str().unwrap().contains("reconnect window"));
+    let again = client.request("thread/list", Some("{}"), 10_000).unwrap_err();
+    assert_eq!(again.code, CODEX_ERR_TRANSPORT);
+    assert!(again.message.contains("reconnect window"), "{}", again.message);
+    assert!(proxy.accepted() >= 2, "it tried again");
+    env.release(None);
+}
+
+#[test]
+fn with_reconnect_off_a_drop_fails_everything_at_once() {
+    let env = Offline::new(&held_script());
+    let server = AppServer::start(&env, true);
+    let proxy = Proxy::start(&env, &server);
+    let client = connect(&proxy.url, reconnect_window(0)).unwrap();
+    let thread = client.thread_start("{}");
+    let turn = client.turn_start(&thread, "HELD-PROMPT").unwrap();
+    first_delta(&turn);
+    proxy.cut();
+    let err = turn_error(&turn);
+    assert_eq!(err.code, CODEX_ERR_TRANSPORT, "{}", err.message);
+    assert!(!err.message.contains("reconnect"), "{}", err.message);
+    let again = client.request("thread/list", Some("{}"), 10_000).unwrap_err();
+    assert_eq!(again.code, CODEX_ERR_TRANSPORT);
+    assert_eq!(proxy.accepted(), 1, "no second connection");
+    env.release(None);
+}
