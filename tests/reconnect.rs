@@ -9,6 +9,7 @@
 mod support;
 
 use codex_app_server::ffi::event::*;
+use codex_app_server::ffi::request::*;
 use codex_app_server::ffi::*;
 use serde_json::json;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -368,4 +369,95 @@ fn with_reconnect_off_a_drop_fails_everything_at_once() {
     assert_eq!(again.code, CODEX_ERR_TRANSPORT);
     assert_eq!(proxy.accepted(), 1, "no second connection");
     env.release(None);
+}
+
+// ----- server requests across a drop -----
+
+const APPROVAL_THREAD: &str = r#"{"approvalPolicy": "on-request", "approvalsReviewer": "user"}"#;
+
+/// The model asks to run a command that appends a line to `runs.log` in the workspace, with
+/// escalated permissions: the server asks the client for approval.
+fn approval_script() -> serde_json::Value {
+    json!({"responses": [
+        {"match": "RUN-THE-COMMAND", "function_call": {"name": "exec_command", "call_id": "call-1",
+            "arguments": {"cmd": "echo ran >> runs.log", "sandbox_permissions": "require_escalated",
+                          "justification": "test"}}}],
+        "default": {"text": "after the command", "phase": "final_answer"}})
+}
+
+/// The turn's events until its first server request, which is returned unanswered.
+fn until_request(turn: &Turn) -> Ev {
+    loop {
+        match turn.next(60_000) {
+            Next::Event(e) if e.request.is_some() => return e,
+            Next::Event(_) => {}
+            Next::End => panic!("the turn ended without asking"),
+            Next::Failed(e) => panic!("turn failed: {}", e.message),
+        }
+    }
+}
+
+/// The rest of the turn: its events' kinds, and the result.
+fn finish(turn: &Turn) -> (Vec<Ev>, RunResult) {
+    let mut events = Vec::new();
+    loop {
+        match turn.next(60_000) {
+            Next::Event(e) => events.push(e),
+            Next::End => break,
+            Next::Failed(e) => panic!("turn failed: {}: {}", code_name(e.code), e.message),
+        }
+    }
+    (events, turn.run())
+}
+
+fn runs(env: &Offline) -> usize {
+    std::fs::read_to_string(env.workspace.join("runs.log")).unwrap_or_default().lines().count()
+}
+
+#[test]
+fn an_approval_pending_at_the_drop_is_asked_again_and_the_command_runs_once() {
+    let env = Offline::new(&approval_script());
+    let server = AppServer::start(&env, false);
+    let proxy = Proxy::start(&env, &server);
+    let client = connect(&proxy.url, |_| {}).unwrap();
+    let thread = client.thread_start(APPROVAL_THREAD);
+    let turn = client.turn_start(&thread, "RUN-THE-COMMAND").unwrap();
+    let first = until_request(&turn);
+    proxy.cut();
+    wait_client_event(&client, CODEX_EVENT_RECONNECTED);
+    // The server sends it again with the same id: the program is asked again.
+    let again = until_request(&turn);
+    assert_eq!(again.params, first.params);
+    let (old, new) = (first.request.unwrap(), again.request.unwrap());
+    assert!(!old.is_open(), "the repeat supersedes the request of before the drop");
+    new.approve(CODEX_DECISION_ACCEPT).unwrap();
+    let (events, result) = finish(&turn);
+    assert!(events.iter().all(|e| e.request.is_none()), "asked twice only");
+    assert_eq!(result.status, "completed");
+    assert_eq!(result.final_answer.as_deref(), Some("after the command"));
+    assert_eq!(runs(&env), 1, "the command ran once");
+}
+
+#[test]
+fn an_approval_answered_while_the_connection_is_down_is_not_asked_again() {
+    let env = Offline::new(&approval_script());
+    let server = AppServer::start(&env, true);
+    let proxy = Proxy::start(&env, &server);
+    let client = connect(&proxy.url, |_| {}).unwrap();
+    let thread = client.thread_start(APPROVAL_THREAD);
+    let turn = client.turn_start(&thread, "RUN-THE-COMMAND").unwrap();
+    let asked = until_request(&turn);
+    proxy.block(true);
+    proxy.cut();
+    wait_client_event(&client, CODEX_EVENT_DISCONNECTED);
+    // Answered while nothing can be sent: kept, and given when the server asks again.
+    asked.request.as_ref().unwrap().approve(CODEX_DECISION_ACCEPT).unwrap();
+    proxy.block(false);
+    wait_client_event(&client, CODEX_EVENT_RECONNECTED);
+    let (events, result) = finish(&turn);
+    assert!(events.iter().all(|e| e.request.is_none()), "the program is not asked twice");
+    assert_eq!(events[0].kind, CODEX_EVENT_GAP);
+    assert_eq!(result.status, "completed");
+    assert_eq!(result.final_answer.as_deref(), Some("after the command"));
+    assert_eq!(runs(&env), 1, "the command ran once");
 }
