@@ -53,6 +53,7 @@ impl AppServer {
         }
         let mut child = env
             .command(&["app-server", "--listen", "ws://127.0.0.1:0"])
+            .stdin(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
@@ -106,6 +107,8 @@ struct ProxyState {
     blocked: AtomicBool,
     accepted: AtomicUsize,
     live: Mutex<Vec<Box<dyn Fn() + Send>>>,
+    /// Where new connections go: the server's address or socket path.
+    upstream: Mutex<String>,
 }
 
 /// Forwards connections to the server; `cut` drops every one of them, `block` refuses new ones.
@@ -117,28 +120,40 @@ struct Proxy {
 impl Proxy {
     fn start(env: &Offline, server: &AppServer) -> Proxy {
         let state = Arc::new(ProxyState::default());
-        if let Some(path) = server.url.strip_prefix("unix://") {
-            let upstream = PathBuf::from(path);
+        let proxy = |url: String| {
+            let proxy = Proxy { url, state: state.clone() };
+            proxy.set_upstream(server);
+            proxy
+        };
+        if server.url.starts_with("unix://") {
             let socket = env.dir.join("proxy.sock");
             let listener = UnixListener::bind(&socket).unwrap();
             let st = state.clone();
             std::thread::spawn(move || {
                 for conn in listener.incoming().flatten() {
+                    let upstream = PathBuf::from(st.upstream.lock().unwrap().clone());
                     forward(&st, conn, || UnixStream::connect(&upstream).ok());
                 }
             });
-            return Proxy { url: format!("unix://{}", socket.display()), state };
+            return proxy(format!("unix://{}", socket.display()));
         }
-        let upstream = server.url.strip_prefix("ws://").unwrap().to_owned();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("ws://{}", listener.local_addr().unwrap());
         let st = state.clone();
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
+                let upstream = st.upstream.lock().unwrap().clone();
                 forward(&st, conn, || TcpStream::connect(&upstream).ok());
             }
         });
-        Proxy { url, state }
+        proxy(url)
+    }
+
+    /// New connections go to `server` from now on.
+    fn set_upstream(&self, server: &AppServer) {
+        let url = &server.url;
+        let upstream = url.strip_prefix("unix://").or(url.strip_prefix("ws://")).unwrap();
+        *self.state.upstream.lock().unwrap() = upstream.to_owned();
     }
 
     /// Drops every connection open now (both sides see it end).
@@ -460,4 +475,108 @@ fn an_approval_answered_while_the_connection_is_down_is_not_asked_again() {
     assert_eq!(result.status, "completed");
     assert_eq!(result.final_answer.as_deref(), Some("after the command"));
     assert_eq!(runs(&env), 1, "the command ran once");
+}
+
+// ----- the server killed and started again -----
+
+fn server_restarted_under_a_turn(unix: bool) {
+    let env = Offline::new(&held_script());
+    let mut server = AppServer::start(&env, unix);
+    let proxy = Proxy::start(&env, &server);
+    let client = connect(&proxy.url, |_| {}).unwrap();
+    let thread = client.thread_start("{}");
+    let turn = client.turn_start(&thread, "HELD-PROMPT").unwrap();
+    first_delta(&turn);
+    // Killed: the client's connection ends with it, and every attempt is refused meanwhile.
+    drop(server);
+    wait_client_event(&client, CODEX_EVENT_DISCONNECTED);
+    if unix {
+        let _ = std::fs::remove_file(env.dir.join("server.sock"));
+    }
+    server = AppServer::start(&env, unix);
+    proxy.set_upstream(&server);
+    let up = wait_client_event(&client, CODEX_EVENT_RECONNECTED);
+    assert_eq!(up.params["threads"][0]["status"], "interrupted", "{}", up.params);
+    let (events, result) = finish(&turn);
+    let kinds: Vec<u32> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [CODEX_EVENT_GAP, CODEX_EVENT_TURN_COMPLETED]);
+    assert_eq!(result.status, "interrupted");
+    assert!(result.gap);
+    // The thread is back on the new server: a new turn works.
+    let next = client.turn_start(&thread, "another").unwrap().run();
+    assert_eq!(
+        (next.status.as_str(), next.final_answer.as_deref()),
+        ("completed", Some("next turn ok"))
+    );
+    drop(server);
+}
+
+#[test]
+fn ws_the_server_restarted_on_the_same_home_ends_the_turn_interrupted_and_the_thread_goes_on() {
+    server_restarted_under_a_turn(false);
+}
+
+#[test]
+fn unix_the_server_restarted_on_the_same_home_ends_the_turn_interrupted_and_the_thread_goes_on() {
+    server_restarted_under_a_turn(true);
+}
+
+// ----- a pool member -----
+
+#[test]
+fn a_pool_member_that_reconnects_keeps_its_threads_and_their_turns() {
+    use codex_app_server::ffi::pool::*;
+    let env = Offline::new(&held_script());
+    let server = AppServer::start(&env, false);
+    let proxy = Proxy::start(&env, &server);
+    let member = remote_options(&proxy.url, |_| {});
+    let mut pool = std::ptr::null_mut();
+    set(|e| unsafe { codex_pool_start([member as *const _].as_ptr(), 1, &mut pool, e) }).unwrap();
+    unsafe { codex_app_server::ffi::options::codex_options_free(member) };
+    let mut id = std::ptr::null_mut();
+    set(|e| unsafe {
+        codex_pool_thread_start(pool, cs("{}").as_ptr(), &mut id, std::ptr::null_mut(), e)
+    })
+    .unwrap();
+    let thread = unsafe { std::ffi::CStr::from_ptr(id) }.to_str().unwrap().to_owned();
+    unsafe { codex_string_free(id) };
+    let client_of =
+        |thread: &str| -> Result<*const codex_app_server::ffi::client::codex_client, CError> {
+            let mut client = std::ptr::null();
+            set(|e| unsafe {
+                codex_pool_client_for_thread(pool, cs(thread).as_ptr(), &mut client, e)
+            })?;
+            Ok(client)
+        };
+    let turn_start = |input: &str| {
+        let mut turn = std::ptr::null_mut();
+        set(|e| unsafe {
+            codex_pool_turn_start(
+                pool,
+                cs(&thread).as_ptr(),
+                cs(input).as_ptr(),
+                std::ptr::null(),
+                &mut turn,
+                e,
+            )
+        })
+        .unwrap();
+        Turn(turn)
+    };
+    let turn = turn_start("HELD-PROMPT");
+    first_delta(&turn);
+    // The member's client, borrowed from the pool (never freed here).
+    let client = std::mem::ManuallyDrop::new(Client(client_of(&thread).unwrap() as *mut _));
+    proxy.cut();
+    wait_client_event(&client, CODEX_EVENT_RECONNECTED);
+    assert_eq!(client_of(&thread).unwrap(), client.0 as *const _, "the thread stays on its member");
+    assert!(unsafe { codex_pool_member_healthy(pool, 0) });
+    env.release(Some("HELD-PROMPT"));
+    let result = turn.run();
+    assert_eq!(result.final_answer.as_deref(), Some(HELD_TEXT));
+    assert!(result.gap);
+    let next = turn_start("another").run();
+    assert_eq!(next.final_answer.as_deref(), Some("next turn ok"));
+    drop(turn);
+    unsafe { codex_pool_free(pool) };
 }
