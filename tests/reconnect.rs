@@ -250,6 +250,12 @@ fn held_turn_continues_on_its_handle(unix: bool) {
     let down = wait_client_event(&client, CODEX_EVENT_DISCONNECTED);
     assert_eq!(down.method, "codex/disconnected");
     let up = wait_client_event(&client, CODEX_EVENT_RECONNECTED);
+    println!(
+        "{}: reconnected and resumed in {} ms ({} attempts)",
+        if unix { "unix" } else { "ws" },
+        up.params["downMs"],
+        up.params["attempts"]
+    );
     let resumed = &up.params["threads"];
     assert_eq!(resumed[0]["threadId"], thread.as_str(), "{resumed}");
     assert_eq!(resumed[0]["status"], "inProgress", "{resumed}");
@@ -579,4 +585,27 @@ fn a_pool_member_that_reconnects_keeps_its_threads_and_their_turns() {
     assert_eq!(next.final_answer.as_deref(), Some("next turn ok"));
     drop(turn);
     unsafe { codex_pool_free(pool) };
+}
+
+#[test]
+fn drops_in_a_row_are_each_reconnected_and_the_turn_goes_on() {
+    let env = Offline::new(&held_script());
+    let server = AppServer::start(&env, true);
+    let proxy = Proxy::start(&env, &server);
+    let client = connect(&proxy.url, |_| {}).unwrap();
+    let thread = client.thread_start("{}");
+    let turn = client.turn_start(&thread, "HELD-PROMPT").unwrap();
+    first_delta(&turn);
+    for _ in 0..3 {
+        proxy.cut();
+        wait_client_event(&client, CODEX_EVENT_DISCONNECTED);
+        let up = wait_client_event(&client, CODEX_EVENT_RECONNECTED);
+        assert_eq!(up.params["threads"][0]["status"], "inProgress", "{}", up.params);
+    }
+    env.release(Some("HELD-PROMPT"));
+    let (events, result) = finish(&turn);
+    let gaps = events.iter().filter(|e| e.kind == CODEX_EVENT_GAP).count();
+    assert_eq!(gaps, 3, "one gap per drop");
+    assert_eq!(result.final_answer.as_deref(), Some(HELD_TEXT));
+    assert_eq!(proxy.accepted(), 4);
 }

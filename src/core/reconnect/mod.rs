@@ -61,6 +61,8 @@ struct State {
     /// A reconnect loop runs; a drop meanwhile makes it go round again.
     reconnecting: Option<JoinHandle<()>>,
     dropped_again: Option<Error>,
+    /// The epoch whose failure was handled last.
+    handled: Option<u64>,
     /// The connection dropped and is not adopted again yet.
     down: bool,
     /// Failed for good (the close, or the window ran out).
@@ -141,6 +143,11 @@ impl Reconnector {
             }
             return;
         }
+        // A reader may report its end twice: the first report decides.
+        if state.handled == Some(epoch) {
+            return;
+        }
+        state.handled = Some(epoch);
         let reconnectable = state.started
             && !state.closed
             && !state.finished
