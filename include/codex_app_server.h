@@ -164,10 +164,12 @@
 #define CODEX_EVENT_DISCONNECTED 14
 
 /**
- * Made by this library, on the client stream: connected again and the threads with a turn
- * handle resumed. Method `codex/reconnected`, params `{"attempts", "downMs", "threads":
- * [{"threadId", "turnId", "status", "error"?}]}` (`status` from the snapshot: `inProgress`
- * goes on, anything else ended the turn).
+ * Made by this library, on the client stream: connected again and the client's threads
+ * resumed (those it started, resumed or forked, and those with a turn). Method
+ * `codex/reconnected`, params `{"attempts", "downMs", "threads": [{"threadId", "turnId"?,
+ * "status", "error"?}]}`: for a thread with a turn, `status` is the turn's in the snapshot
+ * (`inProgress` goes on, anything else ended the turn); else `idle`, or `notResumed` (with
+ * `error`) when the server no longer has the thread.
  */
 #define CODEX_EVENT_RECONNECTED 15
 
@@ -1722,7 +1724,11 @@ codex_result codex_options_set_turn_idle_timeout_ms(struct codex_options *opts,
  * reconnected: a dead child is dead.
  *
  * Within the window the library connects again with backoff, sends `initialize`, and resumes
- * (`thread/resume`) every thread with a turn handle. A turn still running goes on on the same
+ * (`thread/resume`) every thread of the client (started, resumed or forked through it, and
+ * every thread with a turn; `thread/unsubscribe` takes one off). A thread the server cannot
+ * resume (one that never had a turn has nothing stored yet; an ephemeral one after a restart)
+ * is reported `notResumed`, and a turn started on it fails with `CODEX_ERR_TRANSPORT` saying
+ * so until the program resumes it. A turn still running goes on on the same
  * handle after one `CODEX_EVENT_GAP` event; a turn that ended meanwhile ends its handle with
  * the status and final answer of the snapshot (`codex_turn_result_gap` is true). Requests in
  * flight at the drop fail with `CODEX_ERR_TRANSPORT` (the message says the server may have

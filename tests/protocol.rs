@@ -368,6 +368,7 @@ fn the_pinned_codex_still_has_every_method_and_field_the_library_uses() {
     sent(&mut missing, "v2/TurnInterruptParams.json", &["threadId"]);
     sent(&mut missing, "v2/TurnInterruptParams.json", &["turnId"]);
     sent(&mut missing, "v2/ThreadResumeParams.json", &["threadId"]);
+    sent(&mut missing, "v2/ThreadResumeParams.json", &["excludeTurns"]);
     // The ids the library reads from the results.
     sent(&mut missing, "v2/ThreadStartResponse.json", &["thread", "id"]);
     sent(&mut missing, "v2/ThreadResumeResponse.json", &["thread", "id"]);

@@ -609,3 +609,38 @@ fn drops_in_a_row_are_each_reconnected_and_the_turn_goes_on() {
     assert_eq!(result.final_answer.as_deref(), Some(HELD_TEXT));
     assert_eq!(proxy.accepted(), 4);
 }
+
+#[test]
+fn a_thread_idle_at_the_drop_is_subscribed_again_and_its_next_turn_streams() {
+    let env = Offline::new(&held_script());
+    let server = AppServer::start(&env, false);
+    let proxy = Proxy::start(&env, &server);
+    let client = connect(&proxy.url, |_| {}).unwrap();
+    let idle = client.thread_start("{}");
+    assert_eq!(client.turn_start(&idle, "first").unwrap().run().status, "completed");
+    // A thread without a turn has nothing stored yet: the server cannot resume it.
+    let fresh = client.thread_start("{}");
+    let busy = client.thread_start("{}");
+    let turn = client.turn_start(&busy, "HELD-PROMPT").unwrap();
+    first_delta(&turn);
+    proxy.cut();
+    let up = wait_client_event(&client, CODEX_EVENT_RECONNECTED);
+    let threads = up.params["threads"].as_array().unwrap().clone();
+    assert_eq!(threads.len(), 3, "{threads:?}");
+    let status_of =
+        |t: &str| threads.iter().find(|r| r["threadId"] == t).unwrap()["status"].clone();
+    assert_eq!(status_of(&idle), "idle", "{threads:?}");
+    assert_eq!(status_of(&busy), "inProgress", "{threads:?}");
+    assert_eq!(status_of(&fresh), "notResumed", "{threads:?}");
+    // The idle thread streams again on the new connection.
+    let next = client.turn_start(&idle, "another").unwrap().run();
+    assert_eq!(next.final_answer.as_deref(), Some("next turn ok"));
+    // A turn on the thread that could not be resumed would get no events: refused, saying so.
+    let Err(refused) = client.turn_start(&fresh, "another") else {
+        panic!("a turn on a thread that was not resumed started");
+    };
+    assert_eq!(refused.code, CODEX_ERR_TRANSPORT);
+    assert!(refused.message.contains("could not be subscribed to again"), "{}", refused.message);
+    env.release(Some("HELD-PROMPT"));
+    assert_eq!(turn.run().final_answer.as_deref(), Some(HELD_TEXT));
+}

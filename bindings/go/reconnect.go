@@ -6,7 +6,7 @@ package codexappserver
 import "C"
 
 // Reconnecting (Options.ReconnectWindow, codex_options_set_reconnect_window_ms): a dropped
-// ws/wss/unix connection is made again and the threads with a turn are resumed. These event
+// ws/wss/unix connection is made again and the client's threads are resumed. These event
 // kinds tell the program about it.
 const (
 	// In a turn's stream: events were missed; Params["turn"] is the resumed snapshot of the

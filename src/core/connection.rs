@@ -157,7 +157,9 @@ impl Connection {
         params: Option<&str>,
         timeout: Timeout,
     ) -> Result<String> {
-        self.rpc.call(&self.transport, method, params, self.timeout(timeout))
+        let result = self.rpc.call(&self.transport, method, params, self.timeout(timeout))?;
+        self.reconnect.subscriptions.observe(method, params, &result);
+        Ok(result)
     }
 
     /// `call`, with `on_answer` run by the reader thread on the response (see `Rpc::call_then`).
@@ -168,6 +170,7 @@ impl Connection {
         timeout: Timeout,
         on_answer: super::routing::rpc::OnAnswer,
     ) -> Result<String> {
+        self.reconnect.subscriptions.check(method, params)?;
         let timeout = self.timeout(timeout);
         self.rpc.call_then(&self.transport, method, params, timeout, Some(on_answer))
     }

@@ -54,10 +54,12 @@ pub const CODEX_EVENT_GAP: u32 = 13;
 /// (the server may have acted on them); until `CODEX_EVENT_RECONNECTED`, new requests fail at
 /// once with `CODEX_ERR_TRANSPORT` ("not sent"); turns wait.
 pub const CODEX_EVENT_DISCONNECTED: u32 = 14;
-/// Made by this library, on the client stream: connected again and the threads with a turn
-/// handle resumed. Method `codex/reconnected`, params `{"attempts", "downMs", "threads":
-/// [{"threadId", "turnId", "status", "error"?}]}` (`status` from the snapshot: `inProgress`
-/// goes on, anything else ended the turn).
+/// Made by this library, on the client stream: connected again and the client's threads
+/// resumed (those it started, resumed or forked, and those with a turn). Method
+/// `codex/reconnected`, params `{"attempts", "downMs", "threads": [{"threadId", "turnId"?,
+/// "status", "error"?}]}`: for a thread with a turn, `status` is the turn's in the snapshot
+/// (`inProgress` goes on, anything else ended the turn); else `idle`, or `notResumed` (with
+/// `error`) when the server no longer has the thread.
 pub const CODEX_EVENT_RECONNECTED: u32 = 15;
 /// Made by this library, on the client stream: the connection could not be made again within
 /// the window. Method `codex/reconnectFailed`, params `{"reason"}`; then everything fails with

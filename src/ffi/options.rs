@@ -510,7 +510,11 @@ pub unsafe extern "C" fn codex_options_set_turn_idle_timeout_ms(
 /// reconnected: a dead child is dead.
 ///
 /// Within the window the library connects again with backoff, sends `initialize`, and resumes
-/// (`thread/resume`) every thread with a turn handle. A turn still running goes on on the same
+/// (`thread/resume`) every thread of the client (started, resumed or forked through it, and
+/// every thread with a turn; `thread/unsubscribe` takes one off). A thread the server cannot
+/// resume (one that never had a turn has nothing stored yet; an ephemeral one after a restart)
+/// is reported `notResumed`, and a turn started on it fails with `CODEX_ERR_TRANSPORT` saying
+/// so until the program resumes it. A turn still running goes on on the same
 /// handle after one `CODEX_EVENT_GAP` event; a turn that ended meanwhile ends its handle with
 /// the status and final answer of the snapshot (`codex_turn_result_gap` is true). Requests in
 /// flight at the drop fail with `CODEX_ERR_TRANSPORT` (the message says the server may have

@@ -1,5 +1,5 @@
 //! What happens when the connection fails: for a WebSocket or Unix socket with a reconnect
-//! window, the connection is made again and the threads with a turn handle are resumed; else,
+//! window, the connection is made again and its threads are resumed; else,
 //! or once the window has run out, every waiter and stream fails.
 //!
 //! A drop, in order: the transport refuses new messages (they fail with `Transport`, "not
@@ -7,11 +7,13 @@
 //! gets `codex/disconnected`. Then attempts with backoff, each one a new transport on its own
 //! (the routing state — turn table, open server requests — is the old one's, so the reader of
 //! the new connection routes into it from its first line), `initialize` on it, and only then it
-//! is adopted as the connection's link; then `thread/resume` of each thread with a turn handle
-//! (`resume` turns each snapshot into events), and `codex/reconnected` on the client stream.
+//! is adopted as the connection's link; then `thread/resume` of each thread the connection was
+//! subscribed to (`subscriptions`; `resume` turns the snapshot of each thread with a turn handle
+//! into events), and `codex/reconnected` on the client stream.
 //! When the window runs out: `codex/reconnectFailed`, and everything fails as without a window.
 
 mod resume;
+mod subscriptions;
 
 use super::connection::{initialize_params, Connection};
 use super::error::{Error, ErrorKind};
@@ -26,6 +28,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use subscriptions::Subscriptions;
 
 /// The first pause between attempts; it doubles up to `MAX_BACKOFF`.
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
@@ -47,6 +50,8 @@ pub(crate) struct Reconnector {
     changed: Condvar,
     /// Ends a connect in progress when the client closes.
     cancel: Cancel,
+    /// The threads to resume after a reconnect.
+    pub(crate) subscriptions: Subscriptions,
 }
 
 #[derive(Default)]
@@ -92,6 +97,7 @@ impl Reconnector {
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
             cancel: Cancel::default(),
+            subscriptions: Subscriptions::default(),
         })
     }
 

@@ -1,5 +1,6 @@
-//! After a reconnect: `thread/resume` of each thread with a turn handle, and what its snapshot
-//! means for the handle. The snapshot is applied by the reader thread in the response's place
+//! After a reconnect: `thread/resume` of each thread the connection was subscribed to (a thread
+//! not resumed gets no events), and for a thread with a turn handle, what its snapshot means for
+//! the handle. The snapshot is applied by the reader thread in the response's place
 //! among the lines (a waiter hook), so the gap event comes before the live tail that follows
 //! the response. Per handle:
 //! - the turn still runs (`inProgress`): one `codex/gap` event, then the live tail;
@@ -19,6 +20,7 @@ use crate::core::routing::requests::PendingRequests;
 use crate::core::routing::router::{Router, TurnIds, Wakes};
 use crate::core::routing::wire::ResponseOutcome;
 use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 const GAP_REASON: &str = "the connection to the app-server dropped: events of this turn were \
@@ -26,51 +28,82 @@ const GAP_REASON: &str = "the connection to the app-server dropped: events of th
                           finished so far";
 
 impl Reconnector {
-    /// Resumes each thread with a turn handle; returns what became of each (for the
-    /// `codex/reconnected` event). A turn still starting is skipped: its `turn/start` failed
-    /// with the drop, and the start gave the thread back.
+    /// Resumes each thread this connection was subscribed to: those with a turn handle with
+    /// their turns (the snapshot decides what becomes of the handle), the others without. Returns
+    /// what became of each (for the `codex/reconnected` event). A turn still starting is resumed
+    /// as an idle thread: its `turn/start` failed with the drop, and the start gave the thread
+    /// back. Stops at a new drop: the next round resumes them all.
     pub(super) fn resume_all(&self, connection: &Connection) -> Vec<Value> {
+        let handles: BTreeMap<String, Arc<TurnIds>> = self.router.handles().into_iter().collect();
+        let mut threads: BTreeSet<String> = self.subscriptions.all().into_iter().collect();
+        threads.extend(handles.keys().cloned());
         let mut resumed = Vec::new();
-        for (thread, ids) in self.router.handles() {
-            let turn = ids.current().to_owned();
-            if turn.is_empty() {
-                continue;
-            }
-            let seen = Arc::new(Mutex::new(None::<String>));
-            let hook = {
-                let (router, pending) = (self.router.clone(), self.pending.clone());
-                let (thread, ids, seen) = (thread.clone(), ids.clone(), seen.clone());
-                Box::new(move |outcome: &ResponseOutcome<'_>| {
-                    if let ResponseOutcome::Result(raw) = outcome {
-                        let status = apply_snapshot(&router, &pending, &thread, &ids, raw);
-                        *seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(status);
-                    }
-                })
+        for thread in threads {
+            let outcome = match handles.get(&thread).filter(|ids| !ids.current().is_empty()) {
+                Some(ids) => self.resume_turn(connection, &thread, ids),
+                None => self.resume_idle(connection, &thread),
             };
-            let params = json!({ "threadId": thread }).to_string();
-            let outcome =
-                connection.call_then("thread/resume", Some(&params), Timeout::Default, hook);
-            let status = seen.lock().unwrap_or_else(|p| p.into_inner()).take();
-            match (outcome, status) {
-                (Ok(_), Some(status)) => {
-                    resumed.push(json!({"threadId": thread, "turnId": turn, "status": status}))
-                }
-                // Dropped again: the next round resumes it.
-                (Err(e), _) if e.kind == ErrorKind::Transport => break,
-                (outcome, _) => {
-                    let why = match outcome {
-                        Err(e) => {
-                            format!("thread/resume failed after the reconnect: {}", e.message)
-                        }
-                        Ok(_) => "thread/resume answered without a usable snapshot".to_owned(),
-                    };
-                    end_turn(&self.router, &self.pending, &thread, &turn, None, "failed", &why);
-                    resumed.push(json!({"threadId": thread, "turnId": turn, "status": "failed",
-                                        "error": why}));
-                }
+            match outcome {
+                Some(report) => resumed.push(report),
+                None => break,
             }
         }
         resumed
+    }
+
+    /// A thread without a running turn: subscribed again, no snapshot of its turns. `None` on
+    /// a new drop.
+    fn resume_idle(&self, connection: &Connection, thread: &str) -> Option<Value> {
+        let params = json!({ "threadId": thread, "excludeTurns": true }).to_string();
+        match connection.call("thread/resume", Some(&params), Timeout::Default) {
+            Ok(_) => Some(json!({"threadId": thread, "status": "idle"})),
+            Err(e) if e.kind == ErrorKind::Transport => None,
+            Err(e) => {
+                // Gone from the server (an ephemeral thread after a restart), or never used (a
+                // thread has no rollout before its first turn): not tried again.
+                self.subscriptions.lose(thread, &e.message);
+                Some(json!({"threadId": thread, "status": "notResumed", "error": e.message}))
+            }
+        }
+    }
+
+    /// A thread with a turn handle: resumed with its turns, the snapshot applied to the handle.
+    /// `None` on a new drop.
+    fn resume_turn(
+        &self,
+        connection: &Connection,
+        thread: &str,
+        ids: &Arc<TurnIds>,
+    ) -> Option<Value> {
+        let turn = ids.current().to_owned();
+        let seen = Arc::new(Mutex::new(None::<String>));
+        let hook = {
+            let (router, pending) = (self.router.clone(), self.pending.clone());
+            let (thread, ids, seen) = (thread.to_owned(), ids.clone(), seen.clone());
+            Box::new(move |outcome: &ResponseOutcome<'_>| {
+                if let ResponseOutcome::Result(raw) = outcome {
+                    let status = apply_snapshot(&router, &pending, &thread, &ids, raw);
+                    *seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(status);
+                }
+            })
+        };
+        let params = json!({ "threadId": thread }).to_string();
+        let outcome = connection.call_then("thread/resume", Some(&params), Timeout::Default, hook);
+        let status = seen.lock().unwrap_or_else(|p| p.into_inner()).take();
+        match (outcome, status) {
+            (Ok(_), Some(status)) => {
+                Some(json!({"threadId": thread, "turnId": turn, "status": status}))
+            }
+            (Err(e), _) if e.kind == ErrorKind::Transport => None,
+            (outcome, _) => {
+                let why = match outcome {
+                    Err(e) => format!("thread/resume failed after the reconnect: {}", e.message),
+                    Ok(_) => "thread/resume answered without a usable snapshot".to_owned(),
+                };
+                end_turn(&self.router, &self.pending, thread, &turn, None, "failed", &why);
+                Some(json!({"threadId": thread, "turnId": turn, "status": "failed", "error": why}))
+            }
+        }
     }
 }
 
