@@ -109,6 +109,9 @@ struct ProxyState {
     live: Mutex<Vec<Box<dyn Fn() + Send>>>,
     /// Where new connections go: the server's address or socket path.
     upstream: Mutex<String>,
+    /// While set, what the client writes is swallowed (counted in `swallowed`), never forwarded.
+    stalled: AtomicBool,
+    swallowed: AtomicUsize,
 }
 
 /// Forwards connections to the server; `cut` drops every one of them, `block` refuses new ones.
@@ -163,6 +166,18 @@ impl Proxy {
         }
     }
 
+    /// What the client writes from now on is swallowed; returns once `bytes` more have been.
+    fn stall_until_swallowed(&self, bytes: usize, write: impl FnOnce()) {
+        self.state.stalled.store(true, Ordering::SeqCst);
+        let before = self.state.swallowed.load(Ordering::SeqCst);
+        write();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.state.swallowed.load(Ordering::SeqCst) < before + bytes {
+            assert!(Instant::now() < deadline, "the client wrote nothing");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
     fn block(&self, blocked: bool) {
         self.state.blocked.store(blocked, Ordering::SeqCst);
     }
@@ -172,7 +187,7 @@ impl Proxy {
     }
 }
 
-fn forward<S: Duplex>(state: &ProxyState, client: S, connect: impl FnOnce() -> Option<S>) {
+fn forward<S: Duplex>(state: &Arc<ProxyState>, client: S, connect: impl FnOnce() -> Option<S>) {
     state.accepted.fetch_add(1, Ordering::SeqCst);
     if state.blocked.load(Ordering::SeqCst) {
         client.shut();
@@ -187,13 +202,28 @@ fn forward<S: Duplex>(state: &ProxyState, client: S, connect: impl FnOnce() -> O
         c.shut();
         s.shut();
     }));
-    pump(client.dup(), server.dup());
-    pump(server, client);
+    pump(client.dup(), server.dup(), Some(state.clone()));
+    pump(server, client, None);
 }
 
-fn pump<S: Duplex>(mut from: S, mut to: S) {
+/// Copies `from` to `to` until either ends; the client's side (`stall` given) is swallowed
+/// while the proxy is stalled.
+fn pump<S: Duplex>(mut from: S, mut to: S, stall: Option<Arc<ProxyState>>) {
     std::thread::spawn(move || {
-        let _ = std::io::copy(&mut from, &mut to);
+        let mut buf = [0u8; 16 << 10];
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if let Some(state) = stall.as_ref().filter(|s| s.stalled.load(Ordering::SeqCst)) {
+                state.swallowed.fetch_add(n, Ordering::SeqCst);
+                continue;
+            }
+            if to.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
         from.shut();
         to.shut();
     });
@@ -643,4 +673,35 @@ fn a_thread_idle_at_the_drop_is_subscribed_again_and_its_next_turn_streams() {
     assert!(refused.message.contains("could not be subscribed to again"), "{}", refused.message);
     env.release(Some("HELD-PROMPT"));
     assert_eq!(turn.run().final_answer.as_deref(), Some(HELD_TEXT));
+}
+
+// ----- requests across a drop -----
+
+#[test]
+fn a_request_in_flight_at_the_drop_may_have_been_acted_on_one_during_the_gap_was_not_sent() {
+    let env = Offline::new(&held_script());
+    let server = AppServer::start(&env, false);
+    let proxy = Proxy::start(&env, &server);
+    let client = connect(&proxy.url, |_| {}).unwrap();
+    std::thread::scope(|s| {
+        let mut waiter = None;
+        // The request leaves the client (the proxy swallows it): it is in flight at the drop.
+        // (40 bytes: more than a keepalive ping, less than the request's frame.)
+        proxy.stall_until_swallowed(40, || {
+            waiter = Some(s.spawn(|| client.request("thread/list", Some("{}"), 60_000)));
+        });
+        proxy.block(true);
+        proxy.cut();
+        let err = waiter.unwrap().join().unwrap().unwrap_err();
+        assert_eq!(err.code, CODEX_ERR_TRANSPORT, "{}", err.message);
+        assert!(err.message.contains("may have acted on it"), "{}", err.message);
+    });
+    proxy.state.stalled.store(false, Ordering::SeqCst);
+    wait_client_event(&client, CODEX_EVENT_DISCONNECTED);
+    let err = client.request("thread/list", Some("{}"), 60_000).unwrap_err();
+    assert_eq!(err.code, CODEX_ERR_TRANSPORT, "{}", err.message);
+    assert!(err.message.contains("not sent"), "{}", err.message);
+    proxy.block(false);
+    wait_client_event(&client, CODEX_EVENT_RECONNECTED);
+    client.request("thread/list", Some("{}"), 60_000).unwrap();
 }
