@@ -214,7 +214,7 @@ msrv-check: | $(BUILD)
 layers-check: | $(BUILD)
 	@python3 scripts/check-layers.py src/core && echo 1 > $(BUILD)/layers-check.passed
 
-# The real-codex tests (Rust: the protocol guard, real_codex, real_approvals, remote, websocket;
+# The real-codex tests (Rust: the protocol guard, real_codex, real_approvals, remote, websocket, reconnect;
 # C: real_codex_test spawned and over ws://) against each release of CODEX_VERSIONS: the oldest
 # this library supports, the pinned one (what make test runs) and the newest. Each is
 # installed by scripts/install-runtime.sh VERSION (the wheel, else the npm platform package).
@@ -223,7 +223,7 @@ CODEX_OLDEST := 0.158.0
 CODEX_PINNED := $(shell sed -n 's/^PINNED=//p' scripts/install-runtime.sh)
 CODEX_NEWEST := 0.171.0
 CODEX_VERSIONS ?= $(CODEX_OLDEST) $(CODEX_PINNED) $(CODEX_NEWEST)
-REAL_CODEX_TESTS := --test protocol --test real_codex --test real_approvals --test real_threads --test remote --test websocket --test typed_access
+REAL_CODEX_TESTS := --test protocol --test real_codex --test real_approvals --test real_threads --test remote --test websocket --test typed_access --test reconnect
 .PHONY: test-compat
 test-compat: lib $(BUILD)/real_codex_test | $(BUILD)
 	@set -o pipefail; for v in $(CODEX_VERSIONS); do 	  bin=$$(./scripts/install-runtime.sh $$v) || exit 1; 	  echo "== codex $$v ($$bin)"; 	  CODEX_TEST_BIN=$$bin $(CARGO) test --release $(REAL_CODEX_TESTS) 2>&1 \

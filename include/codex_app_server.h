@@ -146,6 +146,43 @@
 #define CODEX_EVENT_SKIPPED 12
 
 /**
+ * Made by this library, in a turn's stream: the connection dropped while the turn ran and was
+ * made again; the events between were missed. Method `codex/gap`, params `{"threadId",
+ * "turnId", "reason", "turn"}` where `turn` is the resumed thread's snapshot of the turn (its
+ * status and the items finished so far: re-render from them). A turn still running goes on
+ * with its live tail (deltas of an item whose `item/started` was missed included); one that
+ * ended meanwhile gets a `turn/completed` made from the snapshot next (`"codexGap": true`).
+ * Its result says so: `codex_turn_result_gap`.
+ */
+#define CODEX_EVENT_GAP 13
+
+/**
+ * Made by this library, on the client stream: the connection to the app-server dropped and
+ * is being made again (`codex_options_set_reconnect_window_ms`). Method `codex/disconnected`,
+ * params `{"reason", "windowMs"}`. Requests in flight failed with `CODEX_ERR_TRANSPORT`
+ * (the server may have acted on them); until `CODEX_EVENT_RECONNECTED`, new requests fail at
+ * once with `CODEX_ERR_TRANSPORT` ("not sent"); turns wait.
+ */
+#define CODEX_EVENT_DISCONNECTED 14
+
+/**
+ * Made by this library, on the client stream: connected again and the client's threads
+ * resumed (those it started, resumed or forked, and those with a turn). Method
+ * `codex/reconnected`, params `{"attempts", "downMs", "threads": [{"threadId", "turnId"?,
+ * "status", "error"?}]}`: for a thread with a turn, `status` is the turn's in the snapshot
+ * (`inProgress` goes on, anything else ended the turn); else `idle`, or `notResumed` (with
+ * `error`) when the server no longer has the thread.
+ */
+#define CODEX_EVENT_RECONNECTED 15
+
+/**
+ * Made by this library, on the client stream: the connection could not be made again within
+ * the window. Method `codex/reconnectFailed`, params `{"reason"}`; then everything fails with
+ * `CODEX_ERR_TRANSPORT` and that reason, as without reconnecting.
+ */
+#define CODEX_EVENT_RECONNECT_FAILED 16
+
+/**
  * No `codexErrorInfo` kind this library knows (a newer codex's; its name is in the document).
  */
 #define CODEX_FAILURE_UNKNOWN 0
@@ -2627,6 +2664,39 @@ codex_result codex_options_set_turn_idle_timeout_ms(struct codex_options *opts,
                                                     struct codex_error **err_out);
 
 /**
+ * How long a dropped `ws://`, `wss://` or `unix://` connection is made again before the client
+ * fails, in milliseconds: 0 turns reconnecting off (a drop fails every turn and request with
+ * `CODEX_ERR_TRANSPORT` at once); default 30000. A spawned server (`stdio://`) is never
+ * reconnected: a dead child is dead.
+ *
+ * Within the window the library connects again with backoff, sends `initialize`, and resumes
+ * (`thread/resume`) every thread of the client (started, resumed or forked through it, and
+ * every thread with a turn; `thread/unsubscribe` takes one off). A thread the server cannot
+ * resume (one that never had a turn has nothing stored yet; an ephemeral one after a restart)
+ * is reported `notResumed`, and a turn started on it fails with `CODEX_ERR_TRANSPORT` saying
+ * so until the program resumes it. A turn still running goes on on the same
+ * handle after one `CODEX_EVENT_GAP` event; a turn that ended meanwhile ends its handle with
+ * the status and final answer of the snapshot (`codex_turn_result_gap` is true). Requests in
+ * flight at the drop fail with `CODEX_ERR_TRANSPORT` (the message says the server may have
+ * acted on them), and so do requests made before the connection is back ("not sent"). The
+ * client stream gets `CODEX_EVENT_DISCONNECTED`, then `CODEX_EVENT_RECONNECTED`, or
+ * `CODEX_EVENT_RECONNECT_FAILED` when the window runs out, after which everything fails as
+ * without reconnecting, with that reason.
+ *
+ * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+ *   are independent).
+ * - **Ownership:** nothing is allocated; the options keep the value.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a negative
+ *   value; the options are unchanged then.
+ *
+ * # Safety
+ * `opts` must be live options; `err_out` NULL or writable.
+ */
+codex_result codex_options_set_reconnect_window_ms(struct codex_options *opts,
+                                                   int64_t window_ms,
+                                                   struct codex_error **err_out);
+
+/**
  * How long a server request (an approval, a question) waits for the program's answer before
  * the library answers it fail-closed (approvals declined, other requests a JSON-RPC error):
  * a positive number of milliseconds, or 0 to answer every request fail-closed at once without
@@ -4089,6 +4159,23 @@ codex_result codex_turn_run(const struct codex_turn *turn,
                             int64_t timeout_ms,
                             struct codex_turn_result **result_out,
                             struct codex_error **err_out);
+
+/**
+ * Whether the turn's stream had a gap: the connection to the app-server dropped while the
+ * turn ran and was made again (`codex_options_set_reconnect_window_ms`), so some of its events
+ * were missed (its `CODEX_EVENT_GAP` event says so in the stream). The status, final answer
+ * and items are then those of the resumed thread's snapshot and the events after it: the
+ * items finished while the connection was down are in `codex_turn_result_items_json`, the
+ * deltas streamed meanwhile are lost.
+ *
+ * - **Threads:** any thread, while no `*_free` of `result` runs.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** none: false when `result` is NULL or not a live result.
+ *
+ * # Safety
+ * `result` must be NULL or a live turn result.
+ */
+bool codex_turn_result_gap(const struct codex_turn_result *result);
 
 /**
  * `"completed"`, `"interrupted"` or `"failed"` (from `turn/completed`).

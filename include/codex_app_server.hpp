@@ -131,6 +131,9 @@ public:
     Options &control_timeout(Timeout t) { return set_number(codex_options_set_control_timeout_ms, t.count()); }
     /// 0 = off (the default).
     Options &turn_idle_timeout(Timeout t) { return set_number(codex_options_set_turn_idle_timeout_ms, t.count()); }
+    /// ws/wss/unix: how long a dropped connection is made again, turns resumed (0 = never;
+    /// default 30 s); see codex_options_set_reconnect_window_ms.
+    Options &reconnect_window(Timeout t) { return set_number(codex_options_set_reconnect_window_ms, t.count()); }
     /// Library threads for this client's callbacks (default: the CPUs, at least 2).
     Options &callback_threads(size_t n) { return set_number(codex_options_set_callback_threads, n); }
     /// 0 = no limit.
@@ -331,6 +334,8 @@ struct TurnResult {
     std::optional<std::string> usage_json;
     /// The failure as a TurnError object (codex_turn_result_error), when the turn failed.
     std::optional<std::string> error_json;
+    /// The stream had a gap: a reconnect while the turn ran (codex_turn_result_gap).
+    bool gap = false;
     /// items_json and usage_json read by pointer ("/0/type", "/total/totalTokens").
     Json items() const { return Json::parse(items_json); }
     std::optional<Json> usage() const {
@@ -393,7 +398,8 @@ public:
         }
         return TurnResult{codex_turn_result_status(r), detail::opt(codex_turn_result_error_message(r)),
                           detail::opt(codex_turn_result_final_answer(r)), std::string(items, len),
-                          detail::opt(codex_turn_result_usage_json(r)), std::move(error_json)};
+                          detail::opt(codex_turn_result_usage_json(r)), std::move(error_json),
+                          codex_turn_result_gap(r)};
     }
 
 private:

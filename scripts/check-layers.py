@@ -15,7 +15,7 @@ FLOORS = [
     {"transport"},
     {"protocol", "options"},
     {"routing"},
-    {"connection"},
+    {"connection", "reconnect"},
     {"client"},
     {"pool"},
 ]

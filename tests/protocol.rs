@@ -73,7 +73,15 @@ const SERVER_REQUESTS_USED: &[&str] = &[
     "attestation/generate",
 ];
 /// Names the library makes up for its own events; never sent by a server.
-const OWN_METHODS: &[&str] = &["codex/streamError", "codex/lineSkipped"];
+const OWN_METHODS: &[&str] = &[
+    "codex/streamError",
+    "codex/lineSkipped",
+    // Reconnecting (src/core/reconnect/).
+    "codex/gap",
+    "codex/disconnected",
+    "codex/reconnected",
+    "codex/reconnectFailed",
+];
 
 /// The schema of the pinned binary, generated into a temporary folder.
 struct Schema {
@@ -363,9 +371,23 @@ fn the_pinned_codex_still_has_every_method_and_field_the_library_uses() {
     sent(&mut missing, "v2/TurnInterruptParams.json", &["threadId"]);
     sent(&mut missing, "v2/TurnInterruptParams.json", &["turnId"]);
     sent(&mut missing, "v2/ThreadResumeParams.json", &["threadId"]);
+    sent(&mut missing, "v2/ThreadResumeParams.json", &["excludeTurns"]);
     // The ids the library reads from the results.
     sent(&mut missing, "v2/ThreadStartResponse.json", &["thread", "id"]);
     sent(&mut missing, "v2/ThreadResumeResponse.json", &["thread", "id"]);
+    // What a reconnect reads from the resume snapshot (src/core/reconnect/resume.rs).
+    let resume = schema.file("v2/ThreadResumeResponse.json");
+    let turn = at(&resume, &resume, &["thread", "turns"]).map(|t| t["items"].clone());
+    for f in ["id", "status", "items", "error"] {
+        let found = turn.as_ref().and_then(|t| at(&resume, t, &[f]));
+        missing.check(found.is_some(), || format!("thread/resume: thread.turns[].{f}"));
+    }
+    if let Some(status) = turn.as_ref().and_then(|t| at(&resume, t, &["status"])) {
+        let statuses = enum_values(&resume, &status, 0);
+        for s in ["inProgress", "completed", "interrupted", "failed"] {
+            missing.check(statuses.contains(s), || format!("thread/resume: turn status {s}"));
+        }
+    }
     sent(&mut missing, "v2/TurnStartResponse.json", &["turn", "id"]);
     // The thread, account and model calls (src/core/client/threads.rs, account.rs).
     for file in [

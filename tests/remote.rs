@@ -160,7 +160,8 @@ fn the_server_killed_under_a_ws_client_fails_every_waiter_with_transport() {
     let env = Offline::new(&json!({"responses": [slow("SLOW-ONE"), slow("SLOW-TWO")]}));
     let mut server = AppServer::ws(&env, None);
     let url = server.url.clone();
-    let client = connect(&url, |_| {}).unwrap();
+    // A short reconnect window: the killed server never comes back (tests/reconnect.rs).
+    let client = connect(&url, reconnect_window(200)).unwrap();
     let (streaming_tx, streaming_rx) = mpsc::channel();
     let outcomes: Vec<CError> = std::thread::scope(|s| {
         let waiters: Vec<_> = ["SLOW-ONE", "SLOW-TWO"]
@@ -434,7 +435,12 @@ fn a_pool_of_a_spawned_and_a_websocket_member_loses_only_the_killed_members_turn
     responses.push(json!({"match": "AFTER-THE-KILL", "text": "The survivor answers."}));
     let env = Offline::new(&json!({ "responses": responses }));
     let mut remote = AppServer::ws(&env, Some("pool-token"));
-    let members = [env.options(), remote_options(&remote.url, token("pool-token"))];
+    // A short reconnect window: the killed member never comes back (tests/reconnect.rs).
+    let remote_member = remote_options(&remote.url, |o| {
+        token("pool-token")(o);
+        reconnect_window(200)(o);
+    });
+    let members = [env.options(), remote_member];
     let mut pool = std::ptr::null_mut();
     set(|e| unsafe {
         codex_app_server::ffi::pool::codex_pool_start(members.as_ptr().cast(), 2, &mut pool, e)

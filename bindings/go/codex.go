@@ -158,6 +158,9 @@ type Options struct {
 	ConnectTimeout   time.Duration // 0: default (10 s)
 	TurnBufferEvents *int          // nil: default (65,536); 0: no limit
 	MaxLineBytes     *int          // nil: default (64 MiB); 0: no limit
+	// ws/wss/unix: how long a dropped connection is made again and its turns resumed; nil:
+	// default (30 s); 0: never (see reconnect.go).
+	ReconnectWindow *time.Duration
 }
 
 // Client is one running app-server and its connection. Safe for concurrent use.
@@ -257,6 +260,10 @@ func newOptions(o Options) (*C.codex_options, error) {
 	if o.TurnIdleTimeout != 0 {
 		var err *C.codex_error
 		steps = append(steps, check(C.codex_options_set_turn_idle_timeout_ms(opts, millis(o.TurnIdleTimeout), &err), err))
+	}
+	if o.ReconnectWindow != nil {
+		var err *C.codex_error
+		steps = append(steps, check(C.codex_options_set_reconnect_window_ms(opts, millis(*o.ReconnectWindow), &err), err))
 	}
 	if o.TurnBufferEvents != nil {
 		var err *C.codex_error
@@ -551,6 +558,7 @@ type TurnResult struct {
 	// Failure is the turn's failure as a TurnError object (read it with ParseJSON and
 	// JSON.Failure), nil when it did not fail.
 	Failure json.RawMessage
+	Gap          bool // a reconnect while the turn ran: some events were missed
 }
 
 // Run consumes the turn to its end and summarizes all of it.
@@ -572,6 +580,7 @@ func (t *Turn) Run(eachWait time.Duration) (*TurnResult, error) {
 		Status:       C.GoString(C.codex_turn_result_status(r)),
 		ErrorMessage: goStringOrEmpty(C.codex_turn_result_error_message(r)),
 		Items:        json.RawMessage(C.GoStringN(items, C.int(ilen))),
+		Gap:          bool(C.codex_turn_result_gap(r)),
 	}
 	if a := C.codex_turn_result_final_answer(r); a != nil {
 		s := C.GoString(a)

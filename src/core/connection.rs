@@ -4,18 +4,18 @@
 //! handshake and failed or closed as one. The client and every turn handle share it, so they
 //! may be freed in any order.
 //!
-//! This is the room where reconnecting will live: what must survive a dropped transport.
+//! What a dropped transport does (reconnect and resume, or fail everything) is `reconnect`'s.
 
 use super::error::{Error, ErrorKind, Result};
 use super::options::Options;
+use super::reconnect::Reconnector;
 use super::routing::dispatch::{Callback, Dispatcher, Executor, Stopping};
-use super::routing::inbound::InboundRouter;
 use super::routing::queue::StreamEnd;
 use super::routing::ready::ReadySet;
 use super::routing::requests::PendingRequests;
 use super::routing::router::{Router, TurnQueue};
 use super::routing::rpc::{notification_line, Rpc};
-use super::transport::{Cancel, OnFailure, Transport};
+use super::transport::{Cancel, Transport};
 use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -42,6 +42,8 @@ pub(crate) struct Connection {
     /// What an event loop watches, once the program asked for it (`event_fd`).
     pub(crate) ready: Mutex<Option<Arc<ReadySet>>>,
     pub(crate) turn_idle_timeout: Option<Duration>,
+    /// What a failure of the transport does: reconnect and resume, or fail everything.
+    pub(crate) reconnect: Arc<Reconnector>,
     closed: AtomicBool,
     /// The close has finished (the server stopped, the client-level callbacks halted), and
     /// those callbacks, which a later close waits for too.
@@ -81,43 +83,11 @@ impl Connection {
         cancel: &Cancel,
         deadline: Option<Instant>,
     ) -> Result<(Arc<Connection>, String)> {
-        let rpc = Arc::new(Rpc::default());
-        let router =
-            Arc::new(Router::new(options.client_stream_capacity, options.turn_buffer_events));
-        let skipped_lines = Arc::new(AtomicU64::new(0));
-        let failure = Arc::new(Mutex::new(None));
-        let pending = PendingRequests::new(options.server_request_timeout);
-        let inbound = InboundRouter {
-            rpc: rpc.clone(),
-            pending: pending.clone(),
-            router: router.clone(),
-            skipped_lines: skipped_lines.clone(),
-            wakes: Default::default(),
-        };
-        let on_failure: OnFailure = {
-            let (rpc, router, pending, failure) =
-                (rpc.clone(), router.clone(), pending.clone(), failure.clone());
-            Arc::new(move |error: Error| {
-                let first = {
-                    let mut slot = failure.lock().unwrap_or_else(|p| p.into_inner());
-                    let first = slot.is_none();
-                    slot.get_or_insert_with(|| error.clone());
-                    first
-                };
-                pending.fail_all("the app-server is gone");
-                rpc.fail_all(&error);
-                router.fail_all(&error);
-                on_down();
-                // Logged last, outside every lock: a log callback may call back into the client,
-                // which has failed by now.
-                if first {
-                    log::error!("the connection to codex app-server failed: {}", error.message);
-                } else {
-                    // The program closed the client: the server's end is expected.
-                    log::debug!("after the close: {}", error.message);
-                }
-            })
-        };
+        let reconnect = Reconnector::new(options, on_down);
+        let (rpc, router, pending) =
+            (reconnect.rpc.clone(), reconnect.router.clone(), reconnect.pending.clone());
+        let (skipped_lines, failure) = (reconnect.skipped_lines.clone(), reconnect.failure.clone());
+        let (inbound, on_failure) = (reconnect.inbound(), reconnect.on_failure(0));
         let transport = Transport::start(&options.transport, inbound, on_failure, cancel)
             .inspect_err(|e| {
                 log::warn!("cannot start or reach codex app-server: {}", e.message);
@@ -137,6 +107,7 @@ impl Connection {
             callbacks: Executor::new(options.callback_threads, "codex-callbacks"),
             ready: Mutex::new(None),
             turn_idle_timeout: options.turn_idle_timeout,
+            reconnect,
             closed: AtomicBool::new(false),
             close_done: Mutex::new(None),
             close_done_changed: Condvar::new(),
@@ -175,6 +146,7 @@ impl Connection {
             shared.abandon();
             return Err(err);
         }
+        shared.reconnect.started(&shared);
         log::info!("codex app-server initialized: {}", user_agent(&init_result));
         Ok((shared, init_result))
     }
@@ -185,7 +157,9 @@ impl Connection {
         params: Option<&str>,
         timeout: Timeout,
     ) -> Result<String> {
-        self.rpc.call(&self.transport, method, params, self.timeout(timeout))
+        let result = self.rpc.call(&self.transport, method, params, self.timeout(timeout))?;
+        self.reconnect.subscriptions.observe(method, params, &result);
+        Ok(result)
     }
 
     /// `call`, with `on_answer` run by the reader thread on the response (see `Rpc::call_then`).
@@ -196,6 +170,7 @@ impl Connection {
         timeout: Timeout,
         on_answer: super::routing::rpc::OnAnswer,
     ) -> Result<String> {
+        self.reconnect.subscriptions.check(method, params)?;
         let timeout = self.timeout(timeout);
         self.rpc.call_then(&self.transport, method, params, timeout, Some(on_answer))
     }
@@ -304,6 +279,7 @@ impl Connection {
     /// Fails every waiter and stream with `Closed` and stops the server.
     fn stop_everything(&self) {
         let err = Error::new(ErrorKind::Closed, "the client was closed by the program");
+        self.reconnect.close();
         self.failure.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(|| err.clone());
         self.rpc.fail_all(&err);
         // Turns end first: a decline below may let the server complete a turn, which must not
@@ -312,10 +288,11 @@ impl Connection {
         // Declines go out before stdin closes.
         self.pending.fail_all("declined: the client was closed");
         self.transport.shutdown(CLOSE_GRACE);
+        self.reconnect.join();
     }
 }
 
-fn initialize_params(options: &Options) -> String {
+pub(crate) fn initialize_params(options: &Options) -> String {
     let mut info = Map::new();
     info.insert("name".into(), Value::String(options.client_name.clone()));
     if let Some(title) = &options.client_title {

@@ -3,7 +3,8 @@
 //! ```text
 //! pool         many connections: placement, health, restart
 //! client/      what a program does on one connection: requests, threads, turns, summaries
-//! connection   a transport and what lives on it: handshake, waiters, routing, close
+//! connection   a transport and what lives on it: handshake, waiters, routing, close;
+//!              reconnect beside it: a dropped socket connected again, threads resumed
 //! routing/     messages: one parse per line, responses to waiters, events to their turn's
 //!              queue, server requests to whoever answers, delivery to callbacks or a loop
 //! protocol/    the protocol's data built and read without threads or I/O
@@ -23,6 +24,7 @@ pub mod options;
 pub(crate) mod panic;
 pub mod pool;
 pub mod protocol;
+pub(crate) mod reconnect;
 pub mod routing;
 mod timer;
 pub(crate) mod transport;

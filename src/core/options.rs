@@ -33,6 +33,9 @@ pub struct Options {
     /// Library threads that run callbacks (turns with a callback, the client's event callback
     /// and request handler); started on first use.
     pub callback_threads: usize,
+    /// How long a dropped WebSocket or Unix-socket connection is tried again (and its turns
+    /// resumed) before everything fails; zero: never. Stdio never reconnects.
+    pub reconnect_window: Duration,
 }
 
 pub(crate) const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(15);
@@ -41,6 +44,7 @@ pub(crate) const DEFAULT_SERVER_REQUEST_TIMEOUT: Duration = Duration::from_secs(
 pub(crate) const DEFAULT_CLIENT_STREAM_CAPACITY: usize = 1024;
 pub(crate) const DEFAULT_TURN_BUFFER_EVENTS: usize = 65_536;
 pub(crate) const DEFAULT_CONTROL_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_RECONNECT_WINDOW: Duration = Duration::from_secs(30);
 
 /// The number of CPUs, at least 2 (so one slow callback never holds every delivery).
 fn default_callback_threads() -> usize {
@@ -63,6 +67,7 @@ impl Default for Options {
             control_timeout: DEFAULT_CONTROL_TIMEOUT,
             turn_idle_timeout: None,
             callback_threads: default_callback_threads(),
+            reconnect_window: DEFAULT_RECONNECT_WINDOW,
         }
     }
 }

@@ -143,7 +143,8 @@ impl Pool {
     pub fn member_status(&self, index: usize) -> Result<MemberStatus> {
         let member = self.inner.member(index)?;
         let state = member.lock();
-        let client = state.client.as_ref().filter(|c| c.failure().is_none());
+        // A member whose connection is being made again keeps its threads, takes no new ones.
+        let client = state.client.as_ref().filter(|c| c.connected());
         Ok(MemberStatus {
             healthy: client.is_some(),
             active_turns: client.map_or(0, |c| c.active_turns()),
@@ -410,7 +411,7 @@ impl Inner {
         let mut best: Option<Candidate> = None;
         for (index, member) in self.members.iter().enumerate() {
             let state = member.lock();
-            let Some(client) = state.client.as_ref().filter(|c| c.failure().is_none()) else {
+            let Some(client) = state.client.as_ref().filter(|c| c.connected()) else {
                 continue;
             };
             let load = (client.active_turns(), state.placed);

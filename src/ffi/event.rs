@@ -40,6 +40,31 @@ pub const CODEX_EVENT_STREAM_ERROR: u32 = 11;
 /// counted. Method `codex/lineSkipped`: a message longer than the limit
 /// (`codex_options_set_max_line_bytes`); params `{"reason", "bytes", "limitBytes"}`.
 pub const CODEX_EVENT_SKIPPED: u32 = 12;
+/// Made by this library, in a turn's stream: the connection dropped while the turn ran and was
+/// made again; the events between were missed. Method `codex/gap`, params `{"threadId",
+/// "turnId", "reason", "turn"}` where `turn` is the resumed thread's snapshot of the turn (its
+/// status and the items finished so far: re-render from them). A turn still running goes on
+/// with its live tail (deltas of an item whose `item/started` was missed included); one that
+/// ended meanwhile gets a `turn/completed` made from the snapshot next (`"codexGap": true`).
+/// Its result says so: `codex_turn_result_gap`.
+pub const CODEX_EVENT_GAP: u32 = 13;
+/// Made by this library, on the client stream: the connection to the app-server dropped and
+/// is being made again (`codex_options_set_reconnect_window_ms`). Method `codex/disconnected`,
+/// params `{"reason", "windowMs"}`. Requests in flight failed with `CODEX_ERR_TRANSPORT`
+/// (the server may have acted on them); until `CODEX_EVENT_RECONNECTED`, new requests fail at
+/// once with `CODEX_ERR_TRANSPORT` ("not sent"); turns wait.
+pub const CODEX_EVENT_DISCONNECTED: u32 = 14;
+/// Made by this library, on the client stream: connected again and the client's threads
+/// resumed (those it started, resumed or forked, and those with a turn). Method
+/// `codex/reconnected`, params `{"attempts", "downMs", "threads": [{"threadId", "turnId"?,
+/// "status", "error"?}]}`: for a thread with a turn, `status` is the turn's in the snapshot
+/// (`inProgress` goes on, anything else ended the turn); else `idle`, or `notResumed` (with
+/// `error`) when the server no longer has the thread.
+pub const CODEX_EVENT_RECONNECTED: u32 = 15;
+/// Made by this library, on the client stream: the connection could not be made again within
+/// the window. Method `codex/reconnectFailed`, params `{"reason"}`; then everything fails with
+/// `CODEX_ERR_TRANSPORT` and that reason, as without reconnecting.
+pub const CODEX_EVENT_RECONNECT_FAILED: u32 = 16;
 
 /// A notification or server request, owned by the caller and freed with `codex_event_free`.
 /// Immutable: it may be read from several threads. Strings returned by its accessors are
@@ -252,6 +277,10 @@ mod tests {
             (CODEX_EVENT_SERVER_REQUEST, EventKind::ServerRequest),
             (CODEX_EVENT_STREAM_ERROR, EventKind::StreamError),
             (CODEX_EVENT_SKIPPED, EventKind::Skipped),
+            (CODEX_EVENT_GAP, EventKind::Gap),
+            (CODEX_EVENT_DISCONNECTED, EventKind::Disconnected),
+            (CODEX_EVENT_RECONNECTED, EventKind::Reconnected),
+            (CODEX_EVENT_RECONNECT_FAILED, EventKind::ReconnectFailed),
         ];
         for (c, kind) in pairs {
             assert_eq!(c, kind as u32, "{kind:?}");

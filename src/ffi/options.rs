@@ -505,6 +505,45 @@ pub unsafe extern "C" fn codex_options_set_turn_idle_timeout_ms(
     })
 }
 
+/// How long a dropped `ws://`, `wss://` or `unix://` connection is made again before the client
+/// fails, in milliseconds: 0 turns reconnecting off (a drop fails every turn and request with
+/// `CODEX_ERR_TRANSPORT` at once); default 30000. A spawned server (`stdio://`) is never
+/// reconnected: a dead child is dead.
+///
+/// Within the window the library connects again with backoff, sends `initialize`, and resumes
+/// (`thread/resume`) every thread of the client (started, resumed or forked through it, and
+/// every thread with a turn; `thread/unsubscribe` takes one off). A thread the server cannot
+/// resume (one that never had a turn has nothing stored yet; an ephemeral one after a restart)
+/// is reported `notResumed`, and a turn started on it fails with `CODEX_ERR_TRANSPORT` saying
+/// so until the program resumes it. A turn still running goes on on the same
+/// handle after one `CODEX_EVENT_GAP` event; a turn that ended meanwhile ends its handle with
+/// the status and final answer of the snapshot (`codex_turn_result_gap` is true). Requests in
+/// flight at the drop fail with `CODEX_ERR_TRANSPORT` (the message says the server may have
+/// acted on them), and so do requests made before the connection is back ("not sent"). The
+/// client stream gets `CODEX_EVENT_DISCONNECTED`, then `CODEX_EVENT_RECONNECTED`, or
+/// `CODEX_EVENT_RECONNECT_FAILED` when the window runs out, after which everything fails as
+/// without reconnecting, with that reason.
+///
+/// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+///   are independent).
+/// - **Ownership:** nothing is allocated; the options keep the value.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options, a negative
+///   value; the options are unchanged then.
+///
+/// # Safety
+/// `opts` must be live options; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_set_reconnect_window_ms(
+    opts: *mut codex_options,
+    window_ms: i64,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    with_options(opts, err_out, |o| {
+        o.reconnect_window = zero_or_positive_ms("window_ms", window_ms)?;
+        Ok(())
+    })
+}
+
 /// How long a server request (an approval, a question) waits for the program's answer before
 /// the library answers it fail-closed (approvals declined, other requests a JSON-RPC error):
 /// a positive number of milliseconds, or 0 to answer every request fail-closed at once without

@@ -346,6 +346,7 @@ pub struct codex_turn_result {
     usage_json: Option<CText>,
     /// The failure as a `TurnError` object (`codex_turn_result_error`).
     error_json: Option<CText>,
+    gap: bool,
     /// `items_json`, `usage_json` and `error_json` read by JSON Pointer, made on first use.
     items_doc: LazyDocument,
     usage_doc: LazyDocument,
@@ -364,6 +365,7 @@ impl From<TurnOutcome> for codex_turn_result {
             items_json: CText::new(&o.items_json),
             usage_json: o.usage_json.as_deref().map(CText::new),
             error_json: o.error_json.as_deref().map(CText::new),
+            gap: o.gap,
             items_doc: LazyDocument::default(),
             usage_doc: LazyDocument::default(),
             error_doc: LazyDocument::default(),
@@ -430,6 +432,24 @@ unsafe fn result_field(
     guard_value(std::ptr::null(), || {
         handle(result, "result").ok().and_then(field).map_or(std::ptr::null(), CText::ptr)
     })
+}
+
+/// Whether the turn's stream had a gap: the connection to the app-server dropped while the
+/// turn ran and was made again (`codex_options_set_reconnect_window_ms`), so some of its events
+/// were missed (its `CODEX_EVENT_GAP` event says so in the stream). The status, final answer
+/// and items are then those of the resumed thread's snapshot and the events after it: the
+/// items finished while the connection was down are in `codex_turn_result_items_json`, the
+/// deltas streamed meanwhile are lost.
+///
+/// - **Threads:** any thread, while no `*_free` of `result` runs.
+/// - **Ownership:** nothing to free.
+/// - **Errors:** none: false when `result` is NULL or not a live result.
+///
+/// # Safety
+/// `result` must be NULL or a live turn result.
+#[no_mangle]
+pub unsafe extern "C" fn codex_turn_result_gap(result: *const codex_turn_result) -> bool {
+    guard_value(false, || handle(result, "result").is_ok_and(|r| r.gap))
 }
 
 /// `"completed"`, `"interrupted"` or `"failed"` (from `turn/completed`).

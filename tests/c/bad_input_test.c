@@ -58,6 +58,10 @@ int main(void) {
     EXPECT_INVALID(codex_options_set_env(opts, "A=B", "x", &err), "name");
     EXPECT_INVALID(codex_options_set_control_timeout_ms(opts, 0, &err), "timeout_ms");
     EXPECT_INVALID(codex_options_set_turn_idle_timeout_ms(opts, -1, &err), "timeout_ms");
+    EXPECT_INVALID(codex_options_set_reconnect_window_ms(NULL, 1000, &err), "opts");
+    EXPECT_INVALID(codex_options_set_reconnect_window_ms(opts, -1, &err), "window_ms");
+    EXPECT_INVALID(codex_options_set_reconnect_window_ms(opts, 2147483648LL, &err), "window_ms");
+    CHECK_OK(codex_options_set_reconnect_window_ms(opts, 0, &err), err);
     EXPECT_INVALID(codex_options_set_turn_buffer_events(NULL, 10, &err), "opts");
     EXPECT_INVALID(codex_options_set_callback_threads(opts, 0, &err), "threads");
     EXPECT_INVALID(codex_options_set_max_line_bytes(NULL, 10, &err), "opts");
@@ -174,6 +178,7 @@ int main(void) {
     CHECK(strcmp(codex_turn_result_status(result), "completed") == 0, "status");
     CHECK(codex_turn_result_final_answer(result) != NULL, "final answer");
     CHECK(codex_turn_result_usage_json(result) != NULL, "usage");
+    CHECK(!codex_turn_result_gap(result), "no gap: nothing dropped");
     codex_turn_result_free(result);
     CHECK(codex_turn_next_event(turn, 0, &ev, &err) == CODEX_STREAM_END, "ended");
     codex_turn_free(turn);
@@ -184,6 +189,7 @@ int main(void) {
     /* Event accessors tolerate NULL. */
     CHECK(codex_event_method(NULL) == NULL && codex_event_kind(NULL) == CODEX_EVENT_OTHER, "NULL event");
     CHECK(codex_error_message(NULL) == NULL, "NULL error");
+    CHECK(!codex_turn_result_gap(NULL), "NULL result: no gap");
 
     /* Close wakes a blocked request. */
     pthread_t closer;

@@ -572,6 +572,7 @@ impl Turn {
                     &borrowed(codex_turn_result_items_json(res, std::ptr::null_mut())).unwrap(),
                 )
                 .unwrap(),
+                gap: codex_turn_result_gap(res),
             };
             codex_turn_result_free(res);
             out
@@ -592,6 +593,13 @@ pub struct RunResult {
     pub error_message: Option<String>,
     pub usage: Option<serde_json::Value>,
     pub items: serde_json::Value,
+    /// The stream had a gap (a reconnect while the turn ran).
+    pub gap: bool,
+}
+
+/// Sets how long a dropped ws/unix connection is made again (0: never).
+pub fn reconnect_window(ms: i64) -> impl FnOnce(*mut codex_options) {
+    move |o| unsafe { ok(codex_options_set_reconnect_window_ms(o, ms, err_slot())) }
 }
 
 /// Sets the server request answer timeout.

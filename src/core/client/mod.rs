@@ -200,6 +200,12 @@ impl Client {
         self.shared.failure.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// Whether the connection is up now: not failed, and not down while it is made again
+    /// (`Options::reconnect_window`); its threads and turns survive such a gap.
+    pub fn connected(&self) -> bool {
+        self.failure().is_none() && self.shared.reconnect.is_up()
+    }
+
     /// Threads of this client with a turn running or starting.
     pub fn active_turns(&self) -> usize {
         self.shared.router.active_turns()

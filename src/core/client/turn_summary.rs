@@ -22,6 +22,9 @@ pub struct TurnOutcome {
     /// The failure as a `TurnError` object (`message`, `codexErrorInfo`, ...): `turn.error`,
     /// else the last `error` notification's `error`.
     pub error_json: Option<String>,
+    /// The stream had a gap (the connection dropped and was made again): events were missed;
+    /// the items finished meanwhile were taken from the resumed thread's snapshot.
+    pub gap: bool,
 }
 
 #[derive(Default)]
@@ -34,7 +37,10 @@ pub struct TurnSummary {
     final_answer: Option<String>,
     last_unphased: Option<String>,
     items: Vec<String>,
+    /// The ids of `items`, for merging a snapshot's items after a gap.
+    item_ids: std::collections::HashSet<String>,
     usage: Option<String>,
+    gap: bool,
 }
 
 #[derive(Deserialize)]
@@ -45,6 +51,8 @@ struct ItemCompleted<'a> {
 
 #[derive(Deserialize)]
 struct Item<'a> {
+    #[serde(borrow, default)]
+    id: Option<Cow<'a, str>>,
     #[serde(rename = "type", borrow, default)]
     kind: Cow<'a, str>,
     #[serde(borrow, default)]
@@ -111,6 +119,7 @@ impl TurnSummary {
                 | EventKind::TokenUsage
                 | EventKind::Error
                 | EventKind::TurnCompleted
+                | EventKind::Gap
         )
     }
 
@@ -118,23 +127,11 @@ impl TurnSummary {
         let params = event.params();
         match event.kind() {
             EventKind::ItemCompleted => {
-                let Ok(done) = serde_json::from_str::<ItemCompleted<'_>>(params) else {
-                    return;
-                };
-                self.items.push(done.item.get().to_owned());
-                let Ok(item) = serde_json::from_str::<Item<'_>>(done.item.get()) else {
-                    return;
-                };
-                if item.kind != "agentMessage" {
-                    return;
-                }
-                let text = item.text.map(Cow::into_owned);
-                match item.phase.as_deref() {
-                    Some("final_answer") => self.final_answer = text,
-                    None => self.last_unphased = text,
-                    Some(_) => {}
+                if let Ok(done) = serde_json::from_str::<ItemCompleted<'_>>(params) {
+                    self.item(done.item.get());
                 }
             }
+            EventKind::Gap => self.merge_snapshot(params),
             EventKind::TokenUsage => {
                 if let Ok(u) = serde_json::from_str::<TokenUsage<'_>>(params) {
                     self.usage = Some(u.token_usage.get().to_owned());
@@ -167,6 +164,54 @@ impl TurnSummary {
         }
     }
 
+    /// One completed item, in order.
+    fn item(&mut self, raw: &str) {
+        self.items.push(raw.to_owned());
+        let Ok(item) = serde_json::from_str::<Item<'_>>(raw) else {
+            return;
+        };
+        if let Some(id) = &item.id {
+            self.item_ids.insert(id.clone().into_owned());
+        }
+        if item.kind != "agentMessage" {
+            return;
+        }
+        let text = item.text.map(Cow::into_owned);
+        match item.phase.as_deref() {
+            Some("final_answer") => self.final_answer = text,
+            None => self.last_unphased = text,
+            Some(_) => {}
+        }
+    }
+
+    /// A gap (`codex/gap`): the snapshot's items not seen yet are taken as completed, in their
+    /// order. User messages are left out: a snapshot gives them other ids than the live events.
+    fn merge_snapshot(&mut self, params: &str) {
+        self.gap = true;
+        #[derive(Deserialize)]
+        struct Gap<'a> {
+            #[serde(borrow)]
+            turn: Snapshot<'a>,
+        }
+        #[derive(Deserialize)]
+        struct Snapshot<'a> {
+            #[serde(borrow, default)]
+            items: Vec<&'a RawValue>,
+        }
+        let Ok(gap) = serde_json::from_str::<Gap<'_>>(params) else {
+            return;
+        };
+        for raw in gap.turn.items {
+            let Ok(item) = serde_json::from_str::<Item<'_>>(raw.get()) else {
+                continue;
+            };
+            let seen = item.id.as_deref().is_some_and(|id| self.item_ids.contains(id));
+            if !seen && item.kind != "userMessage" {
+                self.item(raw.get());
+            }
+        }
+    }
+
     pub fn outcome(&self) -> TurnOutcome {
         TurnOutcome {
             status: self.status.clone().unwrap_or_else(|| "unknown".to_owned()),
@@ -175,6 +220,7 @@ impl TurnSummary {
             items_json: format!("[{}]", self.items.join(",")),
             usage_json: self.usage.clone(),
             error_json: self.turn_error_json.clone().or_else(|| self.last_error_json.clone()),
+            gap: self.gap,
         }
     }
 }
@@ -243,6 +289,9 @@ mod tests {
             EventKind::ServerRequest,
             EventKind::StreamError,
             EventKind::Skipped,
+            EventKind::Disconnected,
+            EventKind::Reconnected,
+            EventKind::ReconnectFailed,
         ];
         let params = r#"{"item":{"type":"agentMessage","text":"x"},"tokenUsage":{},"error":{"message":"m"},"turn":{"error":{"message":"e"}}}"#;
         for kind in kinds {

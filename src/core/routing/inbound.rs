@@ -247,6 +247,12 @@ impl Inbound for InboundRouter {
                 None
             }
             Ok(Message::ServerRequest { id, notice }) => {
+                // Sent again after a reconnect, and answered already: the same answer again.
+                let answers = &self.pending.answers;
+                if let Some(answer) = answers.replay(id.get(), &notice.method, notice.params) {
+                    log::debug!("server request {} sent again: answered as before", id.get());
+                    return Some(answer);
+                }
                 let mut event = event_of(EventKind::ServerRequest, &notice, Some(id.get()));
                 let registered = self.pending.register(
                     id.get(),

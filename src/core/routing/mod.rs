@@ -14,6 +14,7 @@ mod interleavings;
 pub(crate) mod keys;
 pub mod queue;
 pub mod ready;
+pub(crate) mod replay;
 pub mod requests;
 pub(crate) mod router;
 pub(crate) mod rpc;

@@ -10,6 +10,7 @@
 //! answer goes out for the id, from the newer request; whatever ends a request (an answer, the
 //! timer) removes that request only, never a newer one with the same id.
 
+use super::replay::AnswerMemory;
 use super::rpc::answer_line;
 pub use super::rpc::Answer;
 use crate::core::error::{Error, ErrorKind, Result};
@@ -156,7 +157,15 @@ impl ServerRequest {
                 table.open.remove(&self.id);
             }
         }
-        self.pending.send(answer_line(&self.id, &answer))
+        let line = answer_line(&self.id, &answer);
+        let (method, params, turn) = (&self.method, &self.params, self.turn_id.as_deref());
+        self.pending.answers.remember(&self.id, method, params, turn, &line);
+        match self.pending.send(line) {
+            // The connection is down and being made again: the server sends the request again
+            // after the resume, and gets this answer then (`replay`).
+            Err(e) if e.kind == ErrorKind::Transport => Ok(()),
+            sent => sent,
+        }
     }
 
     /// Marks the request finished without answering (the server no longer waits for it).
@@ -189,6 +198,8 @@ pub struct PendingRequests {
     /// `None`: the program is never asked; every request is answered fail-closed at once.
     answer_timeout: Option<Duration>,
     writer: OnceLock<Writer>,
+    /// Answers given, for requests the server sends again after a reconnect.
+    pub(crate) answers: AnswerMemory,
 }
 
 impl PendingRequests {
@@ -197,6 +208,7 @@ impl PendingRequests {
             table: Mutex::new(Table::default()),
             answer_timeout: (!answer_timeout.is_zero()).then_some(answer_timeout),
             writer: OnceLock::new(),
+            answers: AnswerMemory::default(),
         })
     }
 
@@ -265,6 +277,7 @@ impl PendingRequests {
 
     /// `serverRequest/resolved`: the server no longer waits for this request.
     pub fn resolved(&self, id: &str) {
+        self.answers.resolved(id);
         let request = self.table().open.remove(id);
         if let Some(request) = request {
             request.close_unanswered("resolved by the server");
@@ -280,6 +293,7 @@ impl PendingRequests {
 
     /// The turn completed: its requests no longer need an answer.
     pub fn turn_ended(&self, turn_id: &str) {
+        self.answers.turn_ended(turn_id);
         for request in self.take_where(|r| r.turn_id.as_deref() == Some(turn_id)) {
             request.close_unanswered("its turn has completed");
         }

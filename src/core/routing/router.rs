@@ -401,6 +401,16 @@ impl Router {
         self.table().live
     }
 
+    /// The threads with a turn handle, and the ids each handle goes by (a reconnect resumes
+    /// those threads).
+    pub fn handles(&self) -> Vec<(String, Arc<TurnIds>)> {
+        let table = self.table();
+        let with_handle = table.threads.iter().filter_map(|(thread, route)| {
+            route.handle.as_ref().map(|h| (thread.as_str().to_owned(), h.ids.clone()))
+        });
+        with_handle.collect()
+    }
+
     /// Threads the table holds: those with a handle and idle ones kept for their ended ids.
     #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) fn threads_held(&self) -> usize {

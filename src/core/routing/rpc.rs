@@ -167,6 +167,17 @@ impl Rpc {
             let _ = waiter.reply.send(Err(error.clone()));
         }
     }
+
+    /// The connection dropped and is being reconnected: every waiter fails with `Transport`
+    /// and `why` (which says whether the server may have acted); later requests are not
+    /// refused (unlike `fail_all`).
+    pub fn fail_in_flight(&self, why: &str) {
+        let waiters = std::mem::take(&mut self.table().waiters);
+        for (id, waiter) in waiters {
+            let message = format!("{} (request {id}): {why}", waiter.method);
+            let _ = waiter.reply.send(Err(Error::new(ErrorKind::Transport, message)));
+        }
+    }
 }
 
 fn rpc_error(method: &str, body: &RpcErrorBody<'_>) -> Error {

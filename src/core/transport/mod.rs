@@ -54,9 +54,18 @@ pub trait Inbound: Send + 'static {
 /// ones change nothing.
 pub type OnFailure = Arc<dyn Fn(Error) + Send + Sync>;
 
-/// The writer thread's queue of outbound messages (each without framing); `None` once the
-/// client is shut down.
-type WriterSlot = Arc<Mutex<Option<Sender<Vec<u8>>>>>;
+/// The writer thread's queue of outbound messages (each without framing).
+type WriterSlot = Arc<Mutex<WriterState>>;
+
+#[derive(Default)]
+struct WriterState {
+    /// `None` once shut down, or while the connection is down (`down` says why).
+    queue: Option<Sender<Vec<u8>>>,
+    /// Set while the connection is down and may come back (`Transport::suspend`).
+    down: Option<Error>,
+    /// Shut down for good: nothing is adopted any more.
+    closed: bool,
+}
 
 /// A handle on the writer that other parts (server-request answers) can keep.
 #[derive(Clone)]
@@ -64,7 +73,11 @@ pub struct Writer(WriterSlot);
 
 impl Writer {
     fn new(queue: Sender<Vec<u8>>) -> Writer {
-        Writer(Arc::new(Mutex::new(Some(queue))))
+        Writer(Arc::new(Mutex::new(WriterState { queue: Some(queue), ..Default::default() })))
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, WriterState> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// A writer whose messages go to `queue` (tests of what is sent, without a transport).
@@ -75,16 +88,21 @@ impl Writer {
 
     /// Queues one message; never blocks on the connection.
     pub fn send(&self, message: Vec<u8>) -> Result<()> {
-        let writer = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        match writer.as_ref().map(|w| w.send(message)) {
+        let state = self.state();
+        match state.queue.as_ref().map(|w| w.send(message)) {
             Some(Ok(())) => Ok(()),
-            _ => Err(Error::new(ErrorKind::Closed, "the client is closed")),
+            _ => Err(state
+                .down
+                .clone()
+                .unwrap_or_else(|| Error::new(ErrorKind::Closed, "the client is closed"))),
         }
     }
 
     /// Drops the queue: the writer thread ends once it has written what was queued.
     fn close(&self) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let mut state = self.state();
+        state.queue = None;
+        state.closed = true;
     }
 }
 
@@ -99,11 +117,15 @@ trait Link: Send + Sync {
 
 pub struct Transport {
     writer: Writer,
-    link: Box<dyn Link>,
+    link: Mutex<Box<dyn Link>>,
     /// Kept so that the queue stays open after the writer thread has ended with the
     /// connection: a message sent then is dropped, and its caller gets the transport's failure
     /// (which is set by then) instead of a misleading "closed".
-    _queue: Receiver<Vec<u8>>,
+    _queue: Mutex<Receiver<Vec<u8>>>,
+    /// The writer the current link was started with, after a reconnect (`adopt`): its reader
+    /// writes replies through it, and the shutdown closes it too, so that the writer thread
+    /// sees its queue end.
+    link_writer: Mutex<Option<Writer>>,
 }
 
 impl Transport {
@@ -136,7 +158,52 @@ impl Transport {
                 cancel,
             )?),
         };
-        Ok(Transport { writer, link, _queue: queue })
+        Ok(Transport {
+            writer,
+            link: Mutex::new(link),
+            _queue: Mutex::new(queue),
+            link_writer: Mutex::new(None),
+        })
+    }
+
+    /// The connection is down and may come back: messages sent from now until `adopt` fail at
+    /// once with `error` (nothing is queued for a dead link).
+    pub fn suspend(&self, error: Error) {
+        let mut state = self.writer.state();
+        if !state.closed {
+            state.queue = None;
+            state.down = Some(error);
+        }
+    }
+
+    /// Connects again: `next` (a transport started with `start` and used on its own for the
+    /// handshake) becomes this one's link, and messages sent through this transport's writer
+    /// go to it. Refused, handing `next` back, once this transport is shut down.
+    pub fn adopt(&self, next: Transport) -> std::result::Result<(), Transport> {
+        let old = {
+            let mut state = self.writer.state();
+            if state.closed {
+                return Err(next);
+            }
+            let Some(queue) = next.writer.state().queue.clone() else {
+                return Err(next);
+            };
+            state.queue = Some(queue);
+            state.down = None;
+            let Transport { writer, link, _queue: queue, .. } = next;
+            *self._queue.lock().unwrap_or_else(|p| p.into_inner()) =
+                queue.into_inner().unwrap_or_else(|p| p.into_inner());
+            let previous =
+                self.link_writer.lock().unwrap_or_else(|p| p.into_inner()).replace(writer);
+            if let Some(previous) = previous {
+                previous.close();
+            }
+            let link = link.into_inner().unwrap_or_else(|p| p.into_inner());
+            std::mem::replace(&mut *self.link.lock().unwrap_or_else(|p| p.into_inner()), link)
+        };
+        // The old link is dead: its threads are joined outside the writer's lock.
+        old.shutdown(Duration::ZERO);
+        Ok(())
     }
 
     /// Queues one message for the writer thread (never blocks on the connection).
@@ -150,13 +217,16 @@ impl Transport {
 
     /// The app-server's process id; 0 when it was not spawned by this client.
     pub fn pid(&self) -> u32 {
-        self.link.pid()
+        self.link.lock().unwrap_or_else(|p| p.into_inner()).pid()
     }
 
     /// Stops writing, ends the connection (a spawned server gets `grace` to exit before it is
     /// killed) and joins the I/O threads that end in time.
     pub fn shutdown(&self, grace: Duration) {
         self.writer.close();
-        self.link.shutdown(grace);
+        if let Some(writer) = self.link_writer.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            writer.close();
+        }
+        self.link.lock().unwrap_or_else(|p| p.into_inner()).shutdown(grace);
     }
 }

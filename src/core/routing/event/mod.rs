@@ -30,6 +30,14 @@ pub enum EventKind {
     StreamError = 11,
     /// Made by this library: something the server sent was discarded (see the method).
     Skipped = 12,
+    /// Made by this library, in a turn's stream after a reconnect: events were missed.
+    Gap = 13,
+    /// Made by this library, on the client stream: the connection dropped; reconnecting.
+    Disconnected = 14,
+    /// Made by this library, on the client stream: connected again, threads resumed.
+    Reconnected = 15,
+    /// Made by this library, on the client stream: no reconnect within the window.
+    ReconnectFailed = 16,
 }
 
 impl EventKind {
