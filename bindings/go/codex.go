@@ -558,7 +558,7 @@ type TurnResult struct {
 	// Failure is the turn's failure as a TurnError object (read it with ParseJSON and
 	// JSON.Failure), nil when it did not fail.
 	Failure json.RawMessage
-	Gap          bool // a reconnect while the turn ran: some events were missed
+	Gap     bool // a reconnect while the turn ran: some events were missed
 }
 
 // Run consumes the turn to its end and summarizes all of it.
