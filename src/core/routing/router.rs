@@ -21,9 +21,19 @@
 //!   id first seen after the answer is adopted by the same rule. The handle reports the id its
 //!   events carry once it has seen one (steer and interrupt need that one), before that the
 //!   answer's (`TurnIds`).
+//! - **Given-up starts.** A start given up that way may leave its turn running on the server
+//!   (a timeout, a dropped answer). The server then steers the thread's next `turn/start` into
+//!   that turn and answers with an id no event carries (drift again). So the ids a given-up
+//!   start had adopted stay *unfinished* until their `turn/completed` is seen: once the next
+//!   handle has its answer and none of its own events yet, an event of an unfinished id is
+//!   its (adopted as above, its completion ends the handle). Before the answer such events are
+//!   a late tail for all the library can tell, and go to the client stream. A real server
+//!   finishes a turn (its `turn/completed` sent) before it starts the next, so a start
+//!   answered with a new turn never meets an unfinished id after its answer.
 //! - **Late tails.** Each thread remembers the last `ENDED_PER_THREAD` turn ids it ended
 //!   (completed, or abandoned at the start): their events go to the client stream, never to a
-//!   handle, also when the thread's next turn is starting.
+//!   handle, also when the thread's next turn is starting (the one exception: an unfinished
+//!   id after the next answer, above).
 //! - **Ghosts.** A `turn/completed` of an id the handle does not own goes to the client stream
 //!   and ends nothing; it is never adopted (a turn's completion is never its first event).
 //! - **Duplicates.** A second `turn/completed` of a turn finds its id ended: client stream. (A
@@ -180,13 +190,19 @@ impl Handle {
     /// Whether an event of `turn` that is not of the carried id is this handle's (the adoption
     /// rule, opening comment); it adopts the id if so.
     #[cold]
-    fn claim(&mut self, turn: &str, completes: bool, ended: &Ended) -> bool {
+    fn claim(&mut self, turn: &str, completes: bool, ended: &mut Ended) -> bool {
         let answered = self.answered.as_ref().is_some_and(|a| a.as_str() == turn);
         if self.carried.is_some() {
             return answered;
         }
-        if !answered && (completes || ended.contains(turn)) {
+        // Answered, none of its own events yet, and the turn a given-up start left running
+        // goes on: the server steered this start into it ("Given-up starts").
+        let joined = self.answered.is_some() && ended.unfinished_contains(turn);
+        if !answered && !joined && (completes || ended.contains(turn)) {
             return false;
+        }
+        if joined {
+            ended.finish(turn);
         }
         self.carried = Some(Id::new(turn));
         let _ = self.ids.carried.set(turn.into());
@@ -198,16 +214,38 @@ impl Handle {
     }
 }
 
-/// The last `ENDED_PER_THREAD` turn ids a thread ended (a ring; allocated on the first end).
+/// The last `ENDED_PER_THREAD` turn ids a thread ended (a ring; allocated on the first end),
+/// and which of them were given up at the start without their `turn/completed` seen since.
 #[derive(Default)]
 struct Ended {
     ids: Vec<Id>,
     next: usize,
+    /// Given up at the start, maybe still running on the server (at most `ENDED_PER_THREAD`).
+    unfinished: Vec<Id>,
 }
 
 impl Ended {
     fn contains(&self, turn: &str) -> bool {
         self.ids.iter().any(|id| id.as_str() == turn)
+    }
+
+    fn unfinished_contains(&self, turn: &str) -> bool {
+        self.unfinished.iter().any(|id| id.as_str() == turn)
+    }
+
+    /// `turn` completed, or a handle took it over: no longer a given-up turn still running.
+    fn finish(&mut self, turn: &str) {
+        self.unfinished.retain(|id| id.as_str() != turn);
+    }
+
+    fn remember_unfinished(&mut self, id: Id) {
+        if self.unfinished_contains(id.as_str()) {
+            return;
+        }
+        if self.unfinished.len() == ENDED_PER_THREAD {
+            self.unfinished.remove(0);
+        }
+        self.unfinished.push(id);
     }
 
     fn remember(&mut self, id: Id) {
@@ -297,13 +335,16 @@ struct RouteTable {
 }
 
 impl RouteTable {
-    /// `thread`'s handle is gone: its ids are remembered as ended; idle threads beyond the
-    /// bounds are let go.
-    fn end_handle(&mut self, thread: &str) -> Option<Handle> {
+    /// `thread`'s handle is gone: its ids are remembered as ended (`given_up`: at the start,
+    /// so its turn may still run on the server); idle threads beyond the bounds are let go.
+    fn end_handle(&mut self, thread: &str, given_up: bool) -> Option<Handle> {
         let route = self.threads.get_mut(thread)?;
         let handle = route.handle.take()?;
         for id in [&handle.carried, &handle.answered].into_iter().flatten() {
             route.ended.remember(id.clone());
+        }
+        if let (true, Some(id)) = (given_up, &handle.carried) {
+            route.ended.remember_unfinished(id.clone());
         }
         let now = Instant::now();
         route.idle_since = Some(now);
@@ -442,18 +483,26 @@ impl Router {
             },
             None => return Err((event, Delivered::ClientStream)),
         };
-        let Some(ThreadRoute { handle: Some(handle), ended, .. }) = table.threads.get_mut(thread)
-        else {
+        let Some(ThreadRoute { handle, ended, .. }) = table.threads.get_mut(thread) else {
+            return Err((event, Delivered::ClientStream));
+        };
+        let Some(handle) = handle else {
+            if completes {
+                ended.finish(turn);
+            }
             return Err((event, Delivered::ClientStream));
         };
         let owned = handle.carried.as_ref().is_some_and(|id| id.as_str() == turn)
             || handle.claim(turn, completes, ended);
         if !owned {
+            if completes {
+                ended.finish(turn);
+            }
             return Err((event, Delivered::ClientStream));
         }
         let pushed = if completes {
             // The turn is over for the table: its handle goes, its ids are remembered.
-            let handle = table.end_handle(thread).expect("the handle just found");
+            let handle = table.end_handle(thread, false).expect("the handle just found");
             if handle.detached {
                 return Err((event, Delivered::Detached));
             }
@@ -494,7 +543,7 @@ impl Router {
         thread: String,
         event: Event,
     ) -> std::result::Result<Delivered, (Event, Delivered)> {
-        let handle = guard.end_handle(&thread).expect("found under the same lock");
+        let handle = guard.end_handle(&thread, false).expect("found under the same lock");
         drop(guard);
         if handle.detached {
             return Err((event, Delivered::Detached));
@@ -601,7 +650,7 @@ impl Router {
         {
             let mut table = self.table();
             if table.handle_with(thread, queue).is_some() {
-                table.end_handle(thread);
+                table.end_handle(thread, true);
             }
         }
         let mut wakes = Wakes::new();
@@ -795,6 +844,53 @@ mod tests {
         let late: Vec<_> = client_events(&router).into_iter().map(|(_, t)| t).collect();
         assert_eq!(late, [Some("turn-2".to_owned()), Some("turn-2".to_owned())]);
         assert!(router.begin_turn("thr").is_ok(), "the thread takes a new turn");
+    }
+
+    /// A start given up while its turn goes on; the next start is steered into that turn and
+    /// answered with an id no event carries: the handle takes the turn after the answer.
+    #[test]
+    fn a_start_steered_into_a_given_up_start_s_turn_takes_it_after_the_answer() {
+        let router = Router::new(64, 0);
+        let mut w = Wakes::new();
+        let (q1, _) = router.begin_turn("thr").unwrap();
+        router.route(ev("turn/started", Some("thr"), Some("run")), false, &mut w);
+        router.abandon_turn("thr", &q1);
+        let (q2, ids) = router.begin_turn("thr").unwrap();
+        router.route(ev("item/agentMessage/delta", Some("thr"), Some("run")), false, &mut w);
+        router.answered("thr", &q2, "sub-2");
+        router.route(ev("item/agentMessage/delta", Some("thr"), Some("run")), false, &mut w);
+        router.route(ev("turn/completed", Some("thr"), Some("run")), true, &mut w);
+        router.route(ev("turn/completed", Some("thr"), Some("run")), true, &mut w);
+        assert_eq!(turns_of(&q2), (vec!["run".to_owned(), "run".to_owned()], true));
+        assert_eq!(ids.current(), "run");
+        assert_eq!(client_events(&router).len(), 3, "started, the delta before, the duplicate");
+        // Finished now: the next turn adopts none of it, even after its answer.
+        let (q3, _) = router.begin_turn("thr").unwrap();
+        router.answered("thr", &q3, "t3");
+        router.route(ev("item/agentMessage/delta", Some("thr"), Some("run")), false, &mut w);
+        router.route(ev("turn/completed", Some("thr"), Some("t3")), true, &mut w);
+        assert_eq!(turns_of(&q3), (vec!["t3".to_owned()], true));
+    }
+
+    /// The given-up start's turn completed before the next answer: not adopted after it.
+    #[test]
+    fn a_given_up_start_s_turn_that_completed_is_never_adopted() {
+        let router = Router::new(64, 0);
+        let mut w = Wakes::new();
+        let (q1, _) = router.begin_turn("thr").unwrap();
+        router.route(ev("turn/started", Some("thr"), Some("run")), false, &mut w);
+        router.abandon_turn("thr", &q1);
+        router.route(ev("turn/completed", Some("thr"), Some("run")), true, &mut w);
+        let (q2, _) = router.begin_turn("thr").unwrap();
+        router.answered("thr", &q2, "t2");
+        router.route(
+            ev("item/commandExecution/outputDelta", Some("thr"), Some("run")),
+            false,
+            &mut w,
+        );
+        router.route(ev("turn/started", Some("thr"), Some("t2")), false, &mut w);
+        router.route(ev("turn/completed", Some("thr"), Some("t2")), true, &mut w);
+        assert_eq!(turns_of(&q2), (vec!["t2".to_owned(), "t2".to_owned()], true));
     }
 
     /// Issue 25, case 2: the memory of ended turns is per thread, so completions elsewhere do
