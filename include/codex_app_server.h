@@ -637,6 +637,121 @@ codex_result codex_client_account_logout(const struct codex_client *client,
                                          struct codex_error **err_out);
 
 /**
+ * A handle for a turn this client did not start: one running on `thread_id` now, or the next
+ * one that starts there — another client's turn on a shared app-server, a goal continuation,
+ * a turn `codex_client_thread_resume` showed `inProgress`. Nothing is sent to the server.
+ *
+ * With `turn_id` NULL the handle takes the turn whose event comes first on the thread (an
+ * event of a turn that ended on this client is never taken); when that first event is a
+ * `turn/completed`, the turn running when it attached has ended, and the handle gets just that
+ * completion. With `turn_id` given (from `thread/resume`'s `turns`, or from an event on the
+ * client stream) it takes that turn's events only. Events that came before the call are
+ * where they were delivered (usually the client stream); the handle has those that come after.
+ *
+ * The handle is an ordinary turn handle: `codex_turn_next_event`, `codex_turn_run` (its result
+ * summarizes what the handle received), steer, interrupt, the event descriptor
+ * (`codex_client_event_fd`), `codex_turn_free`. The one-handle-per-thread rule holds: while
+ * the thread has a turn handle on this client, started or attached, this returns
+ * `CODEX_ERR_TURN_ACTIVE`, and `codex_turn_start` on the thread returns it while this handle's
+ * turn runs. To follow turns one after another (goal continuations), attach again after each
+ * `turn/completed`. `codex_turn_id` is "" until the first event names the turn.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** `thread_id` and `turn_id` are only read during the call; the turn written to
+ *   `*turn_out` is the caller's: free it with `codex_turn_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (invalid client, NULL or invalid UTF-8
+ *   `thread_id`, empty `thread_id` or `turn_id`, invalid UTF-8 `turn_id`, NULL `turn_out`),
+ *   `CODEX_ERR_TURN_ACTIVE` (the thread has a turn handle already), `CODEX_ERR_NOT_FOUND`
+ *   (`turn_id` completed already, as this client saw), `CODEX_ERR_TRANSPORT` or
+ *   `CODEX_ERR_CLOSED` (the client no longer works).
+ *
+ * # Safety
+ * `client` a live client; `thread_id` a string; `turn_id` NULL or a string; `turn_out`
+ * writable; `err_out` NULL or writable.
+ */
+codex_result codex_client_turn_attach(const struct codex_client *client,
+                                      const char *thread_id,
+                                      const char *turn_id,
+                                      struct codex_turn **turn_out,
+                                      struct codex_error **err_out);
+
+/**
+ * `codex_client_turn_attach`, with the turn's events passed to `callback` as for
+ * `codex_turn_start_with_callback` (on a callback thread, in order, one call at a time; the
+ * last is `turn/completed` or a `CODEX_EVENT_STREAM_ERROR` event).
+ *
+ * - **Threads:** any thread; the callback runs on a library thread (see `codex_event_callback`).
+ * - **Ownership:** the library owns `userdata` and releases it with `userdata_free` exactly once,
+ *   after the last call (at once when this fails); the turn written to `*turn_out` is the
+ *   caller's (`codex_turn_free`).
+ * - **Errors:** those of `codex_client_turn_attach`, and `CODEX_ERR_INVALID_ARGUMENT` for a NULL
+ *   `callback`.
+ *
+ * # Safety
+ * As for `codex_client_turn_attach`; `callback` and `userdata_free` must be callable from any
+ * thread.
+ */
+codex_result codex_client_turn_attach_with_callback(const struct codex_client *client,
+                                                    const char *thread_id,
+                                                    const char *turn_id,
+                                                    codex_event_callback callback,
+                                                    void *userdata,
+                                                    codex_userdata_free userdata_free,
+                                                    struct codex_turn **turn_out,
+                                                    struct codex_error **err_out);
+
+/**
+ * Starts a code review on `thread_id` (`review/start`): the review runs as a turn of that
+ * thread, and its handle is an ordinary turn handle. `params_json` is a JSON object of
+ * `review/start` params without `threadId`: `target` is required
+ * (`{"type":"uncommittedChanges"}`, `{"type":"baseBranch","branch":"main"}`,
+ * `{"type":"commit","sha":"..."}`, `{"type":"custom","instructions":"..."}`); `delivery`, if
+ * given, must be `"inline"` (a detached review runs on a new thread; upstream deprecates it).
+ * The review's text is in the turn's result: `codex_turn_result_review` after `codex_turn_run`
+ * (the `review` of its `exitedReviewMode` item). The one-turn-per-thread rule of
+ * `codex_turn_start` applies.
+ *
+ * - **Threads:** any thread, many at once on one client.
+ * - **Ownership:** `params_json` is only read during the call; the turn written to `*turn_out` is
+ *   the caller's: free it with `codex_turn_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or invalid arguments, `params_json` not a JSON
+ *   object, without `target`, holding `threadId` or a `delivery` other than `"inline"`), and
+ *   those of `codex_turn_start`.
+ *
+ * # Safety
+ * `client` a live client; `thread_id` and `params_json` strings; `turn_out` writable; `err_out`
+ * NULL or writable.
+ */
+codex_result codex_review_start(const struct codex_client *client,
+                                const char *thread_id,
+                                const char *params_json,
+                                struct codex_turn **turn_out,
+                                struct codex_error **err_out);
+
+/**
+ * `codex_review_start`, with the turn's events passed to `callback` as for
+ * `codex_turn_start_with_callback`.
+ *
+ * - **Threads:** any thread; the callback runs on a library thread (see `codex_event_callback`).
+ * - **Ownership:** the library owns `userdata` and releases it with `userdata_free` exactly once,
+ *   after the last call (at once when this fails); the turn written to `*turn_out` is the
+ *   caller's (`codex_turn_free`).
+ * - **Errors:** those of `codex_review_start`, and `CODEX_ERR_INVALID_ARGUMENT` for a NULL
+ *   `callback`.
+ *
+ * # Safety
+ * As for `codex_review_start`; `callback` and `userdata_free` must be callable from any thread.
+ */
+codex_result codex_review_start_with_callback(const struct codex_client *client,
+                                              const char *thread_id,
+                                              const char *params_json,
+                                              codex_event_callback callback,
+                                              void *userdata,
+                                              codex_userdata_free userdata_free,
+                                              struct codex_turn **turn_out,
+                                              struct codex_error **err_out);
+
+/**
  * Starts `codex app-server --listen stdio://` (or, with a remote URL set by
  * `codex_options_set_url`, connects to the app-server there) and completes the `initialize`
  * handshake.
@@ -2953,6 +3068,20 @@ const char *codex_turn_result_items_json(const struct codex_turn_result *result,
  * `result` must be NULL or a live turn result.
  */
 const char *codex_turn_result_usage_json(const struct codex_turn_result *result);
+
+/**
+ * The review's text, for a turn started with `codex_review_start`: the `review` of the turn's
+ * last `exitedReviewMode` item (the review the model wrote, as codex renders it); NULL for other
+ * turns, and for a review that produced none (interrupted, failed).
+ *
+ * - **Threads:** any thread, while no `*_free` of `result` runs.
+ * - **Ownership:** borrowed: valid until `result` is freed; do not free it.
+ * - **Errors:** none: NULL when there is none, or `result` is NULL or not a live result.
+ *
+ * # Safety
+ * `result` must be NULL or a live turn result.
+ */
+const char *codex_turn_result_review(const struct codex_turn_result *result);
 
 /**
  * Frees a turn result. NULL is ignored.

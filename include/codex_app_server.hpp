@@ -328,6 +328,8 @@ struct TurnResult {
     std::optional<std::string> final_answer;
     std::string items_json;
     std::optional<std::string> usage_json;
+    /// The review's text, for a review turn (codex_turn_result_review).
+    std::optional<std::string> review;
     /// items_json and usage_json read by pointer ("/0/type", "/total/totalTokens").
     Json items() const { return Json::parse(items_json); }
     std::optional<Json> usage() const {
@@ -381,7 +383,8 @@ public:
         const char *items = codex_turn_result_items_json(r, &len);
         return TurnResult{codex_turn_result_status(r), detail::opt(codex_turn_result_error_message(r)),
                           detail::opt(codex_turn_result_final_answer(r)), std::string(items, len),
-                          detail::opt(codex_turn_result_usage_json(r))};
+                          detail::opt(codex_turn_result_usage_json(r)),
+                          detail::opt(codex_turn_result_review(r))};
     }
 
 private:
@@ -715,6 +718,54 @@ inline void set_log_handler(codex_log_level min_level, LogHandler handler) {
     auto *boxed = new LogHandler(std::move(handler));  // freed by the library, exactly once
     detail::check(codex_set_log_callback(min_level, detail::call_log_handler, boxed, detail::free_log_handler, &err),
                   err);
+}
+
+// ---- Turns this client did not start, and reviews (issue 19) ----
+
+/// A handle for the turn running on `thread_id` now, or the next one that starts there; with
+/// `turn_id`, for that turn only (see codex_client_turn_attach). Nothing is sent.
+inline Turn turn_attach(const Client &client, const std::string &thread_id,
+                        const std::optional<std::string> &turn_id = std::nullopt) {
+    codex_turn *t = nullptr;
+    codex_error *err = nullptr;
+    detail::check(codex_client_turn_attach(client.get(), thread_id.c_str(), turn_id ? turn_id->c_str() : nullptr,
+                                           &t, &err),
+                  err);
+    return Turn(t);
+}
+
+/// turn_attach, the turn's events going to `handler` on a library thread.
+inline Turn turn_attach(const Client &client, const std::string &thread_id, EventHandler handler,
+                        const std::optional<std::string> &turn_id = std::nullopt) {
+    codex_turn *t = nullptr;
+    codex_error *err = nullptr;
+    auto *boxed = new EventHandler(std::move(handler));  // freed by the library, exactly once
+    detail::check(codex_client_turn_attach_with_callback(client.get(), thread_id.c_str(),
+                                                         turn_id ? turn_id->c_str() : nullptr, detail::call_handler,
+                                                         boxed, detail::free_handler, &t, &err),
+                  err);
+    return Turn(t);
+}
+
+/// review/start on `thread_id` as a turn; `params_json` holds `target` (see codex_review_start).
+/// The review's text is TurnResult::review.
+inline Turn review_start(const Client &client, const std::string &thread_id, const std::string &params_json) {
+    codex_turn *t = nullptr;
+    codex_error *err = nullptr;
+    detail::check(codex_review_start(client.get(), thread_id.c_str(), params_json.c_str(), &t, &err), err);
+    return Turn(t);
+}
+
+/// review_start, the turn's events going to `handler` on a library thread.
+inline Turn review_start(const Client &client, const std::string &thread_id, const std::string &params_json,
+                         EventHandler handler) {
+    codex_turn *t = nullptr;
+    codex_error *err = nullptr;
+    auto *boxed = new EventHandler(std::move(handler));  // freed by the library, exactly once
+    detail::check(codex_review_start_with_callback(client.get(), thread_id.c_str(), params_json.c_str(),
+                                                   detail::call_handler, boxed, detail::free_handler, &t, &err),
+                  err);
+    return Turn(t);
 }
 
 }  // namespace codex

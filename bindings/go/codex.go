@@ -548,6 +548,8 @@ type TurnResult struct {
 	FinalAnswer  *string
 	Items        json.RawMessage
 	Usage        json.RawMessage
+	// Review is the review's text, for a review turn (StartReview); nil otherwise.
+	Review *string
 }
 
 // Run consumes the turn to its end and summarizes all of it.
@@ -576,6 +578,10 @@ func (t *Turn) Run(eachWait time.Duration) (*TurnResult, error) {
 	}
 	if u := C.codex_turn_result_usage_json(r); u != nil {
 		out.Usage = json.RawMessage(C.GoString(u))
+	}
+	if v := C.codex_turn_result_review(r); v != nil {
+		s := C.GoString(v)
+		out.Review = &s
 	}
 	return out, nil
 }

@@ -19,6 +19,9 @@ pub struct TurnOutcome {
     pub items_json: String,
     /// The last `thread/tokenUsage/updated.tokenUsage` of the turn, as JSON.
     pub usage_json: Option<String>,
+    /// The review's text: the `review` of the turn's last `exitedReviewMode` item (a
+    /// `review/start` turn); `None` for other turns.
+    pub review: Option<String>,
 }
 
 #[derive(Default)]
@@ -30,6 +33,7 @@ pub struct TurnSummary {
     last_unphased: Option<String>,
     items: Vec<String>,
     usage: Option<String>,
+    review: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -46,6 +50,8 @@ struct Item<'a> {
     text: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     phase: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    review: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -102,6 +108,10 @@ impl TurnSummary {
                 let Ok(item) = serde_json::from_str::<Item<'_>>(done.item.get()) else {
                     return;
                 };
+                if item.kind == "exitedReviewMode" {
+                    self.review = item.review.map(Cow::into_owned);
+                    return;
+                }
                 if item.kind != "agentMessage" {
                     return;
                 }
@@ -144,6 +154,7 @@ impl TurnSummary {
             final_answer: self.final_answer.clone().or_else(|| self.last_unphased.clone()),
             items_json: format!("[{}]", self.items.join(",")),
             usage_json: self.usage.clone(),
+            review: self.review.clone(),
         }
     }
 }

@@ -30,6 +30,11 @@
 //!   a late tail for all the library can tell, and go to the client stream. A real server
 //!   finishes a turn (its `turn/completed` sent) before it starts the next, so a start
 //!   answered with a new turn never meets an unfinished id after its answer.
+//! - **Attached handles** (`attach`: a turn this client did not start — another client's, a
+//!   goal continuation, one found running by `thread/resume`) have no answer coming. Given a
+//!   turn id, they own that id from the start. Without one they adopt the first event of their
+//!   thread by the rule of events before the answer, except that a `turn/completed` may be
+//!   that event (the turn running now ends): the handle then gets just that completion.
 //! - **Late tails.** Each thread remembers the last `ENDED_PER_THREAD` turn ids it ended
 //!   (completed, or abandoned at the start): their events go to the client stream, never to a
 //!   handle, also when the thread's next turn is starting (the one exception: an unfinished
@@ -177,6 +182,9 @@ impl TurnIds {
 /// The turn handle of a thread, as the router sees it.
 struct Handle {
     queue: Arc<TurnQueue>,
+    /// Attached to a turn this client did not start (`attach`): no answer will come, and a
+    /// completion may be the first event it sees.
+    attached: bool,
     /// The program freed the handle: the events go to the client stream.
     detached: bool,
     /// The id its events carry, once one of them arrived.
@@ -198,7 +206,8 @@ impl Handle {
         // Answered, none of its own events yet, and the turn a given-up start left running
         // goes on: the server steered this start into it ("Given-up starts").
         let joined = self.answered.is_some() && ended.unfinished_contains(turn);
-        if !answered && !joined && (completes || ended.contains(turn)) {
+        let ghost = completes && !self.attached;
+        if !answered && !joined && (ghost || ended.contains(turn)) {
             return false;
         }
         if joined {
@@ -222,6 +231,9 @@ struct Ended {
     next: usize,
     /// Given up at the start, maybe still running on the server (at most `ENDED_PER_THREAD`).
     unfinished: Vec<Id>,
+    /// Turns that completed while the thread had no handle (the last `ENDED_PER_THREAD`): only
+    /// for refusing an attach to them. Not for adoption: a ghost looks the same.
+    completed_unheld: VecDeque<Id>,
 }
 
 impl Ended {
@@ -236,6 +248,19 @@ impl Ended {
     /// `turn` completed, or a handle took it over: no longer a given-up turn still running.
     fn finish(&mut self, turn: &str) {
         self.unfinished.retain(|id| id.as_str() != turn);
+    }
+
+    fn completed_unheld(&mut self, turn: &str) {
+        if self.completed_unheld.len() == ENDED_PER_THREAD {
+            self.completed_unheld.pop_front();
+        }
+        self.completed_unheld.push_back(Id::new(turn));
+    }
+
+    /// Whether `turn` is known to have completed.
+    fn completed(&self, turn: &str) -> bool {
+        (self.contains(turn) && !self.unfinished_contains(turn))
+            || self.completed_unheld.iter().any(|id| id.as_str() == turn)
     }
 
     fn remember_unfinished(&mut self, id: Id) {
@@ -352,6 +377,18 @@ impl RouteTable {
         self.idle.push_back((Id::new(thread), now));
         self.let_idle_go(now);
         Some(handle)
+    }
+
+    /// A turn of a thread the table does not hold completed: the thread is kept (idle) to
+    /// remember it, so that an attach to that turn is refused instead of waiting forever.
+    #[cold]
+    fn remember_completion(&mut self, thread: &str, turn: &str) {
+        let now = Instant::now();
+        let route = self.threads.entry(Id::new(thread)).or_default();
+        route.ended.completed_unheld(turn);
+        route.idle_since = Some(now);
+        self.idle.push_back((Id::new(thread), now));
+        self.let_idle_go(now);
     }
 
     /// Drops the idle threads past `IDLE_KEPT_FOR`, and the oldest beyond `IDLE_THREADS_KEPT`.
@@ -484,11 +521,15 @@ impl Router {
             None => return Err((event, Delivered::ClientStream)),
         };
         let Some(ThreadRoute { handle, ended, .. }) = table.threads.get_mut(thread) else {
+            if completes {
+                table.remember_completion(thread, turn);
+            }
             return Err((event, Delivered::ClientStream));
         };
         let Some(handle) = handle else {
             if completes {
                 ended.finish(turn);
+                ended.completed_unheld(turn);
             }
             return Err((event, Delivered::ClientStream));
         };
@@ -585,6 +626,27 @@ impl Router {
     /// Claims `thread` for a turn about to be started; refused while another is active. The
     /// ids are filled in as the router learns them (`answered`, the adoption rule).
     pub fn begin_turn(&self, thread: &str) -> Result<(Arc<TurnQueue>, Arc<TurnIds>)> {
+        self.claim_thread(thread, None, false)
+    }
+
+    /// Claims `thread` for a turn this client did not start: `turn`, or (`None`) the one whose
+    /// event comes first — the turn running there now, or the next one that starts. Its
+    /// completion may be the first event it sees ("Attached handles", opening comment). Refused
+    /// while the thread has a handle, and for a `turn` the thread is known to have ended.
+    pub fn attach(
+        &self,
+        thread: &str,
+        turn: Option<&str>,
+    ) -> Result<(Arc<TurnQueue>, Arc<TurnIds>)> {
+        self.claim_thread(thread, turn, true)
+    }
+
+    fn claim_thread(
+        &self,
+        thread: &str,
+        turn: Option<&str>,
+        attached: bool,
+    ) -> Result<(Arc<TurnQueue>, Arc<TurnIds>)> {
         let mut guard = self.table();
         let table = &mut *guard;
         if let Some(err) = &table.failed {
@@ -604,14 +666,33 @@ impl Router {
                 ),
             ));
         }
+        if let Some(turn) = turn {
+            let ended = table.threads.get(thread).map(|r| &r.ended);
+            if ended.is_some_and(|e| e.completed(turn)) {
+                return Err(Error::new(
+                    ErrorKind::NotFound,
+                    format!(
+                        "turn {turn} of thread {thread} has completed already (its \
+                         turn/completed went to the client stream)"
+                    ),
+                ));
+            }
+        }
         let queue = Arc::new(EventQueue::limited(self.turn_buffer_events));
         let ids = Arc::new(TurnIds::default());
+        if let Some(turn) = turn {
+            let _ = ids.carried.set(turn.into());
+        }
         let route = table.threads.entry(Id::new(thread)).or_default();
+        if let Some(turn) = turn {
+            route.ended.finish(turn);
+        }
         route.idle_since = None;
         route.handle = Some(Handle {
             queue: queue.clone(),
+            attached,
             detached: false,
-            carried: None,
+            carried: turn.map(Id::new),
             answered: None,
             ids: ids.clone(),
         });
