@@ -21,6 +21,7 @@ macro_rules! handle_type {
 }
 
 pub mod account;
+pub mod answers;
 pub mod attach;
 pub mod callback;
 pub mod client;

@@ -6,4 +6,5 @@
 pub mod document;
 pub mod params;
 pub mod pointer;
+pub mod server_requests;
 pub mod threads;
