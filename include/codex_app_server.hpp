@@ -104,6 +104,12 @@ public:
         detail::check(codex_options_set_experimental_api(p_.get(), on, &err), err);
         return *this;
     }
+    /// Declares requiredHumanApproval (codex_options_set_required_human_approval).
+    Options &required_human_approval(bool on) {
+        codex_error *err = nullptr;
+        detail::check(codex_options_set_required_human_approval(p_.get(), on, &err), err);
+        return *this;
+    }
     Options &request_timeout(Timeout t) {
         codex_error *err = nullptr;
         detail::check(codex_options_set_request_timeout_ms(p_.get(), t.count(), &err), err);
@@ -262,6 +268,34 @@ public:
     void respond_error(int64_t code, const std::string &message) const {
         codex_error *err = nullptr;
         detail::check(codex_request_respond_error(p_.get(), code, message.c_str(), &err), err);
+    }
+    // Typed answers (issue 19): see codex_request_respond_tool_call and the ones after it.
+    /// item/tool/call: a JSON array of {"type":"inputText","text"} / {"type":"inputImage","imageUrl"}.
+    void respond_tool_call(const std::string &content_items_json, bool success) const {
+        codex_error *err = nullptr;
+        detail::check(codex_request_respond_tool_call(p_.get(), content_items_json.c_str(), success, &err), err);
+    }
+    void respond_tool_text(const std::string &text, bool success) const {
+        codex_error *err = nullptr;
+        detail::check(codex_request_respond_tool_text(p_.get(), text.c_str(), success, &err), err);
+    }
+    /// item/tool/requestUserInput: {"question id": ["answer", ...], ...}.
+    void respond_user_input(const std::string &answers_json) const {
+        codex_error *err = nullptr;
+        detail::check(codex_request_respond_user_input(p_.get(), answers_json.c_str(), &err), err);
+    }
+    /// mcpServer/elicitation/request: CODEX_ELICITATION_*; content only with accept.
+    void respond_elicitation(uint32_t action, const std::optional<std::string> &content_json = std::nullopt) const {
+        codex_error *err = nullptr;
+        detail::check(codex_request_respond_elicitation(p_.get(), action, detail::c_or_null(content_json), &err), err);
+    }
+    /// account/chatgptAuthTokens/refresh.
+    void respond_auth_tokens(const std::string &access_token, const std::string &account_id,
+                             const std::optional<std::string> &plan_type = std::nullopt) const {
+        codex_error *err = nullptr;
+        detail::check(codex_request_respond_auth_tokens(p_.get(), access_token.c_str(), account_id.c_str(),
+                                                        detail::c_or_null(plan_type), &err),
+                      err);
     }
 
 private:

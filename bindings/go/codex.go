@@ -158,6 +158,11 @@ type Options struct {
 	ConnectTimeout   time.Duration // 0: default (10 s)
 	TurnBufferEvents *int          // nil: default (65,536); 0: no limit
 	MaxLineBytes     *int          // nil: default (64 MiB); 0: no limit
+	// The experimental API (dynamic tools, plan mode's user-input questions, ...).
+	ExperimentalAPI bool
+	// Declares requiredHumanApproval (codex 0.171): humanCommand approvals may come, answered
+	// only with Accept, Decline or Cancel.
+	RequiredHumanApproval bool
 }
 
 // Client is one running app-server and its connection. Safe for concurrent use.
@@ -224,6 +229,14 @@ func newOptions(o Options) (*C.codex_options, error) {
 		steps = append(steps, check(C.codex_options_set_client_info(opts, n, nil, v, &err), err))
 		freeN()
 		freeV()
+	}
+	if o.ExperimentalAPI {
+		var err *C.codex_error
+		steps = append(steps, check(C.codex_options_set_experimental_api(opts, true, &err), err))
+	}
+	if o.RequiredHumanApproval {
+		var err *C.codex_error
+		steps = append(steps, check(C.codex_options_set_required_human_approval(opts, true, &err), err))
 	}
 	if o.RequestTimeout != 0 {
 		var err *C.codex_error

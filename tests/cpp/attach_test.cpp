@@ -42,7 +42,7 @@ static std::string turn_lines(const std::string &thread, const std::string &turn
 int main() {
     const char *fake = std::getenv("CODEX_FAKE_SERVER");
     CHECK(fake != nullptr);
-    codex::Client client = codex::Client::start(codex::Options().codex_bin(fake).env("FAKE_SCENARIO", "scripted"));
+    codex::Client client = codex::Client::start(codex::Options().codex_bin(fake).env("FAKE_SCENARIO", "scripted").required_human_approval(true));
     std::string thread = client.thread_start();
 
     // The next turn of the thread, polled.
@@ -82,6 +82,31 @@ int main() {
     scripter.join();
     codex::TurnResult result = review.run(codex::Timeout(60000));
     CHECK(result.review && *result.review == "Fine.");
+    // Typed answers: a dynamic tool call and a humanCommand approval (issue 19, item 3).
+    script(client, 0,
+           quoted("{\"id\":1,\"method\":\"item/tool/call\",\"params\":{\"threadId\":\"t\",\"tool\":\"x\"}}") + "," +
+               quoted("{\"id\":2,\"method\":\"item/commandExecution/requestApproval\",\"params\":{\"threadId\":"
+                      "\"t\",\"kind\":\"humanCommand\"}}"));
+    for (int answered = 0; answered < 2;) {
+        codex::Event ev = client.next_event(codex::Timeout(60000));
+        if (ev.kind() != CODEX_EVENT_SERVER_REQUEST) continue;
+        codex::Request req = ev.request();
+        if (req.method() == "item/tool/call") {
+            req.respond_tool_text("42", true);
+        } else {
+            try {
+                req.approve(CODEX_DECISION_ACCEPT_FOR_SESSION);
+                CHECK(false);
+            } catch (const codex::Error &e) {
+                CHECK(e.code() == CODEX_ERR_INVALID_ARGUMENT);
+            }
+            req.approve(CODEX_DECISION_DECLINE);
+        }
+        answered++;
+    }
+    std::string answers = client.request("test/answers", "", codex::Timeout(60000));
+    CHECK(answers.find("\"success\":true") != std::string::npos);
+    CHECK(answers.find("{\"decision\":\"decline\"}") != std::string::npos);
     std::printf("attach_cpp_test: ok\n");
     return 0;
 }
