@@ -34,7 +34,9 @@
 //!   goal continuation, one found running by `thread/resume`) have no answer coming. Given a
 //!   turn id, they own that id from the start. Without one they adopt the first event of their
 //!   thread by the rule of events before the answer, except that a `turn/completed` may be
-//!   that event (the turn running now ends): the handle then gets just that completion.
+//!   that event (the turn running now ends): the handle then gets just that completion. The
+//!   turn a given-up start left running is the one running now: an attached handle takes its
+//!   events although the thread remembers its id as ended.
 //! - **Late tails.** Each thread remembers the last `ENDED_PER_THREAD` turn ids it ended
 //!   (completed, or abandoned at the start): their events go to the client stream, never to a
 //!   handle, also when the thread's next turn is starting (the one exception: an unfinished
@@ -203,9 +205,10 @@ impl Handle {
         if self.carried.is_some() {
             return answered;
         }
-        // Answered, none of its own events yet, and the turn a given-up start left running
-        // goes on: the server steered this start into it ("Given-up starts").
-        let joined = self.answered.is_some() && ended.unfinished_contains(turn);
+        // Answered (or attached), none of its own events yet, and the turn a given-up start
+        // left running goes on: the server steered this start into it ("Given-up starts"), or
+        // it is the turn running now that an attached handle is for.
+        let joined = (self.answered.is_some() || self.attached) && ended.unfinished_contains(turn);
         let ghost = completes && !self.attached;
         if !answered && !joined && (ghost || ended.contains(turn)) {
             return false;
@@ -654,6 +657,7 @@ impl Router {
         }
         if let Some(handle) = table.threads.get(thread).and_then(|r| r.handle.as_ref()) {
             let which = match handle.ids.current() {
+                "" if handle.attached => "a handle waits for its next turn".to_owned(),
                 "" => "a turn is still starting".to_owned(),
                 id => format!("turn {id} is still running"),
             };
@@ -951,6 +955,25 @@ mod tests {
         router.route(ev("item/agentMessage/delta", Some("thr"), Some("run")), false, &mut w);
         router.route(ev("turn/completed", Some("thr"), Some("t3")), true, &mut w);
         assert_eq!(turns_of(&q3), (vec!["t3".to_owned()], true));
+    }
+
+    /// A handle attached after a start was given up takes the turn that start left running.
+    #[test]
+    fn an_attached_handle_takes_the_turn_a_given_up_start_left_running() {
+        let router = Router::new(64, 0);
+        let mut w = Wakes::new();
+        let (q1, _) = router.begin_turn("thr").unwrap();
+        router.route(ev("turn/started", Some("thr"), Some("run")), false, &mut w);
+        router.abandon_turn("thr", &q1);
+        let (q, ids) = router.attach("thr", None).unwrap();
+        let err = router.begin_turn("thr").unwrap_err();
+        assert!(err.message.contains("waits for its next turn"), "{}", err.message);
+        router.route(ev("item/agentMessage/delta", Some("thr"), Some("run")), false, &mut w);
+        router.route(ev("turn/completed", Some("thr"), Some("run")), true, &mut w);
+        assert_eq!(turns_of(&q), (vec!["run".to_owned(), "run".to_owned()], true));
+        assert_eq!(ids.current(), "run");
+        // Completed now: refused by id, never adopted again.
+        assert_eq!(router.attach("thr", Some("run")).unwrap_err().kind, ErrorKind::NotFound);
     }
 
     /// The given-up start's turn completed before the next answer: not adopted after it.
