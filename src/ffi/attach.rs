@@ -43,7 +43,9 @@ unsafe fn attach(
 /// the thread has a turn handle on this client, started or attached, this returns
 /// `CODEX_ERR_TURN_ACTIVE`, and `codex_turn_start` on the thread returns it while this handle's
 /// turn runs. To follow turns one after another (goal continuations), attach again after each
-/// `turn/completed`. `codex_turn_id` is "" until the first event names the turn.
+/// `turn/completed`; events of the next turn that arrive before that call go to the client
+/// stream (the handle then starts at that turn's next event). `codex_turn_id` is "" until the
+/// first event names the turn.
 ///
 /// - **Threads:** any thread.
 /// - **Ownership:** `thread_id` and `turn_id` are only read during the call; the turn written to
