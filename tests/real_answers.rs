@@ -8,7 +8,9 @@
 mod support;
 
 use codex_app_server::ffi::answers::*;
-use codex_app_server::ffi::options::codex_options_set_experimental_api;
+use codex_app_server::ffi::options::{
+    codex_options_set_experimental_api, codex_options_set_required_human_approval,
+};
 use codex_app_server::ffi::turn::codex_turn_start;
 use serde_json::json;
 use support::*;
@@ -108,4 +110,17 @@ fn a_user_input_request_is_answered_and_the_answer_reaches_the_model() {
     assert_eq!(turn.run().final_answer.as_deref(), Some("Blue it is."));
     let requests = env.model_requests();
     assert!(requests.last().unwrap().contains("Blue-8812"), "the answer reached the model");
+}
+
+/// The `requiredHumanApproval` capability is accepted by the server (0.171 knows it; older ones
+/// ignore a capability they do not know), and a turn runs as usual with it.
+#[test]
+fn the_required_human_approval_capability_is_accepted() {
+    let env = Offline::new(&json!({"responses": [{"text": "fine", "phase": "final_answer"}]}));
+    let client = env.start_with(|o| {
+        set(|e| unsafe { codex_options_set_required_human_approval(o, true, e) }).unwrap()
+    });
+    let thread = client.thread_start(r#"{"ephemeral": true}"#);
+    let turn = client.turn_start(&thread, "hello").unwrap();
+    assert_eq!(turn.run().final_answer.as_deref(), Some("fine"));
 }
