@@ -82,10 +82,15 @@ fn attach_takes_the_running_turn_then_the_next_one_and_keeps_one_handle_per_thre
     assert_eq!(client_stream(client).len(), 2);
     let turn = client.turn_attach(&thread, None, None).unwrap();
     assert_eq!(turn.id(), "", "nothing names the turn yet");
-    // One handle per thread: neither a start nor a second attach while it is held.
+    // One handle per turn: no start while it is held, no attach by id; an attach without an
+    // id waits behind it (freed here before its turn: it holds nothing), and only one may.
     let busy = client.turn_start(&thread, "hi", None, None).unwrap_err();
     assert_eq!(busy.kind, ErrorKind::TurnActive);
+    let by_id = client.turn_attach(&thread, Some("other-1"), None).unwrap_err();
+    assert_eq!(by_id.kind, ErrorKind::TurnActive);
+    let waiting = client.turn_attach(&thread, None, None).unwrap();
     assert_eq!(client.turn_attach(&thread, None, None).unwrap_err().kind, ErrorKind::TurnActive);
+    drop(waiting);
     script(client, 0, &[delta(&thread, "other-1", "b"), completed(&thread, "other-1")]);
     let events = collect(&turn);
     assert_eq!(summary(&events), ["item/agentMessage/delta other-1", "turn/completed other-1"]);
@@ -152,21 +157,26 @@ fn attach_by_id_with_a_callback_and_goal_continuations_one_after_another() {
     assert_eq!(got, ["item/agentMessage/delta resumed", "turn/completed resumed"]);
     assert_eq!(client_stream(client), ["item/agentMessage/delta someone-else"]);
 
-    // Goal continuation: the server starts turn after turn on its own; the program attaches
-    // again after each completion.
-    for n in 1..=3 {
-        let id = format!("goal-{n}");
-        let turn = client.turn_attach(&thread, None, None).unwrap();
-        script(
-            client,
-            0,
-            &[started(&thread, &id), delta(&thread, &id, "g"), completed(&thread, &id)],
-        );
-        let events = collect(&turn);
-        assert_eq!(events.len(), 3);
-        assert!(events.iter().all(|e| e.turn_id() == Some(&id)));
-    }
+    // Goal continuation: the server starts turn after turn on its own, the next right after
+    // the last one's completion. A handle attached while the program holds the current one
+    // waits behind it and misses nothing of the next turn, however soon it comes.
+    let lines = |id: &str| [started(&thread, id), delta(&thread, id, "g"), completed(&thread, id)];
+    let want = |id: &str| {
+        ["turn/started", "item/agentMessage/delta", "turn/completed"].map(|m| format!("{m} {id}"))
+    };
+    let current = client.turn_attach(&thread, None, None).unwrap();
+    let next = client.turn_attach(&thread, None, None).unwrap();
+    script(client, 0, &[lines("goal-1"), lines("goal-2")].concat());
+    assert_eq!(summary(&collect(&current)), want("goal-1"));
+    assert_eq!(summary(&collect(&next)), want("goal-2"));
+    let third = client.turn_attach(&thread, None, None).unwrap();
+    script(client, 0, &lines("goal-3"));
+    assert_eq!(summary(&collect(&third)), want("goal-3"));
     assert!(client_stream(client).is_empty());
+    // A waiting handle freed before its turn holds nothing: the thread is free again.
+    let waiting = client.turn_attach(&thread, None, None).unwrap();
+    drop(waiting);
+    assert_eq!(client.active_turns(), 0);
 }
 
 #[test]

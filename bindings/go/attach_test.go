@@ -56,9 +56,14 @@ func TestAttachAndReviewFromGo(t *testing.T) {
 		t.Fatal(err)
 	}
 	var e *Error
-	if _, err := c.AttachTurn(thread, ""); !errors.As(err, &e) || e.Code != ErrTurnActive {
-		t.Fatalf("a second handle: %v", err)
+	waiting, err := c.AttachTurn(thread, "") // waits behind turn; freed unused
+	if err != nil {
+		t.Fatal(err)
 	}
+	if _, err := c.AttachTurn(thread, ""); !errors.As(err, &e) || e.Code != ErrTurnActive {
+		t.Fatalf("a third handle: %v", err)
+	}
+	waiting.Close()
 	script(t, c, 0, turnStarted(thread, "goal-1"), turnCompleted(thread, "goal-1"))
 	res, err := turn.Run(time.Minute)
 	if err != nil || res.Status != "completed" || turn.CurrentID() != "goal-1" {

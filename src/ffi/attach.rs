@@ -39,20 +39,23 @@ unsafe fn attach(
 ///
 /// The handle is an ordinary turn handle: `codex_turn_next_event`, `codex_turn_run` (its result
 /// summarizes what the handle received), steer, interrupt, the event descriptor
-/// (`codex_client_event_fd`), `codex_turn_free`. The one-handle-per-thread rule holds: while
-/// the thread has a turn handle on this client, started or attached, this returns
-/// `CODEX_ERR_TURN_ACTIVE`, and `codex_turn_start` on the thread returns it while this handle's
-/// turn runs. To follow turns one after another (goal continuations), attach again after each
-/// `turn/completed`; events of the next turn that arrive before that call go to the client
-/// stream (the handle then starts at that turn's next event). `codex_turn_id` is "" until the
-/// first event names the turn.
+/// (`codex_client_event_fd`), `codex_turn_free`. One handle per turn: while the thread has a
+/// turn handle on this client, started or attached, `codex_turn_start` there returns
+/// `CODEX_ERR_TURN_ACTIVE`, and so does this with a `turn_id`. With `turn_id` NULL the new
+/// handle waits behind that one instead: it becomes the thread's handle when that handle's turn
+/// completes, in the same step, and takes the turn after it from its first event — the way to
+/// follow goal continuations one after another without missing an event: attach the next
+/// while consuming the current. One waiting handle per thread (a second gets
+/// `CODEX_ERR_TURN_ACTIVE`). A handle freed before any turn named it holds nothing: the thread
+/// is free again at once. `codex_turn_id` is "" until the first event names the turn.
 ///
 /// - **Threads:** any thread.
 /// - **Ownership:** `thread_id` and `turn_id` are only read during the call; the turn written to
 ///   `*turn_out` is the caller's: free it with `codex_turn_free`.
 /// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (invalid client, NULL or invalid UTF-8
 ///   `thread_id`, empty `thread_id` or `turn_id`, invalid UTF-8 `turn_id`, NULL `turn_out`),
-///   `CODEX_ERR_TURN_ACTIVE` (the thread has a turn handle already), `CODEX_ERR_NOT_FOUND`
+///   `CODEX_ERR_TURN_ACTIVE` (a `turn_id` while the thread has a turn handle, or a handle waits
+///   behind it already), `CODEX_ERR_NOT_FOUND`
 ///   (`turn_id` completed already, as this client saw), `CODEX_ERR_TRANSPORT` or
 ///   `CODEX_ERR_CLOSED` (the client no longer works).
 ///

@@ -48,11 +48,14 @@ int main() {
     // The next turn of the thread, polled.
     codex::Turn next = codex::turn_attach(client, thread);
     CHECK(next.id().empty());
-    try {
-        codex::turn_attach(client, thread);
-        CHECK(false);
-    } catch (const codex::Error &e) {
-        CHECK(e.code() == CODEX_ERR_TURN_ACTIVE);
+    {
+        codex::Turn waiting = codex::turn_attach(client, thread);  // behind `next`; freed unused
+        try {
+            codex::turn_attach(client, thread);
+            CHECK(false);
+        } catch (const codex::Error &e) {
+            CHECK(e.code() == CODEX_ERR_TURN_ACTIVE);
+        }
     }
     script(client, 0, turn_lines(thread, "goal-1"));
     CHECK(next.run(codex::Timeout(60000)).status == "completed");

@@ -11,8 +11,10 @@ use serde_json::Value;
 
 impl Client {
     /// A handle for `turn_id` on `thread_id`, or (`None`) for the turn whose event comes first
-    /// there: the one running now, or the next one that starts. Nothing is sent. Refused while
-    /// the thread has a handle on this client, and for a turn known to have completed.
+    /// there: the one running now, or the next one that starts. Nothing is sent. Without an id
+    /// while the thread has a handle, it waits behind that one for the turn after its (goal
+    /// continuations, followed without a gap). Refused with an id while the thread has a
+    /// handle, when a handle waits already, and for a turn known to have completed.
     pub fn turn_attach(
         &self,
         thread_id: &str,

@@ -34,7 +34,10 @@
 //!   goal continuation, one found running by `thread/resume`) have no answer coming. Given a
 //!   turn id, they own that id from the start. Without one they adopt the first event of their
 //!   thread by the rule of events before the answer, except that a `turn/completed` may be
-//!   that event (the turn running now ends): the handle then gets just that completion. The
+//!   that event (the turn running now ends): the handle then gets just that completion. An
+//!   attach without an id while the thread has a handle waits behind it: it becomes the
+//!   thread's handle when that one's turn completes, under the same lock, so the turn after it
+//!   (a goal continuation) loses no event. The
 //!   turn a given-up start left running is the one running now: an attached handle takes its
 //!   events although the thread remembers its id as ended.
 //! - **Late tails.** Each thread remembers the last `ENDED_PER_THREAD` turn ids it ended
@@ -293,6 +296,9 @@ impl Ended {
 #[derive(Default)]
 struct ThreadRoute {
     handle: Option<Handle>,
+    /// An attached handle waiting for the turn after `handle`'s ("Attached handles"); boxed,
+    /// so that the entries the reader looks up stay small.
+    queued: Option<Box<Handle>>,
     ended: Ended,
     /// When it last lost its handle (its record in `RouteTable::idle`).
     idle_since: Option<Instant>,
@@ -373,6 +379,11 @@ impl RouteTable {
         }
         if let (true, Some(id)) = (given_up, &handle.carried) {
             route.ended.remember_unfinished(id.clone());
+        }
+        if let Some(next) = route.queued.take() {
+            // Under the same lock as the end: no event of the next turn can pass between.
+            route.handle = Some(*next);
+            return Some(handle);
         }
         let now = Instant::now();
         route.idle_since = Some(now);
@@ -634,8 +645,9 @@ impl Router {
 
     /// Claims `thread` for a turn this client did not start: `turn`, or (`None`) the one whose
     /// event comes first — the turn running there now, or the next one that starts. Its
-    /// completion may be the first event it sees ("Attached handles", opening comment). Refused
-    /// while the thread has a handle, and for a `turn` the thread is known to have ended.
+    /// completion may be the first event it sees ("Attached handles", opening comment). Without
+    /// a `turn`, while the thread has a handle, it waits behind that one (one may wait). Refused
+    /// with a `turn` while the thread has a handle, and for a `turn` known to have ended.
     pub fn attach(
         &self,
         thread: &str,
@@ -655,8 +667,26 @@ impl Router {
         if let Some(err) = &table.failed {
             return Err(err.clone());
         }
-        if let Some(handle) = table.threads.get(thread).and_then(|r| r.handle.as_ref()) {
+        let queue_behind = turn.is_none() && attached;
+        if let Some(route) = table.threads.get_mut(thread).filter(|r| r.handle.is_some()) {
+            if queue_behind && route.queued.is_none() {
+                let queue = Arc::new(EventQueue::limited(self.turn_buffer_events));
+                let ids = Arc::new(TurnIds::default());
+                route.queued = Some(Box::new(Handle {
+                    queue: queue.clone(),
+                    attached: true,
+                    detached: false,
+                    carried: None,
+                    answered: None,
+                    ids: ids.clone(),
+                }));
+                return Ok((queue, ids));
+            }
+            let handle = route.handle.as_ref().expect("filtered");
             let which = match handle.ids.current() {
+                _ if route.queued.is_some() => {
+                    "a handle is attached for it and another for its next turn".to_owned()
+                }
                 "" if handle.attached => "a handle waits for its next turn".to_owned(),
                 "" => "a turn is still starting".to_owned(),
                 id => format!("turn {id} is still running"),
@@ -749,7 +779,20 @@ impl Router {
     pub fn detach(&self, thread: &str, queue: &Arc<TurnQueue>) {
         let mut table = self.table();
         if let Some(handle) = table.handle_with(thread, queue) {
-            handle.detached = true;
+            if handle.attached && handle.carried.is_none() {
+                // Freed before any turn named it: it holds nothing, the thread is free (or
+                // goes to the handle queued behind it).
+                table.end_handle(thread, false);
+            } else {
+                handle.detached = true;
+            }
+            return;
+        }
+        // A queued attachment that never got its turn is simply dropped.
+        if let Some(route) = table.threads.get_mut(thread) {
+            if route.queued.as_ref().is_some_and(|q| Arc::ptr_eq(&q.queue, queue)) {
+                route.queued = None;
+            }
         }
     }
 
@@ -760,7 +803,14 @@ impl Router {
             table.failed.get_or_insert_with(|| error.clone());
             table.live = 0;
             table.idle.clear();
-            table.threads.drain().filter_map(|(_, route)| route.handle.map(|h| h.queue)).collect()
+            table
+                .threads
+                .drain()
+                .flat_map(|(_, route)| {
+                    let queued = route.queued.map(|h| h.queue);
+                    route.handle.map(|h| h.queue).into_iter().chain(queued)
+                })
+                .collect()
         };
         // The client stream first: a program that sees a turn fail finds it failed too.
         self.client_stream.finish(StreamEnd::Failed(error.clone()));
@@ -955,6 +1005,41 @@ mod tests {
         router.route(ev("item/agentMessage/delta", Some("thr"), Some("run")), false, &mut w);
         router.route(ev("turn/completed", Some("thr"), Some("t3")), true, &mut w);
         assert_eq!(turns_of(&q3), (vec!["t3".to_owned()], true));
+    }
+
+    /// Goal continuations: an attach while the thread has a handle waits behind it and takes
+    /// the next turn from its first event, however soon it follows; a queued handle freed
+    /// before its turn, or an attached one freed before any turn named it, holds nothing.
+    #[test]
+    fn an_attach_behind_a_handle_takes_the_next_turn_without_a_gap() {
+        let router = Router::new(64, 0);
+        let mut w = Wakes::new();
+        let (q1, _) = router.begin_turn("thr").unwrap();
+        router.answered("thr", &q1, "t1");
+        let (q2, ids2) = router.attach("thr", None).unwrap();
+        let err = router.attach("thr", None).unwrap_err();
+        assert!(err.message.contains("another for its next turn"), "{}", err.message);
+        assert_eq!(router.begin_turn("thr").unwrap_err().kind, ErrorKind::TurnActive);
+        router.route(ev("turn/started", Some("thr"), Some("t1")), false, &mut w);
+        router.route(ev("turn/completed", Some("thr"), Some("t1")), true, &mut w);
+        router.route(ev("turn/started", Some("thr"), Some("goal-2")), false, &mut w);
+        let (q3, _) = router.attach("thr", None).unwrap(); // behind goal-2's handle
+        router.route(ev("turn/completed", Some("thr"), Some("goal-2")), true, &mut w);
+        router.route(ev("turn/started", Some("thr"), Some("goal-3")), false, &mut w);
+        router.route(ev("turn/completed", Some("thr"), Some("goal-3")), true, &mut w);
+        assert_eq!(turns_of(&q1), (vec!["t1".to_owned(), "t1".to_owned()], true));
+        assert_eq!(turns_of(&q2), (vec!["goal-2".to_owned(), "goal-2".to_owned()], true));
+        assert_eq!(turns_of(&q3), (vec!["goal-3".to_owned(), "goal-3".to_owned()], true));
+        assert_eq!(ids2.current(), "goal-2");
+        assert_eq!(router.active_turns(), 0);
+
+        // Freed before their turns: the thread is free again.
+        let (q4, _) = router.attach("thr", None).unwrap();
+        let (q5, _) = router.attach("thr", None).unwrap();
+        router.detach("thr", &q5);
+        router.detach("thr", &q4);
+        assert_eq!(router.active_turns(), 0);
+        assert!(router.begin_turn("thr").is_ok());
     }
 
     /// A handle attached after a start was given up takes the turn that start left running.
