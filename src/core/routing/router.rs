@@ -230,11 +230,18 @@ impl Handle {
 }
 
 /// The last `ENDED_PER_THREAD` turn ids a thread ended (a ring; allocated on the first end),
-/// and which of them were given up at the start without their `turn/completed` seen since.
+/// and, rarely needed, which of them were given up at the start without their
+/// `turn/completed` seen since, and turns completed while the thread had no handle.
 #[derive(Default)]
 struct Ended {
     ids: Vec<Id>,
     next: usize,
+    /// Boxed and made on first use: the table entries the reader looks up stay small.
+    rare: Option<Box<RareMemory>>,
+}
+
+#[derive(Default)]
+struct RareMemory {
     /// Given up at the start, maybe still running on the server (at most `ENDED_PER_THREAD`).
     unfinished: Vec<Id>,
     /// Turns that completed while the thread had no handle (the last `ENDED_PER_THREAD`): only
@@ -247,36 +254,47 @@ impl Ended {
         self.ids.iter().any(|id| id.as_str() == turn)
     }
 
+    fn rare(&mut self) -> &mut RareMemory {
+        self.rare.get_or_insert_with(Default::default)
+    }
+
     fn unfinished_contains(&self, turn: &str) -> bool {
-        self.unfinished.iter().any(|id| id.as_str() == turn)
+        self.rare.as_ref().is_some_and(|r| r.unfinished.iter().any(|id| id.as_str() == turn))
     }
 
     /// `turn` completed, or a handle took it over: no longer a given-up turn still running.
     fn finish(&mut self, turn: &str) {
-        self.unfinished.retain(|id| id.as_str() != turn);
+        if let Some(rare) = self.rare.as_mut() {
+            rare.unfinished.retain(|id| id.as_str() != turn);
+        }
     }
 
     fn completed_unheld(&mut self, turn: &str) {
-        if self.completed_unheld.len() == ENDED_PER_THREAD {
-            self.completed_unheld.pop_front();
+        let completed = &mut self.rare().completed_unheld;
+        if completed.len() == ENDED_PER_THREAD {
+            completed.pop_front();
         }
-        self.completed_unheld.push_back(Id::new(turn));
+        completed.push_back(Id::new(turn));
     }
 
     /// Whether `turn` is known to have completed.
     fn completed(&self, turn: &str) -> bool {
-        (self.contains(turn) && !self.unfinished_contains(turn))
-            || self.completed_unheld.iter().any(|id| id.as_str() == turn)
+        let unheld = self
+            .rare
+            .as_ref()
+            .is_some_and(|r| r.completed_unheld.iter().any(|id| id.as_str() == turn));
+        (self.contains(turn) && !self.unfinished_contains(turn)) || unheld
     }
 
     fn remember_unfinished(&mut self, id: Id) {
         if self.unfinished_contains(id.as_str()) {
             return;
         }
-        if self.unfinished.len() == ENDED_PER_THREAD {
-            self.unfinished.remove(0);
+        let unfinished = &mut self.rare().unfinished;
+        if unfinished.len() == ENDED_PER_THREAD {
+            unfinished.remove(0);
         }
-        self.unfinished.push(id);
+        unfinished.push(id);
     }
 
     fn remember(&mut self, id: Id) {
