@@ -29,6 +29,10 @@ C_LIBS   := -lpthread -ldl -lm
 FAKE     := $(CURDIR)/$(LIBDIR)/fake_app_server
 
 C_TESTS  := concurrent_turns_test bad_input_test failure_test callbacks_test pool_test event_fd_test log_test json_test freed_ready_turn_test close_in_callback_test misuse_test
+# Turns this client did not start, reviews (issue 19): a C and a C++ test, run by c-test.
+C_TESTS  += attach_test attach_cpp_test answers_test
+$(BUILD)/attach_cpp_test: tests/cpp/attach_test.cpp include/codex_app_server.hpp include/codex_app_server.h lib | $(BUILD)
+	$(CXX) -std=c++17 -Wall -Wextra -Werror -pedantic $(CFLAGS) -Iinclude -o $@ $< $(STATIC) $(C_LIBS)
 # Typed access (issue 18): readers and builders, from C and from C++.
 C_TESTS  += typed_test typed_cpp_test
 $(BUILD)/typed_cpp_test: tests/cpp/typed_test.cpp include/codex_app_server.hpp include/codex_app_server.h lib | $(BUILD)

@@ -73,6 +73,21 @@
 #define CLIENT_STREAM 0
 
 /**
+ * Accept an MCP elicitation, with the form's content.
+ */
+#define CODEX_ELICITATION_ACCEPT 1
+
+/**
+ * Decline it: the MCP server's tool goes on without the input.
+ */
+#define CODEX_ELICITATION_DECLINE 2
+
+/**
+ * Cancel it.
+ */
+#define CODEX_ELICITATION_CANCEL 3
+
+/**
  * Any method not listed below (see `codex_event_method`).
  */
 #define CODEX_EVENT_OTHER 0
@@ -742,9 +757,12 @@ typedef struct codex_rate_limits codex_rate_limits;
  * A request from the server that waits for the program's answer. Taken from a
  * `CODEX_EVENT_SERVER_REQUEST` event with `codex_event_request`; owned by the caller and freed
  * with `codex_request_free` (freeing does not answer). May be used from any thread; it stays
- * valid after its event and turn are freed. Answer it once with `codex_request_approve`,
- * `codex_request_respond` or `codex_request_respond_error`. Requests nobody answers are
- * answered fail-closed: approvals declined, other requests a JSON-RPC error — when the answer
+ * valid after its event and turn are freed. Answer it once with `codex_request_approve`
+ * (approvals), the typed answer of its kind (`codex_request_respond_tool_call`,
+ * `_tool_text`, `_user_input`, `_elicitation`, `_auth_tokens`), or `codex_request_respond` /
+ * `codex_request_respond_error` (any kind, raw). Requests nobody answers are answered
+ * fail-closed: approvals and elicitations declined, a dynamic tool call failed
+ * (`success: false`), other requests — unknown future kinds included — a JSON-RPC error — when the answer
  * timeout passes (`codex_options_set_server_request_timeout_ms`), when their turn handle is
  * freed, or when the client closes.
  */
@@ -1110,6 +1128,229 @@ codex_result codex_client_account_login_api_key(const struct codex_client *clien
  */
 codex_result codex_client_account_logout(const struct codex_client *client,
                                          struct codex_error **err_out);
+
+/**
+ * Answers a dynamic tool call (`item/tool/call`: a tool the program declared in
+ * `thread/start`'s `dynamicTools`, called by the model; the request's params hold `tool`,
+ * `arguments`, `callId`). `content_items_json` is a JSON array of
+ * `{"type":"inputText","text":"..."}` and `{"type":"inputImage","imageUrl":"..."}` items, the
+ * tool's output the model reads; `success` false tells the model the call failed.
+ *
+ * - **Threads:** any thread; the first answer wins, later ones get `CODEX_ERR_STALE_REQUEST`.
+ * - **Ownership:** `content_items_json` is only read during the call; free the handle with
+ *   `codex_request_free` when done.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `req`, a request that is no
+ *   `item/tool/call`, `content_items_json` NULL, not JSON, not an array of such items),
+ *   `CODEX_ERR_STALE_REQUEST` (no longer open), `CODEX_ERR_CLOSED`.
+ *
+ * # Safety
+ * `req` a live request; `content_items_json` a string; `err_out` NULL or writable.
+ */
+codex_result codex_request_respond_tool_call(const struct codex_request *req,
+                                             const char *content_items_json,
+                                             bool success,
+                                             struct codex_error **err_out);
+
+/**
+ * Answers a dynamic tool call with one text item: `codex_request_respond_tool_call` with
+ * `[{"type":"inputText","text": text}]`.
+ *
+ * - **Threads:** any thread; the first answer wins, later ones get `CODEX_ERR_STALE_REQUEST`.
+ * - **Ownership:** `text` is only read during the call; free the handle with
+ *   `codex_request_free` when done.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `req`, a request that is no
+ *   `item/tool/call`, `text` NULL or not UTF-8), `CODEX_ERR_STALE_REQUEST`, `CODEX_ERR_CLOSED`.
+ *
+ * # Safety
+ * `req` a live request; `text` a string; `err_out` NULL or writable.
+ */
+codex_result codex_request_respond_tool_text(const struct codex_request *req,
+                                             const char *text,
+                                             bool success,
+                                             struct codex_error **err_out);
+
+/**
+ * Answers `item/tool/requestUserInput` (questions the model asks the user; each of the
+ * params' `questions` has an `id`, a `question`, maybe `options`). `answers_json` maps each
+ * question id to its answers, an array of strings: `{"q1": ["yes"], "q2": ["a", "b"]}` (the
+ * protocol's `{"q1": {"answers": ["yes"]}}` is taken too).
+ *
+ * - **Threads:** any thread; the first answer wins, later ones get `CODEX_ERR_STALE_REQUEST`.
+ * - **Ownership:** `answers_json` is only read during the call; free the handle with
+ *   `codex_request_free` when done.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `req`, a request that is no
+ *   `item/tool/requestUserInput`, `answers_json` NULL, not JSON, not an object of string
+ *   arrays), `CODEX_ERR_STALE_REQUEST`, `CODEX_ERR_CLOSED`.
+ *
+ * # Safety
+ * `req` a live request; `answers_json` a string; `err_out` NULL or writable.
+ */
+codex_result codex_request_respond_user_input(const struct codex_request *req,
+                                              const char *answers_json,
+                                              struct codex_error **err_out);
+
+/**
+ * Answers an MCP elicitation (`mcpServer/elicitation/request`: an MCP server asks the user
+ * for input; the params hold its `message` and, for a form, the `requestedSchema`). `action`
+ * is a `CODEX_ELICITATION_*` value; `content_json` is the form's values as a JSON object, only
+ * with `CODEX_ELICITATION_ACCEPT` (NULL there: `{}`), NULL otherwise.
+ *
+ * - **Threads:** any thread; the first answer wins, later ones get `CODEX_ERR_STALE_REQUEST`.
+ * - **Ownership:** `content_json` is only read during the call; free the handle with
+ *   `codex_request_free` when done.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `req`, a request that is no
+ *   elicitation, an unknown `action`, `content_json` not a JSON object, or given with decline or
+ *   cancel), `CODEX_ERR_STALE_REQUEST`, `CODEX_ERR_CLOSED`.
+ *
+ * # Safety
+ * `req` a live request; `content_json` NULL or a string; `err_out` NULL or writable.
+ */
+codex_result codex_request_respond_elicitation(const struct codex_request *req,
+                                               uint32_t action,
+                                               const char *content_json,
+                                               struct codex_error **err_out);
+
+/**
+ * Answers `account/chatgptAuthTokens/refresh`: a program that supplies the ChatGPT tokens
+ * itself (logged in with them) gives fresh ones when codex got `401 Unauthorized`. The
+ * params hold `reason` and `previousAccountId`. `chatgpt_plan_type` may be NULL.
+ *
+ * - **Threads:** any thread; the first answer wins, later ones get `CODEX_ERR_STALE_REQUEST`.
+ * - **Ownership:** the strings are only read during the call; free the handle with
+ *   `codex_request_free` when done.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `req`, a request that is no token
+ *   refresh, NULL, empty or non-UTF-8 `access_token` or `chatgpt_account_id`, non-UTF-8
+ *   `chatgpt_plan_type`), `CODEX_ERR_STALE_REQUEST`, `CODEX_ERR_CLOSED`.
+ *
+ * # Safety
+ * `req` a live request; `access_token` and `chatgpt_account_id` strings; `chatgpt_plan_type`
+ * NULL or a string; `err_out` NULL or writable.
+ */
+codex_result codex_request_respond_auth_tokens(const struct codex_request *req,
+                                               const char *access_token,
+                                               const char *chatgpt_account_id,
+                                               const char *chatgpt_plan_type,
+                                               struct codex_error **err_out);
+
+/**
+ * A handle for a turn this client did not start: one running on `thread_id` now, or the next
+ * one that starts there — another client's turn on a shared app-server, a goal continuation,
+ * a turn `codex_client_thread_resume` showed `inProgress`. Nothing is sent to the server.
+ *
+ * With `turn_id` NULL the handle takes the turn whose event comes first on the thread (an
+ * event of a turn that ended on this client is never taken); when that first event is a
+ * `turn/completed`, the turn running when it attached has ended, and the handle gets just that
+ * completion. With `turn_id` given (from `thread/resume`'s `turns`, or from an event on the
+ * client stream) it takes that turn's events only. Events that came before the call are
+ * where they were delivered (usually the client stream); the handle has those that come after.
+ *
+ * The handle is an ordinary turn handle: `codex_turn_next_event`, `codex_turn_run` (its result
+ * summarizes what the handle received), steer, interrupt, the event descriptor
+ * (`codex_client_event_fd`), `codex_turn_free`. One handle per turn: while the thread has a
+ * turn handle on this client, started or attached, `codex_turn_start` there returns
+ * `CODEX_ERR_TURN_ACTIVE`, and so does this with a `turn_id`. With `turn_id` NULL the new
+ * handle waits behind that one instead: it becomes the thread's handle when that handle's turn
+ * completes, in the same step, and takes the turn after it from its first event — the way to
+ * follow goal continuations one after another without missing an event: attach the next
+ * while consuming the current. One waiting handle per thread (a second gets
+ * `CODEX_ERR_TURN_ACTIVE`). A handle freed before any turn named it holds nothing: the thread
+ * is free again at once. `codex_turn_id` is "" until the first event names the turn.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** `thread_id` and `turn_id` are only read during the call; the turn written to
+ *   `*turn_out` is the caller's: free it with `codex_turn_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (invalid client, NULL or invalid UTF-8
+ *   `thread_id`, empty `thread_id` or `turn_id`, invalid UTF-8 `turn_id`, NULL `turn_out`),
+ *   `CODEX_ERR_TURN_ACTIVE` (a `turn_id` while the thread has a turn handle, or a handle waits
+ *   behind it already), `CODEX_ERR_NOT_FOUND`
+ *   (`turn_id` completed already, as this client saw), `CODEX_ERR_TRANSPORT` or
+ *   `CODEX_ERR_CLOSED` (the client no longer works).
+ *
+ * # Safety
+ * `client` a live client; `thread_id` a string; `turn_id` NULL or a string; `turn_out`
+ * writable; `err_out` NULL or writable.
+ */
+codex_result codex_client_turn_attach(const struct codex_client *client,
+                                      const char *thread_id,
+                                      const char *turn_id,
+                                      struct codex_turn **turn_out,
+                                      struct codex_error **err_out);
+
+/**
+ * `codex_client_turn_attach`, with the turn's events passed to `callback` as for
+ * `codex_turn_start_with_callback` (on a callback thread, in order, one call at a time; the
+ * last is `turn/completed` or a `CODEX_EVENT_STREAM_ERROR` event).
+ *
+ * - **Threads:** any thread; the callback runs on a library thread (see `codex_event_callback`).
+ * - **Ownership:** the library owns `userdata` and releases it with `userdata_free` exactly once,
+ *   after the last call (at once when this fails); the turn written to `*turn_out` is the
+ *   caller's (`codex_turn_free`).
+ * - **Errors:** those of `codex_client_turn_attach`, and `CODEX_ERR_INVALID_ARGUMENT` for a NULL
+ *   `callback`.
+ *
+ * # Safety
+ * As for `codex_client_turn_attach`; `callback` and `userdata_free` must be callable from any
+ * thread.
+ */
+codex_result codex_client_turn_attach_with_callback(const struct codex_client *client,
+                                                    const char *thread_id,
+                                                    const char *turn_id,
+                                                    codex_event_callback callback,
+                                                    void *userdata,
+                                                    codex_userdata_free userdata_free,
+                                                    struct codex_turn **turn_out,
+                                                    struct codex_error **err_out);
+
+/**
+ * Starts a code review on `thread_id` (`review/start`): the review runs as a turn of that
+ * thread, and its handle is an ordinary turn handle. `params_json` is a JSON object of
+ * `review/start` params without `threadId`: `target` is required
+ * (`{"type":"uncommittedChanges"}`, `{"type":"baseBranch","branch":"main"}`,
+ * `{"type":"commit","sha":"..."}`, `{"type":"custom","instructions":"..."}`); `delivery`, if
+ * given, must be `"inline"` (a detached review runs on a new thread; upstream deprecates it).
+ * The review's text is in the turn's result: `codex_turn_result_review` after `codex_turn_run`
+ * (the `review` of its `exitedReviewMode` item). The one-turn-per-thread rule of
+ * `codex_turn_start` applies.
+ *
+ * - **Threads:** any thread, many at once on one client.
+ * - **Ownership:** `params_json` is only read during the call; the turn written to `*turn_out` is
+ *   the caller's: free it with `codex_turn_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or invalid arguments, `params_json` not a JSON
+ *   object, without `target`, holding `threadId` or a `delivery` other than `"inline"`), and
+ *   those of `codex_turn_start`.
+ *
+ * # Safety
+ * `client` a live client; `thread_id` and `params_json` strings; `turn_out` writable; `err_out`
+ * NULL or writable.
+ */
+codex_result codex_review_start(const struct codex_client *client,
+                                const char *thread_id,
+                                const char *params_json,
+                                struct codex_turn **turn_out,
+                                struct codex_error **err_out);
+
+/**
+ * `codex_review_start`, with the turn's events passed to `callback` as for
+ * `codex_turn_start_with_callback`.
+ *
+ * - **Threads:** any thread; the callback runs on a library thread (see `codex_event_callback`).
+ * - **Ownership:** the library owns `userdata` and releases it with `userdata_free` exactly once,
+ *   after the last call (at once when this fails); the turn written to `*turn_out` is the
+ *   caller's (`codex_turn_free`).
+ * - **Errors:** those of `codex_review_start`, and `CODEX_ERR_INVALID_ARGUMENT` for a NULL
+ *   `callback`.
+ *
+ * # Safety
+ * As for `codex_review_start`; `callback` and `userdata_free` must be callable from any thread.
+ */
+codex_result codex_review_start_with_callback(const struct codex_client *client,
+                                              const char *thread_id,
+                                              const char *params_json,
+                                              codex_event_callback callback,
+                                              void *userdata,
+                                              codex_userdata_free userdata_free,
+                                              struct codex_turn **turn_out,
+                                              struct codex_error **err_out);
 
 /**
  * Starts `codex app-server --listen stdio://` (or, with a remote URL set by
@@ -2845,6 +3086,26 @@ codex_result codex_options_set_keepalive_ms(struct codex_options *opts,
                                             struct codex_error **err_out);
 
 /**
+ * Whether `initialize` declares the `requiredHumanApproval` capability (codex 0.171 and later;
+ * default off, and then the capability is not sent at all). With it the server may ask
+ * command approvals of kind `humanCommand` (`"kind"` in the request's params): a checkpoint
+ * that needs a fresh human decision, for which only `CODEX_DECISION_ACCEPT`, `_DECLINE` and
+ * `_CANCEL` are valid — `codex_request_approve` refuses `CODEX_DECISION_ACCEPT_FOR_SESSION`.
+ *
+ * - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+ *   are independent).
+ * - **Ownership:** nothing is allocated; the options keep the value.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options; the options
+ *   are unchanged then.
+ *
+ * # Safety
+ * `opts` must be live options; `err_out` NULL or writable.
+ */
+codex_result codex_options_set_required_human_approval(struct codex_options *opts,
+                                                       bool enabled,
+                                                       struct codex_error **err_out);
+
+/**
  * Starts (or connects) every member at once, each from its options (copied: they may be freed
  * right after) on a library thread of its own. Returns as soon as one member is up — the
  * others go on starting in the background, and are retried when they fail — and writes the
@@ -3309,13 +3570,17 @@ bool codex_request_is_open(const struct codex_request *req);
  * `item/fileChange/requestApproval`, `item/permissions/requestApproval` — accept grants the
  * permissions asked for —, `mcpServer/elicitation/request`, and the legacy
  * `execCommandApproval` / `applyPatchApproval`) with one of the `CODEX_DECISION_*` values.
- * Errors: `CODEX_ERR_INVALID_ARGUMENT` for another method or an unknown decision;
- * `CODEX_ERR_STALE_REQUEST` when the request is no longer open. Thread-safe.
+ * Errors: `CODEX_ERR_INVALID_ARGUMENT` for another method or an unknown decision, and for
+ * `CODEX_DECISION_ACCEPT_FOR_SESSION` on a command approval of kind `humanCommand` (its
+ * params' `"kind"`; codex 0.171 with `codex_options_set_required_human_approval`), for which
+ * only accept, decline and cancel are valid; `CODEX_ERR_STALE_REQUEST` when the request is no
+ * longer open. Thread-safe.
  *
  * - **Threads:** any thread; the first answer wins, later ones get `CODEX_ERR_STALE_REQUEST`.
  * - **Ownership:** frees nothing: free the handle with `codex_request_free` when done.
  * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `req`, a method that is no approval, an
- *   unknown decision), `CODEX_ERR_STALE_REQUEST` (no longer open), `CODEX_ERR_CLOSED`.
+ *   unknown decision, accept-for-session on a `humanCommand` approval),
+ *   `CODEX_ERR_STALE_REQUEST` (no longer open), `CODEX_ERR_CLOSED`.
  *
  * # Safety
  * `req` a live request; `err_out` NULL or writable.
@@ -4243,6 +4508,20 @@ const char *codex_turn_result_items_json(const struct codex_turn_result *result,
  * `result` must be NULL or a live turn result.
  */
 const char *codex_turn_result_usage_json(const struct codex_turn_result *result);
+
+/**
+ * The review's text, for a turn started with `codex_review_start`: the `review` of the turn's
+ * last `exitedReviewMode` item (the review the model wrote, as codex renders it); NULL for other
+ * turns, and for a review that produced none (interrupted, failed).
+ *
+ * - **Threads:** any thread, while no `*_free` of `result` runs.
+ * - **Ownership:** borrowed: valid until `result` is freed; do not free it.
+ * - **Errors:** none: NULL when there is none, or `result` is NULL or not a live result.
+ *
+ * # Safety
+ * `result` must be NULL or a live turn result.
+ */
+const char *codex_turn_result_review(const struct codex_turn_result *result);
 
 /**
  * Frees a turn result. NULL is ignored.

@@ -104,6 +104,12 @@ public:
         detail::check(codex_options_set_experimental_api(p_.get(), on, &err), err);
         return *this;
     }
+    /// Declares requiredHumanApproval (codex_options_set_required_human_approval).
+    Options &required_human_approval(bool on) {
+        codex_error *err = nullptr;
+        detail::check(codex_options_set_required_human_approval(p_.get(), on, &err), err);
+        return *this;
+    }
     Options &request_timeout(Timeout t) {
         codex_error *err = nullptr;
         detail::check(codex_options_set_request_timeout_ms(p_.get(), t.count(), &err), err);
@@ -267,6 +273,34 @@ public:
         detail::check(codex_request_respond_error(p_.get(), code, message.c_str(), &err), err);
     }
     const codex_request *get() const { return p_.get(); }
+    // Typed answers (issue 19): see codex_request_respond_tool_call and the ones after it.
+    /// item/tool/call: a JSON array of {"type":"inputText","text"} / {"type":"inputImage","imageUrl"}.
+    void respond_tool_call(const std::string &content_items_json, bool success) const {
+        codex_error *err = nullptr;
+        detail::check(codex_request_respond_tool_call(p_.get(), content_items_json.c_str(), success, &err), err);
+    }
+    void respond_tool_text(const std::string &text, bool success) const {
+        codex_error *err = nullptr;
+        detail::check(codex_request_respond_tool_text(p_.get(), text.c_str(), success, &err), err);
+    }
+    /// item/tool/requestUserInput: {"question id": ["answer", ...], ...}.
+    void respond_user_input(const std::string &answers_json) const {
+        codex_error *err = nullptr;
+        detail::check(codex_request_respond_user_input(p_.get(), answers_json.c_str(), &err), err);
+    }
+    /// mcpServer/elicitation/request: CODEX_ELICITATION_*; content only with accept.
+    void respond_elicitation(uint32_t action, const std::optional<std::string> &content_json = std::nullopt) const {
+        codex_error *err = nullptr;
+        detail::check(codex_request_respond_elicitation(p_.get(), action, detail::c_or_null(content_json), &err), err);
+    }
+    /// account/chatgptAuthTokens/refresh.
+    void respond_auth_tokens(const std::string &access_token, const std::string &account_id,
+                             const std::optional<std::string> &plan_type = std::nullopt) const {
+        codex_error *err = nullptr;
+        detail::check(codex_request_respond_auth_tokens(p_.get(), access_token.c_str(), account_id.c_str(),
+                                                        detail::c_or_null(plan_type), &err),
+                      err);
+    }
 
 private:
     detail::Owned<codex_request, codex_request_free> p_;
@@ -336,6 +370,8 @@ struct TurnResult {
     std::optional<std::string> error_json;
     /// The stream had a gap: a reconnect while the turn ran (codex_turn_result_gap).
     bool gap = false;
+    /// The review's text, for a review turn (codex_turn_result_review).
+    std::optional<std::string> review;
     /// items_json and usage_json read by pointer ("/0/type", "/total/totalTokens").
     Json items() const { return Json::parse(items_json); }
     std::optional<Json> usage() const {
@@ -399,7 +435,7 @@ public:
         return TurnResult{codex_turn_result_status(r), detail::opt(codex_turn_result_error_message(r)),
                           detail::opt(codex_turn_result_final_answer(r)), std::string(items, len),
                           detail::opt(codex_turn_result_usage_json(r)), std::move(error_json),
-                          codex_turn_result_gap(r)};
+                          codex_turn_result_gap(r), detail::opt(codex_turn_result_review(r))};
     }
 
 private:
@@ -966,6 +1002,50 @@ inline Turn turn_start(const Client &client, const std::string &thread_id, const
     detail::check(codex_turn_start_with(client.get(), thread_id.c_str(), input.get(),
                                         options ? options->get() : nullptr,
                                         params_json.empty() ? nullptr : params_json.c_str(), &t, &err),
+// ---- Turns this client did not start, and reviews (issue 19) ----
+
+/// A handle for the turn running on `thread_id` now, or the next one that starts there; with
+/// `turn_id`, for that turn only (see codex_client_turn_attach). Nothing is sent.
+inline Turn turn_attach(const Client &client, const std::string &thread_id,
+                        const std::optional<std::string> &turn_id = std::nullopt) {
+    codex_turn *t = nullptr;
+    codex_error *err = nullptr;
+    detail::check(codex_client_turn_attach(client.get(), thread_id.c_str(), turn_id ? turn_id->c_str() : nullptr,
+                                           &t, &err),
+                  err);
+    return Turn(t);
+}
+
+/// turn_attach, the turn's events going to `handler` on a library thread.
+inline Turn turn_attach(const Client &client, const std::string &thread_id, EventHandler handler,
+                        const std::optional<std::string> &turn_id = std::nullopt) {
+    codex_turn *t = nullptr;
+    codex_error *err = nullptr;
+    auto *boxed = new EventHandler(std::move(handler));  // freed by the library, exactly once
+    detail::check(codex_client_turn_attach_with_callback(client.get(), thread_id.c_str(),
+                                                         turn_id ? turn_id->c_str() : nullptr, detail::call_handler,
+                                                         boxed, detail::free_handler, &t, &err),
+                  err);
+    return Turn(t);
+}
+
+/// review/start on `thread_id` as a turn; `params_json` holds `target` (see codex_review_start).
+/// The review's text is TurnResult::review.
+inline Turn review_start(const Client &client, const std::string &thread_id, const std::string &params_json) {
+    codex_turn *t = nullptr;
+    codex_error *err = nullptr;
+    detail::check(codex_review_start(client.get(), thread_id.c_str(), params_json.c_str(), &t, &err), err);
+    return Turn(t);
+}
+
+/// review_start, the turn's events going to `handler` on a library thread.
+inline Turn review_start(const Client &client, const std::string &thread_id, const std::string &params_json,
+                         EventHandler handler) {
+    codex_turn *t = nullptr;
+    codex_error *err = nullptr;
+    auto *boxed = new EventHandler(std::move(handler));  // freed by the library, exactly once
+    detail::check(codex_review_start_with_callback(client.get(), thread_id.c_str(), params_json.c_str(),
+                                                   detail::call_handler, boxed, detail::free_handler, &t, &err),
                   err);
     return Turn(t);
 }

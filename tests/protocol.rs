@@ -11,6 +11,9 @@
 
 mod support;
 
+use codex_app_server::core::protocol::server_requests::{
+    handled_method, APPROVAL_KINDS, SERVER_REQUESTS,
+};
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -38,6 +41,7 @@ const REQUESTS_SENT: &[&str] = &[
     "account/login/start",
     "account/logout",
     "account/rateLimits/read",
+    "review/start",
 ];
 /// Notifications the library sends.
 const NOTIFICATIONS_SENT: &[&str] = &["initialized"];
@@ -72,6 +76,33 @@ const SERVER_REQUESTS_USED: &[&str] = &[
     "account/chatgptAuthTokens/refresh",
     "attestation/generate",
 ];
+/// What of the schema's server requests and command-approval kinds the library does not
+/// answer on purpose (`SERVER_REQUESTS`, `APPROVAL_KINDS` in src/core/protocol/server_requests.rs).
+fn unhandled(server_requests: &BTreeSet<String>, approval_kinds: &BTreeSet<String>) -> Vec<String> {
+    let methods = server_requests.iter().filter(|m| handled_method(m).is_none()).map(|m| {
+        format!(
+            "server request {m}: not in SERVER_REQUESTS (src/core/protocol/server_requests.rs); \
+             decide its typed answer and its fail-closed answer"
+        )
+    });
+    let kinds = approval_kinds.iter().filter(|k| !APPROVAL_KINDS.contains(&k.as_str())).map(|k| {
+        format!(
+            "command approval kind {k}: not in APPROVAL_KINDS (src/core/protocol/\
+             server_requests.rs); decide which decisions it takes"
+        )
+    });
+    methods.chain(kinds).collect()
+}
+
+/// The `kind` values of a command approval in `schema` (none before codex 0.171).
+fn approval_kinds(schema: &Schema) -> BTreeSet<String> {
+    let method = "item/commandExecution/requestApproval";
+    schema
+        .params_of("ServerRequest.json", method)
+        .and_then(|(root, params)| Some(enum_values(&root, &at(&root, &params, &["kind"])?, 0)))
+        .unwrap_or_default()
+}
+
 /// Names the library makes up for its own events; never sent by a server.
 const OWN_METHODS: &[&str] = &[
     "codex/streamError",
@@ -90,14 +121,26 @@ struct Schema {
 
 impl Schema {
     fn generate() -> Schema {
+        Self::generate_with(&[])
+    }
+
+    /// The schema with `extra` arguments (`--experimental`: also what a client that opts into
+    /// the experimental API may get).
+    fn generate_with(extra: &[&str]) -> Schema {
         let codex = support::runtime().join("bin/codex");
-        let dir = std::env::temp_dir().join(format!("codex-schema-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "codex-schema-{}{}",
+            std::process::id(),
+            extra.concat()
+        ));
         let (home, tmp, out) = (dir.join("home"), dir.join("tmp"), dir.join("schema"));
         for d in [&home, &tmp] {
             std::fs::create_dir_all(d).unwrap();
         }
         let output = Command::new(&codex)
-            .args(["app-server", "generate-json-schema", "--out"])
+            .args(["app-server", "generate-json-schema"])
+            .args(extra)
+            .arg("--out")
             .arg(&out)
             .env("CODEX_HOME", &home)
             .env("TMPDIR", &tmp)
@@ -271,6 +314,17 @@ fn the_pinned_codex_still_has_every_method_and_field_the_library_uses() {
         });
     }
 
+    // Every server request the pinned codex may send, and every approval kind, is answered on
+    // purpose — also those of the experimental API, which a program may opt into.
+    for problem in unhandled(&server_requests, &approval_kinds(&schema)) {
+        missing.check(false, || problem);
+    }
+    let experimental = Schema::generate_with(&["--experimental"]);
+    let more = experimental.methods("ServerRequest.json");
+    for problem in unhandled(&more, &approval_kinds(&experimental)) {
+        missing.check(false, || format!("{problem} (--experimental)"));
+    }
+
     // Every method named in the source is known to the server (or made by the library).
     let mut in_source = BTreeSet::new();
     methods_in_source(&support::repo().join("src"), &mut in_source);
@@ -279,10 +333,14 @@ fn the_pinned_codex_still_has_every_method_and_field_the_library_uses() {
         .chain(&client_notifications)
         .chain(&server_notifications)
         .chain(&server_requests)
+        .chain(&more)
         .collect();
     for m in &in_source {
         let own = OWN_METHODS.contains(&m.as_str());
-        missing.check(own || known.contains(m), || {
+        // A server request answered on purpose may be gone from a newer codex (currentTime/read
+        // after 0.163): answering it costs nothing when it never comes.
+        let answered = handled_method(m).is_some();
+        missing.check(own || answered || known.contains(m), || {
             format!("{m}: named in src/ but not in the schema (or add it to OWN_METHODS)")
         });
     }
@@ -292,6 +350,7 @@ fn the_pinned_codex_still_has_every_method_and_field_the_library_uses() {
         .chain(SERVER_REQUESTS_USED)
         .chain(OWN_METHODS)
         .copied()
+        .chain(SERVER_REQUESTS.iter().map(|h| h.method))
         .collect();
     for m in &in_source {
         missing.check(listed.contains(&m.as_str()), || {
@@ -497,4 +556,16 @@ fn the_pinned_codex_still_has_every_method_and_field_the_library_uses() {
         server_requests.len(),
         in_source.len()
     );
+}
+
+/// The guard itself: a server request or an approval kind the library does not list is named.
+#[test]
+fn the_guard_names_a_new_server_request_or_approval_kind() {
+    let set = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+    let known = set(&["item/tool/call", "item/commandExecution/requestApproval"]);
+    assert!(unhandled(&known, &set(&["command", "humanCommand"])).is_empty());
+    let problems =
+        unhandled(&set(&["item/tool/call", "item/future/ask"]), &set(&["command", "robotCommand"]));
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].contains("item/future/ask") && problems[1].contains("robotCommand"));
 }

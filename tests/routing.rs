@@ -384,3 +384,71 @@ fn malformed_and_unusable_messages_are_counted_and_behave_as_documented() {
     assert_eq!(err.kind, ErrorKind::Protocol);
     assert!(err.message.contains("neither result nor error"), "{}", err.message);
 }
+
+/// The known hole of issue 25: a `turn/start` the client gave up on (its wait timed out, or the
+/// server answered with an error) while the server went on running that turn; the next start
+/// on the thread is steered by the server into the running turn and answered with an id no
+/// event carries. The new handle takes the running turn's events after the answer, ends on its
+/// completion exactly once, and the thread takes new turns afterwards.
+#[test]
+fn a_start_steered_into_the_turn_a_given_up_start_left_running_ends() {
+    let error = r#"{"id":$START,"error":{"code":-32600,"message":"busy"}}"#;
+    for case in ["timed out", "answered with an error"] {
+        // The timeout bounds only the first start's wait, and whichever comes first (its
+        // timeout or the script's lines) the outcome checked below is the same: the lines are
+        // then the client stream's, as a turn nobody here started. It is short so that the
+        // test does not wait long; the scripts use their own long timeout.
+        let client = scripted(|o| {
+            if case == "timed out" {
+                o.request_timeout = Some(Duration::from_secs(2));
+            }
+        });
+        let (thread, _) = client.thread_start(None).unwrap();
+        let first = start(client, &thread);
+        let mut lines = vec![started(&thread, "running").to_string()];
+        lines.push(delta(&thread, "running", "a").to_string());
+        if case != "timed out" {
+            lines.push(error.to_owned());
+        }
+        script_raw(client, 1, &lines.iter().map(String::as_str).collect::<Vec<_>>());
+        let err = first.join().unwrap().expect_err(case);
+        let want = if case == "timed out" { ErrorKind::Timeout } else { ErrorKind::Rpc };
+        assert_eq!(err.kind, want, "{case}: {err:?}");
+        assert_eq!(client_stream(client).len(), 2, "{case}: the given-up start's events");
+
+        // The next start joins the running turn: the server's answer names a submission id.
+        let second = start(client, &thread);
+        script_raw(
+            client,
+            2,
+            &[
+                // Before the answer the library cannot tell a late tail from the joined
+                // turn: the client stream's.
+                &delta(&thread, "running", "b").to_string(),
+                &answer("submission-9"),
+                &delta(&thread, "running", "c").to_string(),
+                &delta(&thread, "running", "d").to_string(),
+            ],
+        );
+        let turn = second.join().unwrap().unwrap_or_else(|e| panic!("{case}: {e:?}"));
+        script(client, 0, &[completed(&thread, "running"), completed(&thread, "running")]);
+        let events = collect(&turn);
+        assert_eq!(turn_ids(&events), ["running"; 3], "{case}");
+        let deltas: Vec<_> = events.iter().filter_map(|e| e.delta()).collect();
+        assert_eq!(deltas, ["c", "d"], "{case}");
+        assert_eq!(turn.id(), "running", "{case}: the id steer and interrupt need");
+        // The delta before the answer, and the duplicate completion, are the client stream's.
+        let rest = client_stream(client);
+        assert_eq!(
+            rest,
+            [
+                ("item/agentMessage/delta".to_owned(), "running".to_owned()),
+                ("turn/completed".to_owned(), "running".to_owned())
+            ],
+            "{case}"
+        );
+        assert_eq!(client.active_turns(), 0, "{case}: the thread is free");
+        a_turn_works(client, &thread, 2, "next");
+        client.close();
+    }
+}

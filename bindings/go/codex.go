@@ -161,6 +161,11 @@ type Options struct {
 	// ws/wss/unix: how long a dropped connection is made again and its turns resumed; nil:
 	// default (30 s); 0: never (see reconnect.go).
 	ReconnectWindow *time.Duration
+	// The experimental API (dynamic tools, plan mode's user-input questions, ...).
+	ExperimentalAPI bool
+	// Declares requiredHumanApproval (codex 0.171): humanCommand approvals may come, answered
+	// only with Accept, Decline or Cancel.
+	RequiredHumanApproval bool
 }
 
 // Client is one running app-server and its connection. Safe for concurrent use.
@@ -227,6 +232,14 @@ func newOptions(o Options) (*C.codex_options, error) {
 		steps = append(steps, check(C.codex_options_set_client_info(opts, n, nil, v, &err), err))
 		freeN()
 		freeV()
+	}
+	if o.ExperimentalAPI {
+		var err *C.codex_error
+		steps = append(steps, check(C.codex_options_set_experimental_api(opts, true, &err), err))
+	}
+	if o.RequiredHumanApproval {
+		var err *C.codex_error
+		steps = append(steps, check(C.codex_options_set_required_human_approval(opts, true, &err), err))
 	}
 	if o.RequestTimeout != 0 {
 		var err *C.codex_error
@@ -559,6 +572,8 @@ type TurnResult struct {
 	// JSON.Failure), nil when it did not fail.
 	Failure json.RawMessage
 	Gap     bool // a reconnect while the turn ran: some events were missed
+	// Review is the review's text, for a review turn (StartReview); nil otherwise.
+	Review *string
 }
 
 // Run consumes the turn to its end and summarizes all of it.
@@ -595,6 +610,10 @@ func (t *Turn) Run(eachWait time.Duration) (*TurnResult, error) {
 		if C.codex_json_get_raw(f, rootPointer, &s, &n, nil) == C.CODEX_OK {
 			out.Failure = json.RawMessage(C.GoStringN(s, C.int(n)))
 		}
+	}
+	if v := C.codex_turn_result_review(r); v != nil {
+		s := C.GoString(v)
+		out.Review = &s
 	}
 	return out, nil
 }

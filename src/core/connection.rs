@@ -299,11 +299,12 @@ pub(crate) fn initialize_params(options: &Options) -> String {
         info.insert("title".into(), Value::String(title.clone()));
     }
     info.insert("version".into(), Value::String(options.client_version.clone()));
-    serde_json::json!({
-        "clientInfo": info,
-        "capabilities": { "experimentalApi": options.experimental_api },
-    })
-    .to_string()
+    let mut capabilities = serde_json::json!({ "experimentalApi": options.experimental_api });
+    // Sent only when asked for: servers before 0.171 do not know it.
+    if options.required_human_approval {
+        capabilities["requiredHumanApproval"] = Value::Bool(true);
+    }
+    serde_json::json!({ "clientInfo": info, "capabilities": capabilities }).to_string()
 }
 
 /// The server's `userAgent` from the `initialize` result, for the log.

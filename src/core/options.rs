@@ -12,6 +12,9 @@ pub struct Options {
     pub client_title: Option<String>,
     pub client_version: String,
     pub experimental_api: bool,
+    /// Declares `capabilities.requiredHumanApproval` (codex 0.171): approvals of kind
+    /// `humanCommand` may then come; only accept, decline and cancel answer them.
+    pub required_human_approval: bool,
     /// Starting a client, from spawning or connecting to the answer to `initialize`, must finish
     /// within this (a remote connect also within `transport.connect_timeout`): a server that
     /// never answers `initialize` fails the start instead of holding it.
@@ -59,6 +62,7 @@ impl Default for Options {
             client_title: None,
             client_version: env!("CARGO_PKG_VERSION").to_owned(),
             experimental_api: false,
+            required_human_approval: false,
             start_timeout: DEFAULT_START_TIMEOUT,
             request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
             client_stream_capacity: DEFAULT_CLIENT_STREAM_CAPACITY,

@@ -31,6 +31,8 @@ macro_rules! handle_type {
 }
 
 pub mod account;
+pub mod answers;
+pub mod attach;
 pub mod callback;
 pub mod client;
 pub mod error;

@@ -757,3 +757,29 @@ pub unsafe extern "C" fn codex_options_set_keepalive_ms(
         Ok(())
     })
 }
+
+/// Whether `initialize` declares the `requiredHumanApproval` capability (codex 0.171 and later;
+/// default off, and then the capability is not sent at all). With it the server may ask
+/// command approvals of kind `humanCommand` (`"kind"` in the request's params): a checkpoint
+/// that needs a fresh human decision, for which only `CODEX_DECISION_ACCEPT`, `_DECLINE` and
+/// `_CANCEL` are valid — `codex_request_approve` refuses `CODEX_DECISION_ACCEPT_FOR_SESSION`.
+///
+/// - **Threads:** exclusive on `opts` (one call at a time on the same options; different options
+///   are independent).
+/// - **Ownership:** nothing is allocated; the options keep the value.
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` when `opts` is NULL or not live options; the options
+///   are unchanged then.
+///
+/// # Safety
+/// `opts` must be live options; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_options_set_required_human_approval(
+    opts: *mut codex_options,
+    enabled: bool,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    with_options(opts, err_out, |o| {
+        o.required_human_approval = enabled;
+        Ok(())
+    })
+}

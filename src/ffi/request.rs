@@ -26,9 +26,12 @@ pub const CODEX_DECISION_CANCEL: u32 = 4;
 /// A request from the server that waits for the program's answer. Taken from a
 /// `CODEX_EVENT_SERVER_REQUEST` event with `codex_event_request`; owned by the caller and freed
 /// with `codex_request_free` (freeing does not answer). May be used from any thread; it stays
-/// valid after its event and turn are freed. Answer it once with `codex_request_approve`,
-/// `codex_request_respond` or `codex_request_respond_error`. Requests nobody answers are
-/// answered fail-closed: approvals declined, other requests a JSON-RPC error — when the answer
+/// valid after its event and turn are freed. Answer it once with `codex_request_approve`
+/// (approvals), the typed answer of its kind (`codex_request_respond_tool_call`,
+/// `_tool_text`, `_user_input`, `_elicitation`, `_auth_tokens`), or `codex_request_respond` /
+/// `codex_request_respond_error` (any kind, raw). Requests nobody answers are answered
+/// fail-closed: approvals and elicitations declined, a dynamic tool call failed
+/// (`success: false`), other requests — unknown future kinds included — a JSON-RPC error — when the answer
 /// timeout passes (`codex_options_set_server_request_timeout_ms`), when their turn handle is
 /// freed, or when the client closes.
 #[cfg_attr(all(), repr(C))] // the tag first (see `handle_type!`); opaque to cbindgen
@@ -53,7 +56,9 @@ pub(crate) unsafe fn params_document<'a>(req: *const codex_request) -> Result<&'
     Ok(req.params_doc.get(&req.request.params))
 }
 
-unsafe fn request_ref<'a>(req: *const codex_request) -> Result<&'a Arc<ServerRequest>, Error> {
+pub(crate) unsafe fn request_ref<'a>(
+    req: *const codex_request,
+) -> Result<&'a Arc<ServerRequest>, Error> {
     handle(req, "req").map(|r| &r.request)
 }
 
@@ -192,13 +197,17 @@ pub unsafe extern "C" fn codex_request_is_open(req: *const codex_request) -> boo
 /// `item/fileChange/requestApproval`, `item/permissions/requestApproval` — accept grants the
 /// permissions asked for —, `mcpServer/elicitation/request`, and the legacy
 /// `execCommandApproval` / `applyPatchApproval`) with one of the `CODEX_DECISION_*` values.
-/// Errors: `CODEX_ERR_INVALID_ARGUMENT` for another method or an unknown decision;
-/// `CODEX_ERR_STALE_REQUEST` when the request is no longer open. Thread-safe.
+/// Errors: `CODEX_ERR_INVALID_ARGUMENT` for another method or an unknown decision, and for
+/// `CODEX_DECISION_ACCEPT_FOR_SESSION` on a command approval of kind `humanCommand` (its
+/// params' `"kind"`; codex 0.171 with `codex_options_set_required_human_approval`), for which
+/// only accept, decline and cancel are valid; `CODEX_ERR_STALE_REQUEST` when the request is no
+/// longer open. Thread-safe.
 ///
 /// - **Threads:** any thread; the first answer wins, later ones get `CODEX_ERR_STALE_REQUEST`.
 /// - **Ownership:** frees nothing: free the handle with `codex_request_free` when done.
 /// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or dead `req`, a method that is no approval, an
-///   unknown decision), `CODEX_ERR_STALE_REQUEST` (no longer open), `CODEX_ERR_CLOSED`.
+///   unknown decision, accept-for-session on a `humanCommand` approval),
+///   `CODEX_ERR_STALE_REQUEST` (no longer open), `CODEX_ERR_CLOSED`.
 ///
 /// # Safety
 /// `req` a live request; `err_out` NULL or writable.

@@ -73,6 +73,13 @@ pub(crate) unsafe fn start_turn_on(
     out_ptr(turn_out, "turn_out")?;
     let polled = callback.is_none();
     let turn = start(thread_id, input, params, callback)?;
+    write_turn(turn, polled, turn_out);
+    Ok(())
+}
+
+/// Makes the handle of `turn` and writes it to `turn_out` (checked by the caller); a polled
+/// turn is reported to the client's event loop.
+pub(crate) unsafe fn write_turn(turn: Turn, polled: bool, turn_out: *mut *mut codex_turn) {
     let handle = into_handle(codex_turn {
         magic: codex_turn::MAGIC,
         turn_id: CText::new(turn.id()),
@@ -86,7 +93,6 @@ pub(crate) unsafe fn start_turn_on(
         (*handle).turn.report_ready_as(handle as usize);
     }
     *turn_out = handle;
-    Ok(())
 }
 
 /// Starts a turn on `thread_id` (`turn/start`), its events read with `codex_turn_next_event`.
@@ -347,6 +353,7 @@ pub struct codex_turn_result {
     /// The failure as a `TurnError` object (`codex_turn_result_error`).
     error_json: Option<CText>,
     gap: bool,
+    review: Option<CText>,
     /// `items_json`, `usage_json` and `error_json` read by JSON Pointer, made on first use.
     items_doc: LazyDocument,
     usage_doc: LazyDocument,
@@ -366,6 +373,7 @@ impl From<TurnOutcome> for codex_turn_result {
             usage_json: o.usage_json.as_deref().map(CText::new),
             error_json: o.error_json.as_deref().map(CText::new),
             gap: o.gap,
+            review: o.review.as_deref().map(CText::new),
             items_doc: LazyDocument::default(),
             usage_doc: LazyDocument::default(),
             error_doc: LazyDocument::default(),
@@ -537,6 +545,23 @@ pub unsafe extern "C" fn codex_turn_result_usage_json(
     result: *const codex_turn_result,
 ) -> *const c_char {
     result_field(result, |r| r.usage_json.as_ref())
+}
+
+/// The review's text, for a turn started with `codex_review_start`: the `review` of the turn's
+/// last `exitedReviewMode` item (the review the model wrote, as codex renders it); NULL for other
+/// turns, and for a review that produced none (interrupted, failed).
+///
+/// - **Threads:** any thread, while no `*_free` of `result` runs.
+/// - **Ownership:** borrowed: valid until `result` is freed; do not free it.
+/// - **Errors:** none: NULL when there is none, or `result` is NULL or not a live result.
+///
+/// # Safety
+/// `result` must be NULL or a live turn result.
+#[no_mangle]
+pub unsafe extern "C" fn codex_turn_result_review(
+    result: *const codex_turn_result,
+) -> *const c_char {
+    result_field(result, |r| r.review.as_ref())
 }
 
 /// Frees a turn result. NULL is ignored.

@@ -166,6 +166,8 @@ impl Server {
             "thread_list" => result(&rid, obj! { "data" => vec![], "nextCursor" => Json::Null }),
             "thread_start" => self.thread_start(&rid),
             "turn_start" => self.turn_start(rid, &params),
+            // A review runs as a turn: in scenario `scripted` it is a start like turn/start.
+            "review_start" if config().scenario == "scripted" => self.start_scripted(rid),
             "turn_interrupt" => {
                 if let Some(turn) = self.active_turn(&params) {
                     if params.get("turnId").and_then(|v| v.as_str()) == Some(&turn.turn_id) {

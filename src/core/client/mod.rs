@@ -4,6 +4,7 @@
 //! (`threads`) and the account and models (`account`).
 
 mod account;
+mod attach;
 pub mod threads;
 pub mod turn;
 pub mod turn_summary;

@@ -25,6 +25,9 @@ pub struct TurnOutcome {
     /// The stream had a gap (the connection dropped and was made again): events were missed;
     /// the items finished meanwhile were taken from the resumed thread's snapshot.
     pub gap: bool,
+    /// The review's text: the `review` of the turn's last `exitedReviewMode` item (a
+    /// `review/start` turn); `None` for other turns.
+    pub review: Option<String>,
 }
 
 #[derive(Default)]
@@ -41,6 +44,7 @@ pub struct TurnSummary {
     item_ids: std::collections::HashSet<String>,
     usage: Option<String>,
     gap: bool,
+    review: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -59,6 +63,8 @@ struct Item<'a> {
     text: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     phase: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    review: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -173,6 +179,10 @@ impl TurnSummary {
         if let Some(id) = &item.id {
             self.item_ids.insert(id.clone().into_owned());
         }
+        if item.kind == "exitedReviewMode" {
+            self.review = item.review.map(Cow::into_owned);
+            return;
+        }
         if item.kind != "agentMessage" {
             return;
         }
@@ -221,6 +231,7 @@ impl TurnSummary {
             usage_json: self.usage.clone(),
             error_json: self.turn_error_json.clone().or_else(|| self.last_error_json.clone()),
             gap: self.gap,
+            review: self.review.clone(),
         }
     }
 }

@@ -10,4 +10,5 @@ pub mod items;
 pub mod kinds;
 pub mod params;
 pub mod pointer;
+pub mod server_requests;
 pub mod threads;

@@ -1,6 +1,8 @@
 //! Property test of the adoption rule (router's opening comment): random interleavings, over a
 //! few threads, of turn starts, their answers (right, drifted, failed, never coming), their
-//! events, late tails of turns that ended, and ghost completions, fed as lines through the
+//! events, late tails of turns that ended, turns a failed start left running (which end before
+//! the next start is answered, or which the next start is steered into), and ghost
+//! completions, fed as lines through the
 //! reader's entry (`InboundRouter`) with real waiters and the client's answer hook. After each
 //! turn: its handle got exactly its turn's events, in order, and ended once; the thread takes
 //! the next turn; at the end nothing is active and the table is within its bound.
@@ -42,6 +44,8 @@ enum Answer {
     NumericId,
     /// Never: the caller's wait times out.
     Never,
+    /// Steered into the turn a failed start left running, answered with an id no event carries.
+    Steered,
 }
 
 /// A line for the reader; the failed answer (`None`: the caller's wait times out), after
@@ -72,6 +76,9 @@ struct ThreadPlan {
     current: Option<Start>,
     /// Lines of turns that ended (late tails), sent at random moments later.
     late: VecDeque<String>,
+    /// The turn a failed start left running, and the rest of its lines (its completion last):
+    /// sent before the next start's answer, or the next start is steered into it.
+    running: Option<(String, VecDeque<String>)>,
 }
 
 fn started(thread: &str, turn: &str) -> String {
@@ -130,6 +137,15 @@ fn run(seed: u64, threads: usize, turns: usize) -> usize {
         let thread = plan.name.clone();
         // Noise on the thread: a late tail line, or a ghost's completion.
         if rng.one_in(4) {
+            if plan.current.is_none() {
+                if let Some((_, lines)) = plan.running.as_mut() {
+                    inbound.line(lines.pop_front().unwrap().as_bytes());
+                    if lines.is_empty() {
+                        plan.running = None;
+                    }
+                    continue;
+                }
+            }
             let line = match plan.late.pop_front() {
                 Some(line) if rng.one_in(2) => line,
                 other => {
@@ -148,10 +164,33 @@ fn run(seed: u64, threads: usize, turns: usize) -> usize {
             let (queue, ids) = router.begin_turn(&thread).expect("the thread is free");
             let hook = router.start_answer_hook(&thread, &queue);
             let (rpc_id, reply) = rpc.expect_response_then("turn/start", hook);
-            let turn = format!("{thread}.{started_turns}");
-            let answer =
+            let mut turn = format!("{thread}.{started_turns}");
+            let mut answer =
                 [Answer::Right, Answer::Drifted, Answer::Error, Answer::NumericId, Answer::Never]
                     [rng.below(5)];
+            let mut steps: VecDeque<Step> = VecDeque::new();
+            let (expected, tail);
+            match plan.running.take() {
+                Some((running, mut lines)) if rng.one_in(2) => {
+                    // The server steers this start into the running turn: what comes before
+                    // the answer is a late tail for all the handle knows; the rest is its.
+                    let before = rng.below(lines.len());
+                    steps.extend(lines.drain(..before).map(Step::Line));
+                    let answer_line =
+                        format!(r#"{{"id":{rpc_id},"result":{{"turn":{{"id":"sub-{turn}"}}}}}}"#);
+                    steps.push_back(Step::Line(answer_line));
+                    steps.extend(lines.iter().cloned().map(Step::Line));
+                    (answer, turn) = (Answer::Steered, running);
+                    (expected, tail) = (lines.into(), Vec::new());
+                    let start =
+                        Start { turn, answer, queue, ids, rpc_id, reply, steps, expected, tail };
+                    plan.current = Some(start);
+                    continue;
+                }
+                // The running turn ends before this one starts.
+                Some((_, lines)) => steps.extend(lines.into_iter().map(Step::Line)),
+                None => {}
+            }
             let mut events = vec![started(&thread, &turn)];
             // A drifted start joins a turn that may have begun before: its turn/started is
             // then not among what follows.
@@ -173,17 +212,17 @@ fn run(seed: u64, threads: usize, turns: usize) -> usize {
                 }
                 Answer::NumericId => format!(r#"{{"id":{rpc_id},"result":{{"turn":{{"id":7}}}}}}"#),
                 Answer::Never => String::new(),
+                Answer::Steered => unreachable!("steered starts are made above"),
             };
-            let mut steps: VecDeque<Step>;
-            let (expected, tail);
+            let first = steps.len();
             if matches!(answer, Answer::Right | Answer::Drifted) {
-                steps = events.iter().cloned().map(Step::Line).collect();
-                steps.insert(rng.below(events.len() + 1), Step::Line(answer_line));
+                steps.extend(events.iter().cloned().map(Step::Line));
+                steps.insert(first + rng.below(events.len() + 1), Step::Line(answer_line));
                 (expected, tail) = (events, Vec::new());
             } else {
-                // Fails after its turn/started and some events; the rest comes late.
+                // Fails after its turn/started and some events; the turn goes on running.
                 let seen = 1 + rng.below(events.len() - 1);
-                steps = events[..seen].iter().cloned().map(Step::Line).collect();
+                steps.extend(events[..seen].iter().cloned().map(Step::Line));
                 steps.push_back(Step::Fail((answer != Answer::Never).then_some(answer_line)));
                 (expected, tail) = (Vec::new(), events[seen..].to_vec());
             }
@@ -197,19 +236,22 @@ fn run(seed: u64, threads: usize, turns: usize) -> usize {
             }
             Some(Step::Fail(Some(line))) => {
                 inbound.line(line.as_bytes());
-                plan.late.extend(start.tail.drain(..));
+                plan.running = Some((start.turn.clone(), start.tail.drain(..).collect()));
             }
             Some(Step::Fail(None)) => {
                 // What `turn_start` does when its wait times out.
                 assert!(rpc.give_up(start.rpc_id));
                 router.abandon_turn(&thread, &start.queue);
-                plan.late.extend(start.tail.drain(..));
+                plan.running = Some((start.turn.clone(), start.tail.drain(..).collect()));
             }
             None => {
                 let start = plan.current.take().unwrap();
                 check_turn(&start, &thread);
-                // Its lines may still come late (a duplicate completion, say).
-                if rng.one_in(2) {
+                // Its lines may still come late (a duplicate completion, say); a failed
+                // start's turn is still running (`running`).
+                let ended =
+                    matches!(start.answer, Answer::Right | Answer::Drifted | Answer::Steered);
+                if ended && rng.one_in(2) {
                     plan.late.push_back(completed(&thread, &start.turn));
                 }
             }
@@ -220,6 +262,9 @@ fn run(seed: u64, threads: usize, turns: usize) -> usize {
     }
     // The late tails that are left, then: nothing is active, the table is within its bound.
     for plan in &mut plans {
+        for line in plan.running.take().into_iter().flat_map(|(_, lines)| lines) {
+            inbound.line(line.as_bytes());
+        }
         for line in plan.late.drain(..) {
             inbound.line(line.as_bytes());
         }
@@ -256,7 +301,7 @@ fn check_turn(start: &Start, thread: &str) {
         .collect();
     let answered = start.reply.try_recv();
     match start.answer {
-        Answer::Right | Answer::Drifted => {
+        Answer::Right | Answer::Drifted | Answer::Steered => {
             assert_eq!(lines, start.expected, "{}: {:?}", start.turn, start.answer);
             assert!(matches!(end, Some(StreamEnd::Completed)), "{}: ended once", start.turn);
             assert!(answered.unwrap().is_ok());

@@ -14,6 +14,9 @@ use super::replay::AnswerMemory;
 use super::rpc::answer_line;
 pub use super::rpc::Answer;
 use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::protocol::server_requests::{
+    approval_kind, handled_method, FailClosed, HUMAN_COMMAND, LEGACY_DENIED,
+};
 use crate::core::timer;
 use crate::core::transport::Writer;
 use std::collections::HashMap;
@@ -23,29 +26,17 @@ use std::time::Duration;
 /// JSON-RPC "method not found", for requests nobody handles.
 pub(crate) const NO_HANDLER_CODE: i64 = -32601;
 
-/// The answer that grants nothing.
+/// The answer that grants nothing (`protocol::server_requests` lists each method's); methods
+/// nobody listed get the "no handler" error.
 pub fn fail_closed_answer(method: &str) -> Answer {
-    let result = match method {
-        "item/commandExecution/requestApproval" | "item/fileChange/requestApproval" => {
-            r#"{"decision":"decline"}"#
-        }
-        // The older approval requests take the legacy decision names; "denied" carries the
-        // reason (codex 0.163.0's schema: `{"denied": {"rejection": ...}}`).
-        "execCommandApproval" | "applyPatchApproval" => LEGACY_DENIED,
-        "item/permissions/requestApproval" => r#"{"permissions":{}}"#,
-        "mcpServer/elicitation/request" => r#"{"action":"decline"}"#,
-        _ => {
-            return Answer::Error {
-                code: NO_HANDLER_CODE,
-                message: format!("{method}: this client has no handler for this request"),
-            }
-        }
-    };
-    Answer::Result(result.to_owned())
+    match handled_method(method).map(|h| h.fail_closed) {
+        Some(FailClosed::Result(result)) => Answer::Result(result.to_owned()),
+        Some(FailClosed::Error) | None => Answer::Error {
+            code: NO_HANDLER_CODE,
+            message: format!("{method}: this client has no handler for this request"),
+        },
+    }
 }
-
-/// Declines a legacy approval request (`execCommandApproval`, `applyPatchApproval`).
-const LEGACY_DENIED: &str = r#"{"decision":{"denied":{"rejection":"declined by the client"}}}"#;
 
 fn is_legacy(method: &str) -> bool {
     matches!(method, "execCommandApproval" | "applyPatchApproval")
@@ -72,6 +63,15 @@ pub fn approval_answer(method: &str, params: &str, decision: Decision) -> Result
         | "item/fileChange/requestApproval"
         | "execCommandApproval"
         | "applyPatchApproval" => {
+            if decision == AcceptForSession
+                && approval_kind(params).as_deref() == Some(HUMAN_COMMAND)
+            {
+                return Err(Error::invalid_argument(
+                    "decision: CODEX_DECISION_ACCEPT_FOR_SESSION is not valid for a humanCommand \
+                     approval (a checkpoint that needs a fresh human decision each time): \
+                     accept, decline or cancel it",
+                ));
+            }
             let d = match decision {
                 Accept => word("accept", "approved"),
                 AcceptForSession => word("acceptForSession", "approved_for_session"),
@@ -345,10 +345,34 @@ mod tests {
             fail_closed_answer("item/fileChange/requestApproval"),
             Answer::Result(r#"{"decision":"decline"}"#.into())
         );
+        // A tool call fails as a tool result (the model goes on); unknown kinds get an error.
         assert!(matches!(
             fail_closed_answer("item/tool/call"),
-            Answer::Error { code: NO_HANDLER_CODE, .. }
+            Answer::Result(r) if r.contains(r#""success":false"#)
         ));
+        for method in ["item/tool/requestUserInput", "some/futureRequest"] {
+            assert!(matches!(
+                fail_closed_answer(method),
+                Answer::Error { code: NO_HANDLER_CODE, .. }
+            ));
+        }
+    }
+
+    #[test]
+    fn a_human_command_approval_refuses_accept_for_session() {
+        let cmd = "item/commandExecution/requestApproval";
+        let human = r#"{"kind":"humanCommand","command":"deploy"}"#;
+        let err = approval_answer(cmd, human, Decision::AcceptForSession).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidArgument);
+        assert!(err.message.contains("humanCommand"), "{}", err.message);
+        for (decision, word) in [
+            (Decision::Accept, "accept"),
+            (Decision::Decline, "decline"),
+            (Decision::Cancel, "cancel"),
+        ] {
+            let answer = approval_answer(cmd, human, decision).unwrap();
+            assert_eq!(answer, format!(r#"{{"decision":"{word}"}}"#));
+        }
     }
 
     #[test]

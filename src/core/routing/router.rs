@@ -21,9 +21,29 @@
 //!   id first seen after the answer is adopted by the same rule. The handle reports the id its
 //!   events carry once it has seen one (steer and interrupt need that one), before that the
 //!   answer's (`TurnIds`).
+//! - **Given-up starts.** A start given up that way may leave its turn running on the server
+//!   (a timeout, a dropped answer). The server then steers the thread's next `turn/start` into
+//!   that turn and answers with an id no event carries (drift again). So the ids a given-up
+//!   start had adopted stay *unfinished* until their `turn/completed` is seen: once the next
+//!   handle has its answer and none of its own events yet, an event of an unfinished id is
+//!   its (adopted as above, its completion ends the handle). Before the answer such events are
+//!   a late tail for all the library can tell, and go to the client stream. A real server
+//!   finishes a turn (its `turn/completed` sent) before it starts the next, so a start
+//!   answered with a new turn never meets an unfinished id after its answer.
+//! - **Attached handles** (`attach`: a turn this client did not start — another client's, a
+//!   goal continuation, one found running by `thread/resume`) have no answer coming. Given a
+//!   turn id, they own that id from the start. Without one they adopt the first event of their
+//!   thread by the rule of events before the answer, except that a `turn/completed` may be
+//!   that event (the turn running now ends): the handle then gets just that completion. An
+//!   attach without an id while the thread has a handle waits behind it: it becomes the
+//!   thread's handle when that one's turn completes, under the same lock, so the turn after it
+//!   (a goal continuation) loses no event. The
+//!   turn a given-up start left running is the one running now: an attached handle takes its
+//!   events although the thread remembers its id as ended.
 //! - **Late tails.** Each thread remembers the last `ENDED_PER_THREAD` turn ids it ended
 //!   (completed, or abandoned at the start): their events go to the client stream, never to a
-//!   handle, also when the thread's next turn is starting.
+//!   handle, also when the thread's next turn is starting (the one exception: an unfinished
+//!   id after the next answer, above).
 //! - **Ghosts.** A `turn/completed` of an id the handle does not own goes to the client stream
 //!   and ends nothing; it is never adopted (a turn's completion is never its first event).
 //! - **Duplicates.** A second `turn/completed` of a turn finds its id ended: client stream. (A
@@ -167,6 +187,9 @@ impl TurnIds {
 /// The turn handle of a thread, as the router sees it.
 struct Handle {
     queue: Arc<TurnQueue>,
+    /// Attached to a turn this client did not start (`attach`): no answer will come, and a
+    /// completion may be the first event it sees.
+    attached: bool,
     /// The program freed the handle: the events go to the client stream.
     detached: bool,
     /// The id its events carry, once one of them arrived.
@@ -180,13 +203,21 @@ impl Handle {
     /// Whether an event of `turn` that is not of the carried id is this handle's (the adoption
     /// rule, opening comment); it adopts the id if so.
     #[cold]
-    fn claim(&mut self, turn: &str, completes: bool, ended: &Ended) -> bool {
+    fn claim(&mut self, turn: &str, completes: bool, ended: &mut Ended) -> bool {
         let answered = self.answered.as_ref().is_some_and(|a| a.as_str() == turn);
         if self.carried.is_some() {
             return answered;
         }
-        if !answered && (completes || ended.contains(turn)) {
+        // Answered (or attached), none of its own events yet, and the turn a given-up start
+        // left running goes on: the server steered this start into it ("Given-up starts"), or
+        // it is the turn running now that an attached handle is for.
+        let joined = (self.answered.is_some() || self.attached) && ended.unfinished_contains(turn);
+        let ghost = completes && !self.attached;
+        if !answered && !joined && (ghost || ended.contains(turn)) {
             return false;
+        }
+        if joined {
+            ended.finish(turn);
         }
         self.carried = Some(Id::new(turn));
         let _ = self.ids.carried.set(turn.into());
@@ -198,16 +229,72 @@ impl Handle {
     }
 }
 
-/// The last `ENDED_PER_THREAD` turn ids a thread ended (a ring; allocated on the first end).
+/// The last `ENDED_PER_THREAD` turn ids a thread ended (a ring; allocated on the first end),
+/// and, rarely needed, which of them were given up at the start without their
+/// `turn/completed` seen since, and turns completed while the thread had no handle.
 #[derive(Default)]
 struct Ended {
     ids: Vec<Id>,
     next: usize,
+    /// Boxed and made on first use: the table entries the reader looks up stay small.
+    rare: Option<Box<RareMemory>>,
+}
+
+#[derive(Default)]
+struct RareMemory {
+    /// Given up at the start, maybe still running on the server (at most `ENDED_PER_THREAD`).
+    unfinished: Vec<Id>,
+    /// Turns that completed while the thread had no handle (the last `ENDED_PER_THREAD`): only
+    /// for refusing an attach to them. Not for adoption: a ghost looks the same.
+    completed_unheld: VecDeque<Id>,
 }
 
 impl Ended {
     fn contains(&self, turn: &str) -> bool {
         self.ids.iter().any(|id| id.as_str() == turn)
+    }
+
+    fn rare(&mut self) -> &mut RareMemory {
+        self.rare.get_or_insert_with(Default::default)
+    }
+
+    fn unfinished_contains(&self, turn: &str) -> bool {
+        self.rare.as_ref().is_some_and(|r| r.unfinished.iter().any(|id| id.as_str() == turn))
+    }
+
+    /// `turn` completed, or a handle took it over: no longer a given-up turn still running.
+    fn finish(&mut self, turn: &str) {
+        if let Some(rare) = self.rare.as_mut() {
+            rare.unfinished.retain(|id| id.as_str() != turn);
+        }
+    }
+
+    fn completed_unheld(&mut self, turn: &str) {
+        let completed = &mut self.rare().completed_unheld;
+        if completed.len() == ENDED_PER_THREAD {
+            completed.pop_front();
+        }
+        completed.push_back(Id::new(turn));
+    }
+
+    /// Whether `turn` is known to have completed.
+    fn completed(&self, turn: &str) -> bool {
+        let unheld = self
+            .rare
+            .as_ref()
+            .is_some_and(|r| r.completed_unheld.iter().any(|id| id.as_str() == turn));
+        (self.contains(turn) && !self.unfinished_contains(turn)) || unheld
+    }
+
+    fn remember_unfinished(&mut self, id: Id) {
+        if self.unfinished_contains(id.as_str()) {
+            return;
+        }
+        let unfinished = &mut self.rare().unfinished;
+        if unfinished.len() == ENDED_PER_THREAD {
+            unfinished.remove(0);
+        }
+        unfinished.push(id);
     }
 
     fn remember(&mut self, id: Id) {
@@ -227,6 +314,9 @@ impl Ended {
 #[derive(Default)]
 struct ThreadRoute {
     handle: Option<Handle>,
+    /// An attached handle waiting for the turn after `handle`'s ("Attached handles"); boxed,
+    /// so that the entries the reader looks up stay small.
+    queued: Option<Box<Handle>>,
     ended: Ended,
     /// When it last lost its handle (its record in `RouteTable::idle`).
     idle_since: Option<Instant>,
@@ -297,13 +387,21 @@ struct RouteTable {
 }
 
 impl RouteTable {
-    /// `thread`'s handle is gone: its ids are remembered as ended; idle threads beyond the
-    /// bounds are let go.
-    fn end_handle(&mut self, thread: &str) -> Option<Handle> {
+    /// `thread`'s handle is gone: its ids are remembered as ended (`given_up`: at the start,
+    /// so its turn may still run on the server); idle threads beyond the bounds are let go.
+    fn end_handle(&mut self, thread: &str, given_up: bool) -> Option<Handle> {
         let route = self.threads.get_mut(thread)?;
         let handle = route.handle.take()?;
         for id in [&handle.carried, &handle.answered].into_iter().flatten() {
             route.ended.remember(id.clone());
+        }
+        if let (true, Some(id)) = (given_up, &handle.carried) {
+            route.ended.remember_unfinished(id.clone());
+        }
+        if let Some(next) = route.queued.take() {
+            // Under the same lock as the end: no event of the next turn can pass between.
+            route.handle = Some(*next);
+            return Some(handle);
         }
         let now = Instant::now();
         route.idle_since = Some(now);
@@ -311,6 +409,18 @@ impl RouteTable {
         self.idle.push_back((Id::new(thread), now));
         self.let_idle_go(now);
         Some(handle)
+    }
+
+    /// A turn of a thread the table does not hold completed: the thread is kept (idle) to
+    /// remember it, so that an attach to that turn is refused instead of waiting forever.
+    #[cold]
+    fn remember_completion(&mut self, thread: &str, turn: &str) {
+        let now = Instant::now();
+        let route = self.threads.entry(Id::new(thread)).or_default();
+        route.ended.completed_unheld(turn);
+        route.idle_since = Some(now);
+        self.idle.push_back((Id::new(thread), now));
+        self.let_idle_go(now);
     }
 
     /// Drops the idle threads past `IDLE_KEPT_FOR`, and the oldest beyond `IDLE_THREADS_KEPT`.
@@ -452,18 +562,30 @@ impl Router {
             },
             None => return Err((event, Delivered::ClientStream)),
         };
-        let Some(ThreadRoute { handle: Some(handle), ended, .. }) = table.threads.get_mut(thread)
-        else {
+        let Some(ThreadRoute { handle, ended, .. }) = table.threads.get_mut(thread) else {
+            if completes {
+                table.remember_completion(thread, turn);
+            }
+            return Err((event, Delivered::ClientStream));
+        };
+        let Some(handle) = handle else {
+            if completes {
+                ended.finish(turn);
+                ended.completed_unheld(turn);
+            }
             return Err((event, Delivered::ClientStream));
         };
         let owned = handle.carried.as_ref().is_some_and(|id| id.as_str() == turn)
             || handle.claim(turn, completes, ended);
         if !owned {
+            if completes {
+                ended.finish(turn);
+            }
             return Err((event, Delivered::ClientStream));
         }
         let pushed = if completes {
             // The turn is over for the table: its handle goes, its ids are remembered.
-            let handle = table.end_handle(thread).expect("the handle just found");
+            let handle = table.end_handle(thread, false).expect("the handle just found");
             if handle.detached {
                 return Err((event, Delivered::Detached));
             }
@@ -504,7 +626,7 @@ impl Router {
         thread: String,
         event: Event,
     ) -> std::result::Result<Delivered, (Event, Delivered)> {
-        let handle = guard.end_handle(&thread).expect("found under the same lock");
+        let handle = guard.end_handle(&thread, false).expect("found under the same lock");
         drop(guard);
         if handle.detached {
             return Err((event, Delivered::Detached));
@@ -546,13 +668,54 @@ impl Router {
     /// Claims `thread` for a turn about to be started; refused while another is active. The
     /// ids are filled in as the router learns them (`answered`, the adoption rule).
     pub fn begin_turn(&self, thread: &str) -> Result<(Arc<TurnQueue>, Arc<TurnIds>)> {
+        self.claim_thread(thread, None, false)
+    }
+
+    /// Claims `thread` for a turn this client did not start: `turn`, or (`None`) the one whose
+    /// event comes first — the turn running there now, or the next one that starts. Its
+    /// completion may be the first event it sees ("Attached handles", opening comment). Without
+    /// a `turn`, while the thread has a handle, it waits behind that one (one may wait). Refused
+    /// with a `turn` while the thread has a handle, and for a `turn` known to have ended.
+    pub fn attach(
+        &self,
+        thread: &str,
+        turn: Option<&str>,
+    ) -> Result<(Arc<TurnQueue>, Arc<TurnIds>)> {
+        self.claim_thread(thread, turn, true)
+    }
+
+    fn claim_thread(
+        &self,
+        thread: &str,
+        turn: Option<&str>,
+        attached: bool,
+    ) -> Result<(Arc<TurnQueue>, Arc<TurnIds>)> {
         let mut guard = self.table();
         let table = &mut *guard;
         if let Some(err) = &table.failed {
             return Err(err.clone());
         }
-        if let Some(handle) = table.threads.get(thread).and_then(|r| r.handle.as_ref()) {
+        let queue_behind = turn.is_none() && attached;
+        if let Some(route) = table.threads.get_mut(thread).filter(|r| r.handle.is_some()) {
+            if queue_behind && route.queued.is_none() {
+                let queue = Arc::new(EventQueue::limited(self.turn_buffer_events));
+                let ids = Arc::new(TurnIds::default());
+                route.queued = Some(Box::new(Handle {
+                    queue: queue.clone(),
+                    attached: true,
+                    detached: false,
+                    carried: None,
+                    answered: None,
+                    ids: ids.clone(),
+                }));
+                return Ok((queue, ids));
+            }
+            let handle = route.handle.as_ref().expect("filtered");
             let which = match handle.ids.current() {
+                _ if route.queued.is_some() => {
+                    "a handle is attached for it and another for its next turn".to_owned()
+                }
+                "" if handle.attached => "a handle waits for its next turn".to_owned(),
                 "" => "a turn is still starting".to_owned(),
                 id => format!("turn {id} is still running"),
             };
@@ -565,14 +728,33 @@ impl Router {
                 ),
             ));
         }
+        if let Some(turn) = turn {
+            let ended = table.threads.get(thread).map(|r| &r.ended);
+            if ended.is_some_and(|e| e.completed(turn)) {
+                return Err(Error::new(
+                    ErrorKind::NotFound,
+                    format!(
+                        "turn {turn} of thread {thread} has completed already (its \
+                         turn/completed went to the client stream)"
+                    ),
+                ));
+            }
+        }
         let queue = Arc::new(EventQueue::limited(self.turn_buffer_events));
         let ids = Arc::new(TurnIds::default());
+        if let Some(turn) = turn {
+            let _ = ids.carried.set(turn.into());
+        }
         let route = table.threads.entry(Id::new(thread)).or_default();
+        if let Some(turn) = turn {
+            route.ended.finish(turn);
+        }
         route.idle_since = None;
         route.handle = Some(Handle {
             queue: queue.clone(),
+            attached,
             detached: false,
-            carried: None,
+            carried: turn.map(Id::new),
             answered: None,
             ids: ids.clone(),
         });
@@ -611,7 +793,7 @@ impl Router {
         {
             let mut table = self.table();
             if table.handle_with(thread, queue).is_some() {
-                table.end_handle(thread);
+                table.end_handle(thread, true);
             }
         }
         let mut wakes = Wakes::new();
@@ -625,7 +807,20 @@ impl Router {
     pub fn detach(&self, thread: &str, queue: &Arc<TurnQueue>) {
         let mut table = self.table();
         if let Some(handle) = table.handle_with(thread, queue) {
-            handle.detached = true;
+            if handle.attached && handle.carried.is_none() {
+                // Freed before any turn named it: it holds nothing, the thread is free (or
+                // goes to the handle queued behind it).
+                table.end_handle(thread, false);
+            } else {
+                handle.detached = true;
+            }
+            return;
+        }
+        // A queued attachment that never got its turn is simply dropped.
+        if let Some(route) = table.threads.get_mut(thread) {
+            if route.queued.as_ref().is_some_and(|q| Arc::ptr_eq(&q.queue, queue)) {
+                route.queued = None;
+            }
         }
     }
 
@@ -636,7 +831,14 @@ impl Router {
             table.failed.get_or_insert_with(|| error.clone());
             table.live = 0;
             table.idle.clear();
-            table.threads.drain().filter_map(|(_, route)| route.handle.map(|h| h.queue)).collect()
+            table
+                .threads
+                .drain()
+                .flat_map(|(_, route)| {
+                    let queued = route.queued.map(|h| h.queue);
+                    route.handle.map(|h| h.queue).into_iter().chain(queued)
+                })
+                .collect()
         };
         // The client stream first: a program that sees a turn fail finds it failed too.
         self.client_stream.finish(StreamEnd::Failed(error.clone()));
@@ -805,6 +1007,107 @@ mod tests {
         let late: Vec<_> = client_events(&router).into_iter().map(|(_, t)| t).collect();
         assert_eq!(late, [Some("turn-2".to_owned()), Some("turn-2".to_owned())]);
         assert!(router.begin_turn("thr").is_ok(), "the thread takes a new turn");
+    }
+
+    /// A start given up while its turn goes on; the next start is steered into that turn and
+    /// answered with an id no event carries: the handle takes the turn after the answer.
+    #[test]
+    fn a_start_steered_into_a_given_up_start_s_turn_takes_it_after_the_answer() {
+        let router = Router::new(64, 0);
+        let mut w = Wakes::new();
+        let (q1, _) = router.begin_turn("thr").unwrap();
+        router.route(ev("turn/started", Some("thr"), Some("run")), false, &mut w);
+        router.abandon_turn("thr", &q1);
+        let (q2, ids) = router.begin_turn("thr").unwrap();
+        router.route(ev("item/agentMessage/delta", Some("thr"), Some("run")), false, &mut w);
+        router.answered("thr", &q2, "sub-2");
+        router.route(ev("item/agentMessage/delta", Some("thr"), Some("run")), false, &mut w);
+        router.route(ev("turn/completed", Some("thr"), Some("run")), true, &mut w);
+        router.route(ev("turn/completed", Some("thr"), Some("run")), true, &mut w);
+        assert_eq!(turns_of(&q2), (vec!["run".to_owned(), "run".to_owned()], true));
+        assert_eq!(ids.current(), "run");
+        assert_eq!(client_events(&router).len(), 3, "started, the delta before, the duplicate");
+        // Finished now: the next turn adopts none of it, even after its answer.
+        let (q3, _) = router.begin_turn("thr").unwrap();
+        router.answered("thr", &q3, "t3");
+        router.route(ev("item/agentMessage/delta", Some("thr"), Some("run")), false, &mut w);
+        router.route(ev("turn/completed", Some("thr"), Some("t3")), true, &mut w);
+        assert_eq!(turns_of(&q3), (vec!["t3".to_owned()], true));
+    }
+
+    /// Goal continuations: an attach while the thread has a handle waits behind it and takes
+    /// the next turn from its first event, however soon it follows; a queued handle freed
+    /// before its turn, or an attached one freed before any turn named it, holds nothing.
+    #[test]
+    fn an_attach_behind_a_handle_takes_the_next_turn_without_a_gap() {
+        let router = Router::new(64, 0);
+        let mut w = Wakes::new();
+        let (q1, _) = router.begin_turn("thr").unwrap();
+        router.answered("thr", &q1, "t1");
+        let (q2, ids2) = router.attach("thr", None).unwrap();
+        let err = router.attach("thr", None).unwrap_err();
+        assert!(err.message.contains("another for its next turn"), "{}", err.message);
+        assert_eq!(router.begin_turn("thr").unwrap_err().kind, ErrorKind::TurnActive);
+        router.route(ev("turn/started", Some("thr"), Some("t1")), false, &mut w);
+        router.route(ev("turn/completed", Some("thr"), Some("t1")), true, &mut w);
+        router.route(ev("turn/started", Some("thr"), Some("goal-2")), false, &mut w);
+        let (q3, _) = router.attach("thr", None).unwrap(); // behind goal-2's handle
+        router.route(ev("turn/completed", Some("thr"), Some("goal-2")), true, &mut w);
+        router.route(ev("turn/started", Some("thr"), Some("goal-3")), false, &mut w);
+        router.route(ev("turn/completed", Some("thr"), Some("goal-3")), true, &mut w);
+        assert_eq!(turns_of(&q1), (vec!["t1".to_owned(), "t1".to_owned()], true));
+        assert_eq!(turns_of(&q2), (vec!["goal-2".to_owned(), "goal-2".to_owned()], true));
+        assert_eq!(turns_of(&q3), (vec!["goal-3".to_owned(), "goal-3".to_owned()], true));
+        assert_eq!(ids2.current(), "goal-2");
+        assert_eq!(router.active_turns(), 0);
+
+        // Freed before their turns: the thread is free again.
+        let (q4, _) = router.attach("thr", None).unwrap();
+        let (q5, _) = router.attach("thr", None).unwrap();
+        router.detach("thr", &q5);
+        router.detach("thr", &q4);
+        assert_eq!(router.active_turns(), 0);
+        assert!(router.begin_turn("thr").is_ok());
+    }
+
+    /// A handle attached after a start was given up takes the turn that start left running.
+    #[test]
+    fn an_attached_handle_takes_the_turn_a_given_up_start_left_running() {
+        let router = Router::new(64, 0);
+        let mut w = Wakes::new();
+        let (q1, _) = router.begin_turn("thr").unwrap();
+        router.route(ev("turn/started", Some("thr"), Some("run")), false, &mut w);
+        router.abandon_turn("thr", &q1);
+        let (q, ids) = router.attach("thr", None).unwrap();
+        let err = router.begin_turn("thr").unwrap_err();
+        assert!(err.message.contains("waits for its next turn"), "{}", err.message);
+        router.route(ev("item/agentMessage/delta", Some("thr"), Some("run")), false, &mut w);
+        router.route(ev("turn/completed", Some("thr"), Some("run")), true, &mut w);
+        assert_eq!(turns_of(&q), (vec!["run".to_owned(), "run".to_owned()], true));
+        assert_eq!(ids.current(), "run");
+        // Completed now: refused by id, never adopted again.
+        assert_eq!(router.attach("thr", Some("run")).unwrap_err().kind, ErrorKind::NotFound);
+    }
+
+    /// The given-up start's turn completed before the next answer: not adopted after it.
+    #[test]
+    fn a_given_up_start_s_turn_that_completed_is_never_adopted() {
+        let router = Router::new(64, 0);
+        let mut w = Wakes::new();
+        let (q1, _) = router.begin_turn("thr").unwrap();
+        router.route(ev("turn/started", Some("thr"), Some("run")), false, &mut w);
+        router.abandon_turn("thr", &q1);
+        router.route(ev("turn/completed", Some("thr"), Some("run")), true, &mut w);
+        let (q2, _) = router.begin_turn("thr").unwrap();
+        router.answered("thr", &q2, "t2");
+        router.route(
+            ev("item/commandExecution/outputDelta", Some("thr"), Some("run")),
+            false,
+            &mut w,
+        );
+        router.route(ev("turn/started", Some("thr"), Some("t2")), false, &mut w);
+        router.route(ev("turn/completed", Some("thr"), Some("t2")), true, &mut w);
+        assert_eq!(turns_of(&q2), (vec!["t2".to_owned(), "t2".to_owned()], true));
     }
 
     /// Issue 25, case 2: the memory of ended turns is per thread, so completions elsewhere do
