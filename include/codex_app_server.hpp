@@ -1002,6 +1002,10 @@ inline Turn turn_start(const Client &client, const std::string &thread_id, const
     detail::check(codex_turn_start_with(client.get(), thread_id.c_str(), input.get(),
                                         options ? options->get() : nullptr,
                                         params_json.empty() ? nullptr : params_json.c_str(), &t, &err),
+                  err);
+    return Turn(t);
+}
+
 // ---- Turns this client did not start, and reviews (issue 19) ----
 
 /// A handle for the turn running on `thread_id` now, or the next one that starts there; with
