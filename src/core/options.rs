@@ -33,6 +33,9 @@ pub struct Options {
     /// Library threads that run callbacks (turns with a callback, the client's event callback
     /// and request handler); started on first use.
     pub callback_threads: usize,
+    /// Asynchronous starts (pending requests, turns started without waiting) that may wait for
+    /// their answer at once; a start beyond it is refused with `TooManyPending`.
+    pub max_pending_requests: usize,
 }
 
 pub(crate) const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(15);
@@ -40,6 +43,7 @@ pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 pub(crate) const DEFAULT_SERVER_REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 pub(crate) const DEFAULT_CLIENT_STREAM_CAPACITY: usize = 1024;
 pub(crate) const DEFAULT_TURN_BUFFER_EVENTS: usize = 65_536;
+pub(crate) const DEFAULT_MAX_PENDING_REQUESTS: usize = 10_000;
 pub(crate) const DEFAULT_CONTROL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The number of CPUs, at least 2 (so one slow callback never holds every delivery).
@@ -63,6 +67,7 @@ impl Default for Options {
             control_timeout: DEFAULT_CONTROL_TIMEOUT,
             turn_idle_timeout: None,
             callback_threads: default_callback_threads(),
+            max_pending_requests: DEFAULT_MAX_PENDING_REQUESTS,
         }
     }
 }
