@@ -105,10 +105,14 @@ $(BUILD)/pool_cpp_test: tests/cpp/pool_test.cpp include/codex_app_server.hpp inc
 $(BUILD)/threads_cpp_test: tests/cpp/threads_test.cpp include/codex_app_server.hpp include/codex_app_server.h lib | $(BUILD)
 	$(CXX) -std=c++17 -Wall -Wextra -Werror -pedantic $(CFLAGS) -Iinclude -o $@ $< $(STATIC) $(C_LIBS)
 
-c-test: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test $(BUILD)/pool_cpp_test $(BUILD)/threads_cpp_test
+# Asynchronous starts (issue 23): the C++ forms.
+$(BUILD)/async_cpp_test: tests/cpp/async_test.cpp include/codex_app_server.hpp include/codex_app_server.h lib | $(BUILD)
+	$(CXX) -std=c++17 -Wall -Wextra -Werror -pedantic $(CFLAGS) -Iinclude -o $@ $< $(STATIC) $(C_LIBS)
+
+c-test: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test $(BUILD)/pool_cpp_test $(BUILD)/threads_cpp_test $(BUILD)/async_cpp_test
 	@echo "c tests run with: $(or $(VALGRIND),no valgrind)"
 	@pass=0; fail=0; \
-	for t in $(C_TESTS) raii_test pool_cpp_test threads_cpp_test; do \
+	for t in $(C_TESTS) raii_test pool_cpp_test threads_cpp_test async_cpp_test; do \
 	  if CODEX_FAKE_SERVER=$(FAKE) timeout 300 $(VALGRIND) $(BUILD)/$$t; then pass=$$((pass+1)); \
 	  else echo "FAILED: $$t"; fail=$$((fail+1)); fi; \
 	done; \

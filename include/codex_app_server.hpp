@@ -720,3 +720,142 @@ inline void set_log_handler(codex_log_level min_level, LogHandler handler) {
 }  // namespace codex
 
 #endif
+
+// ---- Asynchronous starts (issue 23): codex::Pending, futures, turns started without waiting.
+#include <future>
+#include <memory>
+
+namespace codex {
+
+/// A request started without waiting (see codex_pending in the C header): watch it on the
+/// client's event descriptor, wait for it, or read it once done. Destroying it cancels it.
+class Pending {
+public:
+    explicit Pending(codex_pending *p) : p_(p) {}
+    bool done() const { return codex_pending_is_done(p_.get()); }
+    /// Waits until it is over; false when `timeout` passed first.
+    bool wait(Timeout timeout = forever) const {
+        codex_error *err = nullptr;
+        codex_result rc = codex_pending_wait(p_.get(), timeout.count(), &err);
+        if (rc == CODEX_ERR_TIMEOUT) {
+            codex_error_free(err);
+            return false;
+        }
+        detail::check(rc, err);
+        return true;
+    }
+    /// The result JSON; throws the request's own error (or CODEX_ERR_INVALID_ARGUMENT before
+    /// it is over).
+    std::string result() const {
+        const char *text = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_pending_result(p_.get(), &text, &err), err);
+        return text;
+    }
+    /// The result as a document, lent for as long as this Pending lives.
+    JsonView result_json() const {
+        const codex_json *doc = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_pending_result_json(p_.get(), &doc, &err), err);
+        return JsonView(doc);
+    }
+    /// Reports completion through codex_client_next_ready (see codex_pending_watch).
+    void watch() const {
+        codex_error *err = nullptr;
+        detail::check(codex_pending_watch(p_.get(), &err), err);
+    }
+    codex_pending *get() const { return p_.get(); }
+
+private:
+    detail::Owned<codex_pending, codex_pending_free> p_;
+};
+
+namespace detail {
+inline codex_pending *started(codex_result rc, codex_error *const &err, codex_pending *p) {
+    check(rc, err);
+    return p;
+}
+/// Settles a promise from a finished pending request, then frees the request.
+inline void settle(void *userdata, codex_pending *pending) noexcept {
+    auto *promise = static_cast<std::promise<std::string> *>(userdata);
+    const char *text = nullptr;
+    codex_error *err = nullptr;
+    codex_result rc = codex_pending_result(pending, &text, &err);
+    try {
+        check(rc, err);
+        promise->set_value(text);
+    } catch (...) {
+        promise->set_exception(std::current_exception());
+    }
+    codex_pending_free(pending);
+}
+inline void free_promise(void *userdata) noexcept { delete static_cast<std::promise<std::string> *>(userdata); }
+/// A future settled by the callback, which owns `pending` from here on.
+inline std::future<std::string> future_of(codex_pending *pending) {
+    auto *promise = new std::promise<std::string>();  // freed by the library, exactly once
+    std::future<std::string> future = promise->get_future();
+    codex_error *err = nullptr;
+    codex_result rc = codex_pending_set_callback(pending, settle, promise, free_promise, &err);
+    if (rc != CODEX_OK) codex_pending_free(pending);
+    check(rc, err);
+    return future;
+}
+}  // namespace detail
+
+/// Any protocol method without waiting (codex_client_request_async).
+inline Pending request_async(const Client &client, const std::string &method, const std::string &params_json = "",
+                             Timeout timeout = Timeout(0)) {
+    codex_pending *p = nullptr;
+    codex_error *err = nullptr;
+    codex_result rc = codex_client_request_async(client.get(), method.c_str(),
+                                                 params_json.empty() ? nullptr : params_json.c_str(),
+                                                 timeout.count(), &p, &err);
+    return Pending(detail::started(rc, err, p));
+}
+/// thread/start without waiting; the id is at "/thread/id" of the result.
+inline Pending thread_start_async(const Client &client, const std::string &params_json = "{}") {
+    codex_pending *p = nullptr;
+    codex_error *err = nullptr;
+    codex_result rc = codex_client_thread_start_async(client.get(), params_json.c_str(), &p, &err);
+    return Pending(detail::started(rc, err, p));
+}
+/// thread/resume without waiting.
+inline Pending thread_resume_async(const Client &client, const std::string &thread_id,
+                                   const std::string &params_json = "") {
+    codex_pending *p = nullptr;
+    codex_error *err = nullptr;
+    codex_result rc = codex_client_thread_resume_async(client.get(), thread_id.c_str(),
+                                                       params_json.empty() ? nullptr : params_json.c_str(), &p, &err);
+    return Pending(detail::started(rc, err, p));
+}
+/// Any protocol method as a std::future of its result JSON, settled on a callback thread (the
+/// future throws codex::Error for a failed request).
+inline std::future<std::string> request_future(const Client &client, const std::string &method,
+                                               const std::string &params_json = "", Timeout timeout = Timeout(0)) {
+    codex_pending *p = nullptr;
+    codex_error *err = nullptr;
+    codex_result rc = codex_client_request_async(client.get(), method.c_str(),
+                                                 params_json.empty() ? nullptr : params_json.c_str(),
+                                                 timeout.count(), &p, &err);
+    return detail::future_of(detail::started(rc, err, p));
+}
+/// thread/start as a std::future of its result JSON.
+inline std::future<std::string> thread_start_future(const Client &client, const std::string &params_json = "{}") {
+    codex_pending *p = nullptr;
+    codex_error *err = nullptr;
+    codex_result rc = codex_client_thread_start_async(client.get(), params_json.c_str(), &p, &err);
+    return detail::future_of(detail::started(rc, err, p));
+}
+/// A turn returned before its turn/start answer (codex_turn_start_async): a failed start ends
+/// its stream with the error.
+inline Turn turn_start_async(const Client &client, const std::string &thread_id, const std::string &input,
+                             const std::string &params_json = "") {
+    codex_turn *t = nullptr;
+    codex_error *err = nullptr;
+    detail::check(codex_turn_start_async(client.get(), thread_id.c_str(), input.c_str(),
+                                         params_json.empty() ? nullptr : params_json.c_str(), &t, &err),
+                  err);
+    return Turn(t);
+}
+
+}  // namespace codex
