@@ -158,6 +158,8 @@ type Options struct {
 	ConnectTimeout   time.Duration // 0: default (10 s)
 	TurnBufferEvents *int          // nil: default (65,536); 0: no limit
 	MaxLineBytes     *int          // nil: default (64 MiB); 0: no limit
+	// Asynchronous starts waiting for their answer at once (RequestAsync, ...); 0: default (10,000).
+	MaxPendingRequests int
 }
 
 // Client is one running app-server and its connection. Safe for concurrent use.
@@ -257,6 +259,10 @@ func newOptions(o Options) (*C.codex_options, error) {
 	if o.TurnIdleTimeout != 0 {
 		var err *C.codex_error
 		steps = append(steps, check(C.codex_options_set_turn_idle_timeout_ms(opts, millis(o.TurnIdleTimeout), &err), err))
+	}
+	if o.MaxPendingRequests != 0 {
+		var err *C.codex_error
+		steps = append(steps, check(C.codex_options_set_max_pending_requests(opts, C.size_t(o.MaxPendingRequests), &err), err))
 	}
 	if o.TurnBufferEvents != nil {
 		var err *C.codex_error
