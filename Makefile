@@ -28,7 +28,7 @@ C_LIBS   := -lpthread -ldl -lm
 # it with the library, so every target that runs it depends on `lib`.
 FAKE     := $(CURDIR)/$(LIBDIR)/fake_app_server
 
-C_TESTS  := concurrent_turns_test bad_input_test failure_test callbacks_test pool_test event_fd_test log_test json_test freed_ready_turn_test close_in_callback_test misuse_test
+C_TESTS  := concurrent_turns_test bad_input_test failure_test callbacks_test pool_test event_fd_test log_test json_test freed_ready_turn_test close_in_callback_test misuse_test async_test
 
 .DEFAULT_GOAL := all
 # Other platforms, from Linux: check-targets, windows-dll, test-windows.
