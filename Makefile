@@ -37,7 +37,7 @@ include mk/windows.mk
 WINDOWS_TEST := $(if $(and $(shell command -v wine),$(shell command -v $(MINGW_CC))),test-windows)
 
 .PHONY: all lib header runtime test test-repeat msrv-check layers-check rust-test c-test example-test go-test symbols \
-	header-check real-codex-c-test consumer-test cargo-c-test docs docs-test demo bench bench-transports bench-startup bench-soak \
+	header-check real-codex-c-test consumer-test cargo-c-test docs docs-test demo bench bench-starts bench-transports bench-startup bench-soak \
 	bench-pool bench-threads install clean
 DEMO_PREFIX := $(CURDIR)/$(BUILD)/prefix
 
@@ -317,6 +317,14 @@ bench: lib | $(BUILD)
 	@./bench/run.sh $(BUILD)/bench_events $(LIBDIR)/examples/flood_floor $(CURDIR)/$(BUILD)/paced_server $(FAKE) $(SDK_DIR) \
 	  $(BUILD)/latency_floor
 	@echo; $(LIBDIR)/examples/getter_cost
+	@echo; $(MAKE) --no-print-directory bench-starts
+
+# Start N turns from one thread and consume them, blocking and asynchronous starts beside the
+# floor (issue 23; bench/starts.sh, bench/start_turns.c). Also the last section of `make bench`.
+bench-starts: lib | $(BUILD)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -o $(BUILD)/start_turns bench/start_turns.c $(STATIC) $(C_LIBS)
+	$(CARGO) build --release --example flood_floor
+	@./bench/starts.sh $(BUILD)/start_turns $(LIBDIR)/examples/flood_floor $(FAKE)
 
 # The flood over stdio, ws:// and unix:// (bench/ws_flood_server.rs) side by side.
 bench-transports: lib | $(BUILD)

@@ -37,6 +37,7 @@ int main(void) {
     codex_pending *starts[TURNS];
     codex_turn *turns[TURNS] = {NULL};
     size_t deltas[TURNS] = {0};
+    int ended[TURNS] = {0};
     for (int i = 0; i < TURNS; i++) {
         if ((rc = codex_client_thread_start_async(client, NULL, &starts[i], &err)) != CODEX_OK)
             return fail("thread/start", rc, err);
@@ -82,8 +83,9 @@ int main(void) {
                     break;
                 }
                 if (rc == CODEX_STREAM_END) {
-                    printf("turn %d: %zu deltas, completed\n", i, deltas[i]);
-                    open--;
+                    /* A turn may be reported once more after its end, with nothing new. */
+                    if (!ended[i]) printf("turn %d: %zu deltas, completed\n", i, deltas[i]), open--;
+                    ended[i] = 1;
                     break;
                 }
                 /* A failed start ends the turn's stream with its error, here. */
