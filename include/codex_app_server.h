@@ -239,6 +239,19 @@
 typedef struct codex_client codex_client;
 
 /**
+ * A client being started by `codex_client_start_async`: spawning codex (or connecting) and the
+ * `initialize` handshake run on a library thread of their own. Take the client with
+ * `codex_client_starting_finish` once it is over — learnt from its descriptor
+ * (`codex_client_starting_fd`), its callback (`codex_client_starting_set_callback`), a
+ * blocking wait (`codex_client_starting_wait`) or `codex_client_starting_is_done` — then free
+ * the handle with `codex_client_starting_free`, which cancels a start still under way.
+ *
+ * Threads: every call but `codex_client_starting_free` may be made from any thread, at once;
+ * `codex_client_starting_free` is exclusive.
+ */
+typedef struct codex_client_starting codex_client_starting;
+
+/**
  * The detail of a failed call: its code, a message, and for JSON-RPC errors the server's
  * code and `data`. Returned through the optional `codex_error **err_out` argument of every
  * fallible function, which is written only when the call fails (initialize it to NULL).
@@ -420,6 +433,13 @@ typedef void (*codex_log_callback)(void *userdata,
  */
 typedef void (*codex_pending_callback)(void *userdata,
                                        struct codex_pending *pending);
+
+/**
+ * Called once when a start is over, on the start's own library thread, with the program's
+ * handle (take the client with `codex_client_starting_finish`; the handle may be freed here).
+ */
+typedef void (*codex_client_starting_callback)(void *userdata,
+                                               struct codex_client_starting *starting);
 
 /**
  * Success.
@@ -2635,6 +2655,127 @@ codex_result codex_request_respond_error(const struct codex_request *req,
  * `req` must be NULL or a request handle not yet freed.
  */
 void codex_request_free(struct codex_request *req);
+
+/**
+ * Starts a client like `codex_client_start` — spawn codex (or connect to `opts`' URL) and
+ * complete `initialize` within the start timeout — without waiting: writes a
+ * `codex_client_starting` to `*starting_out` at once. The options are copied; they may be
+ * freed right after.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** the handle written to `*starting_out` is the caller's: free it with
+ *   `codex_client_starting_free` (after taking the client, or to cancel the start).
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (invalid `opts`, NULL `starting_out`),
+ *   `CODEX_ERR_INTERNAL` (no thread could be started). The start's own errors
+ *   (`CODEX_ERR_SPAWN`, `CODEX_ERR_TIMEOUT`, `CODEX_ERR_TRANSPORT`, `CODEX_ERR_AUTH`, ...) come
+ *   from `codex_client_starting_finish`.
+ *
+ * # Safety
+ * `opts` NULL (the defaults) or live options; `starting_out` writable; `err_out` NULL or
+ * writable.
+ */
+codex_result codex_client_start_async(const struct codex_options *opts,
+                                      struct codex_client_starting **starting_out,
+                                      struct codex_error **err_out);
+
+/**
+ * Whether the start is over (the client is up, or the start failed). Never blocks. False for
+ * NULL or an invalid handle.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** none: false for NULL or an invalid handle.
+ *
+ * # Safety
+ * `starting` NULL or a live handle.
+ */
+bool codex_client_starting_is_done(const struct codex_client_starting *starting);
+
+/**
+ * A descriptor for an event loop, readable once the start is over (and from then on). Owned
+ * by the handle: do not read, write or close it; it is closed by `codex_client_starting_free`.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** the descriptor is the handle's.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (invalid `starting`, NULL `fd_out`, or on
+ *   Windows, where it is not available yet); `CODEX_ERR_INTERNAL` if the system refuses one.
+ *
+ * # Safety
+ * `starting` a live handle; `fd_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_client_starting_fd(const struct codex_client_starting *starting,
+                                      int *fd_out,
+                                      struct codex_error **err_out);
+
+/**
+ * Waits until the start is over: `CODEX_OK` then, whatever its outcome;
+ * `CODEX_ERR_TIMEOUT` when it is not over within `timeout_ms` (-1: no limit, 0: just look).
+ *
+ * - **Threads:** any thread, several at once.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** `CODEX_ERR_TIMEOUT`; `CODEX_ERR_INVALID_ARGUMENT` (invalid `starting`,
+ *   `timeout_ms` out of range).
+ *
+ * # Safety
+ * `starting` a live handle; `err_out` NULL or writable.
+ */
+codex_result codex_client_starting_wait(const struct codex_client_starting *starting,
+                                        int64_t timeout_ms,
+                                        struct codex_error **err_out);
+
+/**
+ * Calls `callback(userdata, starting)` once when the start is over, on the start's library
+ * thread (at once, on the calling thread, when it is over already). `userdata_free` (may be
+ * NULL) runs exactly once: after the call, when the handle is freed first, or at once when
+ * this fails.
+ *
+ * - **Threads:** any thread; the callback may call any function of this library, including
+ *   `codex_client_starting_finish` and `codex_client_starting_free` on its handle.
+ * - **Ownership:** the library owns `userdata` until `userdata_free` runs.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (invalid `starting`, NULL `callback`, a callback
+ *   given already).
+ *
+ * # Safety
+ * `starting` a live handle; `callback` and `userdata_free` callable from any thread;
+ * `err_out` NULL or writable.
+ */
+codex_result codex_client_starting_set_callback(struct codex_client_starting *starting,
+                                                codex_client_starting_callback callback,
+                                                void *userdata,
+                                                codex_userdata_free userdata_free,
+                                                struct codex_error **err_out);
+
+/**
+ * Takes the started client: `CODEX_OK` with it in `*client_out` (once; free it with
+ * `codex_client_free`), or the start's error (every time it is asked).
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** the client written to `*client_out` is the caller's.
+ * - **Errors:** the start's own (`CODEX_ERR_SPAWN`, `CODEX_ERR_TIMEOUT`, `CODEX_ERR_TRANSPORT`,
+ *   `CODEX_ERR_AUTH`, `CODEX_ERR_CLOSED` when cancelled, ...); `CODEX_ERR_INVALID_ARGUMENT`
+ *   (invalid `starting`, NULL `client_out`, a start not over yet, a client taken already).
+ *
+ * # Safety
+ * `starting` a live handle; `client_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_client_starting_finish(const struct codex_client_starting *starting,
+                                          struct codex_client **client_out,
+                                          struct codex_error **err_out);
+
+/**
+ * Frees the handle. A start still under way is cancelled (the child killed, the connection
+ * shut); a started client not taken with `codex_client_starting_finish` is closed. A running
+ * callback is waited for, unless this is called from inside it. NULL is ignored.
+ *
+ * - **Threads:** exclusive on `starting`; from inside its own callback too.
+ * - **Ownership:** releases `starting` and its descriptor; a client already taken is not
+ *   touched.
+ * - **Errors:** none; NULL is ignored.
+ *
+ * # Safety
+ * `starting` NULL or a live handle.
+ */
+void codex_client_starting_free(struct codex_client_starting *starting);
 
 /**
  * Starts a listing of the server's threads; no request is sent until the first

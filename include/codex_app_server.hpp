@@ -461,6 +461,8 @@ public:
         detail::check(codex_client_start(options.get(), &c, &err), err);
         return Client(c);
     }
+    /// Takes ownership of a started client (from codex_client_starting_finish).
+    static Client adopt(codex_client *p) { return Client(p); }
     std::string initialize_result() const { return codex_client_initialize_result(p_.get()); }
     /// Any protocol method; params_json empty for none. timeout 0 = the client's default.
     std::string request(const std::string &method, const std::string &params_json = "",
@@ -856,6 +858,79 @@ inline Turn turn_start_async(const Client &client, const std::string &thread_id,
                                          params_json.empty() ? nullptr : params_json.c_str(), &t, &err),
                   err);
     return Turn(t);
+}
+
+/// A client being started without waiting (codex_client_start_async): watch fd(), wait, or ask
+/// done(), then finish() for the Client. Destroying it cancels a start still under way.
+class Starting {
+public:
+    explicit Starting(codex_client_starting *p) : p_(p) {}
+    bool done() const { return codex_client_starting_is_done(p_.get()); }
+    bool wait(Timeout timeout = forever) const {
+        codex_error *err = nullptr;
+        codex_result rc = codex_client_starting_wait(p_.get(), timeout.count(), &err);
+        if (rc == CODEX_ERR_TIMEOUT) {
+            codex_error_free(err);
+            return false;
+        }
+        detail::check(rc, err);
+        return true;
+    }
+    /// Readable once the start is over.
+    int fd() const {
+        int fd = -1;
+        codex_error *err = nullptr;
+        detail::check(codex_client_starting_fd(p_.get(), &fd, &err), err);
+        return fd;
+    }
+    /// The started client (once), or throws the start's error.
+    Client finish() const {
+        codex_client *c = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_client_starting_finish(p_.get(), &c, &err), err);
+        return Client::adopt(c);
+    }
+
+private:
+    detail::Owned<codex_client_starting, codex_client_starting_free> p_;
+};
+
+/// Starts a client without waiting.
+inline Starting start_async(const Options &options = Options()) {
+    codex_client_starting *p = nullptr;
+    codex_error *err = nullptr;
+    detail::check(codex_client_start_async(options.get(), &p, &err), err);
+    return Starting(p);
+}
+
+namespace detail {
+inline void settle_start(void *userdata, codex_client_starting *starting) noexcept {
+    auto *promise = static_cast<std::promise<Client> *>(userdata);
+    codex_client *c = nullptr;
+    codex_error *err = nullptr;
+    codex_result rc = codex_client_starting_finish(starting, &c, &err);
+    try {
+        check(rc, err);
+        promise->set_value(Client::adopt(c));
+    } catch (...) {
+        promise->set_exception(std::current_exception());
+    }
+    codex_client_starting_free(starting);
+}
+inline void free_start_promise(void *userdata) noexcept { delete static_cast<std::promise<Client> *>(userdata); }
+}  // namespace detail
+
+/// Starts a client as a std::future, settled on the start's library thread.
+inline std::future<Client> start_future(const Options &options = Options()) {
+    codex_client_starting *p = nullptr;
+    codex_error *err = nullptr;
+    detail::check(codex_client_start_async(options.get(), &p, &err), err);
+    auto *promise = new std::promise<Client>();  // freed by the library, exactly once
+    std::future<Client> future = promise->get_future();
+    codex_result rc = codex_client_starting_set_callback(p, detail::settle_start, promise, detail::free_start_promise, &err);
+    if (rc != CODEX_OK) codex_client_starting_free(p);
+    detail::check(rc, err);
+    return future;
 }
 
 }  // namespace codex

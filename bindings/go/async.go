@@ -5,12 +5,14 @@ package codexappserver
 #include <stdlib.h>
 #include "codex_app_server.h"
 codex_result codex_go_pending_set_callback(codex_pending *pending, uintptr_t handle, codex_error **err);
+codex_result codex_go_starting_set_callback(codex_client_starting *starting, uintptr_t handle, codex_error **err);
 */
 import "C"
 
 import (
 	"context"
 	"encoding/json"
+	"runtime"
 	"runtime/cgo"
 	"sync"
 	"time"
@@ -185,4 +187,97 @@ func (t *Turn) CurrentID() string {
 	}
 	defer done()
 	return C.GoString(C.codex_turn_id(p))
+}
+
+// StartReply is the outcome of StartAsync: the client, or why it did not start (an *Error, or
+// the context's error when the start was cancelled).
+type StartReply struct {
+	Client *Client
+	Err    error
+}
+
+// starting is one client start waiting for its callback or its context.
+type starting struct {
+	mu      sync.Mutex
+	p       *C.codex_client_starting // nil once handed to the callback or the cancel
+	once    sync.Once
+	replies chan StartReply
+	over    chan struct{}
+}
+
+func (s *starting) take() *C.codex_client_starting {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.p
+	s.p = nil
+	return p
+}
+
+func (s *starting) finish(r StartReply) {
+	s.once.Do(func() {
+		s.replies <- r
+		close(s.replies)
+		close(s.over)
+	})
+}
+
+//export goStarted
+func goStarted(handle C.uintptr_t, p *C.codex_client_starting) {
+	s := cgo.Handle(handle).Value().(*starting)
+	if s.take() == nil {
+		return // cancelled: the cancel frees it
+	}
+	var c *C.codex_client
+	var cerr *C.codex_error
+	r := StartReply{}
+	if e := check(C.codex_client_starting_finish(p, &c, &cerr), cerr); e != nil {
+		r.Err = e
+	} else {
+		r.Client = wrapClient(c)
+	}
+	C.codex_client_starting_free(p) // from inside its own callback: allowed
+	s.finish(r)
+}
+
+// wrapClient owns a started C client as Start does.
+func wrapClient(p *C.codex_client) *Client {
+	c := &Client{p: p}
+	runtime.SetFinalizer(c, (*Client).Close)
+	return c
+}
+
+// StartAsync starts a client (spawn or connect, then initialize) without waiting: the channel
+// gets exactly one StartReply. Cancelling ctx cancels the start (the child is killed); the
+// reply is then ctx.Err().
+func StartAsync(ctx context.Context, o Options) (<-chan StartReply, error) {
+	opts, err := newOptions(o)
+	if err != nil {
+		return nil, err
+	}
+	var p *C.codex_client_starting
+	var cerr *C.codex_error
+	rc := C.codex_client_start_async(opts, &p, &cerr)
+	C.codex_options_free(opts)
+	if e := check(rc, cerr); e != nil {
+		return nil, e
+	}
+	s := &starting{p: p, replies: make(chan StartReply, 1), over: make(chan struct{})}
+	h := cgo.NewHandle(s)
+	if e := check(C.codex_go_starting_set_callback(p, C.uintptr_t(h), &cerr), cerr); e != nil {
+		C.codex_client_starting_free(p)
+		return nil, e
+	}
+	if done := ctx.Done(); done != nil {
+		go func() {
+			select {
+			case <-done:
+				if p := s.take(); p != nil {
+					C.codex_client_starting_free(p)
+					s.finish(StartReply{Err: ctx.Err()})
+				}
+			case <-s.over:
+			}
+		}()
+	}
+	return s.replies, nil
 }

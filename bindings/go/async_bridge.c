@@ -11,3 +11,11 @@ static void codex_go_pending_release(void *userdata) { goPendingRelease((uintptr
 codex_result codex_go_pending_set_callback(codex_pending *pending, uintptr_t handle, codex_error **err) {
     return codex_pending_set_callback(pending, codex_go_pending_done, (void *)handle, codex_go_pending_release, err);
 }
+
+static void codex_go_started(void *userdata, codex_client_starting *starting) {
+    goStarted((uintptr_t)userdata, starting);
+}
+
+codex_result codex_go_starting_set_callback(codex_client_starting *starting, uintptr_t handle, codex_error **err) {
+    return codex_client_starting_set_callback(starting, codex_go_started, (void *)handle, codex_go_pending_release, err);
+}

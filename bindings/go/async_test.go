@@ -116,3 +116,54 @@ func TestStartTurnAsyncAndTheBound(t *testing.T) {
 		}
 	}
 }
+
+// A client started without waiting; a failed start; a cancelled one.
+func TestStartAsync(t *testing.T) {
+	ch, err := StartAsync(context.Background(), Options{CodexBin: fakeServer(t), Env: map[string]*string{"FAKE_SCENARIO": str("normal")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r StartReply
+	select {
+	case r = <-ch:
+	case <-time.After(safety):
+		t.Fatal("no start")
+	}
+	if r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	defer r.Client.Close()
+	if out, err := r.Client.Request("test/echo", []int{7}, 0); err != nil || string(out) != "[7]" {
+		t.Fatalf("echo: %s %v", out, err)
+	}
+	bad, err := StartAsync(context.Background(), Options{CodexBin: "/nonexistent/codex-async"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e *Error
+	select {
+	case r := <-bad:
+		if !errors.As(r.Err, &e) || e.Code != ErrSpawn {
+			t.Fatalf("want ErrSpawn, got %v", r.Err)
+		}
+	case <-time.After(safety):
+		t.Fatal("no reply")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	gone, err := StartAsync(ctx, Options{CodexBin: fakeServer(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-gone:
+		// Cancelled, or (had the start won the race) started: either way one reply.
+		if r.Err == nil {
+			r.Client.Close()
+		} else if !errors.Is(r.Err, context.Canceled) {
+			t.Fatalf("want context.Canceled, got %v", r.Err)
+		}
+	case <-time.After(safety):
+		t.Fatal("no reply")
+	}
+}

@@ -33,6 +33,7 @@ pub mod pool;
 pub mod rate_limits;
 pub mod ready;
 pub mod request;
+pub mod starting;
 pub mod thread_list;
 pub mod threads;
 pub mod turn;

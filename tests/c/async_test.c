@@ -53,7 +53,72 @@ static void wait_readable(int fd) {
     CHECK(poll(&p, 1, 60000) == 1, "the event descriptor stayed quiet");
 }
 
+static void on_started(void *userdata, codex_client_starting *starting) {
+    codex_client **out = userdata;
+    codex_error *err = NULL;
+    CHECK_OK(codex_client_starting_finish(starting, out, &err), err);
+    codex_client_starting_free(starting); /* from inside its own callback */
+    pthread_mutex_lock(&lock);
+    released++;
+    pthread_cond_broadcast(&changed);
+    pthread_mutex_unlock(&lock);
+}
+
+/* codex_client_start_async: the descriptor, then the client; then one finished in a callback;
+ * a start that fails reports the error; bad arguments. */
+static void client_starts(void) {
+    codex_error *err = NULL;
+    codex_client_starting *starting = NULL;
+    EXPECT_INVALID(codex_client_start_async(NULL, NULL, &err), "starting_out");
+    EXPECT_INVALID(codex_client_starting_wait(NULL, 0, &err), "starting");
+    EXPECT_INVALID(codex_client_starting_finish(NULL, NULL, &err), "starting");
+    CHECK(!codex_client_starting_is_done(NULL), "NULL is not done");
+    codex_client_starting_free(NULL);
+
+    codex_options *opts = fake_server_options("normal");
+    CHECK_OK(codex_client_start_async(opts, &starting, &err), err);
+    codex_options_free(opts); /* copied */
+    int fd = -1;
+    CHECK_OK(codex_client_starting_fd(starting, &fd, &err), err);
+    wait_readable(fd);
+    CHECK(codex_client_starting_is_done(starting), "done once readable");
+    codex_client *client = NULL;
+    CHECK_OK(codex_client_starting_finish(starting, &client, &err), err);
+    EXPECT_INVALID(codex_client_starting_finish(starting, &client, &err), "taken already");
+    codex_client_starting_free(starting);
+    char *out = NULL;
+    CHECK_OK(codex_client_request(client, "test/echo", "[3]", 0, &out, &err), err);
+    CHECK(strcmp(out, "[3]") == 0, "%s", out);
+    codex_string_free(out);
+    codex_client_free(client);
+
+    /* Finished and freed in its callback. */
+    client = NULL;
+    released = 0;
+    opts = fake_server_options("normal");
+    CHECK_OK(codex_client_start_async(opts, &starting, &err), err);
+    codex_options_free(opts);
+    CHECK_OK(codex_client_starting_set_callback(starting, on_started, &client, NULL, &err), err);
+    pthread_mutex_lock(&lock);
+    while (released == 0) pthread_cond_wait(&changed, &lock);
+    pthread_mutex_unlock(&lock);
+    CHECK(client != NULL, "the callback took the client");
+    codex_client_free(client);
+
+    /* A failed start. */
+    opts = codex_options_new();
+    CHECK_OK(codex_options_set_codex_bin(opts, "/nonexistent/codex-async", &err), err);
+    CHECK_OK(codex_client_start_async(opts, &starting, &err), err);
+    codex_options_free(opts);
+    CHECK_OK(codex_client_starting_wait(starting, 60000, &err), err);
+    EXPECT(CODEX_ERR_SPAWN, codex_client_starting_finish(starting, &client, &err), "codex");
+    EXPECT_INVALID(codex_client_starting_set_callback(starting, NULL, NULL, NULL, &err), "callback");
+    codex_client_starting_free(starting);
+    released = 0;
+}
+
 int main(void) {
+    client_starts();
     codex_options *opts = fake_server_options("normal");
     codex_error *err = NULL;
     CHECK_OK(codex_options_set_max_pending_requests(opts, 3, &err), err);

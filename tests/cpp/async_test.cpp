@@ -72,6 +72,22 @@ int main() {
     } catch (const codex::Error &e) {
         CHECK(e.code() == CODEX_ERR_RPC);
     }
+    // A client started without waiting: a Starting, then a future.
+    codex::Starting starting = codex::start_async(codex::Options().codex_bin(fake).env("FAKE_SCENARIO", "normal"));
+    CHECK(starting.wait(safety) && starting.done());
+    codex::Client second = starting.finish();
+    CHECK(second.request("test/echo", "[5]") == "[5]");
+    std::future<codex::Client> third = codex::start_future(codex::Options().codex_bin(fake));
+    CHECK(third.wait_for(std::chrono::seconds(60)) == std::future_status::ready);
+    codex::Client c3 = third.get();
+    CHECK(c3.request("test/echo", "[6]") == "[6]");
+    std::future<codex::Client> failed = codex::start_future(codex::Options().codex_bin("/nonexistent/codex-async"));
+    try {
+        failed.get();
+        CHECK(false);
+    } catch (const codex::Error &e) {
+        CHECK(e.code() == CODEX_ERR_SPAWN);
+    }
     std::printf("async_test (C++): ok\n");
     return 0;
 }

@@ -6,6 +6,7 @@
 mod account;
 mod asynchronous;
 pub mod pending;
+pub mod starting;
 pub mod threads;
 pub mod turn;
 pub mod turn_summary;
