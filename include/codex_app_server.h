@@ -3464,6 +3464,45 @@ codex_result codex_turn_start_async_with_callback(const struct codex_client *cli
                                                   struct codex_error **err_out);
 
 /**
+ * Steers the running turn like `codex_turn_steer`, without waiting: writes a pending request
+ * to `*pending_out` at once; its result is the `turn/steer` answer, or its error
+ * (`CODEX_ERR_RPC` when the turn is no longer running, `CODEX_ERR_TIMEOUT` after the control
+ * timeout). The turn's id must be known (`codex_turn_id` not empty).
+ *
+ * - **Threads:** any thread, also while another thread reads the turn.
+ * - **Ownership:** `input` is only read during the call; the pending request is the caller's
+ *   (`codex_pending_free`).
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (invalid `turn`, NULL or non-UTF-8 `input`, NULL
+ *   `pending_out`, a turn whose id is not known yet), `CODEX_ERR_TOO_MANY_PENDING`,
+ *   `CODEX_ERR_TRANSPORT`, `CODEX_ERR_CLOSED`.
+ *
+ * # Safety
+ * `turn` a live turn; `input` a string; `pending_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_turn_steer_async(const struct codex_turn *turn,
+                                    const char *input,
+                                    struct codex_pending **pending_out,
+                                    struct codex_error **err_out);
+
+/**
+ * Interrupts the turn like `codex_turn_interrupt`, without waiting: writes a pending request
+ * to `*pending_out` at once; the turn then completes with status `interrupted` in its stream.
+ * The turn's id must be known (`codex_turn_id` not empty).
+ *
+ * - **Threads:** any thread, also while another thread reads the turn.
+ * - **Ownership:** the pending request is the caller's (`codex_pending_free`).
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (invalid `turn`, NULL `pending_out`, a turn whose
+ *   id is not known yet), `CODEX_ERR_TOO_MANY_PENDING`, `CODEX_ERR_TRANSPORT`,
+ *   `CODEX_ERR_CLOSED`.
+ *
+ * # Safety
+ * `turn` a live turn; `pending_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_turn_interrupt_async(const struct codex_turn *turn,
+                                        struct codex_pending **pending_out,
+                                        struct codex_error **err_out);
+
+/**
  * The version of the library (e.g. `"0.1.0"`), static. It matches the header's
  * `CODEX_APP_SERVER_VERSION` when header and library come from the same build. No ABI
  * stability is promised before 1.0.

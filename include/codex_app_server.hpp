@@ -352,6 +352,7 @@ inline void free_handler(void *userdata) noexcept { delete static_cast<EventHand
 class Turn {
 public:
     explicit Turn(codex_turn *p) : p_(p) {}
+    const codex_turn *get() const { return p_.get(); }
     std::string id() const { return codex_turn_id(p_.get()); }
     std::string thread_id() const { return codex_turn_thread_id(p_.get()); }
     /// The next event; std::nullopt once the stream ended after turn/completed. Throws
@@ -858,6 +859,21 @@ inline Turn turn_start_async(const Client &client, const std::string &thread_id,
                                          params_json.empty() ? nullptr : params_json.c_str(), &t, &err),
                   err);
     return Turn(t);
+}
+
+/// Steers a running turn without waiting (codex_turn_steer_async); its id must be known.
+inline Pending steer_async(const Turn &turn, const std::string &input) {
+    codex_pending *p = nullptr;
+    codex_error *err = nullptr;
+    codex_result rc = codex_turn_steer_async(turn.get(), input.c_str(), &p, &err);
+    return Pending(detail::started(rc, err, p));
+}
+/// Interrupts a turn without waiting (codex_turn_interrupt_async); its id must be known.
+inline Pending interrupt_async(const Turn &turn) {
+    codex_pending *p = nullptr;
+    codex_error *err = nullptr;
+    codex_result rc = codex_turn_interrupt_async(turn.get(), &p, &err);
+    return Pending(detail::started(rc, err, p));
 }
 
 /// A client being started without waiting (codex_client_start_async): watch fd(), wait, or ask

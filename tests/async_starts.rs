@@ -231,3 +231,34 @@ fn the_server_s_death_fails_every_request_in_flight_through_the_same_path() {
     let late = client.request_async("test/echo", None, Timeout::Default).unwrap_err();
     assert_eq!(late.kind, ErrorKind::Transport);
 }
+
+/// Reads the turn until its first delta: it is then surely running (held by the fake).
+fn until_first_delta(turn: &Turn) {
+    loop {
+        match turn.next_event(safely()).unwrap() {
+            Next::Event(e) if e.delta().is_some() => return,
+            Next::Event(_) => {}
+            Next::End => panic!("the turn ended before its first delta"),
+        }
+    }
+}
+
+#[test]
+fn steer_and_interrupt_without_waiting() {
+    let client = fake::client("normal", &[("FAKE_DELTAS", "3")], |_| {});
+    let (thread, _) = client.thread_start(None).unwrap();
+    // Held after its first delta until steered: the steer's answer arrives by itself.
+    let turn = client.turn_start_async(&thread, "go hold-after:1", None, None).unwrap();
+    until_first_delta(&turn);
+    let steer = turn.steer_async("more").unwrap();
+    assert!(steer.wait(safely()).unwrap().is_ok());
+    while let Next::Event(_) = turn.next_event(safely()).unwrap() {}
+    drop(turn);
+    // Held until interrupted.
+    let turn = client.turn_start_async(&thread, "stop hold-after:1", None, None).unwrap();
+    until_first_delta(&turn);
+    let interrupt = turn.interrupt_async().unwrap();
+    assert!(interrupt.wait(safely()).unwrap().is_ok());
+    let outcome = turn.run(safely).unwrap();
+    assert_eq!(outcome.status, "interrupted");
+}

@@ -281,3 +281,37 @@ func StartAsync(ctx context.Context, o Options) (<-chan StartReply, error) {
 	}
 	return s.replies, nil
 }
+
+// SteerAsync steers the running turn without waiting: the channel gets exactly one Reply.
+// The turn's id must be known (CurrentID not empty). Cancelling ctx cancels the request.
+func (t *Turn) SteerAsync(ctx context.Context, input string) (<-chan Reply, error) {
+	p, done, err := t.handle()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	in, free := cstr(&input)
+	defer free()
+	var pending *C.codex_pending
+	var cerr *C.codex_error
+	if e := check(C.codex_turn_steer_async(p, in, &pending, &cerr), cerr); e != nil {
+		return nil, e
+	}
+	return watch(ctx, pending)
+}
+
+// InterruptAsync interrupts the turn without waiting; the turn then completes with status
+// interrupted. The turn's id must be known.
+func (t *Turn) InterruptAsync(ctx context.Context) (<-chan Reply, error) {
+	p, done, err := t.handle()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	var pending *C.codex_pending
+	var cerr *C.codex_error
+	if e := check(C.codex_turn_interrupt_async(p, &pending, &cerr), cerr); e != nil {
+		return nil, e
+	}
+	return watch(ctx, pending)
+}

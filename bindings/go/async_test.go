@@ -167,3 +167,37 @@ func TestStartAsync(t *testing.T) {
 		t.Fatal("no reply")
 	}
 }
+
+// A held turn interrupted without waiting.
+func TestInterruptAsync(t *testing.T) {
+	c := fake(t, "normal", nil)
+	thread, err := c.ThreadStart(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	turn, err := c.StartTurnAsync(thread, "stop hold-after:1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer turn.Close()
+	for {
+		ev, err := turn.NextEvent(safety)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Delta != "" {
+			break
+		}
+	}
+	ch, err := turn.InterruptAsync(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := receive(t, ch); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	res, err := turn.Run(safety)
+	if err != nil || res.Status != "interrupted" {
+		t.Fatalf("run: %+v %v", res, err)
+	}
+}

@@ -52,7 +52,7 @@ unsafe fn pending_ref<'a>(pending: *const codex_pending) -> Result<&'a codex_pen
 }
 
 /// Gives a started request to C.
-unsafe fn give(pending: Pending, pending_out: *mut *mut codex_pending) {
+pub(crate) unsafe fn give(pending: Pending, pending_out: *mut *mut codex_pending) {
     *pending_out = into_handle(codex_pending {
         magic: codex_pending::MAGIC,
         pending,

@@ -89,3 +89,59 @@ pub unsafe extern "C" fn codex_turn_start_async_with_callback(
         start_async(client, thread_id, input, params_json, Some(callback), turn_out)
     })
 }
+
+/// Steers the running turn like `codex_turn_steer`, without waiting: writes a pending request
+/// to `*pending_out` at once; its result is the `turn/steer` answer, or its error
+/// (`CODEX_ERR_RPC` when the turn is no longer running, `CODEX_ERR_TIMEOUT` after the control
+/// timeout). The turn's id must be known (`codex_turn_id` not empty).
+///
+/// - **Threads:** any thread, also while another thread reads the turn.
+/// - **Ownership:** `input` is only read during the call; the pending request is the caller's
+///   (`codex_pending_free`).
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (invalid `turn`, NULL or non-UTF-8 `input`, NULL
+///   `pending_out`, a turn whose id is not known yet), `CODEX_ERR_TOO_MANY_PENDING`,
+///   `CODEX_ERR_TRANSPORT`, `CODEX_ERR_CLOSED`.
+///
+/// # Safety
+/// `turn` a live turn; `input` a string; `pending_out` writable; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_turn_steer_async(
+    turn: *const codex_turn,
+    input: *const c_char,
+    pending_out: *mut *mut super::pending::codex_pending,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard_result(err_out, || {
+        let turn = super::turn::turn_ref(turn)?;
+        let input = super::c_str(input, "input")?;
+        super::out_ptr(pending_out, "pending_out")?;
+        super::pending::give(turn.steer_async(input)?, pending_out);
+        Ok(())
+    })
+}
+
+/// Interrupts the turn like `codex_turn_interrupt`, without waiting: writes a pending request
+/// to `*pending_out` at once; the turn then completes with status `interrupted` in its stream.
+/// The turn's id must be known (`codex_turn_id` not empty).
+///
+/// - **Threads:** any thread, also while another thread reads the turn.
+/// - **Ownership:** the pending request is the caller's (`codex_pending_free`).
+/// - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (invalid `turn`, NULL `pending_out`, a turn whose
+///   id is not known yet), `CODEX_ERR_TOO_MANY_PENDING`, `CODEX_ERR_TRANSPORT`,
+///   `CODEX_ERR_CLOSED`.
+///
+/// # Safety
+/// `turn` a live turn; `pending_out` writable; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_turn_interrupt_async(
+    turn: *const codex_turn,
+    pending_out: *mut *mut super::pending::codex_pending,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard_result(err_out, || {
+        let turn = super::turn::turn_ref(turn)?;
+        super::out_ptr(pending_out, "pending_out")?;
+        super::pending::give(turn.interrupt_async()?, pending_out);
+        Ok(())
+    })
+}

@@ -229,6 +229,29 @@ int main(void) {
         }
     }
     CHECK(codex_turn_id(turn)[0] != '\0', "the turn learnt its id");
+    /* Steer and interrupt without waiting: a turn held after its first delta. */
+    codex_pending *ctl = NULL;
+    EXPECT_INVALID(codex_turn_steer_async(NULL, "x", &ctl, &err), "turn");
+    EXPECT_INVALID(codex_turn_steer_async(turn, NULL, &ctl, &err), "input");
+    EXPECT_INVALID(codex_turn_interrupt_async(turn, NULL, &err), "pending_out");
+    const char *thread_of = codex_turn_thread_id(turn);
+    codex_turn *held = NULL;
+    CHECK_OK(codex_turn_start(client, thread_of, "stop hold-after:1", NULL, &held, &err), err);
+    for (;;) {
+        codex_event *ev = NULL;
+        CHECK_OK(codex_turn_next_event(held, 60000, &ev, &err), err);
+        int delta = codex_event_kind(ev) == CODEX_EVENT_AGENT_MESSAGE_DELTA;
+        codex_event_free(ev);
+        if (delta) break;
+    }
+    CHECK_OK(codex_turn_steer_async(held, "more", &ctl, &err), err);
+    CHECK_OK(codex_pending_wait(ctl, 60000, &err), err);
+    CHECK_OK(codex_pending_result(ctl, &text, &err), err);
+    codex_pending_free(ctl);
+    CHECK_OK(codex_turn_interrupt_async(held, &ctl, &err), err);
+    CHECK_OK(codex_pending_wait(ctl, 60000, &err), err);
+    codex_pending_free(ctl);
+    codex_turn_free(held);
     codex_turn_free(turn);
 
     /* The bound (3): the fourth start is refused, nothing sent. */

@@ -64,6 +64,18 @@ int main() {
     while (turn.next_event(safety)) events++;
     CHECK(events > 0 && !turn.id().empty());
 
+    // Interrupted without waiting: the fake holds the turn after its first delta.
+    codex::Turn held = codex::turn_start_async(client, threads[1], "stop hold-after:1");
+    for (;;) {
+        std::optional<codex::Event> ev = held.next_event(safety);
+        CHECK(ev.has_value());
+        if (ev->kind() == CODEX_EVENT_AGENT_MESSAGE_DELTA) break;
+    }
+    codex::Pending stop = codex::interrupt_async(held);
+    CHECK(stop.wait(safety));
+    stop.result();
+    CHECK(held.run(safety).status == "interrupted");
+
     // A turn whose start fails ends its stream with the error.
     codex::Turn lost = codex::turn_start_async(client, "thr_404", "hi");
     try {

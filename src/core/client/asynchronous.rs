@@ -100,7 +100,8 @@ impl Client {
             router.abandon_turn(thread_id, &queue);
             return Err(err);
         }
-        Ok(Turn::new(self.shared.clone(), thread_id.to_owned(), ids, queue, callback))
+        let turn = Turn::new(self.shared.clone(), thread_id.to_owned(), ids, queue, callback);
+        Ok(turn.bounded_by(self.in_flight.clone()))
     }
 
     /// The next ready stream whose tag `wanted` accepts; the others met on the way stay ready

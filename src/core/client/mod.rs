@@ -111,7 +111,8 @@ impl Client {
             router.abandon_turn(thread_id, &queue);
         })?;
         log::debug!("turn {turn_id} started on thread {thread_id}");
-        Ok(Turn::new(self.shared.clone(), thread_id.to_owned(), ids, queue, callback))
+        let turn = Turn::new(self.shared.clone(), thread_id.to_owned(), ids, queue, callback);
+        Ok(turn.bounded_by(self.in_flight.clone()))
     }
 
     /// The next event of the client stream (events of no turn held by a handle).
