@@ -11,15 +11,21 @@ use codex_app_server::core::client::pending::Pending;
 use codex_app_server::core::client::turn::Next;
 use codex_app_server::core::client::Timeout;
 use codex_app_server::core::routing::queue::Wait;
+#[cfg(unix)]
 use codex_app_server::core::routing::ready::CLIENT_STREAM;
-use codex_app_server::core::{Client, ErrorKind, EventKind, Turn};
+#[cfg(unix)]
+use codex_app_server::core::Client;
+use codex_app_server::core::{ErrorKind, EventKind, Turn};
 use std::time::{Duration, Instant};
 
 mod fake;
 
 const SAFETY: Duration = Duration::from_secs(60);
+#[cfg(unix)] // the event descriptor: not on Windows yet
 const HELD: usize = 8;
+#[cfg(unix)]
 const TURN: usize = 16;
+#[cfg(unix)]
 const RELEASE: usize = 24;
 
 fn safely() -> Wait {
@@ -35,6 +41,7 @@ fn poll_readable(fd: std::ffi::c_int) {
 }
 
 /// Takes every event the turn has now without waiting; true once it has ended.
+#[cfg(unix)]
 fn drain(turn: &Turn, deltas: &mut Vec<String>) -> bool {
     loop {
         match turn.next_event(Wait::After(Duration::ZERO)) {
@@ -47,6 +54,7 @@ fn drain(turn: &Turn, deltas: &mut Vec<String>) -> bool {
 }
 
 /// Takes every client-stream event there is now, without waiting.
+#[cfg(unix)]
 fn drain_client(client: &Client) {
     while client.next_event(Wait::After(Duration::ZERO)).is_ok() {}
 }
