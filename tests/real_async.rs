@@ -5,6 +5,8 @@
 
 mod support;
 
+use codex_app_server::ffi::client::*;
+use codex_app_server::ffi::error::*;
 use codex_app_server::ffi::event::*;
 use codex_app_server::ffi::json::*;
 use codex_app_server::ffi::pending::*;
@@ -126,5 +128,126 @@ fn ten_threads_and_turns_started_from_one_loop_thread_each_answered_exactly() {
         }
         finished.sort_unstable();
         assert_eq!(finished, (0..THREADS).collect::<Vec<_>>());
+    }
+}
+
+/// Starts `method` without waiting; the pending request.
+unsafe fn request_async(client: &Client, method: &str, params: &str) -> *mut codex_pending {
+    let mut pending = std::ptr::null_mut();
+    let mut err = std::ptr::null_mut();
+    let rc = codex_client_request_async(
+        client.0,
+        cs(method).as_ptr(),
+        cs(params).as_ptr(),
+        0,
+        &mut pending,
+        &mut err,
+    );
+    assert_eq!(rc, CODEX_OK, "{}", take_error(rc, err).message);
+    pending
+}
+
+/// The code of a finished pending request (`CODEX_OK` or its error's).
+unsafe fn outcome(pending: *mut codex_pending) -> codex_result {
+    let mut err = std::ptr::null_mut();
+    assert_eq!(codex_pending_wait(pending, SAFETY_MS as i64, &mut err), CODEX_OK);
+    let mut text = std::ptr::null();
+    let rc = codex_pending_result(pending, &mut text, &mut err);
+    if rc != CODEX_OK {
+        codex_error_free(err);
+    }
+    rc
+}
+
+/// A request freed before its answer: the app-server is stopped (SIGSTOP) while the request
+/// is sent and freed, so the answer surely comes after; once it runs again, that answer is
+/// dropped and the client goes on.
+#[test]
+fn a_request_cancelled_before_its_answer_is_forgotten() {
+    let env = Offline::new(&json!({ "responses": [] }));
+    let client = env.start();
+    let pid = client.server_pid() as i32;
+    unsafe {
+        assert_eq!(libc::kill(pid, libc::SIGSTOP), 0);
+        let pending = request_async(&client, "thread/list", r#"{"limit": 1}"#);
+        assert!(!codex_pending_is_done(pending));
+        codex_pending_free(pending);
+        let skipped = codex_client_skipped_lines(client.0);
+        assert_eq!(libc::kill(pid, libc::SIGCONT), 0);
+        // A request sent after it is answered after it: by then the late answer was dropped.
+        let later = request_async(&client, "thread/list", r#"{"limit": 1}"#);
+        assert_eq!(outcome(later), CODEX_OK);
+        codex_pending_free(later);
+        assert_eq!(codex_client_skipped_lines(client.0), skipped + 1, "the late answer dropped");
+    }
+}
+
+/// The app-server dies with requests in flight (stopped first, so none can be answered): each
+/// fails with TRANSPORT through its own report — the ready list, a callback, a wait — and an
+/// asynchronous turn start ends its turn's stream with it.
+#[test]
+fn the_server_s_death_fails_every_request_in_flight_with_transport() {
+    let env = Offline::new(&json!({ "responses": [] }));
+    let client = env.start();
+    let thread = client.thread_start(r#"{"ephemeral": true}"#);
+    let pid = client.server_pid() as i32;
+    unsafe extern "C" fn on_done(userdata: *mut std::ffi::c_void, _pending: *mut codex_pending) {
+        let tx = &*(userdata as *const std::sync::mpsc::SyncSender<()>);
+        tx.send(()).unwrap();
+    }
+    unsafe {
+        let mut fd = 0;
+        let mut err = std::ptr::null_mut();
+        assert_eq!(codex_client_event_fd(client.0, &mut fd, &mut err), CODEX_OK);
+        assert_eq!(libc::kill(pid, libc::SIGSTOP), 0);
+        let watched = request_async(&client, "thread/list", "{}");
+        assert_eq!(codex_pending_watch(watched, &mut err), CODEX_OK);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
+        let called = request_async(&client, "model/list", "{}");
+        let rc = codex_pending_set_callback(
+            called,
+            Some(on_done),
+            &tx as *const _ as *mut std::ffi::c_void,
+            None,
+            &mut err,
+        );
+        assert_eq!(rc, CODEX_OK);
+        let waited = request_async(&client, "account/read", "{}");
+        let mut turn = std::ptr::null_mut();
+        let rc = codex_turn_start_async(
+            client.0,
+            cs(&thread).as_ptr(),
+            cs("hello").as_ptr(),
+            std::ptr::null(),
+            &mut turn,
+            &mut err,
+        );
+        assert_eq!(rc, CODEX_OK);
+        assert_eq!(libc::kill(pid, libc::SIGKILL), 0);
+        assert_eq!(outcome(waited), CODEX_ERR_TRANSPORT);
+        rx.recv_timeout(std::time::Duration::from_secs(60)).expect("the callback ran");
+        assert_eq!(outcome(called), CODEX_ERR_TRANSPORT);
+        let mut reported = false;
+        while !reported {
+            poll_readable(fd);
+            loop {
+                let (mut t, mut p) = (std::ptr::null_mut(), std::ptr::null_mut());
+                if codex_client_next_ready(client.0, &mut t, &mut p, std::ptr::null_mut())
+                    != CODEX_OK
+                {
+                    break;
+                }
+                reported |= p == watched;
+            }
+        }
+        assert_eq!(outcome(watched), CODEX_ERR_TRANSPORT);
+        let mut ev = std::ptr::null_mut();
+        let rc = codex_turn_next_event(turn, SAFETY_MS as i64, &mut ev, &mut err);
+        assert_eq!(rc, CODEX_ERR_TRANSPORT, "the turn's stream ends with the failure");
+        codex_error_free(err);
+        for p in [watched, called, waited] {
+            codex_pending_free(p);
+        }
+        codex_turn_free(turn);
     }
 }
