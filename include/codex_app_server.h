@@ -305,6 +305,9 @@ typedef struct codex_options codex_options;
  * client's callback threads (`codex_pending_set_callback`), or a blocking wait
  * (`codex_pending_wait`); `codex_pending_is_done` polls. Once over, its outcome never changes:
  * `codex_pending_result` (text) and `codex_pending_result_json` (a document) read it.
+ * `codex_client_close` fails every request still waiting with `CODEX_ERR_CLOSED`, a lost
+ * connection with `CODEX_ERR_TRANSPORT`; pending requests may be freed before or after
+ * their client.
  *
  * Threads: every call but `codex_pending_free` may be made from any thread, at once (a
  * `const codex_pending *` may be shared); `codex_pending_free` is exclusive: after every
