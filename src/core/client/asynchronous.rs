@@ -104,24 +104,15 @@ impl Client {
         Ok(turn.bounded_by(self.in_flight.clone()))
     }
 
-    /// The next ready stream whose tag `wanted` accepts; the others met on the way stay ready
-    /// (marked again, after what is ready now). `None` when nothing wanted is ready.
+    /// The next ready stream whose tag `wanted` accepts; the others stay ready, in place.
+    /// `None` when no wanted one is ready.
     pub fn next_ready_where(&self, wanted: impl Fn(usize) -> bool) -> Result<Option<usize>> {
-        let Some(set) = self.shared.ready_set() else {
-            return Err(Error::invalid_argument(
+        match self.shared.ready_set() {
+            Some(set) => Ok(set.next_where(wanted)),
+            None => Err(Error::invalid_argument(
                 "client: no event descriptor; call codex_client_event_fd first",
-            ));
-        };
-        let mut skipped = Vec::new();
-        let found = loop {
-            match set.next() {
-                Some(tag) if wanted(tag) => break Some(tag),
-                Some(tag) => skipped.push(tag),
-                None => break None,
-            }
-        };
-        skipped.into_iter().for_each(|tag| set.mark(tag));
-        Ok(found)
+            )),
+        }
     }
 
     /// Asynchronous starts of this client waiting for their answer now.
