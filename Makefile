@@ -28,7 +28,7 @@ C_LIBS   := -lpthread -ldl -lm
 # it with the library, so every target that runs it depends on `lib`.
 FAKE     := $(CURDIR)/$(LIBDIR)/fake_app_server
 
-C_TESTS  := concurrent_turns_test bad_input_test failure_test callbacks_test pool_test event_fd_test log_test json_test freed_ready_turn_test close_in_callback_test misuse_test
+C_TESTS  := concurrent_turns_test bad_input_test failure_test callbacks_test pool_test event_fd_test log_test json_test freed_ready_turn_test close_in_callback_test misuse_test async_test
 # Turns this client did not start, reviews (issue 19): a C and a C++ test, run by c-test.
 C_TESTS  += attach_test attach_cpp_test answers_test
 $(BUILD)/attach_cpp_test: tests/cpp/attach_test.cpp include/codex_app_server.hpp include/codex_app_server.h lib | $(BUILD)
@@ -45,7 +45,7 @@ include mk/windows.mk
 WINDOWS_TEST := $(if $(and $(shell command -v wine),$(shell command -v $(MINGW_CC))),test-windows)
 
 .PHONY: all lib header runtime test test-repeat msrv-check layers-check rust-test c-test c-sanitize example-test go-test symbols \
-	header-check real-codex-c-test consumer-test cargo-c-test docs docs-test demo bench bench-transports bench-startup bench-soak \
+	header-check real-codex-c-test consumer-test cargo-c-test docs docs-test demo bench bench-starts bench-transports bench-startup bench-soak \
 	bench-pool bench-threads install clean
 DEMO_PREFIX := $(CURDIR)/$(BUILD)/prefix
 
@@ -113,10 +113,14 @@ $(BUILD)/pool_cpp_test: tests/cpp/pool_test.cpp include/codex_app_server.hpp inc
 $(BUILD)/threads_cpp_test: tests/cpp/threads_test.cpp include/codex_app_server.hpp include/codex_app_server.h lib | $(BUILD)
 	$(CXX) -std=c++17 -Wall -Wextra -Werror -pedantic $(CFLAGS) -Iinclude -o $@ $< $(STATIC) $(C_LIBS)
 
-c-test: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test $(BUILD)/pool_cpp_test $(BUILD)/threads_cpp_test
+# Asynchronous starts (issue 23): the C++ forms.
+$(BUILD)/async_cpp_test: tests/cpp/async_test.cpp include/codex_app_server.hpp include/codex_app_server.h lib | $(BUILD)
+	$(CXX) -std=c++17 -Wall -Wextra -Werror -pedantic $(CFLAGS) -Iinclude -o $@ $< $(STATIC) $(C_LIBS)
+
+c-test: $(addprefix $(BUILD)/,$(C_TESTS)) $(BUILD)/raii_test $(BUILD)/pool_cpp_test $(BUILD)/threads_cpp_test $(BUILD)/async_cpp_test
 	@echo "c tests run with: $(or $(VALGRIND),no valgrind)"
 	@pass=0; fail=0; \
-	for t in $(C_TESTS) raii_test pool_cpp_test threads_cpp_test; do \
+	for t in $(C_TESTS) raii_test pool_cpp_test threads_cpp_test async_cpp_test; do \
 	  if CODEX_FAKE_SERVER=$(FAKE) timeout 300 $(VALGRIND) $(BUILD)/$$t; then pass=$$((pass+1)); \
 	  else echo "FAILED: $$t"; fail=$$((fail+1)); fi; \
 	done; \
@@ -354,6 +358,14 @@ bench: lib | $(BUILD)
 	@./bench/run.sh $(BUILD)/bench_events $(LIBDIR)/examples/flood_floor $(CURDIR)/$(BUILD)/paced_server $(FAKE) $(SDK_DIR) \
 	  $(BUILD)/latency_floor
 	@echo; $(LIBDIR)/examples/getter_cost
+	@echo; $(MAKE) --no-print-directory bench-starts
+
+# Start N turns from one thread and consume them, blocking and asynchronous starts beside the
+# floor (issue 23; bench/starts.sh, bench/start_turns.c). Also the last section of `make bench`.
+bench-starts: lib | $(BUILD)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -Iinclude -o $(BUILD)/start_turns bench/start_turns.c $(STATIC) $(C_LIBS)
+	$(CARGO) build --release --example flood_floor
+	@./bench/starts.sh $(BUILD)/start_turns $(LIBDIR)/examples/flood_floor $(FAKE)
 
 # The flood over stdio, ws:// and unix:// (bench/ws_flood_server.rs) side by side.
 bench-transports: lib | $(BUILD)

@@ -2,7 +2,7 @@
 //! the least a client could do, timed like `bench_events flood` (from the last `turn/start` until
 //! every turn's `turn/completed` has been read).
 //!
-//!   flood_floor value|raw|threads FAKE_SERVER TURNS DELTAS_PER_TURN
+//!   flood_floor value|raw|threads|starts FAKE_SERVER TURNS DELTAS_PER_TURN
 //!
 //! `value`: every line parsed into a `serde_json::Value`, each delta checked (its turn id and its
 //! text are strings) and counted — a plain client that routes nothing to anyone. `raw`: the bytes
@@ -11,6 +11,9 @@
 //! and a condition variable per turn; each waiting thread woken once per read batch): the parse
 //! plus what it costs to wake a blocked thread per turn, as polling with a pthread per turn does. All read like the
 //! library: the pipe enlarged to 1 MiB (as the library does on Linux), 1 MiB reads.
+//! `starts`: `value`, with the clock started before the first `turn/start` and every
+//! `turn/start` written at once (by a second thread, so neither pipe fills while the other
+//! waits), their answers parsed in the same pass: the floor of `bench/start_turns.c`.
 
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
@@ -22,8 +25,8 @@ use std::time::Instant;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 5 || !matches!(args[1].as_str(), "value" | "raw" | "threads") {
-        eprintln!("usage: {} value|raw|threads FAKE_SERVER TURNS DELTAS_PER_TURN", args[0]);
+    if args.len() != 5 || !matches!(args[1].as_str(), "value" | "raw" | "threads" | "starts") {
+        eprintln!("usage: {} value|raw|threads|starts FAKE_SERVER TURNS DELTAS_PER_TURN", args[0]);
         std::process::exit(2);
     }
     let (mode, fake) = (args[1].as_str(), &args[2]);
@@ -69,14 +72,34 @@ fn main() {
     let mut turn_ids = HashMap::with_capacity(turns);
     let mut turn_id =
         |v: Value| turn_ids.insert(v["result"]["turn"]["id"].to_string(), turn_ids.len());
-    for thread in &threads[..turns - 1] {
+    let untimed = if mode == "starts" { 0 } else { turns - 1 };
+    for thread in &threads[..untimed] {
         let id = request(&mut stdin, "turn/start", &turn_params(thread));
         turn_id(await_response(&mut reader, id));
     }
     let consumers = (mode == "threads").then(|| Consumers::start(turns));
     let started = Instant::now();
-    let last = request(&mut stdin, "turn/start", &turn_params(&threads[turns - 1]));
-    turn_id(await_response(&mut reader, last));
+    let mut writer = None;
+    if mode == "starts" {
+        let lines: Vec<String> = threads
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let id = id + 1 + i as u64;
+                format!(r#"{{"id":{id},"method":"turn/start","params":{}}}"#, turn_params(t))
+            })
+            .collect();
+        writer = Some(std::thread::spawn(move || {
+            for line in lines {
+                writeln!(stdin, "{line}").unwrap();
+            }
+            stdin.flush().unwrap();
+            stdin
+        }));
+    } else {
+        let last = request(&mut stdin, "turn/start", &turn_params(&threads[turns - 1]));
+        turn_id(await_response(&mut reader, last));
+    }
 
     // The flood: turns * deltas delta lines, then one turn/completed per turn.
     let lines_wanted = turns * (deltas + 1);
@@ -155,7 +178,7 @@ fn main() {
         "mode={mode} turns={turns} events={events} seconds={secs:.3} events/s={:.0} lines={lines}",
         events as f64 / secs
     );
-    drop(stdin);
+    drop(writer.map(|w| w.join().unwrap()));
     let _ = child.kill();
     let _ = child.wait();
 }

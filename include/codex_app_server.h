@@ -559,6 +559,11 @@
 #define CODEX_MAX_LINE_BYTES (1 << 30)
 
 /**
+ * The largest bound `codex_options_set_max_pending_requests` takes.
+ */
+#define CODEX_MAX_PENDING_REQUESTS (1 << 24)
+
+/**
  * The primary window of a rate limit (the shorter one, e.g. 5 hours).
  */
 #define CODEX_RATE_LIMIT_PRIMARY 0
@@ -671,6 +676,19 @@
 typedef struct codex_client codex_client;
 
 /**
+ * A client being started by `codex_client_start_async`: spawning codex (or connecting) and the
+ * `initialize` handshake run on a library thread of their own. Take the client with
+ * `codex_client_starting_finish` once it is over — learnt from its descriptor
+ * (`codex_client_starting_fd`), its callback (`codex_client_starting_set_callback`), a
+ * blocking wait (`codex_client_starting_wait`) or `codex_client_starting_is_done` — then free
+ * the handle with `codex_client_starting_free`, which cancels a start still under way.
+ *
+ * Threads: every call but `codex_client_starting_free` may be made from any thread, at once;
+ * `codex_client_starting_free` is exclusive.
+ */
+typedef struct codex_client_starting codex_client_starting;
+
+/**
  * The detail of a failed call: its code, a message, and for JSON-RPC errors the server's
  * code and `data`. Returned through the optional `codex_error **err_out` argument of every
  * fallible function, which is written only when the call fails (initialize it to NULL).
@@ -722,6 +740,26 @@ typedef struct codex_json codex_json;
  * at a time.
  */
 typedef struct codex_options codex_options;
+
+/**
+ * A request sent without waiting for its answer. Made by the `*_async` start functions;
+ * freed with `codex_pending_free`, which cancels it when it is still waiting (its answer,
+ * when it comes, is then dropped).
+ *
+ * Its completion is observed in one of three ways, chosen per request: the client's event
+ * descriptor (`codex_pending_watch`, then `codex_client_next_ready`), a callback on the
+ * client's callback threads (`codex_pending_set_callback`), or a blocking wait
+ * (`codex_pending_wait`); `codex_pending_is_done` polls. Once over, its outcome never changes:
+ * `codex_pending_result` (text) and `codex_pending_result_json` (a document) read it.
+ * `codex_client_close` fails every request still waiting with `CODEX_ERR_CLOSED`, a lost
+ * connection with `CODEX_ERR_TRANSPORT`; pending requests may be freed before or after
+ * their client.
+ *
+ * Threads: every call but `codex_pending_free` may be made from any thread, at once (a
+ * `const codex_pending *` may be shared); `codex_pending_free` is exclusive: after every
+ * other call on it has returned.
+ */
+typedef struct codex_pending codex_pending;
 
 /**
  * A pool of app-servers: each member is a client of its own (a spawned `codex app-server`, or
@@ -859,6 +897,21 @@ typedef void (*codex_log_callback)(void *userdata,
                                    const char *message);
 
 /**
+ * The completion callback of a pending request: `pending` is the program's own handle (read
+ * it with `codex_pending_result`; it may be freed inside the callback). Runs once, on one of
+ * the client's callback threads, never the reader thread and with no internal lock held.
+ */
+typedef void (*codex_pending_callback)(void *userdata,
+                                       struct codex_pending *pending);
+
+/**
+ * Called once when a start is over, on the start's own library thread, with the program's
+ * handle (take the client with `codex_client_starting_finish`; the handle may be freed here).
+ */
+typedef void (*codex_client_starting_callback)(void *userdata,
+                                               struct codex_client_starting *starting);
+
+/**
  * Token counts of one part of a usage (`codex_usage_tokens`).
  */
 typedef struct codex_token_counts {
@@ -987,6 +1040,14 @@ typedef struct codex_token_counts {
  * message names the pointer and both types; `codex_json_get_type` tells the type.
  */
 #define CODEX_ERR_WRONG_TYPE 16
+
+/**
+ * An asynchronous start (`codex_client_request_async`, `codex_client_thread_start_async`,
+ * `codex_turn_start_async`, ...) was refused before anything was sent: the client already
+ * has as many of them waiting for their answer as `codex_options_set_max_pending_requests`
+ * allows (default 10,000). Nothing was queued; retry once some have completed or been freed.
+ */
+#define CODEX_ERR_TOO_MANY_PENDING 17
 
 /**
  * No messages.
@@ -3106,6 +3167,221 @@ codex_result codex_options_set_required_human_approval(struct codex_options *opt
                                                        struct codex_error **err_out);
 
 /**
+ * Sends any protocol method like `codex_client_request`, without waiting for the answer: on
+ * success writes a pending request to `*pending_out` at once. `timeout_ms` bounds the wait
+ * for the answer as for `codex_client_request` (0: the client's request timeout, -1: none);
+ * when it passes the request completes with `CODEX_ERR_TIMEOUT`.
+ *
+ * Up to `codex_options_set_max_pending_requests` asynchronous starts (these, thread start and
+ * resume, asynchronous turn starts) may wait for their answers at once; each costs one table
+ * entry, nothing per other request.
+ *
+ * - **Threads:** any thread, many at once.
+ * - **Ownership:** `method` and `params_json` are only read during the call; the pending
+ *   request written to `*pending_out` is the caller's: free it with `codex_pending_free`.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or invalid arguments, `params_json` not a
+ *   JSON object or array, `method` `turn/start`, `timeout_ms` out of range),
+ *   `CODEX_ERR_TOO_MANY_PENDING` (the bound is reached; nothing was sent),
+ *   `CODEX_ERR_TRANSPORT`, `CODEX_ERR_CLOSED`. The answer's own errors are the pending
+ *   request's, read with `codex_pending_result`.
+ *
+ * # Safety
+ * `client` a live client; `method` a string; `params_json` NULL or a string; `pending_out`
+ * writable; `err_out` NULL or writable.
+ */
+codex_result codex_client_request_async(const struct codex_client *client,
+                                        const char *method,
+                                        const char *params_json,
+                                        int64_t timeout_ms,
+                                        struct codex_pending **pending_out,
+                                        struct codex_error **err_out);
+
+/**
+ * Starts a thread (`thread/start`) like `codex_client_thread_start`, without waiting: on
+ * success writes a pending request to `*pending_out` at once. Its result is the whole
+ * `thread/start` result; the new thread's id is at `/thread/id`
+ * (`codex_json_get_string(json, "/thread/id", ...)` on `codex_pending_result_json`). A result
+ * without a thread id completes it with `CODEX_ERR_PROTOCOL`.
+ *
+ * - **Threads:** any thread, many at once.
+ * - **Ownership:** `params_json` is only read during the call; the pending request is the
+ *   caller's (`codex_pending_free`).
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (invalid client, `params_json` not a JSON
+ *   object, NULL `pending_out`), `CODEX_ERR_TOO_MANY_PENDING`, `CODEX_ERR_TRANSPORT`,
+ *   `CODEX_ERR_CLOSED`.
+ *
+ * # Safety
+ * `client` a live client; `params_json` NULL or a string; `pending_out` writable; `err_out`
+ * NULL or writable.
+ */
+codex_result codex_client_thread_start_async(const struct codex_client *client,
+                                             const char *params_json,
+                                             struct codex_pending **pending_out,
+                                             struct codex_error **err_out);
+
+/**
+ * Resumes a thread (`thread/resume`) like `codex_client_thread_resume`, without waiting: on
+ * success writes a pending request to `*pending_out` at once; its result is the whole
+ * `thread/resume` result.
+ *
+ * - **Threads:** any thread, many at once.
+ * - **Ownership:** `thread_id` and `params_json` are only read during the call; the pending
+ *   request is the caller's (`codex_pending_free`).
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (invalid client, NULL or empty `thread_id`,
+ *   `params_json` not a JSON object or holding `threadId`, NULL `pending_out`),
+ *   `CODEX_ERR_TOO_MANY_PENDING`, `CODEX_ERR_TRANSPORT`, `CODEX_ERR_CLOSED`.
+ *
+ * # Safety
+ * `client` a live client; `thread_id` a string; `params_json` NULL or a string;
+ * `pending_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_client_thread_resume_async(const struct codex_client *client,
+                                              const char *thread_id,
+                                              const char *params_json,
+                                              struct codex_pending **pending_out,
+                                              struct codex_error **err_out);
+
+/**
+ * Whether the request is over (answered, failed, timed out, or failed by the client's close
+ * or the connection's loss). Never blocks. False for NULL or an invalid handle.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** none: false for NULL or an invalid handle.
+ *
+ * # Safety
+ * `pending` NULL or a live pending request.
+ */
+bool codex_pending_is_done(const struct codex_pending *pending);
+
+/**
+ * Waits until the request is over: `CODEX_OK` then, whatever its outcome (read it with
+ * `codex_pending_result`); `CODEX_ERR_TIMEOUT` when it is not over within `timeout_ms`
+ * (-1: no limit, 0: just look). For programs that mix styles; an event loop never needs it.
+ *
+ * - **Threads:** any thread, several at once.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** `CODEX_ERR_TIMEOUT` (not over in time; the request goes on),
+ *   `CODEX_ERR_INVALID_ARGUMENT` (invalid `pending`, `timeout_ms` below -1 or above
+ *   2^31 - 1).
+ *
+ * # Safety
+ * `pending` a live pending request; `err_out` NULL or writable.
+ */
+codex_result codex_pending_wait(const struct codex_pending *pending,
+                                int64_t timeout_ms,
+                                struct codex_error **err_out);
+
+/**
+ * The outcome of a finished request: `CODEX_OK` with its result JSON in `*result_out`
+ * (borrowed: valid until the pending request is freed), or the request's own error
+ * (`CODEX_ERR_RPC` with the server's code and data, `CODEX_ERR_TIMEOUT`, `CODEX_ERR_TRANSPORT`,
+ * `CODEX_ERR_CLOSED`, `CODEX_ERR_PROTOCOL` ...), the same every time it is asked.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** the text written to `*result_out` is borrowed from the pending request.
+ * - **Errors:** the request's own error; `CODEX_ERR_INVALID_ARGUMENT` for an invalid `pending`,
+ *   a NULL `result_out`, or a request not over yet (see `codex_pending_is_done`).
+ *
+ * # Safety
+ * `pending` a live pending request; `result_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_pending_result(const struct codex_pending *pending,
+                                  const char **result_out,
+                                  struct codex_error **err_out);
+
+/**
+ * The result of a finished request as a JSON document read by JSON Pointer (`codex_json`),
+ * borrowed: valid until the pending request is freed (do not `codex_json_free` it). Fails as
+ * `codex_pending_result` does.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** the document written to `*json_out` is lent by the pending request.
+ * - **Errors:** as `codex_pending_result`, with `json_out` for `result_out`.
+ *
+ * # Safety
+ * `pending` a live pending request; `json_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_pending_result_json(const struct codex_pending *pending,
+                                       const struct codex_json **json_out,
+                                       struct codex_error **err_out);
+
+/**
+ * Reports the request's completion through the client's event descriptor: once it is over,
+ * `codex_client_next_ready` hands out `pending` (at once if it is over already). Each pending
+ * request is reported once. `codex_client_event_fd` must have been called first.
+ * `codex_client_next_ready_turn` never returns pending requests: a loop that watches them
+ * takes from the ready list with `codex_client_next_ready`.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** nothing changes hands; the handle stays the caller's.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (invalid `pending`, no event descriptor yet, or
+ *   a completion already reported to a callback or the event descriptor).
+ *
+ * # Safety
+ * `pending` a live pending request; `err_out` NULL or writable.
+ */
+codex_result codex_pending_watch(const struct codex_pending *pending,
+                                 struct codex_error **err_out);
+
+/**
+ * Calls `callback(userdata, pending)` once, on one of the client's callback threads, when
+ * the request is over (soon after this call if it is over already). `userdata_free` (may be
+ * NULL) runs exactly once: after the call, or when `pending` is freed before it, or at once
+ * when this fails. Freeing `pending` cancels the call: none starts after `codex_pending_free`
+ * returns, which waits for a running one (unless called from inside it).
+ *
+ * - **Threads:** any thread; the callback runs on a library thread and may call any function
+ *   of this library, `codex_pending_free(pending)` included.
+ * - **Ownership:** the library owns `userdata` until `userdata_free` runs.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (invalid `pending`, NULL `callback`, or a
+ *   completion already reported to a callback or the event descriptor).
+ *
+ * # Safety
+ * `pending` a live pending request; `callback` and `userdata_free` callable from any thread;
+ * `err_out` NULL or writable.
+ */
+codex_result codex_pending_set_callback(struct codex_pending *pending,
+                                        codex_pending_callback callback,
+                                        void *userdata,
+                                        codex_userdata_free userdata_free,
+                                        struct codex_error **err_out);
+
+/**
+ * Frees a pending request. One still waiting is cancelled: nothing is reported for it any
+ * more and its answer, when it comes, is dropped; a finished one's result goes. NULL is
+ * ignored.
+ *
+ * - **Threads:** exclusive on `pending` (after every other call on it returned); from inside
+ *   its own callback too.
+ * - **Ownership:** releases `pending`, the strings and document it lent, and a callback's
+ *   userdata not yet released.
+ * - **Errors:** none; NULL is ignored.
+ *
+ * # Safety
+ * `pending` NULL or a live pending request.
+ */
+void codex_pending_free(struct codex_pending *pending);
+
+/**
+ * How many asynchronous starts (pending requests and asynchronous turn starts) may wait for
+ * their answers at once on one client (default 10,000; at least 1, at most
+ * `CODEX_MAX_PENDING_REQUESTS`). A start beyond it is refused with
+ * `CODEX_ERR_TOO_MANY_PENDING` before anything is sent. Blocking calls are not counted.
+ *
+ * - **Threads:** exclusive on `opts`.
+ * - **Ownership:** nothing is allocated; the options keep the value.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` for 0, a value above `CODEX_MAX_PENDING_REQUESTS`,
+ *   or invalid options; the options are unchanged then.
+ *
+ * # Safety
+ * `opts` must be live options; `err_out` NULL or writable.
+ */
+codex_result codex_options_set_max_pending_requests(struct codex_options *opts,
+                                                    size_t max,
+                                                    struct codex_error **err_out);
+
+/**
  * Starts (or connects) every member at once, each from its options (copied: they may be freed
  * right after) on a library thread of its own. Returns as soon as one member is up — the
  * others go on starting in the background, and are retried when they fail — and writes the
@@ -3457,7 +3733,9 @@ codex_result codex_client_event_fd(const struct codex_client *client,
  * oldest first. `CODEX_OK` with `*turn_out` a turn (the handle the program holds) that has
  * something, or with `*turn_out` NULL when it is the client stream; `CODEX_ERR_TIMEOUT` (no
  * error object needed: `err_out` is still written) when nothing is ready — the descriptor is
- * then no longer readable. A freed turn is never returned. Never blocks.
+ * then no longer readable (unless pending requests watched with `codex_pending_watch` are
+ * ready: this function leaves them for `codex_client_next_ready`). A freed turn is never
+ * returned. Never blocks.
  *
  * - **Threads:** any thread.
  * - **Ownership:** the turn written to `*turn_out` is the program's own handle (from
@@ -3471,6 +3749,31 @@ codex_result codex_client_event_fd(const struct codex_client *client,
 codex_result codex_client_next_ready_turn(const struct codex_client *client,
                                           struct codex_turn **turn_out,
                                           struct codex_error **err_out);
+
+/**
+ * The next ready item of the client's event descriptor, oldest first: a polled turn (as
+ * `codex_client_next_ready_turn` reports them), the client stream, or a pending request
+ * watched with `codex_pending_watch` that is over. `CODEX_OK` with exactly one of
+ * `*turn_out` and `*pending_out` set (the other NULL), or both NULL for the client stream;
+ * `CODEX_ERR_TIMEOUT` (no error object needed) when nothing is ready. A freed turn or pending
+ * request is never returned. Never blocks. A pending request is reported once: read it with
+ * `codex_pending_result` and free it. A turn may be reported once more after a drain that
+ * reached its end (its end arrived while it was being drained): `codex_turn_next_event` then
+ * returns `CODEX_STREAM_END` again, so count a turn's end once.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** the handle written is the program's own (from `codex_turn_start*` or an
+ *   `*_async` start), not a new one.
+ * - **Errors:** `CODEX_ERR_TIMEOUT` when nothing is ready; `CODEX_ERR_INVALID_ARGUMENT` for an
+ *   invalid client, a NULL `turn_out` or `pending_out`, or before `codex_client_event_fd`.
+ *
+ * # Safety
+ * `client` a live client; `turn_out` and `pending_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_client_next_ready(const struct codex_client *client,
+                                     struct codex_turn **turn_out,
+                                     struct codex_pending **pending_out,
+                                     struct codex_error **err_out);
 
 /**
  * Writes a new handle on the server request behind `ev` to `*req_out` (free with
@@ -3712,6 +4015,127 @@ codex_result codex_request_item_id(const struct codex_request *req,
                                    const char **value_out,
                                    size_t *len_out,
                                    struct codex_error **err_out);
+
+/**
+ * Starts a client like `codex_client_start` — spawn codex (or connect to `opts`' URL) and
+ * complete `initialize` within the start timeout — without waiting: writes a
+ * `codex_client_starting` to `*starting_out` at once. The options are copied; they may be
+ * freed right after.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** the handle written to `*starting_out` is the caller's: free it with
+ *   `codex_client_starting_free` (after taking the client, or to cancel the start).
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (invalid `opts`, NULL `starting_out`),
+ *   `CODEX_ERR_INTERNAL` (no thread could be started). The start's own errors
+ *   (`CODEX_ERR_SPAWN`, `CODEX_ERR_TIMEOUT`, `CODEX_ERR_TRANSPORT`, `CODEX_ERR_AUTH`, ...) come
+ *   from `codex_client_starting_finish`.
+ *
+ * # Safety
+ * `opts` NULL (the defaults) or live options; `starting_out` writable; `err_out` NULL or
+ * writable.
+ */
+codex_result codex_client_start_async(const struct codex_options *opts,
+                                      struct codex_client_starting **starting_out,
+                                      struct codex_error **err_out);
+
+/**
+ * Whether the start is over (the client is up, or the start failed). Never blocks. False for
+ * NULL or an invalid handle.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** none: false for NULL or an invalid handle.
+ *
+ * # Safety
+ * `starting` NULL or a live handle.
+ */
+bool codex_client_starting_is_done(const struct codex_client_starting *starting);
+
+/**
+ * A descriptor for an event loop, readable once the start is over (and from then on). Owned
+ * by the handle: do not read, write or close it; it is closed by `codex_client_starting_free`.
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** the descriptor is the handle's.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (invalid `starting`, NULL `fd_out`, or on
+ *   Windows, where it is not available yet); `CODEX_ERR_INTERNAL` if the system refuses one.
+ *
+ * # Safety
+ * `starting` a live handle; `fd_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_client_starting_fd(const struct codex_client_starting *starting,
+                                      int *fd_out,
+                                      struct codex_error **err_out);
+
+/**
+ * Waits until the start is over: `CODEX_OK` then, whatever its outcome;
+ * `CODEX_ERR_TIMEOUT` when it is not over within `timeout_ms` (-1: no limit, 0: just look).
+ *
+ * - **Threads:** any thread, several at once.
+ * - **Ownership:** nothing to free.
+ * - **Errors:** `CODEX_ERR_TIMEOUT`; `CODEX_ERR_INVALID_ARGUMENT` (invalid `starting`,
+ *   `timeout_ms` out of range).
+ *
+ * # Safety
+ * `starting` a live handle; `err_out` NULL or writable.
+ */
+codex_result codex_client_starting_wait(const struct codex_client_starting *starting,
+                                        int64_t timeout_ms,
+                                        struct codex_error **err_out);
+
+/**
+ * Calls `callback(userdata, starting)` once when the start is over, on the start's library
+ * thread (at once, on the calling thread, when it is over already). `userdata_free` (may be
+ * NULL) runs exactly once: after the call, when the handle is freed first, or at once when
+ * this fails.
+ *
+ * - **Threads:** any thread; the callback may call any function of this library, including
+ *   `codex_client_starting_finish` and `codex_client_starting_free` on its handle.
+ * - **Ownership:** the library owns `userdata` until `userdata_free` runs.
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (invalid `starting`, NULL `callback`, a callback
+ *   given already).
+ *
+ * # Safety
+ * `starting` a live handle; `callback` and `userdata_free` callable from any thread;
+ * `err_out` NULL or writable.
+ */
+codex_result codex_client_starting_set_callback(struct codex_client_starting *starting,
+                                                codex_client_starting_callback callback,
+                                                void *userdata,
+                                                codex_userdata_free userdata_free,
+                                                struct codex_error **err_out);
+
+/**
+ * Takes the started client: `CODEX_OK` with it in `*client_out` (once; free it with
+ * `codex_client_free`), or the start's error (every time it is asked).
+ *
+ * - **Threads:** any thread.
+ * - **Ownership:** the client written to `*client_out` is the caller's.
+ * - **Errors:** the start's own (`CODEX_ERR_SPAWN`, `CODEX_ERR_TIMEOUT`, `CODEX_ERR_TRANSPORT`,
+ *   `CODEX_ERR_AUTH`, `CODEX_ERR_CLOSED` when cancelled, ...); `CODEX_ERR_INVALID_ARGUMENT`
+ *   (invalid `starting`, NULL `client_out`, a start not over yet, a client taken already).
+ *
+ * # Safety
+ * `starting` a live handle; `client_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_client_starting_finish(const struct codex_client_starting *starting,
+                                          struct codex_client **client_out,
+                                          struct codex_error **err_out);
+
+/**
+ * Frees the handle. A start still under way is cancelled (the child killed, the connection
+ * shut); a started client not taken with `codex_client_starting_finish` is closed. A running
+ * callback is waited for, unless this is called from inside it. NULL is ignored.
+ *
+ * - **Threads:** exclusive on `starting`; from inside its own callback too.
+ * - **Ownership:** releases `starting` and its descriptor; a client already taken is not
+ *   touched.
+ * - **Errors:** none; NULL is ignored.
+ *
+ * # Safety
+ * `starting` NULL or a live handle.
+ */
+void codex_client_starting_free(struct codex_client_starting *starting);
 
 /**
  * Starts a listing of the server's threads; no request is sent until the first
@@ -4782,6 +5206,101 @@ codex_result codex_usage_tokens(const struct codex_json *usage,
  */
 codex_result codex_usage_context_window(const struct codex_json *usage,
                                         int64_t *value_out,
+                                        struct codex_error **err_out);
+
+/**
+ * Starts a turn like `codex_turn_start`, without waiting for the `turn/start` answer: the
+ * turn is written to `*turn_out` at once and its events (also those that arrive before the
+ * answer) are read as usual — `codex_turn_next_event`, or the event descriptor's ready list.
+ * If the start fails (the server's error, no answer within the request timeout, the
+ * connection lost), the turn's stream ends with that error: `codex_turn_next_event` returns
+ * it, and the ready list reports the turn. `codex_turn_id` is `""` until the answer (or the
+ * turn's first event) names the turn; steer and interrupt need that id.
+ *
+ * Counts against `codex_options_set_max_pending_requests` until its answer arrives.
+ *
+ * - **Threads:** any thread, many at once on one client.
+ * - **Ownership:** as `codex_turn_start`: the turn is the caller's (`codex_turn_free`; freeing
+ *   it before the answer leaves the turn to the server, its events to the client stream).
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (NULL or invalid arguments, `params_json` not a
+ *   JSON object or holding `threadId`/`input`), `CODEX_ERR_TURN_ACTIVE` (the thread has a
+ *   turn running or starting), `CODEX_ERR_TOO_MANY_PENDING` (the bound is reached; nothing
+ *   was sent), `CODEX_ERR_TRANSPORT`, `CODEX_ERR_CLOSED`. Errors of the answer arrive in the
+ *   turn's stream.
+ *
+ * # Safety
+ * `client` a live client; `thread_id` and `input` strings; `params_json` NULL or a string;
+ * `turn_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_turn_start_async(const struct codex_client *client,
+                                    const char *thread_id,
+                                    const char *input,
+                                    const char *params_json,
+                                    struct codex_turn **turn_out,
+                                    struct codex_error **err_out);
+
+/**
+ * `codex_turn_start_with_callback` without waiting for the `turn/start` answer: the turn is
+ * written to `*turn_out` at once; a failed start reaches `callback` as a
+ * `CODEX_EVENT_STREAM_ERROR` event, its last call. `userdata_free` runs exactly once, after the
+ * last call (at once when this fails).
+ *
+ * - **Threads:** any thread; the callback runs on a library thread (see `codex_event_callback`).
+ * - **Ownership:** as `codex_turn_start_with_callback`.
+ * - **Errors:** those of `codex_turn_start_async`, and `CODEX_ERR_INVALID_ARGUMENT` for a NULL
+ *   `callback`.
+ *
+ * # Safety
+ * As for `codex_turn_start_async`; `callback` and `userdata_free` must be callable from any
+ * thread.
+ */
+codex_result codex_turn_start_async_with_callback(const struct codex_client *client,
+                                                  const char *thread_id,
+                                                  const char *input,
+                                                  const char *params_json,
+                                                  codex_event_callback callback,
+                                                  void *userdata,
+                                                  codex_userdata_free userdata_free,
+                                                  struct codex_turn **turn_out,
+                                                  struct codex_error **err_out);
+
+/**
+ * Steers the running turn like `codex_turn_steer`, without waiting: writes a pending request
+ * to `*pending_out` at once; its result is the `turn/steer` answer, or its error
+ * (`CODEX_ERR_RPC` when the turn is no longer running, `CODEX_ERR_TIMEOUT` after the control
+ * timeout). The turn's id must be known (`codex_turn_id` not empty).
+ *
+ * - **Threads:** any thread, also while another thread reads the turn.
+ * - **Ownership:** `input` is only read during the call; the pending request is the caller's
+ *   (`codex_pending_free`).
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (invalid `turn`, NULL or non-UTF-8 `input`, NULL
+ *   `pending_out`, a turn whose id is not known yet), `CODEX_ERR_TOO_MANY_PENDING`,
+ *   `CODEX_ERR_TRANSPORT`, `CODEX_ERR_CLOSED`.
+ *
+ * # Safety
+ * `turn` a live turn; `input` a string; `pending_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_turn_steer_async(const struct codex_turn *turn,
+                                    const char *input,
+                                    struct codex_pending **pending_out,
+                                    struct codex_error **err_out);
+
+/**
+ * Interrupts the turn like `codex_turn_interrupt`, without waiting: writes a pending request
+ * to `*pending_out` at once; the turn then completes with status `interrupted` in its stream.
+ * The turn's id must be known (`codex_turn_id` not empty).
+ *
+ * - **Threads:** any thread, also while another thread reads the turn.
+ * - **Ownership:** the pending request is the caller's (`codex_pending_free`).
+ * - **Errors:** `CODEX_ERR_INVALID_ARGUMENT` (invalid `turn`, NULL `pending_out`, a turn whose
+ *   id is not known yet), `CODEX_ERR_TOO_MANY_PENDING`, `CODEX_ERR_TRANSPORT`,
+ *   `CODEX_ERR_CLOSED`.
+ *
+ * # Safety
+ * `turn` a live turn; `pending_out` writable; `err_out` NULL or writable.
+ */
+codex_result codex_turn_interrupt_async(const struct codex_turn *turn,
+                                        struct codex_pending **pending_out,
                                         struct codex_error **err_out);
 
 /**

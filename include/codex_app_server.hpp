@@ -400,6 +400,7 @@ inline void free_handler(void *userdata) noexcept { delete static_cast<EventHand
 class Turn {
 public:
     explicit Turn(codex_turn *p) : p_(p) {}
+    const codex_turn *get() const { return p_.get(); }
     std::string id() const { return codex_turn_id(p_.get()); }
     std::string thread_id() const { return codex_turn_thread_id(p_.get()); }
     /// The next event; std::nullopt once the stream ended after turn/completed. Throws
@@ -515,6 +516,8 @@ public:
         detail::check(codex_client_start(options.get(), &c, &err), err);
         return Client(c);
     }
+    /// Takes ownership of a started client (from codex_client_starting_finish).
+    static Client adopt(codex_client *p) { return Client(p); }
     std::string initialize_result() const { return codex_client_initialize_result(p_.get()); }
     /// Any protocol method; params_json empty for none. timeout 0 = the client's default.
     std::string request(const std::string &method, const std::string &params_json = "",
@@ -1057,3 +1060,230 @@ inline Turn review_start(const Client &client, const std::string &thread_id, con
 }  // namespace codex
 
 #endif
+
+// ---- Asynchronous starts (issue 23): codex::Pending, futures, turns started without waiting.
+#include <future>
+#include <memory>
+
+namespace codex {
+
+/// A request started without waiting (see codex_pending in the C header): watch it on the
+/// client's event descriptor, wait for it, or read it once done. Destroying it cancels it.
+class Pending {
+public:
+    explicit Pending(codex_pending *p) : p_(p) {}
+    bool done() const { return codex_pending_is_done(p_.get()); }
+    /// Waits until it is over; false when `timeout` passed first.
+    bool wait(Timeout timeout = forever) const {
+        codex_error *err = nullptr;
+        codex_result rc = codex_pending_wait(p_.get(), timeout.count(), &err);
+        if (rc == CODEX_ERR_TIMEOUT) {
+            codex_error_free(err);
+            return false;
+        }
+        detail::check(rc, err);
+        return true;
+    }
+    /// The result JSON; throws the request's own error (or CODEX_ERR_INVALID_ARGUMENT before
+    /// it is over).
+    std::string result() const {
+        const char *text = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_pending_result(p_.get(), &text, &err), err);
+        return text;
+    }
+    /// The result as a document, lent for as long as this Pending lives.
+    JsonView result_json() const {
+        const codex_json *doc = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_pending_result_json(p_.get(), &doc, &err), err);
+        return JsonView(doc);
+    }
+    /// Reports completion through codex_client_next_ready (see codex_pending_watch).
+    void watch() const {
+        codex_error *err = nullptr;
+        detail::check(codex_pending_watch(p_.get(), &err), err);
+    }
+    codex_pending *get() const { return p_.get(); }
+
+private:
+    detail::Owned<codex_pending, codex_pending_free> p_;
+};
+
+namespace detail {
+inline codex_pending *started(codex_result rc, codex_error *const &err, codex_pending *p) {
+    check(rc, err);
+    return p;
+}
+/// Settles a promise from a finished pending request, then frees the request.
+inline void settle(void *userdata, codex_pending *pending) noexcept {
+    auto *promise = static_cast<std::promise<std::string> *>(userdata);
+    const char *text = nullptr;
+    codex_error *err = nullptr;
+    codex_result rc = codex_pending_result(pending, &text, &err);
+    try {
+        check(rc, err);
+        promise->set_value(text);
+    } catch (...) {
+        promise->set_exception(std::current_exception());
+    }
+    codex_pending_free(pending);
+}
+inline void free_promise(void *userdata) noexcept { delete static_cast<std::promise<std::string> *>(userdata); }
+/// A future settled by the callback, which owns `pending` from here on.
+inline std::future<std::string> future_of(codex_pending *pending) {
+    auto *promise = new std::promise<std::string>();  // freed by the library, exactly once
+    std::future<std::string> future = promise->get_future();
+    codex_error *err = nullptr;
+    codex_result rc = codex_pending_set_callback(pending, settle, promise, free_promise, &err);
+    if (rc != CODEX_OK) codex_pending_free(pending);
+    check(rc, err);
+    return future;
+}
+}  // namespace detail
+
+/// Any protocol method without waiting (codex_client_request_async).
+inline Pending request_async(const Client &client, const std::string &method, const std::string &params_json = "",
+                             Timeout timeout = Timeout(0)) {
+    codex_pending *p = nullptr;
+    codex_error *err = nullptr;
+    codex_result rc = codex_client_request_async(client.get(), method.c_str(),
+                                                 params_json.empty() ? nullptr : params_json.c_str(),
+                                                 timeout.count(), &p, &err);
+    return Pending(detail::started(rc, err, p));
+}
+/// thread/start without waiting; the id is at "/thread/id" of the result.
+inline Pending thread_start_async(const Client &client, const std::string &params_json = "{}") {
+    codex_pending *p = nullptr;
+    codex_error *err = nullptr;
+    codex_result rc = codex_client_thread_start_async(client.get(), params_json.c_str(), &p, &err);
+    return Pending(detail::started(rc, err, p));
+}
+/// thread/resume without waiting.
+inline Pending thread_resume_async(const Client &client, const std::string &thread_id,
+                                   const std::string &params_json = "") {
+    codex_pending *p = nullptr;
+    codex_error *err = nullptr;
+    codex_result rc = codex_client_thread_resume_async(client.get(), thread_id.c_str(),
+                                                       params_json.empty() ? nullptr : params_json.c_str(), &p, &err);
+    return Pending(detail::started(rc, err, p));
+}
+/// Any protocol method as a std::future of its result JSON, settled on a callback thread (the
+/// future throws codex::Error for a failed request).
+inline std::future<std::string> request_future(const Client &client, const std::string &method,
+                                               const std::string &params_json = "", Timeout timeout = Timeout(0)) {
+    codex_pending *p = nullptr;
+    codex_error *err = nullptr;
+    codex_result rc = codex_client_request_async(client.get(), method.c_str(),
+                                                 params_json.empty() ? nullptr : params_json.c_str(),
+                                                 timeout.count(), &p, &err);
+    return detail::future_of(detail::started(rc, err, p));
+}
+/// thread/start as a std::future of its result JSON.
+inline std::future<std::string> thread_start_future(const Client &client, const std::string &params_json = "{}") {
+    codex_pending *p = nullptr;
+    codex_error *err = nullptr;
+    codex_result rc = codex_client_thread_start_async(client.get(), params_json.c_str(), &p, &err);
+    return detail::future_of(detail::started(rc, err, p));
+}
+/// A turn returned before its turn/start answer (codex_turn_start_async): a failed start ends
+/// its stream with the error.
+inline Turn turn_start_async(const Client &client, const std::string &thread_id, const std::string &input,
+                             const std::string &params_json = "") {
+    codex_turn *t = nullptr;
+    codex_error *err = nullptr;
+    detail::check(codex_turn_start_async(client.get(), thread_id.c_str(), input.c_str(),
+                                         params_json.empty() ? nullptr : params_json.c_str(), &t, &err),
+                  err);
+    return Turn(t);
+}
+
+/// Steers a running turn without waiting (codex_turn_steer_async); its id must be known.
+inline Pending steer_async(const Turn &turn, const std::string &input) {
+    codex_pending *p = nullptr;
+    codex_error *err = nullptr;
+    codex_result rc = codex_turn_steer_async(turn.get(), input.c_str(), &p, &err);
+    return Pending(detail::started(rc, err, p));
+}
+/// Interrupts a turn without waiting (codex_turn_interrupt_async); its id must be known.
+inline Pending interrupt_async(const Turn &turn) {
+    codex_pending *p = nullptr;
+    codex_error *err = nullptr;
+    codex_result rc = codex_turn_interrupt_async(turn.get(), &p, &err);
+    return Pending(detail::started(rc, err, p));
+}
+
+/// A client being started without waiting (codex_client_start_async): watch fd(), wait, or ask
+/// done(), then finish() for the Client. Destroying it cancels a start still under way.
+class Starting {
+public:
+    explicit Starting(codex_client_starting *p) : p_(p) {}
+    bool done() const { return codex_client_starting_is_done(p_.get()); }
+    bool wait(Timeout timeout = forever) const {
+        codex_error *err = nullptr;
+        codex_result rc = codex_client_starting_wait(p_.get(), timeout.count(), &err);
+        if (rc == CODEX_ERR_TIMEOUT) {
+            codex_error_free(err);
+            return false;
+        }
+        detail::check(rc, err);
+        return true;
+    }
+    /// Readable once the start is over.
+    int fd() const {
+        int fd = -1;
+        codex_error *err = nullptr;
+        detail::check(codex_client_starting_fd(p_.get(), &fd, &err), err);
+        return fd;
+    }
+    /// The started client (once), or throws the start's error.
+    Client finish() const {
+        codex_client *c = nullptr;
+        codex_error *err = nullptr;
+        detail::check(codex_client_starting_finish(p_.get(), &c, &err), err);
+        return Client::adopt(c);
+    }
+
+private:
+    detail::Owned<codex_client_starting, codex_client_starting_free> p_;
+};
+
+/// Starts a client without waiting.
+inline Starting start_async(const Options &options = Options()) {
+    codex_client_starting *p = nullptr;
+    codex_error *err = nullptr;
+    detail::check(codex_client_start_async(options.get(), &p, &err), err);
+    return Starting(p);
+}
+
+namespace detail {
+inline void settle_start(void *userdata, codex_client_starting *starting) noexcept {
+    auto *promise = static_cast<std::promise<Client> *>(userdata);
+    codex_client *c = nullptr;
+    codex_error *err = nullptr;
+    codex_result rc = codex_client_starting_finish(starting, &c, &err);
+    try {
+        check(rc, err);
+        promise->set_value(Client::adopt(c));
+    } catch (...) {
+        promise->set_exception(std::current_exception());
+    }
+    codex_client_starting_free(starting);
+}
+inline void free_start_promise(void *userdata) noexcept { delete static_cast<std::promise<Client> *>(userdata); }
+}  // namespace detail
+
+/// Starts a client as a std::future, settled on the start's library thread.
+inline std::future<Client> start_future(const Options &options = Options()) {
+    codex_client_starting *p = nullptr;
+    codex_error *err = nullptr;
+    detail::check(codex_client_start_async(options.get(), &p, &err), err);
+    auto *promise = new std::promise<Client>();  // freed by the library, exactly once
+    std::future<Client> future = promise->get_future();
+    codex_result rc = codex_client_starting_set_callback(p, detail::settle_start, promise, detail::free_start_promise, &err);
+    if (rc != CODEX_OK) codex_client_starting_free(p);
+    detail::check(rc, err);
+    return future;
+}
+
+}  // namespace codex

@@ -166,6 +166,8 @@ type Options struct {
 	// Declares requiredHumanApproval (codex 0.171): humanCommand approvals may come, answered
 	// only with Accept, Decline or Cancel.
 	RequiredHumanApproval bool
+	// Asynchronous starts waiting for their answer at once (RequestAsync, ...); 0: default (10,000).
+	MaxPendingRequests int
 }
 
 // Client is one running app-server and its connection. Safe for concurrent use.
@@ -277,6 +279,10 @@ func newOptions(o Options) (*C.codex_options, error) {
 	if o.ReconnectWindow != nil {
 		var err *C.codex_error
 		steps = append(steps, check(C.codex_options_set_reconnect_window_ms(opts, millis(*o.ReconnectWindow), &err), err))
+	}
+	if o.MaxPendingRequests != 0 {
+		var err *C.codex_error
+		steps = append(steps, check(C.codex_options_set_max_pending_requests(opts, C.size_t(o.MaxPendingRequests), &err), err))
 	}
 	if o.TurnBufferEvents != nil {
 		var err *C.codex_error

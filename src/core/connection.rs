@@ -175,7 +175,7 @@ impl Connection {
         self.rpc.call_then(&self.transport, method, params, timeout, Some(on_answer))
     }
 
-    fn timeout(&self, timeout: Timeout) -> Option<Duration> {
+    pub(crate) fn timeout(&self, timeout: Timeout) -> Option<Duration> {
         match timeout {
             Timeout::Default => self.request_timeout,
             Timeout::Forever => None,

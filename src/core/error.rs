@@ -35,6 +35,8 @@ pub enum ErrorKind {
     NotFound,
     /// A JSON Pointer named a value of another type than the getter reads.
     WrongType,
+    /// An asynchronous start was refused: the client's bound of requests in flight is reached.
+    TooManyPending,
 }
 
 #[derive(Clone, Debug)]

@@ -39,6 +39,9 @@ pub struct Options {
     /// How long a dropped WebSocket or Unix-socket connection is tried again (and its turns
     /// resumed) before everything fails; zero: never. Stdio never reconnects.
     pub reconnect_window: Duration,
+    /// Asynchronous starts (pending requests, turns started without waiting) that may wait for
+    /// their answer at once; a start beyond it is refused with `TooManyPending`.
+    pub max_pending_requests: usize,
 }
 
 pub(crate) const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(15);
@@ -46,6 +49,7 @@ pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 pub(crate) const DEFAULT_SERVER_REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 pub(crate) const DEFAULT_CLIENT_STREAM_CAPACITY: usize = 1024;
 pub(crate) const DEFAULT_TURN_BUFFER_EVENTS: usize = 65_536;
+pub(crate) const DEFAULT_MAX_PENDING_REQUESTS: usize = 10_000;
 pub(crate) const DEFAULT_CONTROL_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) const DEFAULT_RECONNECT_WINDOW: Duration = Duration::from_secs(30);
 
@@ -72,6 +76,7 @@ impl Default for Options {
             turn_idle_timeout: None,
             callback_threads: default_callback_threads(),
             reconnect_window: DEFAULT_RECONNECT_WINDOW,
+            max_pending_requests: DEFAULT_MAX_PENDING_REQUESTS,
         }
     }
 }

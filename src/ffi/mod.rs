@@ -43,15 +43,18 @@ pub mod items;
 pub mod json;
 pub mod log;
 pub mod options;
+pub mod pending;
 pub mod pool;
 pub mod rate_limits;
 pub mod ready;
 pub mod request;
 pub mod request_fields;
+pub mod starting;
 pub mod thread_list;
 pub mod thread_options;
 pub mod threads;
 pub mod turn;
+pub mod turn_async;
 pub mod turn_options;
 pub mod usage;
 pub mod version;
@@ -118,6 +121,11 @@ pub const CODEX_ERR_NOT_FOUND: codex_result = 15;
 /// integer, a fraction or a number beyond int64 read with `codex_json_get_int`, ...). The
 /// message names the pointer and both types; `codex_json_get_type` tells the type.
 pub const CODEX_ERR_WRONG_TYPE: codex_result = 16;
+/// An asynchronous start (`codex_client_request_async`, `codex_client_thread_start_async`,
+/// `codex_turn_start_async`, ...) was refused before anything was sent: the client already
+/// has as many of them waiting for their answer as `codex_options_set_max_pending_requests`
+/// allows (default 10,000). Nothing was queued; retry once some have completed or been freed.
+pub const CODEX_ERR_TOO_MANY_PENDING: codex_result = 17;
 
 pub(crate) fn code_of(kind: ErrorKind) -> codex_result {
     match kind {
@@ -136,6 +144,7 @@ pub(crate) fn code_of(kind: ErrorKind) -> codex_result {
         ErrorKind::Auth => CODEX_ERR_AUTH,
         ErrorKind::NotFound => CODEX_ERR_NOT_FOUND,
         ErrorKind::WrongType => CODEX_ERR_WRONG_TYPE,
+        ErrorKind::TooManyPending => CODEX_ERR_TOO_MANY_PENDING,
     }
 }
 
@@ -371,6 +380,7 @@ pub extern "C" fn codex_result_name(code: codex_result) -> *const c_char {
         CODEX_ERR_AUTH => b"CODEX_ERR_AUTH\0",
         CODEX_ERR_NOT_FOUND => b"CODEX_ERR_NOT_FOUND\0",
         CODEX_ERR_WRONG_TYPE => b"CODEX_ERR_WRONG_TYPE\0",
+        CODEX_ERR_TOO_MANY_PENDING => b"CODEX_ERR_TOO_MANY_PENDING\0",
         _ => b"CODEX_UNKNOWN\0",
     };
     name.as_ptr().cast()
@@ -382,11 +392,11 @@ mod tests {
 
     #[test]
     fn every_result_code_has_its_name() {
-        for code in 0..=16 {
+        for code in 0..=17 {
             let name = unsafe { CStr::from_ptr(codex_result_name(code)) }.to_str().unwrap();
             assert!(name.starts_with("CODEX_") && name != "CODEX_UNKNOWN", "{code}: {name}");
         }
-        let unknown = unsafe { CStr::from_ptr(codex_result_name(17)) };
+        let unknown = unsafe { CStr::from_ptr(codex_result_name(99)) };
         assert_eq!(unknown.to_str().unwrap(), "CODEX_UNKNOWN");
     }
 }

@@ -30,7 +30,7 @@ pub(crate) unsafe fn options_of<'a>(
 }
 
 /// Runs `change` on the options behind `opts`.
-unsafe fn with_options(
+pub(crate) unsafe fn with_options(
     opts: *mut codex_options,
     err_out: *mut *mut codex_error,
     change: impl FnOnce(&mut Options) -> Result<(), crate::core::Error>,

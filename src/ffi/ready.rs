@@ -4,6 +4,7 @@
 
 use super::client::{client_ref, codex_client};
 use super::error::codex_error;
+use super::pending::{codex_pending, PENDING_TAG_BIT};
 use super::turn::codex_turn;
 use super::{codex_result, guard_result, out_ptr};
 use crate::core::routing::ready::CLIENT_STREAM;
@@ -54,7 +55,9 @@ pub unsafe extern "C" fn codex_client_event_fd(
 /// oldest first. `CODEX_OK` with `*turn_out` a turn (the handle the program holds) that has
 /// something, or with `*turn_out` NULL when it is the client stream; `CODEX_ERR_TIMEOUT` (no
 /// error object needed: `err_out` is still written) when nothing is ready — the descriptor is
-/// then no longer readable. A freed turn is never returned. Never blocks.
+/// then no longer readable (unless pending requests watched with `codex_pending_watch` are
+/// ready: this function leaves them for `codex_client_next_ready`). A freed turn is never
+/// returned. Never blocks.
 ///
 /// - **Threads:** any thread.
 /// - **Ownership:** the turn written to `*turn_out` is the program's own handle (from
@@ -73,7 +76,8 @@ pub unsafe extern "C" fn codex_client_next_ready_turn(
     guard_result(err_out, || {
         let client = client_ref(client)?;
         out_ptr(turn_out, "turn_out")?;
-        match client.next_ready()? {
+        // Pending requests stay in the list for `codex_client_next_ready`.
+        match client.next_ready_where(|tag| tag & PENDING_TAG_BIT == 0)? {
             None => Err(Error::new(ErrorKind::Timeout, "nothing is ready")),
             Some(CLIENT_STREAM) => {
                 *turn_out = std::ptr::null_mut();
@@ -84,5 +88,50 @@ pub unsafe extern "C" fn codex_client_next_ready_turn(
                 Ok(())
             }
         }
+    })
+}
+
+/// The next ready item of the client's event descriptor, oldest first: a polled turn (as
+/// `codex_client_next_ready_turn` reports them), the client stream, or a pending request
+/// watched with `codex_pending_watch` that is over. `CODEX_OK` with exactly one of
+/// `*turn_out` and `*pending_out` set (the other NULL), or both NULL for the client stream;
+/// `CODEX_ERR_TIMEOUT` (no error object needed) when nothing is ready. A freed turn or pending
+/// request is never returned. Never blocks. A pending request is reported once: read it with
+/// `codex_pending_result` and free it. A turn may be reported once more after a drain that
+/// reached its end (its end arrived while it was being drained): `codex_turn_next_event` then
+/// returns `CODEX_STREAM_END` again, so count a turn's end once.
+///
+/// - **Threads:** any thread.
+/// - **Ownership:** the handle written is the program's own (from `codex_turn_start*` or an
+///   `*_async` start), not a new one.
+/// - **Errors:** `CODEX_ERR_TIMEOUT` when nothing is ready; `CODEX_ERR_INVALID_ARGUMENT` for an
+///   invalid client, a NULL `turn_out` or `pending_out`, or before `codex_client_event_fd`.
+///
+/// # Safety
+/// `client` a live client; `turn_out` and `pending_out` writable; `err_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn codex_client_next_ready(
+    client: *const codex_client,
+    turn_out: *mut *mut codex_turn,
+    pending_out: *mut *mut codex_pending,
+    err_out: *mut *mut codex_error,
+) -> codex_result {
+    guard_result(err_out, || {
+        let client = client_ref(client)?;
+        out_ptr(turn_out, "turn_out")?;
+        out_ptr(pending_out, "pending_out")?;
+        let Some(tag) = client.next_ready()? else {
+            return Err(Error::new(ErrorKind::Timeout, "nothing is ready"));
+        };
+        let (turn, pending) = match tag {
+            CLIENT_STREAM => (std::ptr::null_mut(), std::ptr::null_mut()),
+            tag if tag & PENDING_TAG_BIT != 0 => {
+                (std::ptr::null_mut(), (tag & !PENDING_TAG_BIT) as *mut codex_pending)
+            }
+            tag => (tag as *mut codex_turn, std::ptr::null_mut()),
+        };
+        *turn_out = turn;
+        *pending_out = pending;
+        Ok(())
     })
 }

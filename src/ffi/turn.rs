@@ -37,7 +37,7 @@ pub struct codex_turn {
 
 handle_type!(codex_turn, 0x636f_6465_7874_726e);
 
-unsafe fn turn_ref<'a>(turn: *const codex_turn) -> Result<&'a Turn, Error> {
+pub(crate) unsafe fn turn_ref<'a>(turn: *const codex_turn) -> Result<&'a Turn, Error> {
     handle(turn, "turn").map(|t| &t.turn)
 }
 

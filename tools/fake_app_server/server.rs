@@ -39,6 +39,8 @@ pub struct State {
     pub emitter_started: bool,
     /// The ids of the turn/starts received in scenario `scripted`, in order.
     pub starts: Vec<Json>,
+    /// thread/starts with `"fakeHold": true`, unanswered until `test/release_held`.
+    held_starts: Vec<Json>,
 }
 
 pub fn result(rid: &Json, result: Json) -> io::Result<()> {
@@ -164,7 +166,18 @@ impl Server {
                 result(&rid, obj! { "data" => vec![model], "nextCursor" => Json::Null })
             }
             "thread_list" => result(&rid, obj! { "data" => vec![], "nextCursor" => Json::Null }),
+            "thread_start" if params.get("fakeHold").is_some() => {
+                self.state.lock().unwrap().held_starts.push(rid);
+                Ok(())
+            }
             "thread_start" => self.thread_start(&rid),
+            "test_release_held" => {
+                let held = std::mem::take(&mut self.state.lock().unwrap().held_starts);
+                for start in &held {
+                    self.thread_start(start)?;
+                }
+                result(&rid, obj! { "released" => held.len() as i64 })
+            }
             "turn_start" => self.turn_start(rid, &params),
             // A review runs as a turn: in scenario `scripted` it is a start like turn/start.
             "review_start" if config().scenario == "scripted" => self.start_scripted(rid),

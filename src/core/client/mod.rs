@@ -4,7 +4,10 @@
 //! (`threads`) and the account and models (`account`).
 
 mod account;
+mod asynchronous;
 mod attach;
+pub mod pending;
+pub mod starting;
 pub mod threads;
 pub mod turn;
 pub mod turn_summary;
@@ -13,9 +16,7 @@ use super::connection::Connection;
 pub use super::connection::Timeout;
 use super::error::{Error, ErrorKind, Result};
 use super::options::Options;
-use super::protocol::params::{
-    check_params_json, input_items, object_map, object_params, thread_id_of, turn_id_of,
-};
+use super::protocol::params::{object_map, object_params, thread_id_of, turn_id_of};
 use super::routing::dispatch::Callback;
 use super::routing::event::Event;
 use super::routing::queue::{Taken, Wait};
@@ -29,6 +30,8 @@ use turn::Turn;
 pub struct Client {
     shared: Arc<Connection>,
     init_result: String,
+    /// The bound of asynchronous starts waiting for their answer.
+    in_flight: Arc<pending::InFlight>,
 }
 
 impl Client {
@@ -45,7 +48,8 @@ impl Client {
         cancel: &Cancel,
     ) -> Result<Client> {
         let (shared, init_result) = Connection::start(options, on_down, cancel)?;
-        Ok(Client { shared, init_result })
+        let in_flight = pending::InFlight::new(options.max_pending_requests);
+        Ok(Client { shared, init_result, in_flight })
     }
 
     /// Raw JSON of the `initialize` result (`userAgent`, `codexHome`, ...).
@@ -59,20 +63,7 @@ impl Client {
 
     /// Sends any protocol method; `params` is raw JSON (an object or array) or `None`.
     pub fn request(&self, method: &str, params: Option<&str>, timeout: Timeout) -> Result<String> {
-        if method.is_empty() {
-            return Err(Error::invalid_argument("method: must not be empty"));
-        }
-        // A turn started behind the router's back would escape the one-active-turn rule and
-        // leave its events with nobody.
-        if method == "turn/start" {
-            return Err(Error::invalid_argument(
-                "method: start turns with codex_turn_start (or its callback variant), which \
-                 tracks the turn: one active turn per thread, its own event stream",
-            ));
-        }
-        if let Some(p) = params {
-            check_params_json(p, "params_json")?;
-        }
+        asynchronous::check_request(method, params)?;
         self.shared.call(method, params, timeout)
     }
 
@@ -107,13 +98,7 @@ impl Client {
         params: Option<&str>,
         callback: Option<Callback>,
     ) -> Result<Turn> {
-        if thread_id.is_empty() {
-            return Err(Error::invalid_argument("thread_id: must not be empty"));
-        }
-        let mut map = object_map(params, "params_json", &["threadId", "input"])?;
-        map.insert("threadId".into(), Value::String(thread_id.to_owned()));
-        map.insert("input".into(), input_items(input));
-        let params = Value::Object(map).to_string();
+        let params = asynchronous::turn_start_params(thread_id, input, params)?;
         let router = &self.shared.router;
         let (queue, ids) = router.begin_turn(thread_id)?;
         // The answer is applied by the reader in its place among the lines, so that the events
@@ -127,7 +112,8 @@ impl Client {
             router.abandon_turn(thread_id, &queue);
         })?;
         log::debug!("turn {turn_id} started on thread {thread_id}");
-        Ok(Turn::new(self.shared.clone(), thread_id.to_owned(), ids, queue, callback))
+        let turn = Turn::new(self.shared.clone(), thread_id.to_owned(), ids, queue, callback);
+        Ok(turn.bounded_by(self.in_flight.clone()))
     }
 
     /// The next event of the client stream (events of no turn held by a handle).

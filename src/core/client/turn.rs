@@ -1,6 +1,7 @@
 //! A running turn: its own event stream (polled, or pushed to a callback), steer, interrupt,
 //! and run-to-completion.
 
+use super::pending::{any_result, InFlight, Pending};
 use super::turn_summary::{TurnOutcome, TurnSummary};
 use crate::core::connection::{Connection, Timeout};
 use crate::core::error::{Error, ErrorKind, Result};
@@ -48,6 +49,8 @@ pub struct Turn {
     ready_tag: Option<usize>,
     /// Set when the turn's events go to a callback instead of `next_event`.
     dispatcher: Option<Dispatcher>,
+    /// The client's bound of asynchronous requests (steer and interrupt without waiting).
+    in_flight: Option<Arc<InFlight>>,
 }
 
 impl Turn {
@@ -99,7 +102,7 @@ impl Turn {
                 },
             )
         });
-        Turn { inner, dispatcher, ready_tag: None }
+        Turn { inner, dispatcher, ready_tag: None, in_flight: None }
     }
 
     /// Reports this turn under `tag` to the client's event loop, when the program asked for an
@@ -162,19 +165,53 @@ impl Turn {
         }
     }
 
+    /// Counts this turn's asynchronous steers and interrupts against the client's bound.
+    pub(crate) fn bounded_by(mut self, in_flight: Arc<InFlight>) -> Turn {
+        self.in_flight = Some(in_flight);
+        self
+    }
+
     /// Adds input to this running turn (`turn/steer`).
     pub fn steer(&self, input: &str) -> Result<()> {
-        let params = serde_json::json!({
+        self.control("turn/steer", &self.steer_params(input))
+    }
+
+    fn steer_params(&self, input: &str) -> String {
+        serde_json::json!({
             "threadId": self.inner.thread_id,
             "expectedTurnId": self.id(),
             "input": input_items(input),
-        });
-        self.control("turn/steer", &params.to_string())
+        })
+        .to_string()
     }
 
     /// Asks the server to stop this turn; it then completes with status `interrupted`.
     pub fn interrupt(&self) -> Result<()> {
         self.control("turn/interrupt", &interrupt_params(&self.inner.thread_id, self.id()))
+    }
+
+    /// `steer` without waiting: the answer completes the returned request.
+    pub fn steer_async(&self, input: &str) -> Result<Pending> {
+        self.control_async("turn/steer", &self.steer_params(input))
+    }
+
+    /// `interrupt` without waiting.
+    pub fn interrupt_async(&self) -> Result<Pending> {
+        self.control_async("turn/interrupt", &interrupt_params(&self.inner.thread_id, self.id()))
+    }
+
+    /// Steer and interrupt need the turn's id, which an asynchronous start learns later.
+    fn control_async(&self, method: &str, params: &str) -> Result<Pending> {
+        if self.id().is_empty() {
+            return Err(Error::invalid_argument(
+                "turn: its id is not known yet (its turn/start answer has not arrived; \
+                 codex_turn_id is empty until then)",
+            ));
+        }
+        let shared = &self.inner.shared;
+        let limit = self.in_flight.clone().unwrap_or_else(|| InFlight::new(usize::MAX));
+        let timeout = Timeout::After(shared.control_timeout);
+        Pending::start(shared, &limit, method, Some(params), timeout, any_result)
     }
 
     /// Steer and interrupt wait the control timeout: a user is waiting on them.

@@ -66,7 +66,9 @@ impl Subscriptions {
             Some(why) => Err(Error::new(
                 ErrorKind::Transport,
                 format!(
-                    "thread {thread} could not be subscribed to again after the connection                      dropped ({why}): its events would not reach this client. Resume it with                      thread/resume, or start a new thread"
+                    "thread {thread} could not be subscribed to again after the connection dropped \
+                     ({why}): its events would not reach this client. Resume it with \
+                     thread/resume, or start a new thread"
                 ),
             )),
         }

@@ -76,9 +76,21 @@ impl Executor {
 
     fn submit(&self, delivery: Arc<Delivery>) {
         match self.started.get_or_init(|| self.start_workers()) {
-            Ok(()) => self.queue.push(delivery),
+            Ok(()) => self.queue.push(Job::Deliver(delivery)),
             // No worker will ever run it: its turn fails instead of waiting forever.
             Err(err) => delivery.release(Err(err.clone())),
+        }
+    }
+
+    /// Runs `task` once on a worker (a pending request's completion callback). When no worker
+    /// can be started the task is dropped unrun, and the error returned.
+    pub fn run_task(&self, task: Task) -> Result<()> {
+        match self.started.get_or_init(|| self.start_workers()) {
+            Ok(()) => {
+                self.queue.push(Job::Run(task));
+                Ok(())
+            }
+            Err(err) => Err(err.clone()),
         }
     }
 
@@ -90,8 +102,12 @@ impl Executor {
             let body = Box::new(move || {
                 WORKER_OF.with(|w| w.set(Arc::as_ptr(&queue) as usize));
                 prefer_short_slices();
-                while let Some(delivery) = queue.next() {
-                    delivery.run();
+                while let Some(job) = queue.next() {
+                    match job {
+                        Job::Deliver(delivery) => delivery.run(),
+                        // A bug in a task must not end the worker.
+                        Job::Run(task) => drop(catch_unwind(AssertUnwindSafe(task))),
+                    }
                 }
             });
             match (self.spawn)(std::thread::Builder::new().name(self.name.clone()), body) {
@@ -129,9 +145,18 @@ struct RunQueue {
     ready: Condvar,
 }
 
+/// A one-off piece of work for a worker.
+pub type Task = Box<dyn FnOnce() + Send>;
+
+/// What a worker runs: a delivery (until its queue is empty), or a task once.
+enum Job {
+    Deliver(Arc<Delivery>),
+    Run(Task),
+}
+
 #[derive(Default)]
 struct RunState {
-    deliveries: VecDeque<Arc<Delivery>>,
+    deliveries: VecDeque<Job>,
     /// Workers asleep in `next`.
     idle: usize,
     /// Wakes sent that no worker has taken yet: a worker is woken only when more sleep than this.
@@ -144,9 +169,9 @@ impl RunQueue {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn push(&self, delivery: Arc<Delivery>) {
+    fn push(&self, job: Job) {
         let mut state = self.lock();
-        state.deliveries.push_back(delivery);
+        state.deliveries.push_back(job);
         let wake = state.idle > state.waking;
         state.waking += usize::from(wake);
         drop(state);
@@ -155,8 +180,8 @@ impl RunQueue {
         }
     }
 
-    /// The next delivery to run; `None` once closed.
-    fn next(&self) -> Option<Arc<Delivery>> {
+    /// The next job to run; `None` once closed.
+    fn next(&self) -> Option<Job> {
         let mut state = self.lock();
         loop {
             if let Some(delivery) = state.deliveries.pop_front() {

@@ -94,6 +94,28 @@ impl ReadySet {
         tag
     }
 
+    /// The oldest ready stream `wanted` accepts; the others stay where they are, in order
+    /// (so a `forget` of one of them still reaches it). `None` when no wanted one is ready;
+    /// the descriptor then stays raised while unwanted ones remain.
+    pub fn next_where(&self, wanted: impl Fn(usize) -> bool) -> Option<usize> {
+        let mut taken = self.taken();
+        if !taken.iter().any(|&t| wanted(t)) {
+            let mut marked = self.marked();
+            if taken.is_empty() {
+                std::mem::swap(&mut *taken, &mut marked.order); // the common case: no copy
+            } else {
+                let order = std::mem::take(&mut marked.order);
+                taken.extend(order);
+            }
+            marked.members.clear();
+        }
+        let tag = taken.iter().position(|&t| wanted(t)).and_then(|at| taken.remove(at));
+        if taken.is_empty() {
+            self.lower_if_empty();
+        }
+        tag
+    }
+
     /// A stream that is gone (its handle freed) is never reported again.
     pub fn forget(&self, tag: usize) {
         let mut taken = self.taken();

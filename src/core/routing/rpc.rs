@@ -18,9 +18,28 @@ type Outcome = Result<String>;
 /// the response's place among the lines (a turn's start is confirmed or abandoned there).
 pub type OnAnswer = Box<dyn FnOnce(&ResponseOutcome<'_>) + Send>;
 
+/// Gets the outcome of an asynchronous request (`Rpc::start`): on the reader thread with the
+/// response, or on whichever thread fails the connection. Must be short and never block.
+pub type OnDone = Box<dyn FnOnce(Outcome) + Send>;
+
+/// Where a waiter's outcome goes: a blocked caller's channel, or an asynchronous request's hook.
+enum Reply {
+    Blocked(Sender<Outcome>),
+    Hook(OnDone),
+}
+
+impl Reply {
+    fn send(self, outcome: Outcome) {
+        match self {
+            Reply::Blocked(tx) => drop(tx.send(outcome)),
+            Reply::Hook(done) => done(outcome),
+        }
+    }
+}
+
 struct Waiter {
     method: String,
-    reply: Sender<Outcome>,
+    reply: Reply,
     on_answer: Option<OnAnswer>,
 }
 
@@ -63,19 +82,8 @@ impl Rpc {
         timeout: Option<Duration>,
         on_answer: Option<OnAnswer>,
     ) -> Result<String> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = bounded(1);
-        {
-            let mut table = self.table();
-            if let Some(err) = &table.failed {
-                return Err(err.clone());
-            }
-            table.waiters.insert(id, Waiter { method: method.to_owned(), reply: tx, on_answer });
-        }
-        if let Err(e) = transport.send(request_line(id, method, params)) {
-            self.table().waiters.remove(&id);
-            return Err(e);
-        }
+        let id = self.send_request(transport, method, params, on_answer, Reply::Blocked(tx))?;
         let outcome = match timeout {
             Some(t) => rx.recv_timeout(t),
             None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
@@ -97,6 +105,63 @@ impl Rpc {
         }
     }
 
+    /// Sends `method` and returns its id at once; `done` gets the outcome exactly once, unless
+    /// the request is cancelled first (`cancel`). `on_answer` runs as for `call_then`. Fails
+    /// (without calling `done`) only when nothing was sent: the connection had failed already,
+    /// or the write was refused before the connection's failure reached the waiter.
+    pub fn start(
+        &self,
+        transport: &Transport,
+        method: &str,
+        params: Option<&str>,
+        on_answer: Option<OnAnswer>,
+        done: OnDone,
+    ) -> Result<u64> {
+        self.send_request(transport, method, params, on_answer, Reply::Hook(done))
+    }
+
+    /// Forgets the waiter of request `id`: its answer, when it comes, is dropped. False when the
+    /// outcome has been (or is being) delivered already.
+    pub fn cancel(&self, id: u64) -> bool {
+        self.table().waiters.remove(&id).is_some()
+    }
+
+    /// Fails request `id` with `error` if it still waits (an asynchronous request's timeout).
+    pub fn expire(&self, id: u64, error: Error) -> bool {
+        let Some(waiter) = self.table().waiters.remove(&id) else {
+            return false;
+        };
+        log::warn!("{} (request {id}): {}", waiter.method, error.message);
+        waiter.reply.send(Err(error));
+        true
+    }
+
+    /// Registers the waiter, then writes the request. A failed write whose waiter the
+    /// connection's failure already took reports through the waiter (the caller's one path).
+    fn send_request(
+        &self,
+        transport: &Transport,
+        method: &str,
+        params: Option<&str>,
+        on_answer: Option<OnAnswer>,
+        reply: Reply,
+    ) -> Result<u64> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut table = self.table();
+            if let Some(err) = &table.failed {
+                return Err(err.clone());
+            }
+            table.waiters.insert(id, Waiter { method: method.to_owned(), reply, on_answer });
+        }
+        if let Err(e) = transport.send(request_line(id, method, params)) {
+            if self.table().waiters.remove(&id).is_some() {
+                return Err(e);
+            }
+        }
+        Ok(id)
+    }
+
     /// A request line with a fresh id and no waiter: its response is dropped on arrival.
     pub fn unanswered_line(&self, method: &str, params: Option<&str>) -> Vec<u8> {
         request_line(self.next_id.fetch_add(1, Ordering::Relaxed), method, params)
@@ -111,9 +176,10 @@ impl Rpc {
     ) -> (u64, crossbeam_channel::Receiver<Outcome>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = bounded(1);
-        self.table()
-            .waiters
-            .insert(id, Waiter { method: method.to_owned(), reply: tx, on_answer: None });
+        self.table().waiters.insert(
+            id,
+            Waiter { method: method.to_owned(), reply: Reply::Blocked(tx), on_answer: None },
+        );
         (id, rx)
     }
 
@@ -126,7 +192,8 @@ impl Rpc {
     ) -> (u64, crossbeam_channel::Receiver<Outcome>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = bounded(1);
-        let waiter = Waiter { method: method.to_owned(), reply: tx, on_answer: Some(on_answer) };
+        let reply = Reply::Blocked(tx);
+        let waiter = Waiter { method: method.to_owned(), reply, on_answer: Some(on_answer) };
         self.table().waiters.insert(id, waiter);
         (id, rx)
     }
@@ -152,7 +219,7 @@ impl Rpc {
                 Err(Error::protocol(format!("{} (request {id}): {why}", waiter.method)))
             }
         };
-        let _ = waiter.reply.send(outcome);
+        waiter.reply.send(outcome);
         true
     }
 
@@ -164,7 +231,7 @@ impl Rpc {
             std::mem::take(&mut table.waiters)
         };
         for (_, waiter) in waiters {
-            let _ = waiter.reply.send(Err(error.clone()));
+            waiter.reply.send(Err(error.clone()));
         }
     }
 

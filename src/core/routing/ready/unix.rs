@@ -97,6 +97,24 @@ mod tests {
     }
 
     #[test]
+    fn next_where_skips_unwanted_streams_in_place_and_forget_still_reaches_them() {
+        let set = ReadySet::new().unwrap();
+        set.mark(3); // unwanted (odd)
+        set.mark(4);
+        set.mark(5);
+        let even = |t: usize| t % 2 == 0;
+        assert_eq!(set.next_where(even), Some(4));
+        assert_eq!(set.next_where(even), None);
+        assert!(readable(set.fd()), "3 and 5 are still ready");
+        set.forget(3); // a freed handle: never handed out
+        set.mark(6);
+        assert_eq!(set.next_where(even), Some(6));
+        assert_eq!(set.next(), Some(5));
+        assert_eq!(set.next(), None);
+        assert!(!readable(set.fd()));
+    }
+
+    #[test]
     fn marks_while_the_loop_holds_a_batch_come_after_it_and_forget_reaches_both() {
         let set = ReadySet::new().unwrap();
         set.mark(1);
