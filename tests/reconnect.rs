@@ -671,6 +671,21 @@ fn a_thread_idle_at_the_drop_is_subscribed_again_and_its_next_turn_streams() {
     };
     assert_eq!(refused.code, CODEX_ERR_TRANSPORT);
     assert!(refused.message.contains("could not be subscribed to again"), "{}", refused.message);
+    // So is an asynchronous start: it goes through the same check.
+    let (mut turn_out, mut err) = (std::ptr::null_mut(), std::ptr::null_mut());
+    let rc = unsafe {
+        codex_app_server::ffi::turn_async::codex_turn_start_async(
+            client.0,
+            cs(&fresh).as_ptr(),
+            cs("another").as_ptr(),
+            std::ptr::null(),
+            &mut turn_out,
+            &mut err,
+        )
+    };
+    let refused = take_error(rc, err);
+    assert_eq!(refused.code, CODEX_ERR_TRANSPORT, "{}", refused.message);
+    assert!(refused.message.contains("could not be subscribed to again"), "{}", refused.message);
     env.release(Some("HELD-PROMPT"));
     assert_eq!(turn.run().final_answer.as_deref(), Some(HELD_TEXT));
 }
