@@ -217,6 +217,13 @@ msrv-check: | $(BUILD)
 	  || { echo "FAILED: the library does not build with Rust $(MSRV), its rust-version"; exit 1; }
 	@echo "msrv-check: the library builds with Rust $(MSRV)"; echo 1 > $(BUILD)/msrv-check.passed
 
+# The fuzz target's hooks (src/fuzzing.rs, `--features fuzzing`) still build, so `make fuzz`
+# (nightly, not part of make test) is never found broken the day it is needed.
+fuzz-check: | $(BUILD)
+	@RUSTFLAGS="-A dead_code" $(CARGO) check --lib --features fuzzing --target-dir target/fuzz-check -q \
+	  || { echo "FAILED: the library does not build with --features fuzzing (make fuzz)"; exit 1; }
+	@echo "fuzz-check: the fuzzing hooks build"; echo 1 > $(BUILD)/fuzz-check.passed
+
 # The floors of src/core import one way (scripts/check-layers.py; the picture is in
 # src/core/mod.rs).
 layers-check: | $(BUILD)
@@ -244,10 +251,10 @@ test-compat: lib $(BUILD)/real_codex_test | $(BUILD)
 
 # Runs everything; the last line sums the passed tests of every part.
 PARTS := layers-check symbols c-test c-sanitize header-check example-test real-codex-c-test consumer-test cargo-c-test docs-test check-targets \
-	msrv-check \
+	msrv-check fuzz-check \
 	$(if $(WINDOWS_TEST),windows-rust-test windows-c-test windows-e2e-test windows-go-test)
 test: runtime layers-check rust-test symbols c-test c-sanitize header-check example-test real-codex-c-test go-test consumer-test \
-	cargo-c-test docs-test check-targets msrv-check $(WINDOWS_TEST)
+	cargo-c-test docs-test check-targets msrv-check fuzz-check $(WINDOWS_TEST)
 	@$(if $(WINDOWS_TEST),,echo "test: the Windows part was skipped (no wine or $(MINGW_CC))";) \
 	rust=$$(awk '/^test result: ok\./ {n += $$4} END {print n}' $(BUILD)/rust-test.log); \
 	  go=$$(grep -c -- '--- PASS' $(BUILD)/go-test.log); \
@@ -411,7 +418,7 @@ bench-startup: lib runtime | $(BUILD)
 # `cargo test` keeps it fixed.
 SECONDS ?= 60
 FUZZ_FLAGS ?=
-.PHONY: fuzz sanitize nightly
+.PHONY: fuzz fuzz-check sanitize nightly
 nightly:
 	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 	@rustup component list --toolchain nightly --installed | grep -q '^rust-src' \

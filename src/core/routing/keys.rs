@@ -29,7 +29,7 @@ type Scanned<T> = Result<T, Invalid>;
 
 /// Reads the keys of `params` (valid JSON); anything but an object has none, and a member of an
 /// unexpected type counts as absent. Invalid JSON has none either.
-#[cfg(test)]
+#[cfg(any(test, feature = "fuzzing"))]
 pub fn read(params: &str) -> Keys<'_> {
     let mut scan = Scanner::new(params);
     let mut keys = Keys::default();
