@@ -147,3 +147,30 @@ fn two_callbacks_that_free_each_others_turns_do_not_deadlock() {
     assert!(releases.recv_timeout(Duration::from_millis(0)).is_err(), "and only once");
     client.close();
 }
+
+/// A turn whose end the program read without taking it from the ready list (a blocking read
+/// reached the end after its completion marked the turn) is not reported ready again: the
+/// report is stale, and a loop would read the end twice.
+#[cfg(unix)] // the event descriptor: not on Windows yet
+#[test]
+fn a_turn_read_to_its_end_is_not_reported_ready_again() {
+    const TURN: usize = 8;
+    let client = fake::client("normal", &[("FAKE_DELTAS", "4")], |_| {});
+    client.event_fd().unwrap();
+    let (thread, _) = client.thread_start(None).unwrap();
+    // Held by the fake after 2 deltas until test/release.
+    let mut turn = client.turn_start(&thread, "hi hold-after:2", None, None).unwrap();
+    turn.report_ready_as(TURN);
+    for _ in 0..2 {
+        assert!(matches!(turn.next_event(safely()).unwrap(), Next::Event(_)));
+    }
+    let params = format!(r#"{{"turnId":"{}"}}"#, turn.id());
+    client.request("test/release", Some(&params), Timeout::Default).unwrap();
+    // Read to the end with a blocking wait; the rest of the turn marked it ready meanwhile.
+    while let Next::Event(_) = turn.next_event(safely()).unwrap() {}
+    while let Some(tag) = client.next_ready().unwrap() {
+        assert_ne!(tag, TURN, "a turn read to its end was reported ready again");
+    }
+    // Reading it again still says it ended.
+    assert!(matches!(turn.next_event(Wait::After(Duration::ZERO)).unwrap(), Next::End));
+}

@@ -83,7 +83,7 @@ int main(void) {
                     break;
                 }
                 if (rc == CODEX_STREAM_END) {
-                    /* A turn may be reported once more after its end, with nothing new. */
+                    /* Its end: the ready list reports this turn no more. */
                     if (!ended[i]) printf("turn %d: %zu deltas, completed\n", i, deltas[i]), open--;
                     ended[i] = 1;
                     break;

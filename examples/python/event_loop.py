@@ -108,7 +108,7 @@ async def main():
                 if rc == TIMEOUT:
                     lib.codex_error_free(e)
                     break
-                if rc == STREAM_END:  # may be reported once more after its end: settle once
+                if rc == STREAM_END:  # reported no more after this
                     if not done.done():
                         done.set_result("".join(text))
                     break

@@ -97,9 +97,8 @@ pub unsafe extern "C" fn codex_client_next_ready_turn(
 /// `*turn_out` and `*pending_out` set (the other NULL), or both NULL for the client stream;
 /// `CODEX_ERR_TIMEOUT` (no error object needed) when nothing is ready. A freed turn or pending
 /// request is never returned. Never blocks. A pending request is reported once: read it with
-/// `codex_pending_result` and free it. A turn may be reported once more after a drain that
-/// reached its end (its end arrived while it was being drained): `codex_turn_next_event` then
-/// returns `CODEX_STREAM_END` again, so count a turn's end once.
+/// `codex_pending_result` and free it. A turn whose end (`CODEX_STREAM_END`, or the error that
+/// ended it) `codex_turn_next_event` has returned is not reported again.
 ///
 /// - **Threads:** any thread.
 /// - **Ownership:** the handle written is the program's own (from `codex_turn_start*` or an

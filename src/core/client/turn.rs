@@ -143,8 +143,14 @@ impl Turn {
                 if local.is_empty() {
                     match self.inner.queue.take_all(local, Wait::After(Duration::ZERO)) {
                         Taken::Got(()) => {}
-                        Taken::Ended(StreamEnd::Completed) => return Ok(Next::End),
-                        Taken::Ended(end) => return Err(self.inner.shared.end_error(end)),
+                        Taken::Ended(end) => {
+                            // Read to its end: a mark made while it was drained is stale.
+                            self.leave_event_loop();
+                            return match end {
+                                StreamEnd::Completed => Ok(Next::End),
+                                end => Err(self.inner.shared.end_error(end)),
+                            };
+                        }
                         Taken::TimedOut => {}
                     }
                 }
@@ -251,18 +257,25 @@ impl std::fmt::Debug for Turn {
     }
 }
 
+impl Turn {
+    /// Stops reporting this turn to the event descriptor, and drops a report already made.
+    /// Detach first, then forget: the reader may be marking this turn right now (its
+    /// completion arriving), and a mark after the forget would hand the turn back from
+    /// `next_ready` (after a free, a freed handle).
+    fn leave_event_loop(&self) {
+        if let (Some(tag), Some(set)) = (self.ready_tag, self.inner.shared.ready_set()) {
+            self.inner.queue.unwatch_ready();
+            set.forget(tag);
+        }
+    }
+}
+
 impl Drop for Turn {
     /// The turn goes on in the server: its later events go to the client stream, its open
     /// server requests are declined, and its callback (if any) is called no more.
     fn drop(&mut self) {
         let inner = &self.inner;
-        // Detach from the event loop first, then forget: the reader may be marking this turn
-        // right now (its completion arriving), and a mark after the forget would hand the
-        // freed handle back from `next_ready`.
-        if let (Some(tag), Some(set)) = (self.ready_tag, inner.shared.ready_set()) {
-            inner.queue.unwatch_ready();
-            set.forget(tag);
-        }
+        self.leave_event_loop();
         if !inner.queue.is_finished() {
             inner.shared.router.detach(&inner.thread_id, &inner.queue);
             for id in inner.ids.all() {
