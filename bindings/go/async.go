@@ -178,17 +178,6 @@ func (c *Client) StartTurnAsync(threadID, input string, params any) (*Turn, erro
 	})
 }
 
-// CurrentID is the turn's id now (empty for a turn started asynchronously until its answer or
-// first event names it).
-func (t *Turn) CurrentID() string {
-	p, done, err := t.handle()
-	if err != nil {
-		return ""
-	}
-	defer done()
-	return C.GoString(C.codex_turn_id(p))
-}
-
 // StartReply is the outcome of StartAsync: the client, or why it did not start (an *Error, or
 // the context's error when the start was cancelled).
 type StartReply struct {

@@ -68,7 +68,8 @@ func (c *Client) StartReview(threadID string, params any) (*Turn, error) {
 }
 
 // CurrentID is the id the turn's events carry once one has arrived (steer and interrupt use
-// it), before that the id it started with; "" for an attached turn nothing has named yet.
+// it), before that the id it started with; "" for an attached turn nothing has named yet, and
+// for a turn started asynchronously until its answer or first event names it.
 func (t *Turn) CurrentID() string {
 	p, done, err := t.handle()
 	if err != nil {
