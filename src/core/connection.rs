@@ -7,8 +7,9 @@
 //! What a dropped transport does (reconnect and resume, or fail everything) is `reconnect`'s.
 
 use super::error::{Error, ErrorKind, Result};
-use super::options::Options;
-use super::reconnect::Reconnector;
+pub use super::options::Timeout;
+use super::options::{initialize_params, Options};
+use super::reconnect::{Link, Reconnector};
 use super::routing::dispatch::{Callback, Dispatcher, Executor, Stopping};
 use super::routing::queue::StreamEnd;
 use super::routing::ready::ReadySet;
@@ -16,7 +17,7 @@ use super::routing::requests::PendingRequests;
 use super::routing::router::{Router, TurnQueue};
 use super::routing::rpc::{notification_line, Rpc};
 use super::transport::{Cancel, Transport};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -49,15 +50,6 @@ pub(crate) struct Connection {
     /// those callbacks, which a later close waits for too.
     close_done: Mutex<Option<Vec<Stopping>>>,
     close_done_changed: Condvar,
-}
-
-/// How long a request waits.
-#[derive(Clone, Copy, Debug)]
-pub enum Timeout {
-    /// The client's default (`Options::request_timeout`).
-    Default,
-    Forever,
-    After(Duration),
 }
 
 impl Connection {
@@ -146,7 +138,8 @@ impl Connection {
             shared.abandon();
             return Err(err);
         }
-        shared.reconnect.started(&shared);
+        let link: Arc<dyn Link> = shared.clone();
+        shared.reconnect.started(Arc::downgrade(&link));
         log::info!("codex app-server initialized: {}", user_agent(&init_result));
         Ok((shared, init_result))
     }
@@ -292,19 +285,28 @@ impl Connection {
     }
 }
 
-pub(crate) fn initialize_params(options: &Options) -> String {
-    let mut info = Map::new();
-    info.insert("name".into(), Value::String(options.client_name.clone()));
-    if let Some(title) = &options.client_title {
-        info.insert("title".into(), Value::String(title.clone()));
+impl Link for Connection {
+    fn transport(&self) -> &Transport {
+        &self.transport
     }
-    info.insert("version".into(), Value::String(options.client_version.clone()));
-    let mut capabilities = serde_json::json!({ "experimentalApi": options.experimental_api });
-    // Sent only when asked for: servers before 0.171 do not know it.
-    if options.required_human_approval {
-        capabilities["requiredHumanApproval"] = Value::Bool(true);
+
+    fn reconnector(&self) -> Arc<Reconnector> {
+        self.reconnect.clone()
     }
-    serde_json::json!({ "clientInfo": info, "capabilities": capabilities }).to_string()
+
+    fn call(&self, method: &str, params: Option<&str>, timeout: Timeout) -> Result<String> {
+        Connection::call(self, method, params, timeout)
+    }
+
+    fn call_then(
+        &self,
+        method: &str,
+        params: Option<&str>,
+        timeout: Timeout,
+        on_answer: super::routing::rpc::OnAnswer,
+    ) -> Result<String> {
+        Connection::call_then(self, method, params, timeout, on_answer)
+    }
 }
 
 /// The server's `userAgent` from the `initialize` result, for the log.

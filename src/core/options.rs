@@ -2,6 +2,7 @@
 //! layers above the transport use (timeouts, stream sizes, callback threads, client info).
 
 pub use super::transport::{Endpoint, Keepalive, Secret, Settings};
+use serde_json::{Map, Value};
 use std::time::Duration;
 
 #[derive(Clone, Debug)]
@@ -79,4 +80,29 @@ impl Default for Options {
             max_pending_requests: DEFAULT_MAX_PENDING_REQUESTS,
         }
     }
+}
+
+/// How long a request waits.
+#[derive(Clone, Copy, Debug)]
+pub enum Timeout {
+    /// The client's default (`Options::request_timeout`).
+    Default,
+    Forever,
+    After(Duration),
+}
+
+/// The `initialize` request's params: who this client is and what it asks for.
+pub(crate) fn initialize_params(options: &Options) -> String {
+    let mut info = Map::new();
+    info.insert("name".into(), Value::String(options.client_name.clone()));
+    if let Some(title) = &options.client_title {
+        info.insert("title".into(), Value::String(title.clone()));
+    }
+    info.insert("version".into(), Value::String(options.client_version.clone()));
+    let mut capabilities = serde_json::json!({ "experimentalApi": options.experimental_api });
+    // Sent only when asked for: servers before 0.171 do not know it.
+    if options.required_human_approval {
+        capabilities["requiredHumanApproval"] = Value::Bool(true);
+    }
+    serde_json::json!({ "clientInfo": info, "capabilities": capabilities }).to_string()
 }

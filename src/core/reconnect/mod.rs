@@ -15,14 +15,13 @@
 mod resume;
 mod subscriptions;
 
-use super::connection::{initialize_params, Connection};
-use super::error::{Error, ErrorKind};
-use super::options::{Endpoint, Options};
+use super::error::{Error, ErrorKind, Result};
+use super::options::{initialize_params, Endpoint, Options, Timeout};
 use super::routing::event::{Event, EventKind, EventParts};
 use super::routing::inbound::InboundRouter;
 use super::routing::requests::PendingRequests;
 use super::routing::router::{Router, Wakes};
-use super::routing::rpc::{notification_line, Rpc};
+use super::routing::rpc::{notification_line, OnAnswer, Rpc};
 use super::transport::{Cancel, OnFailure, Transport};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
@@ -33,6 +32,24 @@ use subscriptions::Subscriptions;
 /// The first pause between attempts; it doubles up to `MAX_BACKOFF`.
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// What the reconnect needs of the connection it serves. The connection implements it and
+/// holds the reconnector; the reconnector knows the connection only through this (a weak
+/// reference), so neither module imports the other.
+pub(crate) trait Link: Send + Sync {
+    /// Suspended on a drop; given the new link once it is up.
+    fn transport(&self) -> &Transport;
+    /// The reconnector this connection holds.
+    fn reconnector(&self) -> Arc<Reconnector>;
+    fn call(&self, method: &str, params: Option<&str>, timeout: Timeout) -> Result<String>;
+    fn call_then(
+        &self,
+        method: &str,
+        params: Option<&str>,
+        timeout: Timeout,
+        on_answer: OnAnswer,
+    ) -> Result<String>;
+}
 
 /// The connection's routing state and what a failure does to it.
 pub(crate) struct Reconnector {
@@ -45,7 +62,7 @@ pub(crate) struct Reconnector {
     options: Options,
     /// Zero: no reconnecting (stdio, or turned off).
     window: Duration,
-    connection: OnceLock<Weak<Connection>>,
+    connection: OnceLock<Weak<dyn Link>>,
     state: Mutex<State>,
     changed: Condvar,
     /// Ends a connect in progress when the client closes.
@@ -133,8 +150,8 @@ impl Reconnector {
     }
 
     /// The handshake is done: from now on a drop may be reconnected.
-    pub(crate) fn started(&self, connection: &Arc<Connection>) {
-        let _ = self.connection.set(Arc::downgrade(connection));
+    pub(crate) fn started(&self, connection: Weak<dyn Link>) {
+        let _ = self.connection.set(connection);
         self.state().started = true;
     }
 
@@ -237,7 +254,7 @@ impl Reconnector {
             return;
         };
         loop {
-            match self.reconnect_once(&connection, &error) {
+            match self.reconnect_once(&*connection, &error) {
                 Ok(()) => {}
                 Err(Some(gave_up)) => {
                     self.client_event(EventKind::ReconnectFailed, "codex/reconnectFailed", &{
@@ -261,12 +278,16 @@ impl Reconnector {
     }
 
     /// One drop: suspend, connect again within the window, resume. `Err(None)` when closed.
-    fn reconnect_once(&self, connection: &Connection, error: &Error) -> Result<(), Option<Error>> {
+    fn reconnect_once(
+        &self,
+        connection: &dyn Link,
+        error: &Error,
+    ) -> std::result::Result<(), Option<Error>> {
         self.state().down = true;
         let down_since = Instant::now();
         let deadline = down_since + self.window;
         let window_ms = self.window.as_millis();
-        connection.transport.suspend(Error::new(
+        connection.transport().suspend(Error::new(
             ErrorKind::Transport,
             format!(
                 "not sent: the connection to the app-server is down ({}); reconnecting \
@@ -324,7 +345,7 @@ impl Reconnector {
     }
 
     /// One connect, `initialize`, adopt. An error names what failed.
-    fn attempt(&self, connection: &Connection, deadline: Instant) -> Result<(), Error> {
+    fn attempt(&self, connection: &dyn Link, deadline: Instant) -> Result<()> {
         let epoch = {
             let mut state = self.state();
             state.attempt += 1;
@@ -335,7 +356,7 @@ impl Reconnector {
         let left = deadline.saturating_duration_since(Instant::now());
         let mut settings = self.options.transport.clone();
         settings.connect_timeout = settings.connect_timeout.min(left).max(Duration::from_millis(1));
-        let this = self.connection_self(connection);
+        let this = connection.reconnector();
         let next =
             Transport::start(&settings, self.inbound(), this.on_failure(epoch), &self.cancel);
         self.cancel.clear();
@@ -360,16 +381,11 @@ impl Reconnector {
             state.current = epoch;
             state.down = false;
         }
-        if let Err(next) = connection.transport.adopt(next) {
+        if let Err(next) = connection.transport().adopt(next) {
             next.shutdown(Duration::ZERO);
             return Err(Error::new(ErrorKind::Closed, "the client was closed"));
         }
         Ok(())
-    }
-
-    /// This reconnector as an `Arc` (the connection holds it).
-    fn connection_self(&self, connection: &Connection) -> Arc<Reconnector> {
-        connection.reconnect.clone()
     }
 
     /// Puts one event made by this library on the client stream.

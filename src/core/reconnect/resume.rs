@@ -12,9 +12,9 @@
 //! The gap event's params carry the snapshot's turn (status and the items finished so far), so
 //! a program can re-render what it missed; the turn's summary merges those items.
 
-use super::Reconnector;
-use crate::core::connection::{Connection, Timeout};
+use super::{Link, Reconnector};
 use crate::core::error::ErrorKind;
+use crate::core::options::Timeout;
 use crate::core::routing::event::{Event, EventKind, EventParts};
 use crate::core::routing::requests::PendingRequests;
 use crate::core::routing::router::{Router, TurnIds, Wakes};
@@ -33,7 +33,7 @@ impl Reconnector {
     /// what became of each (for the `codex/reconnected` event). A turn still starting is resumed
     /// as an idle thread: its `turn/start` failed with the drop, and the start gave the thread
     /// back. Stops at a new drop: the next round resumes them all.
-    pub(super) fn resume_all(&self, connection: &Connection) -> Vec<Value> {
+    pub(super) fn resume_all(&self, connection: &dyn Link) -> Vec<Value> {
         let handles: BTreeMap<String, Arc<TurnIds>> = self.router.handles().into_iter().collect();
         let mut threads: BTreeSet<String> = self.subscriptions.all().into_iter().collect();
         threads.extend(handles.keys().cloned());
@@ -53,7 +53,7 @@ impl Reconnector {
 
     /// A thread without a running turn: subscribed again, no snapshot of its turns. `None` on
     /// a new drop.
-    fn resume_idle(&self, connection: &Connection, thread: &str) -> Option<Value> {
+    fn resume_idle(&self, connection: &dyn Link, thread: &str) -> Option<Value> {
         let params = json!({ "threadId": thread, "excludeTurns": true }).to_string();
         match connection.call("thread/resume", Some(&params), Timeout::Default) {
             Ok(_) => Some(json!({"threadId": thread, "status": "idle"})),
@@ -71,7 +71,7 @@ impl Reconnector {
     /// `None` on a new drop.
     fn resume_turn(
         &self,
-        connection: &Connection,
+        connection: &dyn Link,
         thread: &str,
         ids: &Arc<TurnIds>,
     ) -> Option<Value> {

@@ -242,7 +242,7 @@ impl Rpc {
         let waiters = std::mem::take(&mut self.table().waiters);
         for (id, waiter) in waiters {
             let message = format!("{} (request {id}): {why}", waiter.method);
-            let _ = waiter.reply.send(Err(Error::new(ErrorKind::Transport, message)));
+            waiter.reply.send(Err(Error::new(ErrorKind::Transport, message)));
         }
     }
 }
