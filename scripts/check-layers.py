@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The floors of src/core import one way: each file names only modules of its own floor or of
 floors below it (src/core/mod.rs draws the picture). A lower floor that needs to tell a higher
-one something takes a hook passed down instead.
+one something takes a hook passed down instead. Two modules of one floor may use each other
+one way only (a circle between them is refused too).
 
     scripts/check-layers.py src/core
 """
@@ -41,6 +42,7 @@ def resolve(module, head, first, second):
 
 def main(root):
     problems, checked = [], 0
+    beside = {}  # (from, to) on one floor -> where first seen
     for dirpath, _, files in os.walk(root):
         for name in sorted(files):
             if not name.endswith(".rs"):
@@ -63,8 +65,13 @@ def main(root):
                         problems.append(
                             f"{path}:{n}: {module[1]} (floor {own}) imports {target} (floor {floor})"
                         )
+                    elif floor == own and target != module[1]:
+                        beside.setdefault((module[1], target), f"{path}:{n}")
+    for (a, b), where in sorted(beside.items()):
+        if a < b and (b, a) in beside:
+            problems.append(f"{a} and {b} import each other: {where} and {beside[(b, a)]}")
     if problems:
-        print("src/core imports upwards:")
+        print("src/core imports upwards or in a circle:")
         print("\n".join("  " + p for p in problems))
         return 1
     print(f"layers: {checked} files of src/core import only their own floor or lower ones")
