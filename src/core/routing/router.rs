@@ -868,7 +868,8 @@ mod tests {
         )
     }
 
-    fn drain(q: &TurnQueue) -> (Vec<String>, bool) {
+    /// What the queue holds now (each event as `name` gives it), and whether it completed.
+    fn taken(q: &TurnQueue, name: impl Fn(&Event) -> &str) -> (Vec<String>, bool) {
         let mut out = std::collections::VecDeque::new();
         let mut ended = false;
         loop {
@@ -881,7 +882,11 @@ mod tests {
                 _ => break,
             }
         }
-        (out.iter().map(|e| e.method().to_owned()).collect(), ended)
+        (out.iter().map(|e| name(e).to_owned()).collect(), ended)
+    }
+
+    fn drain(q: &TurnQueue) -> (Vec<String>, bool) {
+        taken(q, Event::method)
     }
 
     #[test]
@@ -970,19 +975,7 @@ mod tests {
     }
 
     fn turns_of(q: &TurnQueue) -> (Vec<String>, bool) {
-        let mut out = std::collections::VecDeque::new();
-        let mut ended = false;
-        loop {
-            match q.take_all(&mut out, Wait::from_millis(0)) {
-                Taken::Got(()) => {}
-                Taken::Ended(StreamEnd::Completed) => {
-                    ended = true;
-                    break;
-                }
-                _ => break,
-            }
-        }
-        (out.iter().map(|e| e.turn_id().unwrap_or_default().to_owned()).collect(), ended)
+        taken(q, |e| e.turn_id().unwrap_or_default())
     }
 
     /// Issue 25, case 1: the start of turn-2 fails after its turn/started and a delta; its late
